@@ -16,8 +16,8 @@ public enum InjectedBug: String, Sendable, CaseIterable {
     case commitOldTermByCounting = "commit-old-term"
     /// Votes are granted without the candidate-log-up-to-date check of §5.4.1.
     case skipLogUpToDateCheck = "skip-log-check"
-    /// A follower adopts the leader's commit index without bounding it by what it verified matches.
-    case followerCommitUnbounded = "follower-commit-unbounded"
+    /// A follower acknowledges appended entries before its disk has them.
+    case ackBeforePersist = "ack-before-persist"
     /// ReadIndex answers at once without confirming leadership (and without the lease).
     case readWithoutQuorum = "read-without-quorum"
 }

@@ -283,6 +283,12 @@ public final class RaftNode {
             switch message.payload {
             case .appendEntries, .heartbeat, .installSnapshot:
                 becomeFollower(term: message.term, leader: message.from)
+            case .requestVote:
+                // Only a granted vote or a leader resets the election timer (§5.2); otherwise a candidate
+                // with a stale log could keep a slower but up-to-date node from ever campaigning.
+                let elapsedTicks = electionElapsedTicks
+                becomeFollower(term: message.term, leader: noNode)
+                electionElapsedTicks = elapsedTicks
             default:
                 becomeFollower(term: message.term, leader: noNode)
             }
@@ -502,8 +508,10 @@ public final class RaftNode {
                 }
                 progress[peer] = pr
                 if maybeCommit() { broadcastAppend() }
+                // Committing may have applied a membership change that removed this peer or deposed us.
+                guard role == .leader, let updated = progress[peer] else { return }
                 while sendAppend(to: peer, sendIfEmpty: false) {}
-                if peer == leadTransferee && progress[peer]!.match == log.lastIndex {
+                if peer == leadTransferee && updated.match == log.lastIndex {
                     send(to: peer, .timeoutNow)
                 }
             } else {
@@ -536,7 +544,7 @@ public final class RaftNode {
     private func maybeCommit() -> Bool {
         var matches: [LogIndex] = []
         for voter in conf.voters {
-            if voter == id { matches.append(log.lastStableIndex) } else { matches.append(progress[voter]?.match ?? 0) }
+            matches.append(voter == id ? log.lastStableIndex : progress[voter]?.match ?? 0)
         }
         matches.sort(by: >)
         let quorumIndex = matches[conf.quorum - 1]
@@ -657,8 +665,7 @@ public final class RaftNode {
             return
         }
         let lastNew = log.merge(after: prevIndex, entries)
-        let bound = config.injectedBug == .followerCommitUnbounded ? log.lastIndex : lastNew
-        commit(to: min(leaderCommit, bound))
+        commit(to: min(leaderCommit, lastNew))
         send(to: leaderID, .appendResponse(success: true, index: lastNew, conflictTerm: 0, conflictIndex: 0))
     }
 
@@ -798,7 +805,11 @@ public final class RaftNode {
         ready.snapshot = unstable.snapshot
         ready.entries = unstable.entries
         for message in outbox {
-            if message.maySendBeforePersist { ready.messages.append(message) } else { ready.messagesAfterPersist.append(message) }
+            if message.maySendBeforePersist || (config.injectedBug == .ackBeforePersist && message.kindName == "appendResp") {
+                ready.messages.append(message)
+            } else {
+                ready.messagesAfterPersist.append(message)
+            }
         }
         ready.readStates = readStates
         let applyFrom = max(appliedIndex, unstable.snapshot?.index ?? 0) + 1

@@ -18,10 +18,12 @@ public final class SimCluster {
     private var nextNodeID: NodeID
     public private(set) var stats = SimStats()
     private var traceLines: [String] = []
+    private let settings: CoreSettings
 
     public init(options: SimOptions) {
         self.options = options
         self.rng = SplitMix64(seed: options.seed)
+        settings = options.randomizeCoreSettings ? CoreSettings.random(using: &rng) : CoreSettings()
         precondition((1...9).contains(options.nodeCount), "1 to 9 nodes")
         let voters = (1...options.nodeCount).map { NodeID($0) }
         checker = SafetyChecker(initialVoters: voters)
@@ -32,12 +34,13 @@ public final class SimCluster {
             addNode(SimNode(id: id, bootstrapVoters: voters, tickRate: rate))
         }
         for _ in 0..<options.clientCount { clients.append(SimClient()) }
+        log("core settings: \(settings)")
     }
 
     private func addNode(_ node: SimNode) {
         nodes[node.id] = node
         nodeOrder.append(node.id)
-        node.start(options: options, seed: rng.next())
+        node.start(options: options, settings: settings, seed: rng.next())
     }
 
     /// The trace recorded so far (only with `options.trace`).
@@ -178,6 +181,7 @@ public final class SimCluster {
             network.partition = nil
             log("partition heals")
         }
+        if rng.chance(options.leaderCrashRate), let leader = currentLeader() { crash(nodes[leader]!, why: "while leading") }
         for id in nodeOrder {
             guard let node = nodes[id], !node.retired else { continue }
             if node.isUp {
@@ -228,7 +232,7 @@ public final class SimCluster {
     }
 
     private func restart(_ node: SimNode) {
-        node.start(options: options, seed: rng.next())
+        node.start(options: options, settings: settings, seed: rng.next())
         node.restarts += 1
         log("node \(node.id) restarts (term \(node.storage.hardState.term), log \(node.storage.snapshot.index)+\(node.storage.entries.count), voters \(node.core!.conf.voters))")
     }
@@ -294,6 +298,7 @@ public final class SimCluster {
         let live = nodeOrder.filter { nodes[$0]!.isUp && !nodes[$0]!.retired }
         guard !live.isEmpty else { return }
         var target = clients[position].leaderGuess
+        if rng.chance(options.randomTargetFraction) { target = noNode }
         if target == noNode || !(nodes[target]?.isUp ?? false) || nodes[target]!.retired { target = live[rng.below(live.count)] }
         let core = nodes[target]!.core!
         let deadline = tick + options.clientTimeoutTicks

@@ -28,14 +28,16 @@ final class SimNode {
 
     var isUp: Bool { core != nil }
 
-    func start(options: SimOptions, seed: UInt64) {
+    func start(options: SimOptions, settings: CoreSettings, seed: UInt64) {
         var config = Config(id: id)
         config.electionTimeoutTicks = options.electionTimeoutTicks
         config.heartbeatIntervalTicks = 1
         config.randomSeed = seed
         config.injectedBug = options.injectedBug
-        config.maxInflightAppends = 8
-        config.maxAppendBytes = 4096
+        config.preVote = settings.preVote
+        config.checkQuorum = settings.checkQuorum
+        config.maxInflightAppends = settings.maxInflightAppends
+        config.maxAppendBytes = settings.maxAppendBytes
         // Restarted nodes rebuild their state machine from the stored snapshot, then re-apply the log.
         stateMachine = SimStateMachine()
         if storage.snapshot.index > 0 { stateMachine.restore(storage.snapshot) }
@@ -48,5 +50,24 @@ final class SimNode {
     func crash() {
         core = nil
         readsAwaitingApply = []
+    }
+}
+
+/// The core settings of one simulated run (the same on every node, as an operator would deploy them).
+struct CoreSettings: CustomStringConvertible {
+    var preVote = true
+    var checkQuorum = true
+    var maxInflightAppends = 8
+    var maxAppendBytes = 4096
+
+    static func random(using rng: inout SplitMix64) -> CoreSettings {
+        CoreSettings(preVote: rng.chance(0.7), checkQuorum: rng.chance(0.7),
+                     maxInflightAppends: 1 + rng.below(8),
+                     // One entry per append exposes commit-counting and follower-commit mistakes.
+                     maxAppendBytes: rng.chance(0.3) ? 1 : 4096)
+    }
+
+    var description: String {
+        "preVote=\(preVote) checkQuorum=\(checkQuorum) inflight=\(maxInflightAppends) appendBytes=\(maxAppendBytes)"
     }
 }

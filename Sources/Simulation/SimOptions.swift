@@ -16,10 +16,12 @@ public struct SimOptions: Sendable {
     public var duplicateRate: Double = 0.02
     /// Per tick: chance that a partition starts (when none is active), and that it heals.
     public var partitionRate: Double = 0.01
-    public var healRate: Double = 0.05
+    public var healRate: Double = 0.03
     /// Per node per tick: chance of a crash; a crashed node restarts with `restartRate` per tick.
     public var crashRate: Double = 0.002
     public var restartRate: Double = 0.05
+    /// Per tick: chance that whoever leads crashes (the moment Figure 8 and failover bugs need).
+    public var leaderCrashRate: Double = 0.005
     /// Chance to crash in the middle of handling one Ready (between sending, persisting and applying).
     public var crashInReadyRate: Double = 0.0005
     /// Some nodes tick slower: their tick happens with this probability (drawn per node in [min, 1]).
@@ -34,6 +36,11 @@ public struct SimOptions: Sendable {
     public var leadershipTransfers: Bool = true
     /// Entries applied after which a node snapshots and compacts its log.
     public var compactEveryEntries: Int = 40
+    /// Vary the core's settings per seed (pre-vote, check-quorum, one entry per append, in-flight window),
+    /// so every combination an operator may choose is exercised.
+    public var randomizeCoreSettings: Bool = true
+    /// Share of client operations sent to a random node instead of the last known leader.
+    public var randomTargetFraction: Double = 0.2
     public var injectedBug: InjectedBug? = nil
     public var trace: Bool = false
     public var traceMessages: Bool = false
@@ -48,8 +55,9 @@ public struct SimOptions: Sendable {
         options.injectedBug = bug
         options.crashRate = 0.01
         options.crashInReadyRate = 0.002
-        options.partitionRate = 0.04
-        options.healRate = 0.08
+        options.partitionRate = 0.03
+        options.healRate = 0.025
+        options.leaderCrashRate = 0.02
         options.dropRate = 0.1
         return options
     }
