@@ -1,5 +1,5 @@
 /// A message between two Raft peers; `term` is the sender's term (for pre-votes, the term it would campaign in).
-public struct Message: Sendable, Equatable {
+public struct Message: Sendable, Hashable {
     public var from: NodeID
     public var to: NodeID
     public var term: Term
@@ -13,7 +13,7 @@ public struct Message: Sendable, Equatable {
     }
 
     /// Every kind of message the core sends or accepts.
-    public enum Payload: Sendable, Equatable {
+    public enum Payload: Sendable, Hashable {
         /// Leader → follower: entries after (prevIndex, prevTerm) and the leader's commit index (paper §5.3).
         case appendEntries(prevIndex: LogIndex, prevTerm: Term, entries: [Entry], commit: LogIndex)
         /// Follower → leader. On success `index` is the follower's last matching index; on rejection it is the

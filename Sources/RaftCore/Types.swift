@@ -10,14 +10,14 @@ public let noNode: NodeID = 0
 
 /// What an entry carries: application data (empty for a leader's term-start no-op), a membership change,
 /// or the whole initial membership (only at index 1 of a bootstrapped cluster).
-public enum EntryKind: UInt8, Sendable, Equatable {
+public enum EntryKind: UInt8, Sendable, Hashable {
     case normal = 0
     case confChange = 1
     case bootstrap = 2
 }
 
 /// One replicated log entry.
-public struct Entry: Sendable, Equatable {
+public struct Entry: Sendable, Hashable {
     public var term: Term
     public var index: LogIndex
     public var kind: EntryKind
@@ -35,7 +35,7 @@ public struct Entry: Sendable, Equatable {
 }
 
 /// The state that must be on stable storage before any message that depends on it is sent.
-public struct HardState: Sendable, Equatable {
+public struct HardState: Sendable, Hashable {
     public var term: Term
     public var vote: NodeID
     public var commit: LogIndex
@@ -48,14 +48,25 @@ public struct HardState: Sendable, Equatable {
 }
 
 /// The cluster membership: voters decide elections and commits, learners only receive the log.
-public struct ConfState: Sendable, Equatable {
+public struct ConfState: Sendable, Hashable {
     public var voters: [NodeID]
     public var learners: [NodeID]
 
     public init(voters: [NodeID] = [], learners: [NodeID] = []) {
+        precondition(ConfState.isValid(voters: voters, learners: learners), "members must be distinct, non-zero node ids")
         self.voters = voters.sorted()
         self.learners = learners.sorted()
-        precondition(Set(self.voters).isDisjoint(with: self.learners), "a node is either voter or learner")
+    }
+
+    /// For decoders of untrusted input: nil instead of a crash when ids repeat, overlap or are zero.
+    public init?(validating voters: [NodeID], learners: [NodeID]) {
+        guard ConfState.isValid(voters: voters, learners: learners) else { return nil }
+        self.init(voters: voters, learners: learners)
+    }
+
+    private static func isValid(voters: [NodeID], learners: [NodeID]) -> Bool {
+        let all = voters + learners
+        return !all.contains(noNode) && Set(all).count == all.count
     }
 
     public func isVoter(_ id: NodeID) -> Bool { voters.contains(id) }
@@ -83,9 +94,8 @@ public struct ConfState: Sendable, Equatable {
         guard words.count >= 2 + voterCount, words[1 + voterCount] == UInt64(words.count - 2 - voterCount) else { return nil }
         let voters = Array(words[1..<1 + voterCount])
         let learners = Array(words[(2 + voterCount)...])
-        let all = voters + learners
-        guard !voters.isEmpty, !all.contains(noNode), Set(all).count == all.count else { return nil }
-        self.init(voters: voters, learners: learners)
+        guard !voters.isEmpty else { return nil }
+        self.init(validating: voters, learners: learners)
     }
 }
 
@@ -143,7 +153,7 @@ public struct ConfChange: Sendable, Equatable {
 }
 
 /// A point-in-time image of the applied state plus what Raft needs to resume after it.
-public struct Snapshot: Sendable, Equatable {
+public struct Snapshot: Sendable, Hashable {
     public var index: LogIndex
     public var term: Term
     public var conf: ConfState
@@ -180,4 +190,10 @@ public struct SoftState: Sendable, Equatable {
     public var role: Role
     public var leader: NodeID
     public var term: Term
+
+    public init(role: Role, leader: NodeID, term: Term) {
+        self.role = role
+        self.leader = leader
+        self.term = term
+    }
 }
