@@ -526,7 +526,9 @@ public final class RaftNode {
             // A full pipeline whose acks were lost would stall forever; a heartbeat reply proves the link works.
             if pr.state == .replicate && pr.inflight.isFull { pr.inflight.freeFirst() }
             progress[peer] = pr
-            if pr.match < log.lastIndex { sendAppend(to: peer, sendIfEmpty: false) }
+            // Even an empty append is worth sending: if pipelined appends were lost, its rejection is how
+            // the leader learns to fall back to probing.
+            if pr.match < log.lastIndex { sendAppend(to: peer, sendIfEmpty: true) }
             if readSeq > 0 && !pr.isLearner { acknowledgeReads(from: peer, through: readSeq) }
         case .readIndexRequest(let context):
             guard conf.isMember(peer) else { return }
