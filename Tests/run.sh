@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The project's test command (README, .ci/run). Installs what the tests need when it is missing,
+# builds once, runs every test, then the deterministic simulator over thousands of seeds.
+# Bounded: each simulator batch has a wall-clock limit, so a slow machine shortens it instead of hanging.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIM_SEEDS="${VIGIL_SIM_SEEDS:-2000}"
+SIM_TIME_LIMIT_SECONDS="${VIGIL_SIM_TIME_LIMIT_SECONDS:-420}"
+
+step() { printf '\n== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+
+need_debian_packages() {
+    local missing=()
+    for package in "$@"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        step "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.x, e.g. /opt/swift/usr/bin)" >&2; exit 2; }
+need_debian_packages libsqlite3-dev
+
+step "debug build of everything, tests included"
+swift build --build-tests
+
+step "unit, property and simulation tests"
+swift test --skip-build
+
+step "release build of the simulator"
+swift build -c release --product vigil-sim
+
+for nodes in 3 5; do
+    step "simulator: $SIM_SEEDS seeds, $nodes nodes"
+    .build/release/vigil-sim --nodes "$nodes" --seeds "$SIM_SEEDS" --time-limit-seconds "$SIM_TIME_LIMIT_SECONDS"
+done
+
+step "core throughput (3-node in-memory cluster)"
+.build/release/vigil-sim --bench --nodes 3 --bench-entries 200000 --bench-batch 64
+step "all tests passed"
