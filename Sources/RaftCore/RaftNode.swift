@@ -102,6 +102,7 @@ public final class RaftNode {
     public func tick() {
         precondition(!readyInProgress, "tick during an unfinished Ready")
         if role == .leader { tickLeader() } else { tickElection() }
+        checkInvariants()
     }
 
     private func tickElection() {
@@ -242,6 +243,18 @@ public final class RaftNode {
             case .candidate, .preCandidate: stepCandidate(message)
             }
         }
+        checkInvariants()
+    }
+
+    /// Cheap structural invariants after every input; a failure means corrupted state, so stop.
+    private func checkInvariants() {
+        precondition(log.commitIndex <= log.lastIndex, "commit \(log.commitIndex) beyond last index \(log.lastIndex)")
+        precondition(appliedIndex <= log.commitIndex, "applied \(appliedIndex) beyond commit \(log.commitIndex)")
+        precondition(log.lastTerm <= term, "log term \(log.lastTerm) above current term \(term)")
+        precondition(role != .leader || leader == id, "a leader that does not know it leads")
+        precondition(role != .candidate || vote == id, "a candidate that did not vote for itself")
+        precondition(role == .leader || progress.isEmpty, "replication state outside leadership")
+        precondition(leadTransferee == noNode || role == .leader, "transfer state outside leadership")
     }
 
     // MARK: - Message validation and terms
@@ -848,5 +861,6 @@ public final class RaftNode {
             progress[id]?.match = log.lastStableIndex
             if maybeCommit() { broadcastAppend() }
         }
+        checkInvariants()
     }
 }
