@@ -196,7 +196,7 @@ public final class SimCluster {
         let live = nodeOrder.filter { !(nodes[$0]!.retired) }
         guard live.count >= 2 else { return }
         var blocked = Set<SimNetwork.Link>()
-        switch rng.below(3) {
+        switch rng.below(4) {
         case 0:
             // A random split into two sides.
             let shuffled = live.shuffled(using: &rng)
@@ -212,6 +212,13 @@ public final class SimCluster {
                 blocked.insert(.init(from: other, to: leader))
             }
             log("partition: leader \(leader) isolated")
+        case 2:
+            // The leader with a minority: it can still replicate to a few, but commit nothing new (Figure 8 (a)).
+            let leader = currentLeader() ?? live[rng.below(live.count)]
+            let others = live.filter { $0 != leader }.shuffled(using: &rng)
+            let minority = Set([leader] + others.prefix(max(0, (live.count - 1) / 2 - 1)))
+            for a in live { for b in live where minority.contains(a) != minority.contains(b) { blocked.insert(.init(from: a, to: b)) } }
+            log("partition: leader side \(minority.sorted()) | \(Set(live).subtracting(minority).sorted())")
         default:
             // One node reaches only some peers, possibly in one direction only.
             let node = live[rng.below(live.count)]
