@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vigil-sim", targets: ["vigil-sim"]),
+        .executable(name: "duty-bench", targets: ["duty-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -18,7 +19,11 @@ let package = Package(
         .executableTarget(name: "vigil-sim", dependencies: [
             "Simulation", "RaftCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The duty domain as a pure, replicated state machine: standard library and Foundation only.
+        .target(name: "DutyModel"),
+        .executableTarget(name: "duty-bench", dependencies: ["DutyModel"]),
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
+        .testTarget(name: "DutyModelTests", dependencies: ["DutyModel"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "RaftCore"]),
     ],
     swiftLanguageModes: [.v6]

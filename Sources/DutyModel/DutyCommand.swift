@@ -1,0 +1,116 @@
+/// Everything that can change the duty state; proposed through the Raft log and applied in order.
+public enum DutyCommand: Codable, Sendable, Equatable {
+    // Configuration
+    case upsertCalendar(BusinessCalendar)
+    case upsertSLAPolicy(SLAPolicy.Draft)
+    case upsertEscalationPolicy(EscalationPolicy.Draft)
+    case upsertPerson(Person)
+    case upsertTeam(Team)
+    case upsertSchedule(OnCallSchedule)
+    case addScheduleOverride(scheduleID: String, override: OnCallSchedule.Override)
+    case upsertService(Service)
+    case addIntegrationKey(serviceID: String, key: String)
+    case addMaintenanceWindow(serviceID: String, window: Service.MaintenanceWindow)
+    /// S15: a customer's contract names its own SLA policy; nil removes the override.
+    case setCustomerSLAOverride(customerID: String, slaPolicyID: String?)
+
+    // Tickets
+    case registerTicket(NewTicket)
+    case advanceTicket(ticketID: TicketID, to: TicketStage)
+    case reopenTicket(ticketID: TicketID, reason: String)
+    case acknowledgeTicket(ticketID: TicketID)
+    case assignTicket(ticketID: TicketID, ownerID: String)
+    case changePriority(ticketID: TicketID, priority: Priority)
+    /// A customer-visible note counts as a reply (stops first response, re-arms the update interval).
+    case addNote(ticketID: TicketID, text: String, customerVisible: Bool)
+    case provideInitialSolution(ticketID: TicketID, text: String)
+    case setWaitingForCustomer(ticketID: TicketID, waiting: Bool)
+    case recordSLAWarning(ticketID: TicketID, target: SLATarget)
+    case recordSLABreach(ticketID: TicketID, target: SLATarget)
+    case recordEscalationStep(ticketID: TicketID, stepIndex: Int)
+
+    // Integrations
+    case pagerDutyEvent(PagerDutyEvent)
+    case alertmanagerNotification(AlertmanagerNotification)
+    case upsertHeartbeatMonitor(id: String, serviceID: String, intervalSeconds: Int64, graceSeconds: Int64)
+    case heartbeatPing(monitorID: String)
+    case heartbeatMissed(monitorID: String)
+    case upsertChannelInspection(id: String, channel: String, timesPerDay: Int)
+    case recordInspectionResult(inspectionID: String, passed: Bool, detail: String)
+
+    // Knowledge, feedback, supervision, privacy
+    case upsertArticle(ArticleDraft)
+    case recordArticleHit(articleID: String)
+    case submitFeedback(ticketID: TicketID, rating: Int, comment: String)
+    case drawSupervisionSample(sampleID: String, seed: UInt64, size: Int)
+    case recordReviewVerdict(sampleID: String, ticketID: TicketID, verdict: SupervisionSample.Verdict, note: String)
+    /// S16: reading contact data is itself an audited act.
+    case recordContactAccess(personID: String, reason: String)
+}
+
+/// A ticket as a person or the API registers it.
+public struct NewTicket: Codable, Sendable, Equatable {
+    public let kind: TicketKind
+    public let priority: Priority
+    public let title: String
+    public let description: String
+    public let serviceID: String
+    public let customerID: String?
+    public let ownerID: String?
+    public init(kind: TicketKind, priority: Priority, title: String, description: String = "", serviceID: String,
+                customerID: String? = nil, ownerID: String? = nil) {
+        self.kind = kind
+        self.priority = priority
+        self.title = title
+        self.description = description
+        self.serviceID = serviceID
+        self.customerID = customerID
+        self.ownerID = ownerID
+    }
+}
+
+/// A PagerDuty Events API v2 event.
+public struct PagerDutyEvent: Codable, Sendable, Equatable {
+    /// The Events v2 event actions.
+    public enum Action: String, Codable, Sendable { case trigger, acknowledge, resolve }
+    public let routingKey: String
+    public let action: Action
+    /// Required for acknowledge/resolve; for a trigger without one the ticket number is used.
+    public let dedupKey: String?
+    public let summary: String
+    public let source: String
+    public let severity: String
+    public init(routingKey: String, action: Action, dedupKey: String?, summary: String = "", source: String = "", severity: String = "error") {
+        self.routingKey = routingKey
+        self.action = action
+        self.dedupKey = dedupKey
+        self.summary = summary
+        self.source = source
+        self.severity = severity
+    }
+}
+
+/// An Alertmanager webhook notification (version 4), reduced to what the model needs.
+public struct AlertmanagerNotification: Codable, Sendable, Equatable {
+    /// One alert of the group, identified by its fingerprint.
+    public struct Alert: Codable, Sendable, Equatable {
+        public let fingerprint: String
+        public let firing: Bool
+        public let summary: String
+        public init(fingerprint: String, firing: Bool, summary: String = "") {
+            self.fingerprint = fingerprint
+            self.firing = firing
+            self.summary = summary
+        }
+    }
+    public let routingKey: String
+    public let groupKey: String
+    public let severity: String
+    public let alerts: [Alert]
+    public init(routingKey: String, groupKey: String, severity: String = "critical", alerts: [Alert]) {
+        self.routingKey = routingKey
+        self.groupKey = groupKey
+        self.severity = severity
+        self.alerts = alerts
+    }
+}

@@ -1,0 +1,40 @@
+/// Upper bounds on everything a command can grow, so one bad client cannot exhaust a node.
+public enum DutyLimits {
+    public static let maxIdentifierLength = 64
+    public static let maxTitleLength = 200
+    public static let maxTextLength = 10_000
+    public static let maxTimelineEntriesPerTicket = 2_000
+    public static let maxTickets = 50_000_000
+    public static let maxPeople = 100_000
+    public static let maxTeams = 10_000
+    public static let maxTeamMembers = 1_000
+    public static let maxContactMethodsPerPerson = 20
+    public static let maxNotificationRulesPerPerson = 20
+    public static let maxSchedules = 10_000
+    public static let maxLayersPerSchedule = 20
+    public static let maxUsersPerLayer = 200
+    public static let maxRestrictionsPerLayer = 50
+    public static let maxOverridesPerSchedule = 5_000
+    public static let maxEscalationLevels = 20
+    public static let maxTargetsPerLevel = 50
+    public static let maxEscalationRepeats = 20
+    public static let maxPolicyVersions = 1_000
+    public static let maxPolicies = 10_000
+    public static let maxCalendars = 1_000
+    public static let maxWorkingWindowsPerCalendar = 50
+    public static let maxHolidaysPerCalendar = 2_000
+    public static let maxServices = 10_000
+    public static let maxIntegrationKeysPerService = 20
+    public static let maxMaintenanceWindowsPerService = 500
+    public static let maxArticles = 50_000
+    public static let maxSuggestedArticles = 3
+    public static let maxSampleSize = 10_000
+    public static let maxSamples = 10_000
+    public static let maxMonitors = 10_000
+    public static let maxInspectionResultsKept = 500
+    public static let maxFiringAlertsPerGroup = 1_000
+    public static let maxAuditEntriesKept = 10_000
+    /// Business-time searches give up after this many days (a calendar that is all holidays).
+    public static let maxBusinessSearchDays = 3_660
+    public static let maxScheduleSpanDays = 400
+}

@@ -1,0 +1,129 @@
+/// S10 monthly assessment: SLA attainment, MTTA, MTTR, resolution rate and satisfaction.
+public struct DutyReport: Sendable, Equatable {
+    /// How report rows are grouped: one row overall, per team (of the service) or per owner.
+    public enum Grouping: String, Sendable, CaseIterable { case overall, team, person }
+
+    /// Met and breached counts of one SLA target; tickets whose clock is still undecided are left out.
+    public struct Attainment: Sendable, Equatable {
+        public var met = 0
+        public var breached = 0
+        public var percent: Double? { met + breached == 0 ? nil : Double(met) * 100 / Double(met + breached) }
+    }
+
+    /// A missed SLA target, for the breach list.
+    public struct Breach: Sendable, Equatable {
+        public let ticketID: TicketID
+        public let target: SLATarget
+        public let dueAt: Timestamp
+    }
+
+    /// The figures of one group in one month.
+    public struct Row: Sendable, Equatable {
+        public let group: String
+        public internal(set) var ticketsRegistered = 0
+        public internal(set) var ticketsResolved = 0
+        public internal(set) var attainment: [SLATarget: Attainment] = [:]
+        public internal(set) var acknowledgeMillis: [Int64] = []
+        public internal(set) var resolveMillis: [Int64] = []
+        public internal(set) var ratings: [Int] = []
+        public internal(set) var breaches: [Breach] = []
+
+        init(group: String) { self.group = group }
+
+        public var resolutionRatePercent: Double? {
+            ticketsRegistered == 0 ? nil : Double(ticketsResolved) * 100 / Double(ticketsRegistered)
+        }
+        public var mttaSeconds: Double? { Self.meanSeconds(acknowledgeMillis) }
+        public var mttrSeconds: Double? { Self.meanSeconds(resolveMillis) }
+        public var satisfactionAverage: Double? { ratings.isEmpty ? nil : Double(ratings.reduce(0, +)) / Double(ratings.count) }
+
+        private static func meanSeconds(_ values: [Int64]) -> Double? {
+            values.isEmpty ? nil : Double(values.reduce(0, +)) / Double(values.count) / 1000
+        }
+    }
+
+    public let year: Int
+    public let month: Int
+    public let grouping: Grouping
+    /// Sorted by group name.
+    public let rows: [Row]
+
+    /// Tickets registered in the given month of the given time zone, evaluated as of `asOf`
+    /// (a running clock already past its deadline counts as breached).
+    public init(state: DutyState, year: Int, month: Int, timeZoneIdentifier: String, grouping: Grouping, asOf: Timestamp) throws(DutyError) {
+        guard let clock = ZoneClock(identifier: timeZoneIdentifier) else {
+            throw .invalid("timeZoneIdentifier", "unknown time zone '\(timeZoneIdentifier)'")
+        }
+        let first = LocalDate(year: year, month: month, day: 1)
+        guard first.isValid else { throw .invalid("month", "\(year)-\(month) is not a valid month") }
+        let next = month == 12 ? LocalDate(year: year + 1, month: 1, day: 1) : LocalDate(year: year, month: month + 1, day: 1)
+        let from = clock.firstInstant(onOrAfterWall: first, minuteOfDay: 0)
+        let to = clock.firstInstant(onOrAfterWall: next, minuteOfDay: 0)
+
+        var rows: [String: Row] = [:]
+        for ticket in state.tickets where ticket.registeredAt >= from && ticket.registeredAt < to {
+            let group: String
+            switch grouping {
+            case .overall: group = "all"
+            case .team: group = state.services[ticket.serviceID]?.teamID ?? "no-team"
+            case .person: group = ticket.ownerID ?? "unassigned"
+            }
+            var row = rows[group] ?? Row(group: group)
+            row.ticketsRegistered += 1
+            if let resolvedAt = ticket.resolvedAt ?? ticket.archivedAt {
+                row.ticketsResolved += 1
+                row.resolveMillis.append(resolvedAt - ticket.registeredAt)
+            }
+            if let acknowledgedAt = ticket.acknowledgedAt { row.acknowledgeMillis.append(acknowledgedAt - ticket.registeredAt) }
+            if let feedback = ticket.feedback { row.ratings.append(feedback.rating) }
+            for slaClock in ticket.clocks {
+                var attainment = row.attainment[slaClock.target] ?? Attainment()
+                if let breachedAt = slaClock.breachedAt {
+                    attainment.breached += 1
+                    row.breaches.append(Breach(ticketID: ticket.id, target: slaClock.target, dueAt: breachedAt))
+                } else if slaClock.isRunning, let dueAt = slaClock.dueAt, dueAt <= asOf {
+                    attainment.breached += 1
+                    row.breaches.append(Breach(ticketID: ticket.id, target: slaClock.target, dueAt: dueAt))
+                } else if slaClock.met == true {
+                    attainment.met += 1
+                } else {
+                    continue
+                }
+                row.attainment[slaClock.target] = attainment
+            }
+            rows[group] = row
+        }
+        self.year = year
+        self.month = month
+        self.grouping = grouping
+        self.rows = rows.values.sorted { $0.group < $1.group }
+    }
+
+    public static let csvHeader = ["month", "group", "tickets", "resolved", "resolution_rate_pct",
+                                   "first_response_pct", "initial_solution_pct", "update_interval_pct", "resolution_pct",
+                                   "mtta_seconds", "mttr_seconds", "satisfaction_avg", "ratings", "breaches"]
+
+    public func csv() -> String {
+        let monthLabel = "\(year)-\(month < 10 ? "0" : "")\(month)"
+        let lines = rows.map { row -> [String] in
+            [monthLabel, row.group, "\(row.ticketsRegistered)", "\(row.ticketsResolved)", CSVWriter.decimal(row.resolutionRatePercent)]
+                + SLATarget.allCases.map { CSVWriter.decimal(row.attainment[$0]?.percent) }
+                + [CSVWriter.decimal(row.mttaSeconds), CSVWriter.decimal(row.mttrSeconds), CSVWriter.decimal(row.satisfactionAverage),
+                   "\(row.ratings.count)", row.breaches.map { "#\($0.ticketID) \($0.target.rawValue)" }.joined(separator: ", ")]
+        }
+        return CSVWriter.document(header: Self.csvHeader, rows: lines)
+    }
+
+    /// S11 "top questions": tickets grouped by their best-matching article, most frequent first.
+    public static func frequentQuestions(_ state: DutyState, from: Timestamp, to: Timestamp, limit: Int)
+        -> [(articleID: String, title: String, ticketCount: Int, hitCount: Int)] {
+        var counts: [String: Int] = [:]
+        for ticket in state.tickets where ticket.registeredAt >= from && ticket.registeredAt < to {
+            if let best = ticket.suggestedArticleIDs.first { counts[best, default: 0] += 1 }
+        }
+        return counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(max(0, limit)).map { entry in
+            let article = state.knowledgeBase.articles[entry.key]
+            return (entry.key, article?.title ?? "", entry.value, article?.hitCount ?? 0)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+extension DutyState {
+    /// Applies one committed command. Validates everything first; on error nothing changed.
+    ///
+    /// Leader timestamps can step back slightly after a leader change (clock skew between
+    /// nodes); the model clamps them to the last applied time so its time never runs backwards.
+    public mutating func apply(_ command: DutyCommand, at leaderTimestamp: Timestamp, actor: ActorID) -> Result<[DutyEvent], DutyError> {
+        if actor.rawValue.isEmpty || actor.rawValue.utf8.count > DutyLimits.maxIdentifierLength * 2 {
+            return .failure(.invalid("actor", "must be 1–\(DutyLimits.maxIdentifierLength * 2) bytes"))
+        }
+        var context = ApplyContext(at: max(leaderTimestamp, lastAppliedAt), actor: actor)
+        do {
+            try execute(command, &context)
+        } catch {
+            return .failure(error)
+        }
+        appliedCommands += 1
+        lastAppliedAt = context.at
+        audit.record(at: context.at, actor: actor, command: command.name, subject: command.subject)
+        return .success(context.events)
+    }
+
+    private mutating func execute(_ command: DutyCommand, _ context: inout ApplyContext) throws(DutyError) {
+        switch command {
+        case .upsertCalendar(let calendar): try upsertCalendar(calendar, &context)
+        case .upsertSLAPolicy(let draft): try upsertSLAPolicy(draft, &context)
+        case .upsertEscalationPolicy(let draft): try upsertEscalationPolicy(draft, &context)
+        case .upsertPerson(let person): try upsertPerson(person, &context)
+        case .upsertTeam(let team): try upsertTeam(team, &context)
+        case .upsertSchedule(let schedule): try upsertSchedule(schedule, &context)
+        case .addScheduleOverride(let scheduleID, let override): try addScheduleOverride(scheduleID, override, &context)
+        case .upsertService(let service): try upsertService(service, &context)
+        case .addIntegrationKey(let serviceID, let key): try addIntegrationKey(serviceID, key, &context)
+        case .addMaintenanceWindow(let serviceID, let window): try addMaintenanceWindow(serviceID, window, &context)
+        case .setCustomerSLAOverride(let customerID, let policyID): try setCustomerSLAOverride(customerID, policyID, &context)
+        case .registerTicket(let new): try registerTicket(new, &context)
+        case .advanceTicket(let id, let stage): try advanceTicket(id, to: stage, &context)
+        case .reopenTicket(let id, let reason): try reopenTicket(id, reason: reason, &context)
+        case .acknowledgeTicket(let id): try acknowledgeTicket(id, &context)
+        case .assignTicket(let id, let ownerID): try assignTicket(id, ownerID: ownerID, &context)
+        case .changePriority(let id, let priority): try changePriority(id, priority, &context)
+        case .addNote(let id, let text, let visible): try addNote(id, text: text, customerVisible: visible, &context)
+        case .provideInitialSolution(let id, let text): try provideInitialSolution(id, text: text, &context)
+        case .setWaitingForCustomer(let id, let waiting): try setWaitingForCustomer(id, waiting, &context)
+        case .recordSLAWarning(let id, let target): try recordSLAWarning(id, target, &context)
+        case .recordSLABreach(let id, let target): try recordSLABreach(id, target, &context)
+        case .recordEscalationStep(let id, let step): try recordEscalationStep(id, stepIndex: step, &context)
+        case .pagerDutyEvent(let event): try handlePagerDuty(event, &context)
+        case .alertmanagerNotification(let notification): try handleAlertmanager(notification, &context)
+        case .upsertHeartbeatMonitor(let id, let serviceID, let interval, let grace):
+            try upsertHeartbeatMonitor(id, serviceID: serviceID, intervalSeconds: interval, graceSeconds: grace, &context)
+        case .heartbeatPing(let id): try heartbeatPing(id, &context)
+        case .heartbeatMissed(let id): try heartbeatMissed(id, &context)
+        case .upsertChannelInspection(let id, let channel, let times): try upsertChannelInspection(id, channel: channel, timesPerDay: times, &context)
+        case .recordInspectionResult(let id, let passed, let detail): try recordInspectionResult(id, passed: passed, detail: detail, &context)
+        case .upsertArticle(let draft): try upsertArticle(draft, &context)
+        case .recordArticleHit(let id): try recordArticleHit(id, &context)
+        case .submitFeedback(let id, let rating, let comment): try submitFeedback(id, rating: rating, comment: comment, &context)
+        case .drawSupervisionSample(let id, let seed, let size): try drawSupervisionSample(id, seed: seed, size: size, &context)
+        case .recordReviewVerdict(let sampleID, let ticketID, let verdict, let note):
+            try recordReviewVerdict(sampleID, ticketID: ticketID, verdict: verdict, note: note, &context)
+        case .recordContactAccess(let personID, let reason): try recordContactAccess(personID, reason: reason, &context)
+        }
+    }
+}
+
+extension DutyCommand {
+    /// The command's name for the audit trail.
+    public var name: String {
+        switch self {
+        case .upsertCalendar: "upsertCalendar"
+        case .upsertSLAPolicy: "upsertSLAPolicy"
+        case .upsertEscalationPolicy: "upsertEscalationPolicy"
+        case .upsertPerson: "upsertPerson"
+        case .upsertTeam: "upsertTeam"
+        case .upsertSchedule: "upsertSchedule"
+        case .addScheduleOverride: "addScheduleOverride"
+        case .upsertService: "upsertService"
+        case .addIntegrationKey: "addIntegrationKey"
+        case .addMaintenanceWindow: "addMaintenanceWindow"
+        case .setCustomerSLAOverride: "setCustomerSLAOverride"
+        case .registerTicket: "registerTicket"
+        case .advanceTicket: "advanceTicket"
+        case .reopenTicket: "reopenTicket"
+        case .acknowledgeTicket: "acknowledgeTicket"
+        case .assignTicket: "assignTicket"
+        case .changePriority: "changePriority"
+        case .addNote: "addNote"
+        case .provideInitialSolution: "provideInitialSolution"
+        case .setWaitingForCustomer: "setWaitingForCustomer"
+        case .recordSLAWarning: "recordSLAWarning"
+        case .recordSLABreach: "recordSLABreach"
+        case .recordEscalationStep: "recordEscalationStep"
+        case .pagerDutyEvent: "pagerDutyEvent"
+        case .alertmanagerNotification: "alertmanagerNotification"
+        case .upsertHeartbeatMonitor: "upsertHeartbeatMonitor"
+        case .heartbeatPing: "heartbeatPing"
+        case .heartbeatMissed: "heartbeatMissed"
+        case .upsertChannelInspection: "upsertChannelInspection"
+        case .recordInspectionResult: "recordInspectionResult"
+        case .upsertArticle: "upsertArticle"
+        case .recordArticleHit: "recordArticleHit"
+        case .submitFeedback: "submitFeedback"
+        case .drawSupervisionSample: "drawSupervisionSample"
+        case .recordReviewVerdict: "recordReviewVerdict"
+        case .recordContactAccess: "recordContactAccess"
+        }
+    }
+
+    /// What the command is about, without personal data (contact addresses are never included).
+    public var subject: String {
+        switch self {
+        case .upsertCalendar(let calendar): "calendar:\(calendar.id)"
+        case .upsertSLAPolicy(let draft): "slaPolicy:\(draft.id)"
+        case .upsertEscalationPolicy(let draft): "escalationPolicy:\(draft.id)"
+        case .upsertPerson(let person): "person:\(person.id)"
+        case .upsertTeam(let team): "team:\(team.id)"
+        case .upsertSchedule(let schedule): "schedule:\(schedule.id)"
+        case .addScheduleOverride(let id, _): "schedule:\(id)"
+        case .upsertService(let service): "service:\(service.id)"
+        case .addIntegrationKey(let id, _), .addMaintenanceWindow(let id, _): "service:\(id)"
+        case .setCustomerSLAOverride(let id, _): "customer:\(id)"
+        case .registerTicket(let new): "service:\(new.serviceID)"
+        case .advanceTicket(let id, _), .reopenTicket(let id, _), .acknowledgeTicket(let id), .assignTicket(let id, _),
+             .changePriority(let id, _), .addNote(let id, _, _), .provideInitialSolution(let id, _),
+             .setWaitingForCustomer(let id, _), .recordSLAWarning(let id, _), .recordSLABreach(let id, _),
+             .recordEscalationStep(let id, _), .submitFeedback(let id, _, _):
+            "ticket:\(id)"
+        case .pagerDutyEvent(let event): "dedup:\(event.dedupKey ?? "-")"
+        case .alertmanagerNotification(let notification): "group:\(notification.groupKey)"
+        case .upsertHeartbeatMonitor(let id, _, _, _), .heartbeatPing(let id), .heartbeatMissed(let id): "heartbeat:\(id)"
+        case .upsertChannelInspection(let id, _, _), .recordInspectionResult(let id, _, _): "inspection:\(id)"
+        case .upsertArticle(let draft): "article:\(draft.id)"
+        case .recordArticleHit(let id): "article:\(id)"
+        case .drawSupervisionSample(let id, _, _), .recordReviewVerdict(let id, _, _, _): "sample:\(id)"
+        case .recordContactAccess(let id, _): "person:\(id)"
+        }
+    }
+}

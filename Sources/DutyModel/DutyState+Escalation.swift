@@ -1,0 +1,87 @@
+extension DutyState {
+    /// The next page owed for a ticket and its deadline; nil once acknowledged, resolved,
+    /// suppressed by a maintenance window, exhausted, or for tickets that do not escalate.
+    public func nextDueStep(_ ticketID: TicketID) -> EscalationStep? {
+        guard let ticket = ticket(ticketID), ticket.stage.isOpen, ticket.acknowledgedAt == nil,
+              let progress = ticket.escalation, !progress.suppressedByMaintenance,
+              let policy = escalationPolicy(progress.policyID, version: progress.policyVersion),
+              progress.stepsFired < policy.stepCount else { return nil }
+        let levelIndex = policy.levelIndex(ofStep: progress.stepsFired)
+        let dueAt = services[ticket.serviceID].map { Self.deferred(progress.nextDueAt, pastWindowsOf: $0) } ?? progress.nextDueAt
+        return EscalationStep(
+            ticketID: ticketID, stepIndex: progress.stepsFired, levelIndex: levelIndex, dueAt: dueAt,
+            personIDs: resolveTargets(policy: policy, levelIndex: levelIndex, at: dueAt),
+            idempotencyKey: "ticket-\(ticketID)-step-\(progress.stepsFired)")
+    }
+
+    /// A step that falls due inside a maintenance window that began after the ticket was
+    /// registered waits for the window to end (windows may chain, hence the loop).
+    static func deferred(_ instant: Timestamp, pastWindowsOf service: Service) -> Timestamp {
+        var due = instant
+        var moved = true
+        var rounds = 0
+        while moved && rounds <= service.maintenanceWindows.count {
+            moved = false
+            rounds += 1
+            for window in service.maintenanceWindows where window.start <= due && due < window.end {
+                due = window.end
+                moved = true
+            }
+        }
+        return due
+    }
+
+    /// Every open ticket's next step, earliest deadline first (what the paging scheduler polls).
+    public func dueEscalationSteps(until instant: Timestamp) -> [EscalationStep] {
+        var steps: [EscalationStep] = []
+        // Index access keeps the scan from copying (and retaining) every archived ticket.
+        for index in tickets.indices where tickets[index].stage.isOpen && tickets[index].acknowledgedAt == nil {
+            guard let progress = tickets[index].escalation, progress.nextDueAt <= instant else { continue }
+            if let step = nextDueStep(index + 1), step.dueAt <= instant { steps.append(step) }
+        }
+        return steps.sorted { ($0.dueAt, $0.ticketID) < ($1.dueAt, $1.ticketID) }
+    }
+
+    private func roundRobinKey(_ policy: EscalationPolicy, _ levelIndex: Int) -> String { "\(policy.id)#\(levelIndex)" }
+
+    /// People paged by a level at an instant, in target order, without duplicates.
+    func resolveTargets(policy: EscalationPolicy, levelIndex: Int, at instant: Timestamp) -> [String] {
+        let level = policy.levels[levelIndex]
+        var targets = level.targets
+        if level.mode == .roundRobin {
+            let cursor = roundRobinCursors[roundRobinKey(policy, levelIndex)] ?? 0
+            targets = [level.targets[cursor % level.targets.count]]
+        }
+        var seen: Set<String> = []
+        var persons: [String] = []
+        for target in targets {
+            let resolved: [String]
+            switch target {
+            case .person(let id): resolved = [id]
+            case .schedule(let id): resolved = schedules[id]?.onCall(at: instant).map { [$0] } ?? []
+            case .team(let id): resolved = teams[id]?.memberIDs ?? []
+            }
+            for person in resolved where seen.insert(person).inserted { persons.append(person) }
+        }
+        return persons
+    }
+
+    mutating func recordEscalationStep(_ id: TicketID, stepIndex: Int, _ context: inout ApplyContext) throws(DutyError) {
+        _ = try editableTicket(id)
+        guard let step = nextDueStep(id) else { throw .conflict("ticketID", "ticket \(id) has no escalation step due") }
+        guard step.stepIndex == stepIndex else {
+            throw .conflict("stepIndex", "the next step of ticket \(id) is \(step.stepIndex), not \(stepIndex)")
+        }
+        guard context.at >= step.dueAt else { throw DutyError(.notDue, field: "stepIndex", "step \(stepIndex) is due at \(step.dueAt)") }
+        let index = id - 1
+        let progress = tickets[index].escalation!
+        let policy = escalationPolicy(progress.policyID, version: progress.policyVersion)!
+        let level = policy.levels[step.levelIndex]
+        if level.mode == .roundRobin { roundRobinCursors[roundRobinKey(policy, step.levelIndex), default: 0] += 1 }
+        tickets[index].escalation!.stepsFired += 1
+        tickets[index].escalation!.nextDueAt = step.dueAt + Int64(level.delayMinutes) * Millis.minute
+        tickets[index].append(.escalated(step: step.stepIndex, level: step.levelIndex, personIDs: step.personIDs,
+                                         idempotencyKey: step.idempotencyKey), at: context.at, actor: context.actor)
+        context.emit(.escalationStepFired(step))
+    }
+}

@@ -1,0 +1,299 @@
+extension DutyState {
+    /// Escalation pages only for urgent work: P1/P2, or any emergency or monitoring incident.
+    static func escalates(kind: TicketKind, priority: Priority) -> Bool {
+        priority <= .p2 || kind == .emergency || kind == .incident
+    }
+
+    func calendar(for policy: SLAPolicy) -> BusinessCalendar? { policy.calendarID.flatMap { calendars[$0] } }
+
+    func calendar(forTicket ticket: Ticket) -> BusinessCalendar? {
+        slaPolicy(ticket.slaPolicyID, version: ticket.slaPolicyVersion).flatMap(calendar(for:))
+    }
+
+    func validateNewTicket(_ new: NewTicket) -> DutyError? {
+        if let error = Validate.title(new.title, field: "ticket.title") { return error }
+        if let error = Validate.text(new.description, field: "ticket.description") { return error }
+        if services[new.serviceID] == nil { return .notFound("ticket.serviceID", "no service '\(new.serviceID)'") }
+        if let customerID = new.customerID, let error = Validate.identifier(customerID, field: "ticket.customerID") { return error }
+        if let ownerID = new.ownerID, people[ownerID] == nil { return .notFound("ticket.ownerID", "no person '\(ownerID)'") }
+        if tickets.count >= DutyLimits.maxTickets { return .limit("ticket", "at most \(DutyLimits.maxTickets) tickets") }
+        return nil
+    }
+
+    /// Opens a validated ticket: SLA clocks from the resolved policy version, escalation from the
+    /// service's policy version, and knowledge-base suggestions.
+    @discardableResult
+    mutating func openTicket(_ new: NewTicket, followUpOf: TicketID? = nil, alertKey: String? = nil,
+                             _ context: inout ApplyContext) -> TicketID {
+        let id = tickets.count + 1
+        let policy = resolveSLAPolicy(serviceID: new.serviceID, customerID: new.customerID)
+        let calendar = calendar(for: policy)
+        let clocks = policy.rules(for: new.priority).map {
+            SLAClock(rule: $0, warningThresholdPercent: policy.warningThresholdPercent, startedAt: context.at, calendar: calendar)
+        }
+        let service = services[new.serviceID]!
+        var escalation: EscalationProgress?
+        if Self.escalates(kind: new.kind, priority: new.priority),
+           let policyID = service.escalationPolicyID, let escalationPolicy = escalationPolicies[policyID]?.last {
+            escalation = EscalationProgress(policyID: policyID, policyVersion: escalationPolicy.version, startedAt: context.at,
+                                            stepsFired: 0, nextDueAt: context.at,
+                                            suppressedByMaintenance: service.inMaintenance(at: context.at))
+        }
+        let suggestions = knowledgeBase.search(new.title + " " + new.description, limit: DutyLimits.maxSuggestedArticles).map(\.articleID)
+        var ticket = Ticket(
+            id: id, kind: new.kind, priority: new.priority, title: new.title, serviceID: new.serviceID,
+            customerID: new.customerID, ownerID: new.ownerID, stage: .registered, waitingForCustomer: false,
+            registeredAt: context.at, acknowledgedAt: nil, acknowledgedBy: nil, resolvedAt: nil, archivedAt: nil,
+            reopenCount: 0, slaPolicyID: policy.id, slaPolicyVersion: policy.version, clocks: clocks,
+            escalation: escalation, timeline: [], droppedTimelineEntries: 0, alertKey: alertKey, alertCount: alertKey == nil ? 0 : 1,
+            suggestedArticleIDs: suggestions, feedback: nil, followUpOf: followUpOf, followUpTicketID: nil)
+        ticket.append(.registered(kind: new.kind, priority: new.priority), at: context.at, actor: context.actor)
+        if let followUpOf { ticket.append(.followUpOf(followUpOf), at: context.at, actor: context.actor) }
+        if let ownerID = new.ownerID { ticket.append(.ownerChanged(from: nil, to: ownerID), at: context.at, actor: context.actor) }
+        if !suggestions.isEmpty { ticket.append(.articlesSuggested(suggestions), at: context.at, actor: context.actor) }
+        tickets.append(ticket)
+        openTicketCount += 1
+        context.emit(.ticketRegistered(id, kind: new.kind, priority: new.priority))
+        if escalation?.suppressedByMaintenance == true { context.emit(.escalationSuppressed(id, serviceID: new.serviceID)) }
+        if !suggestions.isEmpty { context.emit(.articlesSuggested(id, articleIDs: suggestions)) }
+        return id
+    }
+
+    mutating func registerTicket(_ new: NewTicket, _ context: inout ApplyContext) throws(DutyError) {
+        if let error = validateNewTicket(new) { throw error }
+        openTicket(new, &context)
+    }
+
+    /// Looks up a ticket for a human command that will add to its timeline.
+    func editableTicket(_ id: TicketID, field: String = "ticketID") throws(DutyError) -> Ticket {
+        guard let ticket = ticket(id) else { throw .notFound(field, "no ticket \(id)") }
+        if !ticket.hasRoomInTimeline {
+            throw .limit(field, "ticket \(id) reached \(DutyLimits.maxTimelineEntriesPerTicket) timeline entries; open a follow-up")
+        }
+        return ticket
+    }
+
+    mutating func advanceTicket(_ id: TicketID, to stage: TicketStage, _ context: inout ApplyContext) throws(DutyError) {
+        let ticket = try editableTicket(id)
+        guard TicketLifecycle.canMove(from: ticket.stage, to: stage) else {
+            throw DutyError(.illegalTransition, field: "to", "a ticket cannot move from \(ticket.stage.rawValue) to \(stage.rawValue)")
+        }
+        moveStage(id, to: stage, &context)
+    }
+
+    /// Moves a ticket one legal step and applies what the stage implies for clocks and alerts.
+    mutating func moveStage(_ id: TicketID, to stage: TicketStage, _ context: inout ApplyContext) {
+        let index = id - 1
+        let from = tickets[index].stage
+        if from == .registered { markAcknowledged(index, &context) }
+        tickets[index].stage = stage
+        tickets[index].append(.stageChanged(from: from, to: stage), at: context.at, actor: context.actor)
+        context.emit(.stageChanged(id, from: from, to: stage))
+        switch stage {
+        case .feedback:
+            tickets[index].resolvedAt = context.at
+            tickets[index].waitingForCustomer = false
+            openTicketCount -= 1
+            stopClocks(index, [.firstResponse, .initialSolution, .updateInterval, .resolution], &context)
+            closeAlertKey(of: index)
+        case .archived:
+            tickets[index].archivedAt = context.at
+        default:
+            break
+        }
+    }
+
+    private mutating func closeAlertKey(of index: Int) {
+        guard let key = tickets[index].alertKey else { return }
+        if openAlerts[key] == index + 1 { openAlerts[key] = nil }
+        if alertGroups[key]?.ticketID == index + 1 { alertGroups[key] = nil }
+        tickets[index].alertKey = nil
+    }
+
+    mutating func stopClocks(_ index: Int, _ targets: [SLATarget], _ context: inout ApplyContext) {
+        for clockIndex in tickets[index].clocks.indices where targets.contains(tickets[index].clocks[clockIndex].target) {
+            guard !tickets[index].clocks[clockIndex].isStopped else { continue }
+            tickets[index].clocks[clockIndex].stop(at: context.at)
+            let clock = tickets[index].clocks[clockIndex]
+            if clock.met == true {
+                context.emit(.slaMet(index + 1, clock.target))
+            } else if let breachedAt = clock.breachedAt {
+                context.emit(.slaBreached(index + 1, clock.target, dueAt: breachedAt))
+            }
+        }
+    }
+
+    /// First acknowledgement or reply: stops the first-response clock and escalation (S2).
+    mutating func markAcknowledged(_ index: Int, _ context: inout ApplyContext) {
+        guard tickets[index].acknowledgedAt == nil else { return }
+        tickets[index].acknowledgedAt = context.at
+        tickets[index].acknowledgedBy = context.actor
+        tickets[index].append(.acknowledged, at: context.at, actor: context.actor)
+        context.emit(.ticketAcknowledged(index + 1))
+        stopClocks(index, [.firstResponse], &context)
+        // S7: whoever picks up an unowned ticket owns it.
+        if tickets[index].ownerID == nil, people[context.actor.rawValue] != nil {
+            tickets[index].ownerID = context.actor.rawValue
+            tickets[index].append(.ownerChanged(from: nil, to: context.actor.rawValue), at: context.at, actor: context.actor)
+            context.emit(.ownerChanged(index + 1, from: nil, to: context.actor.rawValue))
+        }
+    }
+
+    mutating func reopenTicket(_ id: TicketID, reason: String, _ context: inout ApplyContext) throws(DutyError) {
+        let ticket = try editableTicket(id)
+        guard TicketLifecycle.canReopen(from: ticket.stage) else {
+            throw DutyError(.illegalTransition, field: "ticketID", "only tickets in feedback or archived can be reopened (ticket \(id) is \(ticket.stage.rawValue))")
+        }
+        if let error = Validate.title(reason, field: "reason") { throw error }
+        let index = id - 1
+        let calendar = calendar(forTicket: ticket)
+        tickets[index].stage = .analysing
+        tickets[index].resolvedAt = nil
+        tickets[index].archivedAt = nil
+        tickets[index].reopenCount += 1
+        // The old rating stays in the timeline; the next feedback stage collects a fresh one.
+        tickets[index].feedback = nil
+        openTicketCount += 1
+        for clockIndex in tickets[index].clocks.indices
+        where [.updateInterval, .resolution].contains(tickets[index].clocks[clockIndex].target) {
+            tickets[index].clocks[clockIndex].rearm(at: context.at, calendar: calendar)
+        }
+        tickets[index].append(.reopened(from: ticket.stage, reason: reason), at: context.at, actor: context.actor)
+        context.emit(.ticketReopened(id))
+        context.emit(.stageChanged(id, from: ticket.stage, to: .analysing))
+    }
+
+    mutating func acknowledgeTicket(_ id: TicketID, _ context: inout ApplyContext) throws(DutyError) {
+        let ticket = try editableTicket(id)
+        guard ticket.stage.isOpen else { throw .conflict("ticketID", "ticket \(id) is \(ticket.stage.rawValue), nothing to acknowledge") }
+        guard ticket.acknowledgedAt == nil else { throw .conflict("ticketID", "ticket \(id) is already acknowledged") }
+        markAcknowledged(id - 1, &context)
+    }
+
+    mutating func assignTicket(_ id: TicketID, ownerID: String, _ context: inout ApplyContext) throws(DutyError) {
+        let ticket = try editableTicket(id)
+        guard people[ownerID] != nil else { throw .notFound("ownerID", "no person '\(ownerID)'") }
+        guard ticket.stage != .archived else { throw .conflict("ticketID", "ticket \(id) is archived") }
+        guard ticket.ownerID != ownerID else { throw .conflict("ownerID", "'\(ownerID)' already owns ticket \(id)") }
+        tickets[id - 1].ownerID = ownerID
+        tickets[id - 1].append(.ownerChanged(from: ticket.ownerID, to: ownerID), at: context.at, actor: context.actor)
+        context.emit(.ownerChanged(id, from: ticket.ownerID, to: ownerID))
+    }
+
+    mutating func changePriority(_ id: TicketID, _ priority: Priority, _ context: inout ApplyContext) throws(DutyError) {
+        let ticket = try editableTicket(id)
+        guard ticket.stage.isOpen else { throw .conflict("ticketID", "ticket \(id) is \(ticket.stage.rawValue)") }
+        guard ticket.priority != priority else { throw .conflict("priority", "ticket \(id) already has \(priority.rawValue)") }
+        // Clocks keep the targets they started with; the policy version is fixed at registration.
+        tickets[id - 1].priority = priority
+        // An upgrade to urgent starts paging now if nobody has picked the ticket up yet.
+        if ticket.escalation == nil, ticket.acknowledgedAt == nil, Self.escalates(kind: ticket.kind, priority: priority),
+           let service = services[ticket.serviceID], let policyID = service.escalationPolicyID,
+           let policy = escalationPolicies[policyID]?.last {
+            tickets[id - 1].escalation = EscalationProgress(policyID: policyID, policyVersion: policy.version, startedAt: context.at,
+                                                            stepsFired: 0, nextDueAt: context.at,
+                                                            suppressedByMaintenance: service.inMaintenance(at: context.at))
+        }
+        tickets[id - 1].append(.priorityChanged(from: ticket.priority, to: priority), at: context.at, actor: context.actor)
+        context.emit(.priorityChanged(id, from: ticket.priority, to: priority))
+    }
+
+    mutating func addNote(_ id: TicketID, text: String, customerVisible: Bool, _ context: inout ApplyContext) throws(DutyError) {
+        let ticket = try editableTicket(id)
+        if text.trimmingWhitespace().isEmpty { throw .invalid("text", "must not be empty") }
+        if let error = Validate.text(text, field: "text") { throw error }
+        guard ticket.stage != .archived else { throw .conflict("ticketID", "ticket \(id) is archived; reopen it first") }
+        let index = id - 1
+        tickets[index].append(.note(text: text, customerVisible: customerVisible), at: context.at, actor: context.actor)
+        context.emit(.noteAdded(id, customerVisible: customerVisible))
+        guard customerVisible, ticket.stage.isOpen else { return }
+        markAcknowledged(index, &context)
+        let calendar = calendar(forTicket: ticket)
+        if let clockIndex = tickets[index].clocks.firstIndex(where: { $0.target == .updateInterval && !$0.isStopped }) {
+            tickets[index].clocks[clockIndex].rearm(at: context.at, calendar: calendar)
+            if ticket.waitingForCustomer { tickets[index].clocks[clockIndex].pause(at: context.at, calendar: calendar) }
+        }
+    }
+
+    mutating func provideInitialSolution(_ id: TicketID, text: String, _ context: inout ApplyContext) throws(DutyError) {
+        let ticket = try editableTicket(id)
+        if text.trimmingWhitespace().isEmpty { throw .invalid("text", "must not be empty") }
+        if let error = Validate.text(text, field: "text") { throw error }
+        guard ticket.stage.isOpen else { throw .conflict("ticketID", "ticket \(id) is \(ticket.stage.rawValue)") }
+        if ticket.clock(.initialSolution)?.isStopped == true {
+            throw .conflict("ticketID", "ticket \(id) already has its initial solution")
+        }
+        let index = id - 1
+        markAcknowledged(index, &context)
+        tickets[index].append(.initialSolution(text: text), at: context.at, actor: context.actor)
+        context.emit(.initialSolutionProvided(id))
+        stopClocks(index, [.initialSolution], &context)
+    }
+
+    mutating func setWaitingForCustomer(_ id: TicketID, _ waiting: Bool, _ context: inout ApplyContext) throws(DutyError) {
+        let ticket = try editableTicket(id)
+        guard ticket.stage == .analysing || ticket.stage == .handling else {
+            throw .conflict("ticketID", "only tickets in analysing or handling can wait for the customer (ticket \(id) is \(ticket.stage.rawValue))")
+        }
+        guard ticket.waitingForCustomer != waiting else { throw .conflict("waiting", "ticket \(id) already has waiting = \(waiting)") }
+        let index = id - 1
+        let calendar = calendar(forTicket: ticket)
+        tickets[index].waitingForCustomer = waiting
+        for clockIndex in tickets[index].clocks.indices {
+            if waiting {
+                tickets[index].clocks[clockIndex].pause(at: context.at, calendar: calendar)
+            } else {
+                tickets[index].clocks[clockIndex].resume(at: context.at, calendar: calendar)
+            }
+        }
+        tickets[index].append(.waitingForCustomer(waiting), at: context.at, actor: context.actor)
+        context.emit(.waitingForCustomerChanged(id, waiting: waiting))
+    }
+
+    mutating func recordSLAWarning(_ id: TicketID, _ target: SLATarget, _ context: inout ApplyContext) throws(DutyError) {
+        let ticket = try editableTicket(id)
+        guard let clockIndex = ticket.clocks.firstIndex(where: { $0.target == target }) else {
+            throw .notFound("target", "ticket \(id) has no \(target.rawValue) clock")
+        }
+        let clock = ticket.clocks[clockIndex]
+        guard let warnAt = clock.warnAt, clock.isRunning else {
+            throw .conflict("target", "the \(target.rawValue) clock of ticket \(id) owes no warning")
+        }
+        guard context.at >= warnAt else { throw DutyError(.notDue, field: "target", "warning is due at \(warnAt)") }
+        tickets[id - 1].clocks[clockIndex].recordWarning(at: context.at)
+        tickets[id - 1].append(.slaWarning(target), at: context.at, actor: context.actor)
+        context.emit(.slaWarning(id, target, dueAt: clock.dueAt ?? context.at))
+    }
+
+    mutating func recordSLABreach(_ id: TicketID, _ target: SLATarget, _ context: inout ApplyContext) throws(DutyError) {
+        let ticket = try editableTicket(id)
+        guard let clockIndex = ticket.clocks.firstIndex(where: { $0.target == target }) else {
+            throw .notFound("target", "ticket \(id) has no \(target.rawValue) clock")
+        }
+        let clock = ticket.clocks[clockIndex]
+        guard let dueAt = clock.dueAt, clock.isRunning else {
+            throw .conflict("target", "the \(target.rawValue) clock of ticket \(id) is not running")
+        }
+        guard context.at >= dueAt else { throw DutyError(.notDue, field: "target", "the deadline is \(dueAt)") }
+        guard !clock.breachRecordedForCurrentCycle else { throw .conflict("target", "breach already recorded") }
+        tickets[id - 1].clocks[clockIndex].recordBreach()
+        tickets[id - 1].append(.slaBreached(target), at: context.at, actor: context.actor)
+        context.emit(.slaBreached(id, target, dueAt: dueAt))
+    }
+
+    /// SLA warnings and breaches due at `instant` that the scheduler should record, oldest first.
+    public func dueSLAEvents(at instant: Timestamp) -> [(ticketID: TicketID, target: SLATarget, isBreach: Bool, dueAt: Timestamp)] {
+        var result: [(TicketID, SLATarget, Bool, Timestamp)] = []
+        for index in tickets.indices where tickets[index].stage.isOpen {
+            let ticket = tickets[index]
+            for clock in ticket.clocks where clock.isRunning {
+                if let dueAt = clock.dueAt, dueAt <= instant, !clock.breachRecordedForCurrentCycle {
+                    result.append((ticket.id, clock.target, true, dueAt))
+                } else if let warnAt = clock.warnAt, warnAt <= instant {
+                    result.append((ticket.id, clock.target, false, warnAt))
+                }
+            }
+        }
+        return result.sorted { ($0.3, $0.0) < ($1.3, $1.0) }
+    }
+}

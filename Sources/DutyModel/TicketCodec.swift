@@ -1,0 +1,201 @@
+/// A hand-written binary encoding of tickets for snapshots.
+///
+/// Why: tickets are nearly all of the state, and Foundation's JSON coder spent ~80 µs on
+/// each one (100,000 tickets: 13 s to snapshot, 17 s to restore); this layout writes fields in
+/// a fixed order with no keys and takes a few µs. Strings are length-prefixed UTF-8, integers
+/// zig-zag LEB128, enums their case index — so new enum cases go at the end, and any change
+/// to the field order bumps `DutyState.formatVersion`.
+enum TicketCodec {
+    static func encode(_ tickets: [Ticket], into writer: inout ByteWriter) {
+        writer.int(tickets.count)
+        for ticket in tickets { write(ticket, &writer) }
+    }
+
+    static func decode(from reader: inout ByteReader) throws(DutyError) -> [Ticket] {
+        let count = try reader.count(limit: DutyLimits.maxTickets)
+        var tickets: [Ticket] = []
+        tickets.reserveCapacity(count)
+        for _ in 0..<count { tickets.append(try read(&reader)) }
+        return tickets
+    }
+
+    private static func write(_ ticket: Ticket, _ w: inout ByteWriter) {
+        w.int(ticket.id)
+        w.enumCase(ticket.kind)
+        w.enumCase(ticket.priority)
+        w.string(ticket.title)
+        w.string(ticket.serviceID)
+        w.optionalString(ticket.customerID)
+        w.optionalString(ticket.ownerID)
+        w.enumCase(ticket.stage)
+        w.bool(ticket.waitingForCustomer)
+        w.int64(ticket.registeredAt)
+        w.optionalInt64(ticket.acknowledgedAt)
+        w.optionalString(ticket.acknowledgedBy?.rawValue)
+        w.optionalInt64(ticket.resolvedAt)
+        w.optionalInt64(ticket.archivedAt)
+        w.int(ticket.reopenCount)
+        w.string(ticket.slaPolicyID)
+        w.int(ticket.slaPolicyVersion)
+        w.int(ticket.clocks.count)
+        for clock in ticket.clocks { write(clock, &w) }
+        w.bool(ticket.escalation != nil)
+        if let progress = ticket.escalation {
+            w.string(progress.policyID)
+            w.int(progress.policyVersion)
+            w.int64(progress.startedAt)
+            w.int(progress.stepsFired)
+            w.int64(progress.nextDueAt)
+            w.bool(progress.suppressedByMaintenance)
+        }
+        w.int(ticket.timeline.count)
+        for entry in ticket.timeline { write(entry, &w) }
+        w.int(ticket.droppedTimelineEntries)
+        w.optionalString(ticket.alertKey)
+        w.int(ticket.alertCount)
+        w.int(ticket.suggestedArticleIDs.count)
+        for id in ticket.suggestedArticleIDs { w.string(id) }
+        w.bool(ticket.feedback != nil)
+        if let feedback = ticket.feedback {
+            w.int(feedback.rating)
+            w.string(feedback.comment)
+            w.int64(feedback.at)
+        }
+        w.optionalInt(ticket.followUpOf)
+        w.optionalInt(ticket.followUpTicketID)
+    }
+
+    private static func read(_ r: inout ByteReader) throws(DutyError) -> Ticket {
+        let id = try r.int()
+        let kind: TicketKind = try r.enumCase()
+        let priority: Priority = try r.enumCase()
+        let title = try r.string()
+        let serviceID = try r.string()
+        let customerID = try r.optionalString()
+        let ownerID = try r.optionalString()
+        let stage: TicketStage = try r.enumCase()
+        let waiting = try r.bool()
+        let registeredAt = try r.int64()
+        let acknowledgedAt = try r.optionalInt64()
+        let acknowledgedBy = try r.optionalString().map(ActorID.init)
+        let resolvedAt = try r.optionalInt64()
+        let archivedAt = try r.optionalInt64()
+        let reopenCount = try r.int()
+        let slaPolicyID = try r.string()
+        let slaPolicyVersion = try r.int()
+        var clocks: [SLAClock] = []
+        for _ in 0..<(try r.count(limit: SLATarget.allCases.count)) { clocks.append(try readClock(&r)) }
+        var escalation: EscalationProgress?
+        if try r.bool() {
+            escalation = EscalationProgress(policyID: try r.string(), policyVersion: try r.int(), startedAt: try r.int64(),
+                                            stepsFired: try r.int(), nextDueAt: try r.int64(), suppressedByMaintenance: try r.bool())
+        }
+        var timeline: [TimelineEntry] = []
+        let timelineCount = try r.count(limit: DutyLimits.maxTimelineEntriesPerTicket)
+        timeline.reserveCapacity(timelineCount)
+        for _ in 0..<timelineCount { timeline.append(try readEntry(&r)) }
+        let dropped = try r.int()
+        let alertKey = try r.optionalString()
+        let alertCount = try r.int()
+        var suggestions: [String] = []
+        for _ in 0..<(try r.count(limit: DutyLimits.maxSuggestedArticles)) { suggestions.append(try r.string()) }
+        var feedback: Feedback?
+        if try r.bool() { feedback = Feedback(rating: try r.int(), comment: try r.string(), at: try r.int64()) }
+        let followUpOf = try r.optionalInt()
+        let followUpTicketID = try r.optionalInt()
+        return Ticket(id: id, kind: kind, priority: priority, title: title, serviceID: serviceID, customerID: customerID,
+                      ownerID: ownerID, stage: stage, waitingForCustomer: waiting, registeredAt: registeredAt,
+                      acknowledgedAt: acknowledgedAt, acknowledgedBy: acknowledgedBy, resolvedAt: resolvedAt, archivedAt: archivedAt,
+                      reopenCount: reopenCount, slaPolicyID: slaPolicyID, slaPolicyVersion: slaPolicyVersion, clocks: clocks,
+                      escalation: escalation, timeline: timeline, droppedTimelineEntries: dropped, alertKey: alertKey,
+                      alertCount: alertCount, suggestedArticleIDs: suggestions, feedback: feedback, followUpOf: followUpOf,
+                      followUpTicketID: followUpTicketID)
+    }
+
+    private static func write(_ clock: SLAClock, _ w: inout ByteWriter) {
+        w.enumCase(clock.target)
+        w.enumCase(clock.clockMode)
+        w.int64(clock.targetMillis)
+        w.int(clock.warningThresholdPercent)
+        w.int64(clock.remainingMillis)
+        w.optionalInt64(clock.runningSince)
+        w.optionalInt64(clock.dueAt)
+        w.optionalInt64(clock.warnAt)
+        w.optionalInt64(clock.stoppedAt)
+        w.optionalInt64(clock.warnedAt)
+        w.optionalInt64(clock.breachedAt)
+        w.int(clock.breachCount)
+    }
+
+    private static func readClock(_ r: inout ByteReader) throws(DutyError) -> SLAClock {
+        SLAClock(target: try r.enumCase(), clockMode: try r.enumCase(), targetMillis: try r.int64(),
+                 warningThresholdPercent: try r.int(), remainingMillis: try r.int64(), runningSince: try r.optionalInt64(),
+                 dueAt: try r.optionalInt64(), warnAt: try r.optionalInt64(), stoppedAt: try r.optionalInt64(),
+                 warnedAt: try r.optionalInt64(), breachedAt: try r.optionalInt64(), breachCount: try r.int())
+    }
+
+    private static func write(_ entry: TimelineEntry, _ w: inout ByteWriter) {
+        w.int64(entry.at)
+        w.string(entry.actor.rawValue)
+        switch entry.action {
+        case .registered(let kind, let priority): w.tag(0); w.enumCase(kind); w.enumCase(priority)
+        case .stageChanged(let from, let to): w.tag(1); w.enumCase(from); w.enumCase(to)
+        case .reopened(let from, let reason): w.tag(2); w.enumCase(from); w.string(reason)
+        case .acknowledged: w.tag(3)
+        case .ownerChanged(let from, let to): w.tag(4); w.optionalString(from); w.string(to)
+        case .note(let text, let visible): w.tag(5); w.string(text); w.bool(visible)
+        case .initialSolution(let text): w.tag(6); w.string(text)
+        case .waitingForCustomer(let waiting): w.tag(7); w.bool(waiting)
+        case .slaWarning(let target): w.tag(8); w.enumCase(target)
+        case .slaBreached(let target): w.tag(9); w.enumCase(target)
+        case .escalated(let step, let level, let people, let key):
+            w.tag(10); w.int(step); w.int(level); w.int(people.count)
+            for person in people { w.string(person) }
+            w.string(key)
+        case .alertTriggered(let key, let summary): w.tag(11); w.string(key); w.string(summary)
+        case .alertAcknowledged(let key): w.tag(12); w.string(key)
+        case .alertResolved(let key): w.tag(13); w.string(key)
+        case .articlesSuggested(let ids): w.tag(14); w.int(ids.count); for id in ids { w.string(id) }
+        case .feedback(let rating, let comment): w.tag(15); w.int(rating); w.string(comment)
+        case .followUpOpened(let id): w.tag(16); w.int(id)
+        case .followUpOf(let id): w.tag(17); w.int(id)
+        case .priorityChanged(let from, let to): w.tag(18); w.enumCase(from); w.enumCase(to)
+        }
+    }
+
+    private static func readEntry(_ r: inout ByteReader) throws(DutyError) -> TimelineEntry {
+        let at = try r.int64()
+        let actor = ActorID(try r.string())
+        let action: TimelineEntry.Action
+        switch try r.tag() {
+        case 0: action = .registered(kind: try r.enumCase(), priority: try r.enumCase())
+        case 1: action = .stageChanged(from: try r.enumCase(), to: try r.enumCase())
+        case 2: action = .reopened(from: try r.enumCase(), reason: try r.string())
+        case 3: action = .acknowledged
+        case 4: action = .ownerChanged(from: try r.optionalString(), to: try r.string())
+        case 5: action = .note(text: try r.string(), customerVisible: try r.bool())
+        case 6: action = .initialSolution(text: try r.string())
+        case 7: action = .waitingForCustomer(try r.bool())
+        case 8: action = .slaWarning(try r.enumCase())
+        case 9: action = .slaBreached(try r.enumCase())
+        case 10:
+            let step = try r.int(), level = try r.int()
+            var people: [String] = []
+            for _ in 0..<(try r.count(limit: DutyLimits.maxTeamMembers * DutyLimits.maxTargetsPerLevel)) { people.append(try r.string()) }
+            action = .escalated(step: step, level: level, personIDs: people, idempotencyKey: try r.string())
+        case 11: action = .alertTriggered(dedupKey: try r.string(), summary: try r.string())
+        case 12: action = .alertAcknowledged(dedupKey: try r.string())
+        case 13: action = .alertResolved(dedupKey: try r.string())
+        case 14:
+            var ids: [String] = []
+            for _ in 0..<(try r.count(limit: DutyLimits.maxSuggestedArticles)) { ids.append(try r.string()) }
+            action = .articlesSuggested(ids)
+        case 15: action = .feedback(rating: try r.int(), comment: try r.string())
+        case 16: action = .followUpOpened(try r.int())
+        case 17: action = .followUpOf(try r.int())
+        case 18: action = .priorityChanged(from: try r.enumCase(), to: try r.enumCase())
+        case let tag: throw DutyError(.invalid, field: "snapshot.tickets", "unknown timeline action \(tag) at byte \(r.offset)")
+        }
+        return TimelineEntry(at: at, actor: actor, action: action)
+    }
+}

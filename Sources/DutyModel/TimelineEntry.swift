@@ -1,0 +1,29 @@
+/// One append-only line of a ticket's history: who did what, when (S6, S7).
+public struct TimelineEntry: Codable, Sendable, Equatable {
+    /// What happened; persons are named so the chain of responsibility is traceable.
+    public enum Action: Codable, Sendable, Equatable {
+        case registered(kind: TicketKind, priority: Priority)
+        case stageChanged(from: TicketStage, to: TicketStage)
+        case reopened(from: TicketStage, reason: String)
+        case acknowledged
+        case ownerChanged(from: String?, to: String)
+        case note(text: String, customerVisible: Bool)
+        case initialSolution(text: String)
+        case waitingForCustomer(Bool)
+        case slaWarning(SLATarget)
+        case slaBreached(SLATarget)
+        case escalated(step: Int, level: Int, personIDs: [String], idempotencyKey: String)
+        case alertTriggered(dedupKey: String, summary: String)
+        case alertAcknowledged(dedupKey: String)
+        case alertResolved(dedupKey: String)
+        case articlesSuggested([String])
+        case feedback(rating: Int, comment: String)
+        case followUpOpened(TicketID)
+        case followUpOf(TicketID)
+        case priorityChanged(from: Priority, to: Priority)
+    }
+
+    public let at: Timestamp
+    public let actor: ActorID
+    public let action: Action
+}

@@ -1,0 +1,75 @@
+import Testing
+@testable import DutyModel
+
+@Suite struct PeopleAndAuditTests {
+    @Test(arguments: [(Role.viewer, false), (.responder, false), (.manager, true), (.admin, true)])
+    func contactDataIsReadableOnlyByAllowedRoles(role: Role, allowed: Bool) throws {
+        let state = try Fixture.state()
+        switch state.contactMethods(of: "bob", readerRole: role) {
+        case .success(let methods):
+            #expect(allowed)
+            #expect(methods.map(\.kind) == [.chat, .sms, .phone])
+        case .failure(let error):
+            #expect(!allowed)
+            #expect(error.reason == .forbidden)
+        }
+    }
+
+    @Test func contactDataNeverAppearsInDescriptionsOrAudit() throws {
+        var state = try Fixture.state()
+        let bob = try #require(state.people["bob"])
+        #expect(!"\(bob)".contains("+86"))
+        #expect(!"\(bob.contactMethods)".contains("+86"))
+        #expect(state.audit.recent.allSatisfy { !$0.subject.contains("+86") })
+        #expect(Fixture.failure(&state, .recordContactAccess(personID: "bob", reason: "page"), at: Fixture.t0, actor: ActorID("erin"))?.reason == .forbidden)
+        let events = try Fixture.ok(&state, .recordContactAccess(personID: "bob", reason: "escalation call"), at: Fixture.t0, actor: ActorID("dave"))
+        #expect(events.map(\.kind) == [.contactDataAccessed(personID: "bob", reason: "escalation call")])
+    }
+
+    @Test func notificationPlanFollowsPersonalRules() throws {
+        var state = try Fixture.state()
+        let id = try Fixture.register(&state, kind: .emergency, priority: .p1, service: "web", at: Fixture.t0)
+        let step = try #require(state.nextDueStep(id))
+        #expect(step.personIDs == ["bob"])
+        let plan = try state.notificationPlan(for: step, readerRole: .admin).get()
+        #expect(plan.map(\.kind) == [.chat, .sms, .phone])
+        #expect(plan.map { ($0.dueAt - Fixture.t0) / Fixture.minute } == [0, 1, 3])
+        #expect(plan.map(\.idempotencyKey) == ["ticket-1-step-0-bob-chat", "ticket-1-step-0-bob-sms", "ticket-1-step-0-bob-call"])
+        #expect(throws: DutyError.self) { try state.notificationPlan(for: step, readerRole: .responder).get() }
+    }
+
+    @Test func notificationRulesAreOrderedByDelay() throws {
+        let state = try Fixture.state()
+        #expect(state.people["bob"]?.notificationRules.map(\.delayMinutes) == [0, 1, 3])
+    }
+
+    @Test func invalidPeopleAndTeamsAreRejected() throws {
+        var state = try Fixture.state()
+        let cases: [(DutyCommand, String)] = [
+            (.upsertPerson(Person(id: "", name: "X", role: .viewer)), "person.id"),
+            (.upsertPerson(Person(id: "x y", name: "X", role: .viewer)), "person.id"),
+            (.upsertPerson(Person(id: "x", name: "X", role: .viewer, timeZoneIdentifier: "Moon/Base")), "person.timeZoneIdentifier"),
+            (.upsertPerson(Person(id: "x", name: "X", role: .viewer, contactMethods: [.init(id: "m", kind: .email, address: "nope")])), "person.contactMethods[0].address"),
+            (.upsertPerson(Person(id: "x", name: "X", role: .viewer, contactMethods: [.init(id: "m", kind: .webhook, address: "ftp://x")])), "person.contactMethods[0].address"),
+            (.upsertPerson(Person(id: "x", name: "X", role: .viewer, notificationRules: [.init(contactMethodID: "m", delayMinutes: 1)])), "person.notificationRules[0].contactMethodID"),
+            (.upsertTeam(Team(id: "t", name: "T", memberIDs: [])), "team.memberIDs"),
+            (.upsertTeam(Team(id: "t", name: "T", memberIDs: ["bob", "zed"])), "team.memberIDs[1]"),
+            (.upsertService(Service(id: "s", name: "S", escalationPolicyID: "none")), "service.escalationPolicyID"),
+        ]
+        for (command, field) in cases {
+            #expect(Fixture.failure(&state, command, at: Fixture.t0)?.field == field, "\(command.name)")
+        }
+    }
+
+    @Test func everyCommandIsAuditedWithItsActor() throws {
+        var state = try Fixture.state()
+        let before = state.audit.totalCount
+        _ = try Fixture.register(&state)
+        try Fixture.ok(&state, .acknowledgeTicket(ticketID: 1), at: Fixture.t0, actor: ActorID("bob"))
+        _ = Fixture.failure(&state, .acknowledgeTicket(ticketID: 1), at: Fixture.t0, actor: ActorID("carol"))
+        #expect(state.audit.totalCount == before + 2, "rejected commands change nothing, not even the audit trail")
+        #expect(state.audit.recent.suffix(2).map(\.actor) == [Fixture.admin, ActorID("bob")])
+        #expect(state.audit.recent.last?.command == "acknowledgeTicket")
+        #expect(state.audit.recent.last?.subject == "ticket:1")
+    }
+}
