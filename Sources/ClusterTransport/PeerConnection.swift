@@ -16,6 +16,8 @@ final class PeerConnection {
     private let clientContext: NIOSSLContext
     private let logger: Logger
     private let backoff: ReconnectBackoff
+    /// Whether an authenticated connection to this peer existed at least once (see `enqueue`).
+    private var hasEverConnected = false
     private var random = SystemRandomNumberGenerator()
 
     private var queue: SendQueue
@@ -61,6 +63,13 @@ final class PeerConnection {
 
     /// Queues one encoded frame; call `flush()` after a batch.
     func enqueue(_ frame: ByteBuffer) {
+        // A peer that went down gets nothing queued: Raft retransmits from its own state once the peer answers
+        // again, and a backlog of stale appends would replay minutes of history at it (and hold memory).
+        // Before the first connection (a cluster starting up) frames are kept: the peers are seconds away.
+        if metrics.reachability == .backoff && hasEverConnected {
+            metrics.framesDroppedPeerDown += 1
+            return
+        }
         if !queue.append(frame) {
             metrics.framesDroppedQueueFull += 1
         }
@@ -149,6 +158,7 @@ final class PeerConnection {
         guard attempt == generation, !isClosed else { return }
         self.channel = channel
         metrics.reachability = .connected
+        hasEverConnected = true
         connectedAt = .now()
         logger.info("connected to node\(peerID) at \(address)")
         flush()
@@ -186,6 +196,10 @@ final class PeerConnection {
 
     private func scheduleReconnect() {
         metrics.reachability = .backoff
+        if hasEverConnected {
+            metrics.framesDroppedPeerDown += queue.count
+            while queue.popFirst() != nil {}
+        }
         let delay = backoff.delayMilliseconds(attempt: failedAttempts, using: &random)
         failedAttempts += 1
         let bound = NIOLoopBound(self, eventLoop: eventLoop)

@@ -9,6 +9,8 @@ public struct PeerMetrics: Sendable, Equatable {
     public var framesReceived = 0
     public var bytesReceived = 0
     public var framesDroppedQueueFull = 0
+    /// Frames discarded because the peer was unreachable (in reconnect back-off) when they were sent.
+    public var framesDroppedPeerDown = 0
     /// Messages over a wire limit, refused at encoding rather than sent to be refused by the peer.
     public var framesDroppedOversize = 0
     public var queuedFrames = 0

@@ -228,6 +228,12 @@ public struct HTTPAPI: Sendable {
         guard let member = config.members.first(where: { $0.id == leader }) else {
             return APIError(status: 503, code: "no_leader", message: "the leader, node \(leader), is not in this node's member list").response
         }
+        // AsyncHTTPClient retries a refused connect until the request deadline, so a request to a leader that
+        // just died would hang for the whole forward timeout. The peer connection tells us sooner.
+        guard await transport.metrics().peers[leader]?.reachability == .connected else {
+            return APIError(status: 503, code: "leader_unreachable",
+                            message: "the last known leader, node \(leader), is unreachable; an election is probably under way, retry").response
+        }
         var outbound = HTTPClientRequest(url: "http://\(member.http)\(request.uri.path)")
         outbound.method = request.method == .delete ? .DELETE : .PUT
         outbound.headers.add(name: "Content-Type", value: "application/json")

@@ -305,6 +305,39 @@ struct PeerTransportTests {
         }
     }
 
+    @Test("frames for a peer that went down are dropped, not replayed when it returns")
+    func framesForDownPeerAreDropped() async throws {
+        let ca = try ClusterCA.create(clusterName: "test")
+        let credentials2 = try ca.issueNodeCredentials(nodeID: 2, ipAddresses: ["127.0.0.1"])
+        try await withCluster([1], ca: ca) { _, nodes in
+            let one = nodes[1]!
+            let two = try await startNodeOnFixedPort(2, credentials: credentials2, trusting: ca.certificate)
+            one.transport.setPeers([2: two.address])
+            two.transport.setPeers([1: one.address])
+            one.transport.send(marker(from: 1, to: 2, 1))
+            _ = try await two.mailbox.waitForCount(1)
+            await two.transport.shutdown()
+            try await eventually("node1 to notice node2 is gone") {
+                await one.transport.metrics().peers[2]?.reachability == .backoff
+            }
+            one.transport.send((10..<20).map { marker(from: 1, to: 2, UInt64($0)) })
+            try await eventually("the frames to be dropped") {
+                await one.transport.metrics().peers[2]?.framesDroppedPeerDown ?? 0 >= 10
+            }
+            #expect(await one.transport.metrics().peers[2]?.queuedFrames == 0)
+            let restarted = try await startNode(2, credentials: credentials2, trusting: ca.certificate, port: two.port)
+            restarted.transport.setPeers([1: one.address])
+            var sequence: UInt64 = 100
+            try await eventually("a new message to reach the restarted node2") {
+                sequence += 1
+                one.transport.send(marker(from: 1, to: 2, sequence))
+                return !restarted.mailbox.messages.isEmpty
+            }
+            #expect(!restarted.mailbox.messages.contains { (10..<20).map { marker(from: 1, to: 2, UInt64($0)) }.contains($0) })
+            await restarted.transport.shutdown()
+        }
+    }
+
     @Test("a full send queue drops new messages and counts them; the queue drains on connect")
     func fullQueueDropsAndCounts() async throws {
         let ca = try ClusterCA.create(clusterName: "test")

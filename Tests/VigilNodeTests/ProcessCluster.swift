@@ -41,7 +41,7 @@ final class ProcessCluster: @unchecked Sendable {
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-test-\(UUID().uuidString.prefix(8))")
         self.basePort = try basePort ?? Self.freeBasePort(nodes: nodes)
         let (status, output) = try Self.runToEnd(binary, ["init", "--nodes", "\(nodes)", "--dir", directory.path,
-                                                          "--base-port", "\(basePort)"] + extraInitArguments)
+                                                          "--base-port", "\(self.basePort)"] + extraInitArguments)
         guard status == 0 else { throw ClusterTestError("vigil init failed (\(status)): \(output)") }
     }
 
