@@ -38,7 +38,7 @@ for i in $(seq 1 "$nodes"); do
 done
 
 # The HTTP addresses come from the configs, so a cluster written with another base port still works.
-endpoints=$(grep -A0 -E '^\s+http:' "$local_dir/node1/vigil.yaml" | sed -E 's/.*http: *//; s/^/http:\/\//' | paste -sd, -)
+endpoints=$(grep -E '^\s+http:' "$local_dir/node1/vigil.yaml" | sed -E 's/.*http: *//; s/^/http:\/\//' | paste -sd, -)
 echo "==> waiting (at most 60 s) for a leader"
 deadline=$((SECONDS + 60))
 leader=""
