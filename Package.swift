@@ -5,11 +5,25 @@ let package = Package(
     name: "Vigil",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "vigil", targets: ["vigil"]),
         .executable(name: "vigil-sim", targets: ["vigil-sim"]),
         .executable(name: "duty-bench", targets: ["duty-bench"]),
+        .executable(name: "raftstorage-bench", targets: ["raftstorage-bench"]),
+        .executable(name: "raftstorage-crashprobe", targets: ["raftstorage-crashprobe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Pure consensus core: standard library only, so it compiles in seconds and simulates exactly.
@@ -22,9 +36,73 @@ let package = Package(
         // The duty domain as a pure, replicated state machine: standard library and Foundation only.
         .target(name: "DutyModel"),
         .executableTarget(name: "duty-bench", dependencies: ["DutyModel"]),
+
+        // Cluster CA and node certificates; no NIO so the CLI's `init` can use it alone.
+        .target(name: "ClusterPKI", dependencies: [
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
+        // Mutual-TLS peer connections and the versioned wire codec for RaftCore.Message.
+        .target(name: "ClusterTransport", dependencies: [
+            "RaftCore", "ClusterPKI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The durable Raft log: entries, hard state and snapshot in one SQLite database per node.
+        .target(name: "RaftStorage", dependencies: ["RaftCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Persists entries and prints each acknowledged index; the crash test kill -9s it mid-stream.
+        .executableTarget(name: "raftstorage-crashprobe", dependencies: ["RaftStorage", "RaftCore"]),
+        // Prints persist throughput and latency (fsync-bound).
+        .executableTarget(name: "raftstorage-bench", dependencies: ["RaftStorage", "RaftCore"]),
+
+        // Wiring of one node: config, Raft loop, settings state machine, HTTP API.
+        .target(name: "VigilNode", dependencies: [
+            "RaftCore", "RaftStorage", "ClusterTransport", "ClusterPKI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The one CLI: init, start, status.
+        .executableTarget(name: "vigil", dependencies: [
+            "VigilNode", "ClusterPKI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "DutyModelTests", dependencies: ["DutyModel"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "RaftCore"]),
+        .testTarget(name: "ClusterTransportTests", dependencies: [
+            "ClusterTransport", "ClusterPKI", "RaftCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // GRDB lets the refusal tests forge files (a newer format, another cluster) the store itself never writes.
+        .testTarget(name: "RaftStorageTests", dependencies: [
+            "RaftStorage", "RaftCore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Real `vigil` processes on 127.0.0.1: elections over TLS, failover, catch-up, refusal of a corrupt database.
+        .testTarget(name: "VigilNodeTests", dependencies: [
+            "VigilNode", "RaftCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,104 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RaftCore
+
+/// Mutual-TLS message transport between the members of one Raft cluster.
+///
+/// **Connection model.** Each node dials every peer and sends only on the connection it dialed; connections a
+/// node accepts are receive-only. So between two nodes there are two TCP connections, one per direction. This
+/// needs no tie-breaking when both ends dial at once (a single shared connection would need a rule for which
+/// of two simultaneous dials survives, and a window where messages go to the loser), and each direction gets
+/// its own ordered stream, its own TCP flow control and its own back-pressure: a follower slow to read a
+/// snapshot never delays the votes it sends the other way.
+///
+/// **Threads.** All state lives on one event loop: `send` only enqueues a closure there and returns, so it is
+/// cheap and safe from any thread or task. Encoding, batching (all queued frames written, one flush per batch)
+/// and reconnects (exponential back-off with full jitter) happen on that loop.
+///
+/// **Delivery.** Messages from authenticated peers arrive on `incoming`, an `AsyncStream` with a bounded buffer
+/// (`inboundBufferMaxMessages`); a consumer that falls behind loses the newest messages (counted), which Raft
+/// tolerates like any network loss. Exactly one task should iterate it.
+///
+/// **Loss.** The transport never retries a message: a full send queue drops the new frame, a dying connection
+/// loses what was written to it. Raft's retransmission covers both.
+public final class PeerTransport: Sendable {
+    public let localID: NodeID
+    /// Messages addressed to this node from authenticated members; finishes after `shutdown()`.
+    public let incoming: AsyncStream<Message>
+    private let eventLoop: EventLoop
+    private let state: NIOLoopBoundBox<TransportState>
+
+    public init(
+        configuration: TransportConfiguration,
+        identity: TransportIdentity,
+        logger: Logger = Logger(label: "vigil.transport"),
+        eventLoopGroup: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws(TransportError) {
+        try configuration.validate()
+        guard identity.nodeID == configuration.localID else {
+            throw .invalidIdentity("the certificate names node\(identity.nodeID) but this node is \(configuration.localID)")
+        }
+        var logger = logger
+        logger[metadataKey: "node"] = "node\(configuration.localID)"
+        let (stream, continuation) = AsyncStream<Message>.makeStream(
+            bufferingPolicy: .bufferingOldest(configuration.inboundBufferMaxMessages))
+        let eventLoop = eventLoopGroup.next()
+        self.localID = configuration.localID
+        self.incoming = stream
+        self.eventLoop = eventLoop
+        self.state = NIOLoopBoundBox.makeBoxSendingValue(
+            TransportState(
+                configuration: configuration,
+                eventLoop: eventLoop,
+                serverContext: try identity.makeServerContext(configuration),
+                clientContext: try identity.makeClientContext(configuration),
+                logger: logger,
+                continuation: continuation),
+            as: TransportState.self,
+            eventLoop: eventLoop)
+    }
+
+    /// Listens and starts dialing the configured peers; returns the bound port (useful with `listenPort` 0).
+    public func start() async throws(TransportError) -> Int {
+        let state = self.state
+        do {
+            return try await eventLoop.flatSubmit { state.value.start() }.get()
+        } catch let error as TransportError {
+            throw error
+        } catch {
+            throw .bindFailed(host: "?", port: 0, reason: "\(error)")
+        }
+    }
+
+    /// Replaces the member list: dials new peers, closes removed ones; inbound connections are accepted only
+    /// from listed ids. Non-blocking.
+    public func setPeers(_ peers: [NodeID: PeerAddress]) {
+        let state = self.state
+        eventLoop.execute { state.value.setPeers(peers) }
+    }
+
+    /// Queues messages for their `to` peers and returns at once; never blocks, never throws. Messages to
+    /// unknown peers, over a wire limit, or beyond a full queue are dropped and counted.
+    public func send(_ messages: [Message]) {
+        guard !messages.isEmpty else { return }
+        let state = self.state
+        eventLoop.execute { state.value.send(messages) }
+    }
+
+    public func send(_ message: Message) {
+        send([message])
+    }
+
+    /// A snapshot of reachability and counters.
+    public func metrics() async -> TransportMetrics {
+        let state = self.state
+        return (try? await eventLoop.submit { state.value.currentMetrics() }.get()) ?? TransportMetrics()
+    }
+
+    /// Closes the listener and every connection, finishes `incoming`; later sends are ignored.
+    public func shutdown() async {
+        let state = self.state
+        try? await eventLoop.flatSubmit { state.value.shutdown() }.get()
+    }
+}

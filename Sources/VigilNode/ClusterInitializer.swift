@@ -1,0 +1,100 @@
+import ClusterPKI
+import Foundation
+import RaftCore
+
+/// Writes a new cluster to disk: the CA, one key and certificate per node, one `vigil.yaml` per node.
+///
+/// Layout: `DIR/ca/{ca.pem,ca-key.pem}` (the CA key stays here, no node needs it) and for each node
+/// `DIR/nodeN/{vigil.yaml,tls/ca.pem,tls/node.pem,tls/node-key.pem,data/}`, so a node directory can be
+/// copied to its machine as it is. Peer ports are `basePort + N`, HTTP ports `basePort + 100 + N`.
+public struct ClusterInitializer: Sendable {
+    public var nodeCount: Int
+    public var directory: String
+    public var host: String
+    public var basePort: Int
+    public var timing: NodeConfig.RaftTiming
+
+    public init(nodeCount: Int, directory: String, host: String = "127.0.0.1", basePort: Int = 7000,
+                timing: NodeConfig.RaftTiming = NodeConfig.RaftTiming()) {
+        self.nodeCount = nodeCount
+        self.directory = directory
+        self.host = host
+        self.basePort = basePort
+        self.timing = timing
+    }
+
+    /// The members this initializer writes, with their addresses.
+    public var members: [NodeConfig.Member] {
+        (1...max(nodeCount, 1)).map { index in
+            NodeConfig.Member(id: NodeID(index), peer: HostPort(host: host, port: basePort + index),
+                              http: HostPort(host: host, port: basePort + 100 + index))
+        }
+    }
+
+    /// Creates everything; returns the config paths. Refuses when any of the files already exists.
+    public func run() throws(InitError) -> [String] {
+        guard (1...7).contains(nodeCount) else { throw .invalidArgument("--nodes", "\(nodeCount) is not in 1...7") }
+        guard basePort >= 1, basePort + 100 + nodeCount <= 65_535 else {
+            throw .invalidArgument("--base-port", "\(basePort) leaves ports outside 1...65535")
+        }
+        let fileManager = FileManager.default
+        let caDirectory = directory + "/ca"
+        for path in [caDirectory] + members.map({ "\(directory)/node\($0.id)" }) where fileManager.fileExists(atPath: path) {
+            throw .clusterExists(path: path)
+        }
+        let clusterID = "vigil-" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        var written: [String] = []
+        do {
+            try makeDirectory(caDirectory)
+            let ca = try ClusterCA.create(clusterName: clusterID)
+            try ca.write(certificatePath: caDirectory + "/ca.pem", privateKeyPath: caDirectory + "/ca-key.pem")
+            for member in members {
+                let nodeDirectory = "\(directory)/node\(member.id)"
+                try makeDirectory(nodeDirectory + "/tls")
+                try makeDirectory(nodeDirectory + "/data")
+                let addresses = IPAddressCheck.isIPLiteral(host) ? [host] : []
+                let credentials = try ca.issueNodeCredentials(nodeID: member.id, ipAddresses: addresses)
+                try credentials.write(certificatePath: nodeDirectory + "/tls/node.pem", privateKeyPath: nodeDirectory + "/tls/node-key.pem")
+                try PEMFile.writeCertificate(ca.certificate, to: nodeDirectory + "/tls/ca.pem")
+                let config = NodeConfig(
+                    clusterID: clusterID, nodeID: member.id, dataDir: "data",
+                    peerListen: member.peer, httpListen: member.http,
+                    tls: .init(caCert: "tls/ca.pem", cert: "tls/node.pem", key: "tls/node-key.pem"),
+                    raft: timing, members: members)
+                let path = nodeDirectory + "/vigil.yaml"
+                let text = "# Vigil node \(member.id) of cluster \(clusterID), written by `vigil init`.\n"
+                    + "# Relative paths are relative to this file's directory.\n" + (try config.yaml())
+                guard fileManager.createFile(atPath: path, contents: Data(text.utf8)) else {
+                    throw InitError.writeFailed(path: path, reason: "could not create the file")
+                }
+                written.append(path)
+            }
+        } catch let error as InitError {
+            throw error
+        } catch let error as PKIError {
+            throw .pki(error.description)
+        } catch let error as ConfigError {
+            throw .writeFailed(path: directory, reason: error.description)
+        } catch {
+            throw .writeFailed(path: directory, reason: "\(error)")
+        }
+        return written
+    }
+
+    private func makeDirectory(_ path: String) throws(InitError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw .writeFailed(path: path, reason: (error as NSError).localizedDescription)
+        }
+    }
+}
+
+/// Tells IP literals (which go into certificates as IP SANs) from DNS names.
+enum IPAddressCheck {
+    static func isIPLiteral(_ host: String) -> Bool {
+        if host.contains(":") { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
+    }
+}

@@ -1,0 +1,254 @@
+import AsyncHTTPClient
+import ClusterTransport
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import RaftCore
+
+/// The node's HTTP API: health, cluster view, metrics and the replicated settings store.
+///
+/// Writes on a follower are forwarded to the leader over HTTP (AsyncHTTPClient) and the leader's answer is
+/// returned as is, so a client can use any node. A forwarded request carries `X-Vigil-Forwarded-By`; a node
+/// that receives one while not leader answers 503 instead of forwarding again, so requests never loop.
+public struct HTTPAPI: Sendable {
+    let config: NodeConfig
+    let loop: RaftLoop
+    let transport: PeerTransport
+    let logger: Logger
+    /// For forwarding writes; its own pool because the shared client allows only 8 connections per host,
+    /// which would cap forwarded writes far below what one batch can carry.
+    let forwardingClient: HTTPClient
+    static let proposalTimeout: Duration = .seconds(5)
+    static let readTimeout: Duration = .seconds(3)
+    static let forwardTimeout: TimeAmount = .seconds(7)
+    static let forwardedHeader = "X-Vigil-Forwarded-By"
+
+    /// A client for forwarding with room for many concurrent writes to the leader.
+    public static func makeForwardingClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }
+
+    public init(config: NodeConfig, loop: RaftLoop, transport: PeerTransport, forwardingClient: HTTPClient, logger: Logger) {
+        self.forwardingClient = forwardingClient
+        self.config = config
+        self.loop = loop
+        self.transport = transport
+        self.logger = logger
+    }
+
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        let api = self
+        router.get("/healthz") { _, _ -> Response in
+            api.loop.status.stopping
+                ? APIError(status: 503, code: "stopping", message: "the node is stopping").response
+                : JSONResponse.make(["status": "ok"])
+        }
+        router.get("/readyz") { _, _ -> Response in api.readiness() }
+        router.get("/api/v1/cluster") { _, _ -> Response in JSONResponse.make(await api.clusterView()) }
+        router.get("/metrics") { _, _ -> Response in
+            let text = MetricsExposition.render(status: api.loop.status, transport: await api.transport.metrics(),
+                                                settingsRevision: api.loop.settings.revision, settingsCount: api.loop.settings.count)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.get("/api/v1/settings/{key}") { request, context -> Response in
+            await api.getSetting(request, context)
+        }
+        router.put("/api/v1/settings/{key}") { request, context -> Response in
+            await api.write(request, context, isDelete: false)
+        }
+        router.delete("/api/v1/settings/{key}") { request, context -> Response in
+            await api.write(request, context, isDelete: true)
+        }
+        return router
+    }
+
+    func readiness() -> Response {
+        let status = loop.status
+        if status.isReady { return JSONResponse.make(["status": "ready"]) }
+        let reason = status.stopping ? "the node is stopping"
+            : status.leader == noNode ? "no leader is known"
+            : "applied index \(status.appliedIndex) is behind commit index \(status.commitIndex)"
+        return APIError(status: 503, code: "not_ready", message: reason).response
+    }
+
+    func clusterView() async -> ClusterView {
+        let status = loop.status
+        let peers = await transport.metrics().peers
+        let members = config.members.map { member -> ClusterView.MemberView in
+            let match = status.progress[member.id]?.match
+            let reachability = member.id == config.nodeID ? "self" : (peers[member.id]?.reachability.rawValue ?? "unknown")
+            return ClusterView.MemberView(
+                id: member.id, peerAddress: member.peer.description, httpAddress: member.http.description,
+                isSelf: member.id == config.nodeID, isVoter: status.voters.contains(member.id),
+                matchIndex: match, lag: match.map { status.lastIndex >= $0 ? status.lastIndex - $0 : 0 },
+                reachability: reachability)
+        }
+        return ClusterView(
+            clusterID: config.clusterID, nodeID: config.nodeID, role: status.role.rawValue, term: status.term,
+            leader: status.leader, commitIndex: status.commitIndex, appliedIndex: status.appliedIndex,
+            lastIndex: status.lastIndex, snapshotIndex: status.snapshotIndex,
+            settingsRevision: loop.settings.revision, members: members)
+    }
+
+    // MARK: - Settings
+
+    private func key(_ context: BasicRequestContext) -> Result<String, APIError> {
+        let key = context.parameters.get("key") ?? ""
+        if let problem = SettingsPayloads.keyProblem(key) {
+            return .failure(APIError(status: 400, code: "invalid_key", message: problem, field: "key"))
+        }
+        return .success(key)
+    }
+
+    func getSetting(_ request: Request, _ context: BasicRequestContext) async -> Response {
+        let key: String
+        switch self.key(context) {
+        case let .success(value): key = value
+        case let .failure(error): return error.response
+        }
+        switch request.uri.queryParameters.get("consistency") {
+        case nil, "linearizable":
+            if case let .failure(error) = await loop.readBarrier(timeout: Self.readTimeout) {
+                return Self.unavailable(error).response
+            }
+        case "local":
+            break
+        case let other?:
+            return APIError(status: 400, code: "invalid_parameter",
+                            message: "consistency must be 'linearizable' or 'local', not '\(other)'", field: "consistency").response
+        }
+        guard let setting = loop.settings.get(key) else {
+            return APIError(status: 404, code: "not_found", message: "no setting named '\(key)'", field: "key").response
+        }
+        return JSONResponse.make(SettingsPayloads.SettingAnswer(key: key, value: setting.value, revision: setting.revision))
+    }
+
+    func write(_ request: Request, _ context: BasicRequestContext, isDelete: Bool) async -> Response {
+        var request = request
+        let key: String
+        switch self.key(context) {
+        case let .success(value): key = value
+        case let .failure(error): return error.response
+        }
+        var ifRevision: UInt64?
+        let ifMatchText = request.headers[.ifMatch]
+        if let text = ifMatchText {
+            let trimmed = text.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+            guard let revision = UInt64(trimmed) else {
+                return APIError(status: 400, code: "invalid_header",
+                                message: "If-Match must be a revision number, got '\(text)'", field: "If-Match").response
+            }
+            ifRevision = revision
+        }
+        var body: ByteBuffer?
+        let command: SettingsCommand
+        if isDelete {
+            command = .delete(key: key, ifRevision: ifRevision)
+        } else {
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.collectBody(upTo: SettingsPayloads.maximumValueBytes + 1024)
+            } catch {
+                return APIError(status: 413, code: "body_too_large",
+                                message: "the body exceeds \(SettingsPayloads.maximumValueBytes + 1024) bytes", field: "value").response
+            }
+            body = buffer
+            let decoded: SettingsPayloads.PutBody
+            do {
+                decoded = try JSONDecoder().decode(SettingsPayloads.PutBody.self, from: Data(buffer.readableBytesView))
+            } catch let DecodingError.keyNotFound(missing, _) {
+                return APIError(status: 400, code: "invalid_body", message: "the JSON body lacks '\(missing.stringValue)'",
+                                field: missing.stringValue).response
+            } catch let DecodingError.typeMismatch(_, context) {
+                let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+                return APIError(status: 400, code: "invalid_body", message: "'\(field)' must be a string", field: field).response
+            } catch {
+                return APIError(status: 400, code: "invalid_json", message: "the body is not JSON of the form {\"value\": \"...\"}").response
+            }
+            guard decoded.value.utf8.count <= SettingsPayloads.maximumValueBytes else {
+                return APIError(status: 413, code: "value_too_large",
+                                message: "a value has at most \(SettingsPayloads.maximumValueBytes) bytes", field: "value").response
+            }
+            command = .put(key: key, value: decoded.value, ifRevision: ifRevision)
+        }
+
+        let status = loop.status
+        let forwarded = request.headers.first(where: { $0.name.canonicalName == Self.forwardedHeader.lowercased() }) != nil
+        if status.leader != config.nodeID {
+            guard status.leader != noNode, !forwarded else {
+                return Self.unavailable(.notLeader(leaderHint: forwarded ? noNode : status.leader)).response
+            }
+            return await forward(request, body: body, ifMatch: ifMatchText, to: status.leader)
+        }
+        switch await loop.propose(command, timeout: Self.proposalTimeout) {
+        case let .success(outcome):
+            return Self.answer(outcome)
+        case let .failure(.notLeader(hint)) where hint != noNode && hint != config.nodeID && !forwarded:
+            return await forward(request, body: body, ifMatch: ifMatchText, to: hint)
+        case let .failure(error):
+            return Self.unavailable(error).response
+        }
+    }
+
+    static func answer(_ outcome: SettingsOutcome) -> Response {
+        switch outcome {
+        case let .stored(key, setting, created):
+            return JSONResponse.make(SettingsPayloads.SettingAnswer(key: key, value: setting.value, revision: setting.revision, created: created))
+        case let .deleted(key, revision):
+            return JSONResponse.make(SettingsPayloads.SettingAnswer(key: key, value: nil, revision: revision, deleted: true))
+        case let .notFound(key):
+            return APIError(status: 404, code: "not_found", message: "no setting named '\(key)'", field: "key").response
+        case let .revisionMismatch(key, current, expected):
+            return APIError(status: 409, code: "revision_mismatch",
+                            message: "'\(key)' is at revision \(current), If-Match asked for \(expected)", field: "If-Match").response
+        case .undecodable:
+            return APIError(status: 500, code: "internal", message: "the command could not be decoded when applied").response
+        }
+    }
+
+    static func unavailable(_ error: ProposalError) -> APIError {
+        let code: String
+        switch error {
+        case let .notLeader(hint): code = hint == noNode ? "no_leader" : "not_leader"
+        case .refused: code = "leader_busy"
+        case .superseded: code = "leadership_changed"
+        case .timedOut: code = "timeout"
+        case .stopping: code = "stopping"
+        }
+        return APIError(status: 503, code: code, message: error.description)
+    }
+
+    private func forward(_ request: Request, body: ByteBuffer?, ifMatch: String?, to leader: NodeID) async -> Response {
+        guard let member = config.members.first(where: { $0.id == leader }) else {
+            return APIError(status: 503, code: "no_leader", message: "the leader, node \(leader), is not in this node's member list").response
+        }
+        // AsyncHTTPClient retries a refused connect until the request deadline, so a request to a leader that
+        // just died would hang for the whole forward timeout. The peer connection tells us sooner.
+        guard await transport.metrics().peers[leader]?.reachability == .connected else {
+            return APIError(status: 503, code: "leader_unreachable",
+                            message: "the last known leader, node \(leader), is unreachable; an election is probably under way, retry").response
+        }
+        var outbound = HTTPClientRequest(url: "http://\(member.http)\(request.uri.path)")
+        outbound.method = request.method == .delete ? .DELETE : .PUT
+        outbound.headers.add(name: "Content-Type", value: "application/json")
+        outbound.headers.add(name: Self.forwardedHeader, value: "\(config.nodeID)")
+        if let ifMatch { outbound.headers.add(name: "If-Match", value: ifMatch) }
+        if let body { outbound.body = .bytes(body) }
+        do {
+            let response = try await forwardingClient.execute(outbound, timeout: Self.forwardTimeout)
+            let answer = try await response.body.collect(upTo: 1 << 20)
+            return Response(status: HTTPResponse.Status(code: Int(response.status.code)),
+                            headers: [.contentType: "application/json"], body: .init(byteBuffer: answer))
+        } catch {
+            logger.warning("forwarding to the leader failed", metadata: ["leader": "\(leader)", "error": "\(error)"])
+            return APIError(status: 503, code: "leader_unreachable",
+                            message: "could not reach the leader, node \(leader) at \(member.http): \(error)").response
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import RaftCore
+
+/// One unit of work for the Raft loop.
+enum LoopEvent: Sendable {
+    case tick
+    case message(Message)
+    case propose(SettingsCommand, ProposalWaiter)
+    case read(ReadWaiter)
+    /// SIGTERM: hand leadership over if leader, then stop once done or after the deadline.
+    case gracefulStop
+}
+
+/// A client waiting for its proposal to be applied.
+struct ProposalWaiter: Sendable {
+    let continuation: CheckedContinuation<Result<SettingsOutcome, ProposalError>, Never>
+    let deadline: ContinuousClock.Instant
+}
+
+/// A client waiting for a linearizable read point.
+struct ReadWaiter: Sendable {
+    let continuation: CheckedContinuation<Result<Void, ProposalError>, Never>
+    let deadline: ContinuousClock.Instant
+}

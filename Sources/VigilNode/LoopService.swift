@@ -1,0 +1,15 @@
+import ServiceLifecycle
+
+/// Runs the Raft loop inside the service group; a graceful shutdown becomes a leadership hand-over and stop.
+struct LoopService: Service {
+    let loop: RaftLoop
+
+    func run() async throws {
+        let loop = self.loop
+        try await withGracefulShutdownHandler {
+            do { try await loop.run() } catch { throw error }
+        } onGracefulShutdown: {
+            loop.requestGracefulStop()
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import RaftCore
+
+/// The Raft loop's bookkeeping of waiting clients; owned by the loop task alone.
+struct LoopState {
+    var appliedIndex: LogIndex
+    var counters: NodeStatus.Counters
+    /// The hard state as last written to the store.
+    var storedHardState: HardState
+    /// A commit-only hard state not yet written (see `RaftLoop.handleReady`).
+    var deferredHardState: HardState?
+    var proposalWaiters: [LogIndex: (term: Term, waiter: ProposalWaiter)] = [:]
+    var readWaiters: [UInt64: ReadWaiter] = [:]
+    var readsAwaitingApply: [(index: LogIndex, waiter: ReadWaiter)] = []
+    var nextReadContext: UInt64 = 0
+    var lastRole: Role = .follower
+    var lastLeader: NodeID = noNode
+
+    /// Answers reads whose index the state machine has reached.
+    mutating func answerReads() {
+        guard !readsAwaitingApply.isEmpty else { return }
+        let applied = appliedIndex
+        var waiting: [(index: LogIndex, waiter: ReadWaiter)] = []
+        for read in readsAwaitingApply {
+            if read.index <= applied {
+                counters.readsServed += 1
+                read.waiter.continuation.resume(returning: .success(()))
+            } else {
+                waiting.append(read)
+            }
+        }
+        readsAwaitingApply = waiting
+    }
+
+    /// Answers every waiter whose deadline passed; a lost message must not hang a client forever.
+    mutating func expire(now: ContinuousClock.Instant) {
+        for (index, pending) in proposalWaiters where pending.waiter.deadline <= now {
+            proposalWaiters[index] = nil
+            counters.proposalsFailed += 1
+            pending.waiter.continuation.resume(returning: .failure(.timedOut))
+        }
+        for (context, waiter) in readWaiters where waiter.deadline <= now {
+            readWaiters[context] = nil
+            counters.readsFailed += 1
+            waiter.continuation.resume(returning: .failure(.timedOut))
+        }
+        let expired = readsAwaitingApply.filter { $0.waiter.deadline <= now }
+        if !expired.isEmpty {
+            readsAwaitingApply.removeAll { $0.waiter.deadline <= now }
+            for read in expired {
+                counters.readsFailed += 1
+                read.waiter.continuation.resume(returning: .failure(.timedOut))
+            }
+        }
+    }
+
+    mutating func failAll(_ error: ProposalError) {
+        for pending in proposalWaiters.values { pending.waiter.continuation.resume(returning: .failure(error)) }
+        for waiter in readWaiters.values { waiter.continuation.resume(returning: .failure(error)) }
+        for read in readsAwaitingApply { read.waiter.continuation.resume(returning: .failure(error)) }
+        proposalWaiters = [:]
+        readWaiters = [:]
+        readsAwaitingApply = []
+    }
+}

@@ -1,0 +1,63 @@
+import ClusterTransport
+import RaftCore
+
+/// Renders `/metrics` in the Prometheus text format (version 0.0.4), by hand: a few gauges and counters do
+/// not justify a metrics backend and its process-wide bootstrap.
+public enum MetricsExposition {
+    public static func render(status: NodeStatus, transport: TransportMetrics, settingsRevision: UInt64, settingsCount: Int) -> String {
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for sample in samples { out += "\(name)\(sample.labels) \(sample.value)\n" }
+        }
+        func one(_ name: String, _ type: String, _ help: String, _ value: some Numeric) {
+            metric(name, type, help, [("", "\(value)")])
+        }
+        let counters = status.counters
+        one("vigil_raft_term", "gauge", "Current Raft term.", status.term)
+        one("vigil_raft_leader_id", "gauge", "Node id of the known leader (0 when none).", status.leader)
+        one("vigil_raft_is_leader", "gauge", "1 when this node is the leader.", status.role == .leader ? 1 : 0)
+        one("vigil_raft_commit_index", "gauge", "Highest log index known committed.", status.commitIndex)
+        one("vigil_raft_applied_index", "gauge", "Highest log index applied to the state machine.", status.appliedIndex)
+        one("vigil_raft_last_index", "gauge", "Last log index.", status.lastIndex)
+        one("vigil_raft_snapshot_index", "gauge", "Index of the latest snapshot.", status.snapshotIndex)
+        one("vigil_raft_ready", "gauge", "1 when a leader is known and the commit index is applied.", status.isReady ? 1 : 0)
+        metric("vigil_proposals_total", "counter", "Client proposals by result.", [
+            ("{result=\"applied\"}", "\(counters.proposalsApplied)"), ("{result=\"failed\"}", "\(counters.proposalsFailed)"),
+        ])
+        one("vigil_proposal_batches_total", "counter", "Proposal batches handed to Raft (one per loop round with writes).", counters.proposalBatches)
+        metric("vigil_reads_total", "counter", "Linearizable read barriers by result.", [
+            ("{result=\"served\"}", "\(counters.readsServed)"), ("{result=\"failed\"}", "\(counters.readsFailed)"),
+        ])
+        one("vigil_raft_elections_total", "counter", "Campaigns started by this node.", counters.elections)
+        one("vigil_raft_leader_changes_total", "counter", "Changes of the known leader.", counters.leaderChanges)
+        one("vigil_raft_snapshots_taken_total", "counter", "Log compactions.", counters.snapshotsTaken)
+        one("vigil_raft_snapshots_installed_total", "counter", "Snapshots received from a leader and installed.", counters.snapshotsInstalled)
+
+        let histogram = counters.persistLatency
+        out += "# HELP vigil_raft_append_seconds Duration of one durable Raft log write (fsync included).\n"
+        out += "# TYPE vigil_raft_append_seconds histogram\n"
+        var cumulative: UInt64 = 0
+        for (slot, bound) in LatencyHistogram.upperBoundsSeconds.enumerated() {
+            cumulative += histogram.bucketCounts[slot]
+            out += "vigil_raft_append_seconds_bucket{le=\"\(bound)\"} \(cumulative)\n"
+        }
+        out += "vigil_raft_append_seconds_bucket{le=\"+Inf\"} \(histogram.count)\n"
+        out += "vigil_raft_append_seconds_sum \(histogram.sumSeconds)\n"
+        out += "vigil_raft_append_seconds_count \(histogram.count)\n"
+
+        let peers = transport.peers.sorted { $0.key < $1.key }
+        metric("vigil_peer_connected", "gauge", "1 when the outbound connection to the peer is up.",
+               peers.map { ("{peer=\"\($0.key)\"}", $0.value.reachability == .connected ? "1" : "0") })
+        metric("vigil_peer_frames_sent_total", "counter", "Frames written to the peer.", peers.map { ("{peer=\"\($0.key)\"}", "\($0.value.framesSent)") })
+        metric("vigil_peer_frames_received_total", "counter", "Frames received from the peer.",
+               peers.map { ("{peer=\"\($0.key)\"}", "\($0.value.framesReceived)") })
+        metric("vigil_peer_frames_dropped_total", "counter", "Frames dropped because the send queue was full.",
+               peers.map { ("{peer=\"\($0.key)\"}", "\($0.value.framesDroppedQueueFull)") })
+        one("vigil_transport_inbound_refused_total", "counter", "Inbound peer connections refused (TLS or identity).", transport.inboundConnectionsRefused)
+        one("vigil_transport_malformed_frames_total", "counter", "Frames that failed to decode.", transport.malformedFrames)
+        one("vigil_settings_revision", "gauge", "Global revision of the settings store.", settingsRevision)
+        one("vigil_settings_keys", "gauge", "Number of settings stored.", settingsCount)
+        return out
+    }
+}

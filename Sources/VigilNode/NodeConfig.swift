@@ -1,0 +1,172 @@
+import Foundation
+import RaftCore
+import Yams
+
+/// One node's `vigil.yaml`: identity, addresses, TLS files, Raft timing and the founding members.
+public struct NodeConfig: Codable, Sendable, Equatable {
+    public var clusterID: String
+    public var nodeID: NodeID
+    /// Relative paths are resolved against the directory of the config file.
+    public var dataDir: String
+    public var peerListen: HostPort
+    public var httpListen: HostPort
+    public var tls: TLSFiles
+    public var raft: RaftTiming
+    public var members: [Member]
+
+    /// Where a member listens: its peer (Raft over mutual TLS) and HTTP API addresses.
+    public struct Member: Codable, Sendable, Equatable {
+        public var id: NodeID
+        public var peer: HostPort
+        public var http: HostPort
+
+        public init(id: NodeID, peer: HostPort, http: HostPort) {
+            self.id = id
+            self.peer = peer
+            self.http = http
+        }
+    }
+
+    /// The PEM files of the node's TLS identity and the cluster CA.
+    public struct TLSFiles: Codable, Sendable, Equatable {
+        public var caCert: String
+        public var cert: String
+        public var key: String
+
+        enum CodingKeys: String, CodingKey {
+            case caCert = "ca_cert", cert, key
+        }
+
+        public init(caCert: String, cert: String, key: String) {
+            self.caCert = caCert
+            self.cert = cert
+            self.key = key
+        }
+    }
+
+    /// Raft's clock: every duration of the core is counted in ticks of `tickIntervalMilliseconds`.
+    public struct RaftTiming: Codable, Sendable, Equatable {
+        public var tickIntervalMilliseconds: Int
+        public var electionTimeoutTicks: Int
+        public var heartbeatIntervalTicks: Int
+        /// The state machine is snapshotted and the log compacted after this many applied entries.
+        public var snapshotEveryEntries: Int
+
+        enum CodingKeys: String, CodingKey {
+            case tickIntervalMilliseconds = "tick_interval_ms"
+            case electionTimeoutTicks = "election_timeout_ticks"
+            case heartbeatIntervalTicks = "heartbeat_interval_ticks"
+            case snapshotEveryEntries = "snapshot_every_entries"
+        }
+
+        // 10 ms ticks, election timeout 40 ticks (followers campaign 0.4–0.8 s after the last heartbeat),
+        // heartbeat every 5 ticks (50 ms). Fine ticks matter more than short timeouts: the randomised timeout
+        // is drawn from 40 slots instead of etcd's 10, so two followers rarely time out together and split
+        // the vote (etcd's worst failovers). Eight missed heartbeats of slack absorb an fsync or GC stall.
+        public init(tickIntervalMilliseconds: Int = 10, electionTimeoutTicks: Int = 40,
+                    heartbeatIntervalTicks: Int = 5, snapshotEveryEntries: Int = 10_000) {
+            self.tickIntervalMilliseconds = tickIntervalMilliseconds
+            self.electionTimeoutTicks = electionTimeoutTicks
+            self.heartbeatIntervalTicks = heartbeatIntervalTicks
+            self.snapshotEveryEntries = snapshotEveryEntries
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case clusterID = "cluster_id"
+        case nodeID = "node_id"
+        case dataDir = "data_dir"
+        case peerListen = "peer_listen"
+        case httpListen = "http_listen"
+        case tls, raft, members
+    }
+
+    public init(clusterID: String, nodeID: NodeID, dataDir: String, peerListen: HostPort, httpListen: HostPort,
+                tls: TLSFiles, raft: RaftTiming, members: [Member]) {
+        self.clusterID = clusterID
+        self.nodeID = nodeID
+        self.dataDir = dataDir
+        self.peerListen = peerListen
+        self.httpListen = httpListen
+        self.tls = tls
+        self.raft = raft
+        self.members = members
+    }
+
+    /// The member entry of this node.
+    public var selfMember: Member? { members.first { $0.id == nodeID } }
+
+    /// Checks the relations between keys that decoding alone cannot see.
+    public func validate() throws(ConfigError) {
+        guard !clusterID.isEmpty else { throw .invalidValue(key: "cluster_id", reason: "must not be empty") }
+        guard nodeID != noNode else { throw .invalidValue(key: "node_id", reason: "node ids start at 1") }
+        guard !dataDir.isEmpty else { throw .invalidValue(key: "data_dir", reason: "must not be empty") }
+        guard !members.isEmpty else { throw .invalidValue(key: "members", reason: "lists no member") }
+        var seen = Set<NodeID>()
+        for (position, member) in members.enumerated() {
+            guard member.id != noNode else { throw .invalidValue(key: "members[\(position)].id", reason: "node ids start at 1") }
+            guard seen.insert(member.id).inserted else {
+                throw .invalidValue(key: "members[\(position)].id", reason: "node \(member.id) is listed twice")
+            }
+        }
+        guard let me = selfMember else {
+            throw .invalidValue(key: "members", reason: "does not list this node (node_id \(nodeID))")
+        }
+        guard me.peer.port == peerListen.port else {
+            throw .invalidValue(key: "peer_listen", reason: "port \(peerListen.port) differs from this node's member entry (\(me.peer))")
+        }
+        let timing = raft
+        guard (1...10_000).contains(timing.tickIntervalMilliseconds) else {
+            throw .invalidValue(key: "raft.tick_interval_ms", reason: "\(timing.tickIntervalMilliseconds) is not in 1...10000")
+        }
+        guard timing.heartbeatIntervalTicks >= 1 else {
+            throw .invalidValue(key: "raft.heartbeat_interval_ticks", reason: "must be at least 1")
+        }
+        guard timing.electionTimeoutTicks > timing.heartbeatIntervalTicks else {
+            throw .invalidValue(key: "raft.election_timeout_ticks",
+                                reason: "\(timing.electionTimeoutTicks) must exceed heartbeat_interval_ticks (\(timing.heartbeatIntervalTicks))")
+        }
+        guard timing.snapshotEveryEntries >= 1 else {
+            throw .invalidValue(key: "raft.snapshot_every_entries", reason: "must be at least 1")
+        }
+    }
+
+    /// Reads, decodes and validates a config file; relative paths stay relative (see `resolving(_:)`).
+    public static func load(path: String) throws(ConfigError) -> NodeConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        let config = try decode(yaml: text, path: path)
+        try config.validate()
+        return config
+    }
+
+    /// Decodes YAML, naming the offending key on failure.
+    public static func decode(yaml text: String, path: String) throws(ConfigError) -> NodeConfig {
+        do {
+            return try YAMLDecoder().decode(NodeConfig.self, from: text)
+        } catch let error as DecodingError {
+            throw ConfigError(decoding: error, path: path)
+        } catch {
+            throw .malformedYAML(path: path, reason: "\(error)")
+        }
+    }
+
+    /// YAML text as `vigil init` writes it.
+    public func yaml() throws(ConfigError) -> String {
+        do {
+            return try YAMLEncoder().encode(self)
+        } catch {
+            throw .malformedYAML(path: "(encoding)", reason: "\(error)")
+        }
+    }
+
+    /// `path` made absolute against `baseDirectory` when relative.
+    public static func resolve(_ path: String, against baseDirectory: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+    }
+}

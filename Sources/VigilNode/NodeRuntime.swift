@@ -1,0 +1,141 @@
+import ClusterPKI
+import ClusterTransport
+import Foundation
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import RaftCore
+import RaftStorage
+import ServiceLifecycle
+
+/// `vigil start`: opens the log, bootstraps a founding member, starts the transport, the Raft loop and HTTP,
+/// and runs until SIGTERM/SIGINT (graceful: leadership transfer, last persist, exit 0) or a fatal error.
+public enum NodeRuntime {
+    /// The file name of the Raft log inside `data_dir`.
+    public static let logFileName = "raft.sqlite"
+
+    public static func run(configPath: String, logger baseLogger: Logger) async throws(NodeError) {
+        let config: NodeConfig
+        do { config = try NodeConfig.load(path: configPath) } catch { throw .config(error) }
+        let logger = {
+            var logger = baseLogger
+            logger[metadataKey: "node"] = "\(config.nodeID)"
+            return logger
+        }()
+        let baseDirectory = URL(fileURLWithPath: configPath).deletingLastPathComponent().path
+        let dataDirectory = NodeConfig.resolve(config.dataDir, against: baseDirectory)
+
+        let (store, persisted) = try openStore(config: config, dataDirectory: dataDirectory, logger: logger)
+        let transport: PeerTransport
+        do {
+            transport = try makeTransport(config: config, baseDirectory: baseDirectory, logger: logger)
+            let port = try await transport.start()
+            logger.info("peer transport listening", metadata: ["address": "\(config.peerListen.host):\(port)", "tls": "1.3 mutual"])
+        } catch let error as NodeError {
+            try? store.close()
+            throw error
+        } catch {
+            try? store.close()
+            throw .transport("\(error)")
+        }
+
+        let settings = SettingsView()
+        let loop = RaftLoop(config: config, store: store, persisted: persisted, transport: transport, settings: settings, logger: logger)
+        let forwardingClient = HTTPAPI.makeForwardingClient()
+        let api = HTTPAPI(config: config, loop: loop, transport: transport, forwardingClient: forwardingClient, logger: logger)
+        var httpLogger = logger
+        // Per-request lines would drown the Raft events at info; debug and trace keep them.
+        if logger.logLevel > .debug { httpLogger.logLevel = .warning }
+        let app = Application(
+            router: api.makeRouter(),
+            configuration: .init(address: .hostname(config.httpListen.host, port: config.httpListen.port), serverName: "vigil"),
+            onServerRunning: { channel in
+                logger.info("HTTP API listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+            },
+            logger: httpLogger)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: LoopService(loop: loop), successTerminationBehavior: .gracefullyShutdownGroup,
+                      failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup,
+                      failureTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        var failure: NodeError?
+        do {
+            try await group.run()
+        } catch let error as NodeError {
+            failure = error
+        } catch {
+            failure = .http("\(error)")
+        }
+        try? await forwardingClient.shutdown()
+        await transport.shutdown()
+        do { try store.close() } catch { if failure == nil { failure = .storage(error.description) } }
+        if let failure { throw failure }
+        logger.info("stopped cleanly")
+    }
+
+    static func openStore(config: NodeConfig, dataDirectory: String, logger: Logger) throws(NodeError) -> (RaftLogStore, PersistedState) {
+        do {
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw .storage("cannot create data directory \(dataDirectory): \((error as NSError).localizedDescription)")
+        }
+        let path = dataDirectory + "/" + logFileName
+        do {
+            let store = try RaftLogStore(path: path, clusterID: config.clusterID, nodeID: config.nodeID)
+            var persisted = try store.load()
+            let isEmpty = persisted.hardState == HardState() && persisted.entries.isEmpty && persisted.snapshot.index == 0
+            if isEmpty {
+                // Every member listed in a config written by `vigil init` is a founding member.
+                let founding = PersistedState.bootstrap(voters: config.members.map(\.id))
+                try store.persist(hardState: founding.hardState, entries: founding.entries, snapshot: nil)
+                persisted = founding
+                logger.info("bootstrapped a new cluster log", metadata: ["voters": "\(config.members.map(\.id))", "path": "\(path)"])
+            } else {
+                logger.info("opened the Raft log", metadata: [
+                    "path": "\(path)", "term": "\(persisted.hardState.term)", "commit": "\(persisted.hardState.commit)",
+                    "snapshot": "\(persisted.snapshot.index)", "entries": "\(persisted.entries.count)",
+                ])
+            }
+            return (store, persisted)
+        } catch {
+            throw .storage(error.description)
+        }
+    }
+
+    static func makeTransport(config: NodeConfig, baseDirectory: String, logger: Logger) throws(NodeError) -> PeerTransport {
+        let identity: TransportIdentity
+        do {
+            let credentials = try NodeCredentials.load(
+                certificatePath: NodeConfig.resolve(config.tls.cert, against: baseDirectory),
+                privateKeyPath: NodeConfig.resolve(config.tls.key, against: baseDirectory))
+            guard credentials.nodeID == config.nodeID else {
+                throw NodeError.tls("the certificate \(config.tls.cert) names node\(credentials.nodeID), but node_id is \(config.nodeID)")
+            }
+            let ca = try PEMFile.readCertificate(at: NodeConfig.resolve(config.tls.caCert, against: baseDirectory))
+            identity = try TransportIdentity(credentials: credentials, clusterCA: ca)
+        } catch let error as NodeError {
+            throw error
+        } catch let error as PKIError {
+            throw .tls(error.description)
+        } catch let error as TransportError {
+            throw .tls(error.description)
+        } catch {
+            throw .tls("\(error)")
+        }
+        var peers: [NodeID: PeerAddress] = [:]
+        for member in config.members where member.id != config.nodeID {
+            peers[member.id] = PeerAddress(host: member.peer.host, port: member.peer.port)
+        }
+        let configuration = TransportConfiguration(
+            localID: config.nodeID, listenHost: config.peerListen.host, listenPort: config.peerListen.port, peers: peers)
+        do {
+            return try PeerTransport(configuration: configuration, identity: identity, logger: logger)
+        } catch {
+            throw .transport("\(error)")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import RaftCore
+
+/// What the Raft loop publishes after each round for HTTP handlers, health checks and metrics.
+public struct NodeStatus: Sendable, Equatable {
+    /// The leader's replication view of one member.
+    public struct Progress: Sendable, Equatable {
+        public var match: LogIndex
+        public var next: LogIndex
+        public var recentlyActive: Bool
+    }
+
+    public var nodeID: NodeID
+    public var role: Role = .follower
+    public var term: Term = 0
+    public var leader: NodeID = noNode
+    public var commitIndex: LogIndex = 0
+    public var appliedIndex: LogIndex = 0
+    public var lastIndex: LogIndex = 0
+    public var snapshotIndex: LogIndex = 0
+    public var voters: [NodeID] = []
+    /// Filled on the leader only.
+    public var progress: [NodeID: Progress] = [:]
+    public var stopping = false
+
+    public var counters = Counters()
+
+    /// Monotonic counters since start, for `/metrics`.
+    public struct Counters: Sendable, Equatable {
+        public var proposalsApplied: UInt64 = 0
+        public var proposalsFailed: UInt64 = 0
+        public var proposalBatches: UInt64 = 0
+        public var readsServed: UInt64 = 0
+        public var readsFailed: UInt64 = 0
+        /// Campaigns this node started (it became candidate).
+        public var elections: UInt64 = 0
+        public var leaderChanges: UInt64 = 0
+        public var snapshotsTaken: UInt64 = 0
+        public var snapshotsInstalled: UInt64 = 0
+        public var persistLatency = LatencyHistogram()
+    }
+
+    public init(nodeID: NodeID) {
+        self.nodeID = nodeID
+    }
+
+    /// Ready to serve: a leader is known and everything committed that this node saw is applied.
+    public var isReady: Bool { leader != noNode && appliedIndex >= commitIndex && !stopping }
+}

@@ -1,0 +1,316 @@
+import ClusterTransport
+import Logging
+import NIOPosix
+import RaftCore
+import RaftStorage
+import Synchronization
+
+/// Drives one `RaftNode`: the clock, peer messages, client proposals and reads go in through one inbox;
+/// each `Ready` is handled in the order its doc comment prescribes (send → persist → send → apply → advance).
+///
+/// The core is owned by the single task running `run()`, so it needs no lock. Persisting blocks on fsync and
+/// runs on a dedicated thread, never on the cooperative pool or an event loop. While it runs, new events
+/// queue in the inbox; the next round takes them all and proposes the queued writes as one batch.
+public final class RaftLoop: Sendable {
+    public let nodeID: NodeID
+    public let settings: SettingsView
+    private let config: NodeConfig
+    private let store: RaftLogStore
+    private let transport: PeerTransport
+    private let initialState: PersistedState
+    private let inbox = LoopInbox()
+    private let published: Mutex<NodeStatus>
+    private let logger: Logger
+
+    public init(config: NodeConfig, store: RaftLogStore, persisted: PersistedState, transport: PeerTransport,
+                settings: SettingsView, logger: Logger) {
+        self.nodeID = config.nodeID
+        self.config = config
+        self.store = store
+        self.transport = transport
+        self.initialState = persisted
+        self.settings = settings
+        self.published = Mutex(NodeStatus(nodeID: config.nodeID))
+        self.logger = logger
+    }
+
+    /// The latest published view of this node.
+    public var status: NodeStatus { published.withLock { $0 } }
+
+    public var tickInterval: Duration { .milliseconds(config.raft.tickIntervalMilliseconds) }
+
+    /// Proposes `command` and waits until it is applied (then it is durable on a quorum).
+    public func propose(_ command: SettingsCommand, timeout: Duration) async -> Result<SettingsOutcome, ProposalError> {
+        await withCheckedContinuation { continuation in
+            let waiter = ProposalWaiter(continuation: continuation, deadline: .now + timeout)
+            if !inbox.push(.propose(command, waiter)) { continuation.resume(returning: .failure(.stopping)) }
+        }
+    }
+
+    /// Waits until this node's state machine has applied everything committed before the call (ReadIndex).
+    public func readBarrier(timeout: Duration) async -> Result<Void, ProposalError> {
+        await withCheckedContinuation { continuation in
+            let waiter = ReadWaiter(continuation: continuation, deadline: .now + timeout)
+            if !inbox.push(.read(waiter)) { continuation.resume(returning: .failure(.stopping)) }
+        }
+    }
+
+    /// Asks the loop to stop gracefully: a leader first hands leadership to the most caught-up follower.
+    public func requestGracefulStop() {
+        inbox.push(.gracefulStop)
+    }
+
+    /// Runs until a graceful stop completes; throws when a persist fails (the node must not continue).
+    public func run() async throws(NodeError) {
+        var raftConfig = Config(id: nodeID)
+        raftConfig.electionTimeoutTicks = config.raft.electionTimeoutTicks
+        raftConfig.heartbeatIntervalTicks = config.raft.heartbeatIntervalTicks
+        raftConfig.randomSeed = UInt64.random(in: 0...UInt64.max)
+        let raft = RaftNode(config: raftConfig, persisted: initialState)
+        let restored = try SettingsStateMachine(snapshotData: initialState.snapshot.data)
+        try settings.mutate { (machine: inout SettingsStateMachine) throws(NodeError) in machine = restored }
+
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let inbox = self.inbox
+        let tickInterval = self.tickInterval
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tickInterval)
+                inbox.push(.tick)
+            }
+        }
+        let transport = self.transport
+        let receiver = Task {
+            for await message in transport.incoming { inbox.push(.message(message)) }
+        }
+        var state = LoopState(appliedIndex: initialState.snapshot.index, counters: NodeStatus.Counters(),
+                              storedHardState: initialState.hardState)
+        defer {
+            ticker.cancel()
+            receiver.cancel()
+        }
+        publish(raft, &state)
+        logger.info("raft loop started", metadata: [
+            "term": "\(raft.term)", "commit": "\(raft.commitIndex)", "last": "\(raft.lastIndex)",
+            "snapshot": "\(raft.snapshotIndex)", "voters": "\(raft.conf.voters)",
+        ])
+        var failure: NodeError?
+        do {
+            try await loop(raft, &state, pool)
+        } catch {
+            failure = error
+        }
+        // Anyone still waiting gets an answer: the node is going away.
+        for event in inbox.close() {
+            switch event {
+            case let .propose(_, waiter): waiter.continuation.resume(returning: .failure(.stopping))
+            case let .read(waiter): waiter.continuation.resume(returning: .failure(.stopping))
+            default: break
+            }
+        }
+        state.failAll(.stopping)
+        published.withLock { $0.stopping = true }
+        try? await pool.shutdownGracefully()
+        if let failure {
+            logger.critical("raft loop stopped", metadata: ["error": "\(failure)"])
+            throw failure
+        }
+        logger.info("raft loop stopped", metadata: ["term": "\(raft.term)", "applied": "\(state.appliedIndex)"])
+    }
+
+    private func loop(_ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
+        var stopDeadlineTicks: Int?
+        var ticksSinceStop = 0
+        while true {
+            let events = await inbox.take()
+            var batch: [(command: SettingsCommand, waiter: ProposalWaiter)] = []
+            for event in events {
+                switch event {
+                case .tick:
+                    raft.tick()
+                    state.expire(now: .now)
+                    if stopDeadlineTicks != nil { ticksSinceStop += 1 }
+                case let .message(message):
+                    raft.step(message)
+                case let .propose(command, waiter):
+                    batch.append((command, waiter))
+                case let .read(waiter):
+                    state.nextReadContext += 1
+                    switch raft.readIndex(context: state.nextReadContext) {
+                    case .success: state.readWaiters[state.nextReadContext] = waiter
+                    case let .failure(error):
+                        state.counters.readsFailed += 1
+                        waiter.continuation.resume(returning: .failure(ProposalError(error)))
+                    }
+                case .gracefulStop:
+                    guard stopDeadlineTicks == nil else { break }
+                    stopDeadlineTicks = 2 * config.raft.electionTimeoutTicks
+                    if raft.isLeader, let successor = bestSuccessor(raft) {
+                        logger.info("stopping: transferring leadership", metadata: ["to": "\(successor)"])
+                        _ = raft.transferLeadership(to: successor)
+                    }
+                }
+            }
+            if !batch.isEmpty {
+                if stopDeadlineTicks != nil {
+                    for item in batch { item.waiter.continuation.resume(returning: .failure(.stopping)) }
+                } else {
+                    propose(batch, raft, &state)
+                }
+            }
+            while raft.hasReady {
+                try await handleReady(raft, &state, pool)
+            }
+            publish(raft, &state)
+            if let deadline = stopDeadlineTicks, !raft.isLeader || ticksSinceStop >= deadline {
+                try await flushDeferredHardState(&state, pool)
+                return
+            }
+        }
+    }
+
+    private func propose(_ batch: [(command: SettingsCommand, waiter: ProposalWaiter)], _ raft: RaftNode, _ state: inout LoopState) {
+        switch raft.propose(batch: batch.map { $0.command.encoded() }) {
+        case let .success(ids):
+            state.counters.proposalBatches += 1
+            for (id, item) in zip(ids, batch) {
+                state.proposalWaiters[id.index] = (id.term, item.waiter)
+            }
+        case let .failure(error):
+            state.counters.proposalsFailed += UInt64(batch.count)
+            for item in batch { item.waiter.continuation.resume(returning: .failure(ProposalError(error))) }
+        }
+    }
+
+    private func handleReady(_ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
+        let ready = raft.ready()
+        if let soft = ready.softState {
+            if soft.role == .candidate, state.lastRole != .candidate { state.counters.elections += 1 }
+            if soft.leader != state.lastLeader {
+                state.counters.leaderChanges += 1
+                logger.info("leader changed", metadata: ["leader": "\(soft.leader)", "term": "\(soft.term)", "role": "\(soft.role)"])
+            }
+            state.lastRole = soft.role
+            state.lastLeader = soft.leader
+        }
+        transport.send(ready.messages)
+        if ready.needsPersist {
+            if ready.entries.isEmpty, ready.snapshot == nil, let hard = ready.hardState,
+               hard.term == state.storedHardState.term, hard.vote == state.storedHardState.vote {
+                // Only the commit index moved. Like etcd (raft.MustSync), it is not worth an fsync: the entries
+                // it covers are durable on a quorum already, and a restarted node relearns the commit index
+                // from the leader. The state machine is rebuilt from the log on restart, so applying before
+                // this index is on disk loses nothing. It is written with the next durable write.
+                state.deferredHardState = hard
+            } else {
+                try await persist(hardState: ready.hardState ?? state.deferredHardState, entries: ready.entries,
+                                  snapshot: ready.snapshot, &state, pool)
+            }
+        }
+        transport.send(ready.messagesAfterPersist)
+
+        var answers: [(ProposalWaiter, Result<SettingsOutcome, ProposalError>)] = []
+        if let snapshot = ready.snapshot {
+            let restored = try SettingsStateMachine(snapshotData: snapshot.data)
+            try settings.mutate { (machine: inout SettingsStateMachine) throws(NodeError) in machine = restored }
+            state.appliedIndex = max(state.appliedIndex, snapshot.index)
+            state.counters.snapshotsInstalled += 1
+            // Their fate is inside the snapshot, which does not say which writes it holds.
+            for (index, pending) in state.proposalWaiters where index <= snapshot.index {
+                answers.append((pending.waiter, .failure(.timedOut)))
+                state.proposalWaiters[index] = nil
+            }
+            logger.info("installed snapshot", metadata: ["index": "\(snapshot.index)", "term": "\(snapshot.term)"])
+        }
+        if !ready.committedEntries.isEmpty {
+            try settings.mutate { (machine: inout SettingsStateMachine) throws(NodeError) in
+                for entry in ready.committedEntries {
+                    let outcome: SettingsOutcome? = (entry.kind == .normal && !entry.data.isEmpty) ? machine.apply(entry.data) : nil
+                    if let pending = state.proposalWaiters.removeValue(forKey: entry.index) {
+                        if pending.term == entry.term, let outcome {
+                            answers.append((pending.waiter, .success(outcome)))
+                        } else {
+                            answers.append((pending.waiter, .failure(.superseded)))
+                        }
+                    }
+                }
+            }
+            state.appliedIndex = ready.committedEntries.last!.index
+        }
+        for (waiter, result) in answers {
+            if case .success = result { state.counters.proposalsApplied += 1 } else { state.counters.proposalsFailed += 1 }
+            waiter.continuation.resume(returning: result)
+        }
+        for readState in ready.readStates {
+            guard let waiter = state.readWaiters.removeValue(forKey: readState.context) else { continue }
+            state.readsAwaitingApply.append((readState.index, waiter))
+        }
+        state.answerReads()
+        raft.advance(ready)
+        try await compactIfDue(raft, &state, pool)
+    }
+
+    private func persist(hardState: HardState?, entries: [Entry], snapshot: Snapshot?, _ state: inout LoopState,
+                         _ pool: NIOThreadPool) async throws(NodeError) {
+        let store = self.store
+        let started = ContinuousClock.now
+        do {
+            try await pool.runIfActive { try store.persist(hardState: hardState, entries: entries, snapshot: snapshot) }
+        } catch {
+            throw .persistFailed("\(error)")
+        }
+        state.counters.persistLatency.observe(.now - started)
+        if let hardState { state.storedHardState = hardState }
+        state.deferredHardState = nil
+    }
+
+    /// Writes a deferred commit index (compaction and shutdown need the stored commit to be current).
+    private func flushDeferredHardState(_ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
+        guard let hardState = state.deferredHardState else { return }
+        try await persist(hardState: hardState, entries: [], snapshot: nil, &state, pool)
+    }
+
+    private func compactIfDue(_ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
+        guard state.appliedIndex >= raft.snapshotIndex + LogIndex(config.raft.snapshotEveryEntries) else { return }
+        try await flushDeferredHardState(&state, pool)
+        guard let snapshot = raft.compact(through: state.appliedIndex, data: settings.snapshotData()) else { return }
+        let store = self.store
+        do {
+            try await pool.runIfActive { try store.compact(to: snapshot) }
+        } catch {
+            throw .persistFailed("compaction to \(snapshot.index): \(error)")
+        }
+        state.counters.snapshotsTaken += 1
+        logger.info("compacted the log", metadata: ["through": "\(snapshot.index)", "bytes": "\(snapshot.data.count)"])
+    }
+
+    /// The voter with the highest match index that answered recently.
+    private func bestSuccessor(_ raft: RaftNode) -> NodeID? {
+        guard let progress = raft.memberProgress() else { return nil }
+        return progress
+            .filter { $0.key != nodeID && $0.value.recentlyActive && raft.conf.isVoter($0.key) }
+            .max { ($0.value.match, $1.key) < ($1.value.match, $0.key) }?.key
+    }
+
+    private func publish(_ raft: RaftNode, _ state: inout LoopState) {
+        var progress: [NodeID: NodeStatus.Progress] = [:]
+        for (peer, value) in raft.memberProgress() ?? [:] {
+            progress[peer] = NodeStatus.Progress(match: value.match, next: value.next, recentlyActive: value.recentlyActive)
+        }
+        let counters = state.counters
+        let applied = state.appliedIndex
+        published.withLock { status in
+            status.role = raft.role
+            status.term = raft.term
+            status.leader = raft.leader
+            status.commitIndex = raft.commitIndex
+            status.appliedIndex = applied
+            status.lastIndex = raft.lastIndex
+            status.snapshotIndex = raft.snapshotIndex
+            status.voters = raft.conf.voters
+            status.progress = progress
+            status.counters = counters
+        }
+    }
+}

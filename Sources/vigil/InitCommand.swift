@@ -1,0 +1,34 @@
+import ArgumentParser
+import VigilNode
+
+/// `vigil init`: a new cluster's CA, node certificates and configs.
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Write a cluster CA, one key and certificate per node and one vigil.yaml per node.")
+
+    @Option(help: "Number of nodes (1-7).") var nodes: Int = 3
+    @Option(help: "Directory to write the cluster into; must not hold a cluster already.") var dir: String
+    @Option(help: "Address every node listens on and is reached at.") var host: String = "127.0.0.1"
+    @Option(name: .customLong("base-port"), help: "Node N uses peer port BASE+N and HTTP port BASE+100+N.") var basePort: Int = 7000
+    @Option(name: .customLong("tick-ms"), help: "Raft tick interval in milliseconds.") var tickMilliseconds: Int = 10
+    @Option(name: .customLong("election-ticks"), help: "Election timeout in ticks (randomised up to twice this).") var electionTicks: Int = 40
+    @Option(name: .customLong("heartbeat-ticks"), help: "Leader heartbeat interval in ticks.") var heartbeatTicks: Int = 5
+    @Option(name: .customLong("snapshot-every"), help: "Compact the log after this many applied entries.") var snapshotEvery: Int = 10_000
+
+    func run() throws {
+        let initializer = ClusterInitializer(
+            nodeCount: nodes, directory: dir, host: host, basePort: basePort,
+            timing: .init(tickIntervalMilliseconds: tickMilliseconds, electionTimeoutTicks: electionTicks,
+                          heartbeatIntervalTicks: heartbeatTicks, snapshotEveryEntries: snapshotEvery))
+        do {
+            let paths = try initializer.run()
+            print("wrote a \(nodes)-node cluster to \(dir):")
+            for (path, member) in zip(paths, initializer.members) {
+                print("  node\(member.id): \(path)  peer \(member.peer)  http http://\(member.http)")
+            }
+        } catch {
+            throw fail(error.description, code: 2)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Logging
+import VigilNode
+
+/// `vigil start`: runs one node until SIGTERM.
+struct StartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Run a node: Raft over mutual TLS, the durable log and the HTTP API.")
+
+    @Option(help: "Path to the node's vigil.yaml.") var config: String
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw fail("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical", code: 2)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "vigil")
+        logger.logLevel = level
+        do {
+            try await NodeRuntime.run(configPath: config, logger: logger)
+        } catch {
+            throw fail(error.description, code: error.exitCode)
+        }
+    }
+}

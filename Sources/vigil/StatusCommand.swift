@@ -1,0 +1,86 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import VigilNode
+
+/// `vigil status`: each node's view of the cluster.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Print the cluster as each node sees it.")
+
+    enum Output: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    @Option(help: "Comma-separated HTTP endpoints, e.g. http://127.0.0.1:7101,http://127.0.0.1:7102.")
+    var endpoints: String?
+    @Option(help: "A node's vigil.yaml; its members' HTTP addresses are the endpoints.") var config: String?
+    @Option(help: "table or json.") var output: Output = .table
+
+    func run() async throws {
+        var urls: [String] = []
+        if let endpoints {
+            urls = endpoints.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        } else if let config {
+            do {
+                urls = try NodeConfig.load(path: config).members.map { "http://\($0.http)" }
+            } catch {
+                throw fail(error.description, code: 2)
+            }
+        } else {
+            urls = (1...3).map { "http://127.0.0.1:\(7100 + $0)" }
+        }
+        guard !urls.isEmpty else { throw fail("--endpoints lists no endpoint", code: 2) }
+
+        var views: [(endpoint: String, view: ClusterView?, error: String?)] = []
+        for url in urls {
+            do {
+                var request = HTTPClientRequest(url: url.hasSuffix("/") ? url + "api/v1/cluster" : url + "/api/v1/cluster")
+                request.method = .GET
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(3))
+                let body = try await response.body.collect(upTo: 1 << 20)
+                guard response.status.code == 200 else {
+                    views.append((url, nil, "HTTP \(response.status.code)"))
+                    continue
+                }
+                views.append((url, try JSONDecoder().decode(ClusterView.self, from: Data(body.readableBytesView)), nil))
+            } catch {
+                views.append((url, nil, "unreachable (\(error))"))
+            }
+        }
+        switch output {
+        case .json:
+            struct Entry: Encodable {
+                var endpoint: String
+                var view: ClusterView?
+                var error: String?
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let data = try encoder.encode(views.map { Entry(endpoint: $0.endpoint, view: $0.view, error: $0.error) })
+            print(String(decoding: data, as: UTF8.self))
+        case .table:
+            printTable(views)
+        }
+        if views.allSatisfy({ $0.view == nil }) { throw ExitCode(1) }
+    }
+
+    private func printTable(_ views: [(endpoint: String, view: ClusterView?, error: String?)]) {
+        func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count) }
+        print(pad("ENDPOINT", 26) + pad("NODE", 6) + pad("ROLE", 13) + pad("TERM", 6) + pad("LEADER", 8)
+              + pad("COMMIT", 9) + pad("APPLIED", 9) + "PEERS")
+        for entry in views {
+            guard let view = entry.view else {
+                print(pad(entry.endpoint, 26) + "error: " + (entry.error ?? "?"))
+                continue
+            }
+            let peers = view.members.filter { !$0.isSelf }.map { member -> String in
+                var text = "\(member.id):\(member.reachability)"
+                if let lag = member.lag { text += "/lag \(lag)" }
+                return text
+            }.joined(separator: " ")
+            print(pad(entry.endpoint, 26) + pad("\(view.nodeID)", 6) + pad(view.role, 13) + pad("\(view.term)", 6)
+                  + pad(view.leader == 0 ? "-" : "\(view.leader)", 8) + pad("\(view.commitIndex)", 9)
+                  + pad("\(view.appliedIndex)", 9) + peers)
+        }
+    }
+}

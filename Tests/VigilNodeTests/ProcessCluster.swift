@@ -1,0 +1,212 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import VigilNode
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Real `vigil` processes on 127.0.0.1, each with its own directory under a temporary cluster directory.
+/// Every wait is bounded; `stopAll()` (also run by deinit) SIGKILLs whatever is still running.
+final class ProcessCluster: @unchecked Sendable {
+    let directory: URL
+    let binary: URL
+    let basePort: Int
+    let nodeCount: Int
+    private(set) var processes: [UInt64: Process] = [:]
+
+    /// The `vigil` executable built next to this test bundle (or `VIGIL_BINARY`).
+    static func vigilBinary() throws -> URL {
+        if let override = ProcessInfo.processInfo.environment["VIGIL_BINARY"] {
+            return URL(fileURLWithPath: override)
+        }
+        let testExecutable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = testExecutable.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("vigil")
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return candidate
+            }
+            directory = directory.deletingLastPathComponent()
+        }
+        throw ClusterTestError("no vigil executable next to \(testExecutable.path); run `swift build --build-tests` first or set VIGIL_BINARY")
+    }
+
+    /// Runs `vigil init`; `basePort` nil picks free ports, a given one lets a second cluster impersonate the first.
+    init(nodes: Int, extraInitArguments: [String] = [], basePort: Int? = nil) throws {
+        self.binary = try Self.vigilBinary()
+        self.nodeCount = nodes
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-test-\(UUID().uuidString.prefix(8))")
+        self.basePort = try basePort ?? Self.freeBasePort(nodes: nodes)
+        let (status, output) = try Self.runToEnd(binary, ["init", "--nodes", "\(nodes)", "--dir", directory.path,
+                                                          "--base-port", "\(self.basePort)"] + extraInitArguments)
+        guard status == 0 else { throw ClusterTestError("vigil init failed (\(status)): \(output)") }
+    }
+
+    deinit {
+        stopAll()
+        if ProcessInfo.processInfo.environment["VIGIL_KEEP_TEST_DIRS"] == nil {
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    func configPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id)/vigil.yaml").path }
+    func logPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id).log").path }
+    func dataPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id)/data/raft.sqlite").path }
+    func httpURL(_ id: UInt64) -> String { "http://127.0.0.1:\(basePort + 100 + Int(id))" }
+    var ids: [UInt64] { (1...UInt64(nodeCount)).map { $0 } }
+
+    func start(_ id: UInt64) throws {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["start", "--config", configPath(id)]
+        if !FileManager.default.fileExists(atPath: logPath(id)) {
+            FileManager.default.createFile(atPath: logPath(id), contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(id)))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        processes[id] = process
+    }
+
+    func kill9(_ id: UInt64) {
+        guard let process = processes.removeValue(forKey: id) else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM and wait (at most `timeout`); returns the exit status, nil when it did not exit in time.
+    func terminate(_ id: UInt64, timeout: Duration = .seconds(10)) async -> Int32? {
+        guard let process = processes[id] else { return nil }
+        process.terminate()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        guard !process.isRunning else { return nil }
+        processes[id] = nil
+        return process.terminationStatus
+    }
+
+    func stopAll() {
+        for id in Array(processes.keys) { kill9(id) }
+    }
+
+    func logTail(_ id: UInt64, lines: Int = 30) -> String {
+        let text = (try? String(contentsOfFile: logPath(id), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    // MARK: - HTTP
+
+    struct HTTPAnswer {
+        var status: Int
+        var body: Data
+        func decode<T: Decodable>(_ type: T.Type) -> T? { try? JSONDecoder().decode(type, from: body) }
+    }
+
+    func request(_ id: UInt64, _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [],
+                 timeout: Duration = .seconds(8)) async -> HTTPAnswer? {
+        var request = HTTPClientRequest(url: httpURL(id) + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout.components.seconds * 1000)))
+            let bytes = try await response.body.collect(upTo: 4 << 20)
+            return HTTPAnswer(status: Int(response.status.code), body: Data(bytes.readableBytesView))
+        } catch {
+            return nil
+        }
+    }
+
+    func put(_ id: UInt64, key: String, value: String, ifMatch: UInt64? = nil) async -> HTTPAnswer? {
+        let body = String(decoding: try! JSONEncoder().encode(SettingsPayloads.PutBody(value: value)), as: UTF8.self)
+        return await request(id, .PUT, "/api/v1/settings/\(key)", body: body, headers: ifMatch.map { [("If-Match", "\($0)")] } ?? [])
+    }
+
+    func clusterView(_ id: UInt64) async -> ClusterView? {
+        guard let answer = await request(id, .GET, "/api/v1/cluster", timeout: .seconds(2)), answer.status == 200 else { return nil }
+        return answer.decode(ClusterView.self)
+    }
+
+    /// The leader that every running node in `among` agrees on, once they do (bounded by `timeout`).
+    func waitForLeader(among: [UInt64]? = nil, timeout: Duration) async -> UInt64? {
+        let nodes = among ?? Array(processes.keys)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            var leaders = Set<UInt64>()
+            var ready = 0
+            for id in nodes {
+                if let view = await clusterView(id), view.leader != 0 {
+                    leaders.insert(view.leader)
+                    ready += 1
+                }
+            }
+            if ready == nodes.count, leaders.count == 1, let leader = leaders.first, nodes.contains(leader) { return leader }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    // MARK: - Helpers
+
+    static func runToEnd(_ binary: URL, _ arguments: [String], timeout: Duration = .seconds(60)) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let deadline = ContinuousClock.now + timeout
+        // Drained as it runs so a chatty child cannot fill the pipe and block.
+        var output = Data()
+        while process.isRunning && ContinuousClock.now < deadline {
+            output.append(pipe.fileHandleForReading.availableData)
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw ClusterTestError("\(binary.lastPathComponent) \(arguments.joined(separator: " ")) ran longer than \(timeout)")
+        }
+        output.append(pipe.fileHandleForReading.readDataToEndOfFile())
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    /// A base port whose peer and HTTP ports are all free on 127.0.0.1 right now.
+    static func freeBasePort(nodes: Int) throws -> Int {
+        for _ in 0..<50 {
+            let base = Int.random(in: 200...500) * 100
+            let ports = (1...nodes).flatMap { [base + $0, base + 100 + $0] }
+            if ports.allSatisfy(isFree) { return base }
+        }
+        throw ClusterTestError("found no free port range on 127.0.0.1 in 50 tries")
+    }
+
+    private static func isFree(_ port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+/// A test harness failure with a message saying what went wrong.
+struct ClusterTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
