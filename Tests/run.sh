@@ -24,7 +24,8 @@ need_debian_packages() {
 }
 
 command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.x, e.g. /opt/swift/usr/bin)" >&2; exit 2; }
-need_debian_packages libsqlite3-dev
+# libsqlite3-dev: GRDB links the system SQLite; strace: the storage test counts fdatasync calls per acknowledged write.
+need_debian_packages libsqlite3-dev strace
 
 step "debug build of everything, tests included"
 swift build --build-tests
