@@ -3,7 +3,7 @@
 # default durability on both, the same load generator (cluster/loadgen.py) over HTTP/1.1 JSON on
 # loopback, 256-byte values, 1 and 64 clients; then 10 rounds of kill -9 of the leader, timing the
 # next acknowledged write. Prints the figures and the Vigil/etcd ratios.
-#   usage: cluster/bench.sh [--seconds N] [--rounds N] [--only etcd|vigil]
+#   usage: cluster/bench.sh [--seconds N] [--rounds N] [--only etcd|vigil] [--build release|debug]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -11,12 +11,14 @@ WORK="$ROOT/cluster/local/bench"
 SECONDS_PER_RUN=15
 ROUNDS=10
 ONLY=""
+BUILD=release
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) SECONDS_PER_RUN="$2"; shift 2 ;;
         --rounds) ROUNDS="$2"; shift 2 ;;
         --only) ONLY="$2"; shift 2 ;;
-        *) echo "unknown argument: $1 (expected --seconds N, --rounds N, --only etcd|vigil)" >&2; exit 2 ;;
+        --build) BUILD="$2"; shift 2 ;;
+        *) echo "unknown argument: $1 (expected --seconds N, --rounds N, --only etcd|vigil, --build release|debug)" >&2; exit 2 ;;
     esac
 done
 
@@ -139,7 +141,7 @@ vigil_start() {
 vigil_http() { python3 - "$WORK/vigil/node$1/vigil.yaml" <<'PY'
 import sys, re
 text = open(sys.argv[1]).read()
-m = re.search(r'http[A-Za-z]*:\s*"?(?:https?://)?([0-9.]+:[0-9]+)', text)
+m = re.search(r'http[A-Za-z_]*:\s*"?(?:https?://)?([0-9.]+:[0-9]+)', text)
 print("http://" + m.group(1))
 PY
 }
@@ -160,9 +162,9 @@ PY
 
 run_vigil() {
     need curl
-    log "building vigil (release)"
-    swift build -c release --product vigil >&2
-    VIGIL="$ROOT/.build/release/vigil"
+    log "building vigil ($BUILD)"
+    swift build -c "$BUILD" --product vigil >&2
+    VIGIL="$(swift build -c "$BUILD" --show-bin-path)/vigil"
     rm -rf "$WORK/vigil"
     "$VIGIL" init --nodes 3 --dir "$WORK/vigil" --host 127.0.0.1 --base-port "$VIGIL_BASE_PORT" >&2
     for n in 1 2 3; do vigil_start "$n"; done
