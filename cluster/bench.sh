@@ -116,7 +116,7 @@ run_etcd() {
     for round in $(seq 1 "$ROUNDS"); do
         local leader; leader=$(etcd_leader)
         local others=(); for n in 1 2 3; do [ "$n" = "$leader" ] || others+=("http://127.0.0.1:${ETCD_CLIENT_PORTS[$((n-1))]}"); done
-        kill -9 "${ETCD_PID[$leader]}"
+        pkill -9 -f -- "--name etcd$leader " || true
         ETCD_FAILOVER+=("$(python3 "$ROOT/cluster/loadgen.py" failover --kind etcd --endpoints "$(IFS=,; echo "${others[*]}")" --seconds 30)")
         etcd_start "$leader" existing
         wait_for "etcd$leader to rejoin" 30 curl -sf -m 1 "http://127.0.0.1:${ETCD_CLIENT_PORTS[$((leader-1))]}/health"
@@ -176,7 +176,8 @@ run_vigil() {
     for round in $(seq 1 "$ROUNDS"); do
         local leader; leader=$(vigil_leader)
         local others=(); for n in 1 2 3; do [ "$n" = "$leader" ] || others+=("$(vigil_http "$n")"); done
-        kill -9 "${VIGIL_PID[$leader]}"
+        # Kill by config path: exactly the process serving that node, whatever started it.
+        pkill -9 -f -- "$WORK/vigil/node$leader/vigil.yaml" || true
         VIGIL_FAILOVER+=("$(python3 "$ROOT/cluster/loadgen.py" failover --kind vigil --endpoints "$(IFS=,; echo "${others[*]}")" --seconds 30)")
         vigil_start "$leader"
         wait_for "node$leader to rejoin" 30 curl -sf -m 1 "$(vigil_http "$leader")/readyz"
