@@ -128,15 +128,16 @@ struct PeerTransportTests {
 
     @Test("inbound connections beyond the limit are closed at once")
     func inboundConnectionLimit() async throws {
-        try await withCluster([1], configure: { $0.inboundConnectionsMax = 2 }) { _, nodes in
+        // A long handshake timeout, so that only the limit (not a slow machine) closes these silent clients.
+        try await withCluster([1], configure: { $0.inboundConnectionsMax = 2; $0.handshakeTimeoutMilliseconds = 120_000 }) { _, nodes in
             let first = try await RawClient.plaintext(port: nodes[1]!.port)
             let second = try await RawClient.plaintext(port: nodes[1]!.port)
             let third = try await RawClient.plaintext(port: nodes[1]!.port)
             try await eventually("the third connection to be closed") { !third.isActive }
             #expect(await nodes[1]!.transport.metrics().inboundConnectionsOverLimit == 1)
             #expect(first.isActive && second.isActive)
-            try await first.close()
-            try await second.close()
+            try? await first.close()
+            try? await second.close()
         }
     }
 
