@@ -6,9 +6,14 @@ struct LoopService: Service {
 
     func run() async throws {
         let loop = self.loop
-        try await withGracefulShutdownHandler {
-            do { try await loop.run() } catch { throw error }
-        } onGracefulShutdown: {
+        // The loop waits on its inbox, which does not observe task cancellation; both paths ask it to stop.
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                do { try await loop.run() } catch { throw error }
+            } onGracefulShutdown: {
+                loop.requestGracefulStop()
+            }
+        } onCancel: {
             loop.requestGracefulStop()
         }
     }

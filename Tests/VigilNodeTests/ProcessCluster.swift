@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 import VigilNode
 #if canImport(Glibc)
 import Glibc
@@ -137,6 +138,13 @@ final class ProcessCluster: @unchecked Sendable {
         return answer.decode(ClusterView.self)
     }
 
+    /// The value of an unlabelled sample in `/metrics`, nil when absent or unreachable.
+    func metric(_ id: UInt64, _ name: String) async -> Double? {
+        guard let answer = await request(id, .GET, "/metrics", timeout: .seconds(2)), answer.status == 200 else { return nil }
+        let line = String(decoding: answer.body, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
     /// The leader that every running node in `among` agrees on, once they do (bounded by `timeout`).
     func waitForLeader(among: [UInt64]? = nil, timeout: Duration) async -> UInt64? {
         let nodes = among ?? Array(processes.keys)
@@ -165,20 +173,33 @@ final class ProcessCluster: @unchecked Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
+        // Drained as it runs, off this thread, so a chatty child cannot fill the pipe and a silent one
+        // cannot block the timeout check.
+        let output = OutputBuffer()
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            output.bytes.withLock { $0.append(chunk) }
+        }
         try process.run()
         let deadline = ContinuousClock.now + timeout
-        // Drained as it runs so a chatty child cannot fill the pipe and block.
-        var output = Data()
         while process.isRunning && ContinuousClock.now < deadline {
-            output.append(pipe.fileHandleForReading.availableData)
+            usleep(10_000)
         }
-        if process.isRunning {
+        let timedOut = process.isRunning
+        if timedOut {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            throw ClusterTestError("\(binary.lastPathComponent) \(arguments.joined(separator: " ")) ran longer than \(timeout)")
         }
-        output.append(pipe.fileHandleForReading.readDataToEndOfFile())
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        pipe.fileHandleForReading.readabilityHandler = nil
+        let rest = pipe.fileHandleForReading.readDataToEndOfFile()
+        let text = output.bytes.withLock { data in
+            data.append(rest)
+            return String(decoding: data, as: UTF8.self)
+        }
+        if timedOut {
+            throw ClusterTestError("\(binary.lastPathComponent) \(arguments.joined(separator: " ")) ran longer than \(timeout): \(text)")
+        }
+        return (process.terminationStatus, text)
     }
 
     /// A base port whose peer and HTTP ports are all free on 127.0.0.1 right now.
@@ -203,6 +224,11 @@ final class ProcessCluster: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
     }
+}
+
+/// Output of a child process, appended from the pipe's reader thread.
+final class OutputBuffer: Sendable {
+    let bytes = Mutex(Data())
 }
 
 /// A test harness failure with a message saying what went wrong.
