@@ -154,6 +154,10 @@ struct PeerTransportTests {
         let two = try await startNode(2, credentials: try ca.issueNodeCredentials(nodeID: 2), trusting: ca.certificate)
         one.setPeers([2: two.address])
         two.transport.setPeers([1: PeerAddress(host: "127.0.0.1", port: onePort)])
+        // Send over an established connection, so a slow first handshake cannot be mistaken for the overflow.
+        try await eventually("node2 to connect to node1", timeoutSeconds: 20) {
+            await two.transport.metrics().peers[1]?.reachability == .connected
+        }
         two.transport.send((0..<20).map { marker(from: 2, to: 1, UInt64($0)) })
         try await eventually("the overflow to be counted") { await one.metrics().deliveriesDroppedBufferFull == 15 }
         var received: [Message] = []
