@@ -312,8 +312,10 @@ public final class RaftNode {
             case .appendEntries, .heartbeat:
                 // Tell a stale leader about the newer term so it steps down instead of lingering.
                 if config.checkQuorum || config.preVote { send(to: message.from, .heartbeatResponse(readSeq: 0)) }
-            case .requestVote(_, _, true, _):
-                send(to: message.from, .voteResponse(granted: false, preVote: true))
+            case .requestVote(_, _, let preVote, _):
+                // Answer with our term (§5.1): a candidate that never learns it can chase it forever, one
+                // term behind a node that keeps campaigning in a configuration the candidate is not part of.
+                send(to: message.from, .voteResponse(granted: false, preVote: preVote))
             default:
                 break
             }
