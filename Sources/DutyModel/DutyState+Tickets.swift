@@ -250,12 +250,17 @@ extension DutyState {
         context.emit(.waitingForCustomerChanged(id, waiting: waiting))
     }
 
-    mutating func recordSLAWarning(_ id: TicketID, _ target: SLATarget, _ context: inout ApplyContext) throws(DutyError) {
+    /// The ticket's clock for `target`, for recording a warning or breach on it.
+    private func slaClock(_ id: TicketID, _ target: SLATarget) throws(DutyError) -> (index: Int, clock: SLAClock) {
         let ticket = try editableTicket(id)
         guard let clockIndex = ticket.clocks.firstIndex(where: { $0.target == target }) else {
             throw .notFound("target", "ticket \(id) has no \(target.rawValue) clock")
         }
-        let clock = ticket.clocks[clockIndex]
+        return (clockIndex, ticket.clocks[clockIndex])
+    }
+
+    mutating func recordSLAWarning(_ id: TicketID, _ target: SLATarget, _ context: inout ApplyContext) throws(DutyError) {
+        let (clockIndex, clock) = try slaClock(id, target)
         guard let warnAt = clock.warnAt, clock.isRunning else {
             throw .conflict("target", "the \(target.rawValue) clock of ticket \(id) owes no warning")
         }
@@ -266,11 +271,7 @@ extension DutyState {
     }
 
     mutating func recordSLABreach(_ id: TicketID, _ target: SLATarget, _ context: inout ApplyContext) throws(DutyError) {
-        let ticket = try editableTicket(id)
-        guard let clockIndex = ticket.clocks.firstIndex(where: { $0.target == target }) else {
-            throw .notFound("target", "ticket \(id) has no \(target.rawValue) clock")
-        }
-        let clock = ticket.clocks[clockIndex]
+        let (clockIndex, clock) = try slaClock(id, target)
         guard let dueAt = clock.dueAt, clock.isRunning else {
             throw .conflict("target", "the \(target.rawValue) clock of ticket \(id) is not running")
         }

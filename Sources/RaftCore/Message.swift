@@ -45,6 +45,10 @@ public struct Message: Sendable, Hashable {
         }
     }
 
+    var isAppendResponse: Bool {
+        if case .appendResponse = payload { return true } else { return false }
+    }
+
     /// A short name for traces and metrics.
     public var kindName: String {
         switch payload {

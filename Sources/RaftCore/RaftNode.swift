@@ -822,7 +822,7 @@ public final class RaftNode {
         ready.snapshot = unstable.snapshot
         ready.entries = unstable.entries
         for message in outbox {
-            if message.maySendBeforePersist || (config.injectedBug == .ackBeforePersist && message.kindName == "appendResp") {
+            if message.maySendBeforePersist || (config.injectedBug == .ackBeforePersist && message.isAppendResponse) {
                 ready.messages.append(message)
             } else {
                 ready.messagesAfterPersist.append(message)

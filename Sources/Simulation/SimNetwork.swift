@@ -8,8 +8,8 @@ struct SimNetwork {
         var to: NodeID
     }
 
-    private var inFlight: [(deliverAt: Int, sequence: Int, message: Message)] = []
-    private var sequence = 0
+    /// In send order; due messages are shuffled anyway, so no sequence number is kept.
+    private var inFlight: [(deliverAt: Int, message: Message)] = []
     var partition: Set<Link>? = nil
 
     func isBlocked(from: NodeID, to: NodeID) -> Bool {
@@ -17,21 +17,18 @@ struct SimNetwork {
     }
 
     mutating func enqueue(_ message: Message, atStep deliverAt: Int) {
-        sequence += 1
-        inFlight.append((deliverAt, sequence, message))
+        inFlight.append((deliverAt, message))
     }
 
     /// Messages due at `step`, shuffled: equal-time deliveries have no order.
     mutating func due(atStep step: Int, rng: inout SplitMix64) -> [Message] {
-        var due: [(deliverAt: Int, sequence: Int, message: Message)] = []
-        var remaining: [(deliverAt: Int, sequence: Int, message: Message)] = []
+        var messages: [Message] = []
+        var remaining: [(deliverAt: Int, message: Message)] = []
         remaining.reserveCapacity(inFlight.count)
         for item in inFlight {
-            if item.deliverAt <= step { due.append(item) } else { remaining.append(item) }
+            if item.deliverAt <= step { messages.append(item.message) } else { remaining.append(item) }
         }
         inFlight = remaining
-        due.sort { $0.sequence < $1.sequence }
-        var messages = due.map(\.message)
         messages.shuffle(using: &rng)
         return messages
     }

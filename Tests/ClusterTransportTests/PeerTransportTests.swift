@@ -276,17 +276,7 @@ struct PeerTransportTests {
 
     @Test("a peer reconnects after the listener restarts on the same port")
     func reconnectAfterListenerRestart() async throws {
-        let ca = try ClusterCA.create(clusterName: "test")
-        let credentials2 = try ca.issueNodeCredentials(nodeID: 2, ipAddresses: ["127.0.0.1"])
-        try await withCluster([1], ca: ca) { _, nodes in
-            let one = nodes[1]!
-            let two = try await startNodeOnFixedPort(2, credentials: credentials2, trusting: ca.certificate)
-            one.transport.setPeers([2: two.address])
-            two.transport.setPeers([1: one.address])
-            one.transport.send(marker(from: 1, to: 2, 1))
-            _ = try await two.mailbox.waitForCount(1)
-
-            await two.transport.shutdown()
+        try await withPeerStopped { ca, one, two, credentials2 in
             try await eventually("node1 to notice node2 is gone") {
                 await one.transport.metrics().peers[2]?.reachability != .connected
             }
@@ -312,16 +302,7 @@ struct PeerTransportTests {
 
     @Test("frames for a peer that went down are dropped, not replayed when it returns")
     func framesForDownPeerAreDropped() async throws {
-        let ca = try ClusterCA.create(clusterName: "test")
-        let credentials2 = try ca.issueNodeCredentials(nodeID: 2, ipAddresses: ["127.0.0.1"])
-        try await withCluster([1], ca: ca) { _, nodes in
-            let one = nodes[1]!
-            let two = try await startNodeOnFixedPort(2, credentials: credentials2, trusting: ca.certificate)
-            one.transport.setPeers([2: two.address])
-            two.transport.setPeers([1: one.address])
-            one.transport.send(marker(from: 1, to: 2, 1))
-            _ = try await two.mailbox.waitForCount(1)
-            await two.transport.shutdown()
+        try await withPeerStopped { ca, one, two, credentials2 in
             try await eventually("node1 to notice node2 is gone") {
                 await one.transport.metrics().peers[2]?.reachability == .backoff
             }

@@ -1,4 +1,5 @@
 import NIOCore
+import RaftCore
 import Testing
 @testable import ClusterTransport
 

@@ -139,6 +139,25 @@ func withCluster(
     for node in nodes.values { await node.transport.shutdown() }
 }
 
+/// Node1, and node2 on a fixed port so it can come back on it; the link is proven by one message, then node2
+/// is stopped. `body` gets the CA, node1, the stopped node2 and node2's credentials for restarting it.
+func withPeerStopped(
+    _ body: (ClusterCA, TestNode, TestNode, NodeCredentials) async throws -> Void
+) async throws {
+    let ca = try ClusterCA.create(clusterName: "test")
+    let credentials2 = try ca.issueNodeCredentials(nodeID: 2, ipAddresses: ["127.0.0.1"])
+    try await withCluster([1], ca: ca) { _, nodes in
+        let one = nodes[1]!
+        let two = try await startNodeOnFixedPort(2, credentials: credentials2, trusting: ca.certificate)
+        one.transport.setPeers([2: two.address])
+        two.transport.setPeers([1: one.address])
+        one.transport.send(marker(from: 1, to: 2, 1))
+        _ = try await two.mailbox.waitForCount(1)
+        await two.transport.shutdown()
+        try await body(ca, one, two, credentials2)
+    }
+}
+
 /// A hand-made client for attacks the real transport would never make.
 enum RawClient {
     static func plaintext(port: Int) async throws -> Channel {
