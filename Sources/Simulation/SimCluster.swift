@@ -240,7 +240,6 @@ public final class SimCluster {
 
     private func restart(_ node: SimNode) {
         node.start(options: options, settings: settings, seed: rng.next())
-        node.restarts += 1
         log("node \(node.id) restarts (term \(node.storage.hardState.term), log \(node.storage.snapshot.index)+\(node.storage.entries.count), voters \(node.core!.conf.voters))")
     }
 

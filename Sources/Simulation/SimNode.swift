@@ -14,7 +14,6 @@ final class SimNode {
     var readsAwaitingApply: [(context: UInt64, index: LogIndex)] = []
     var lastObservedCommit: LogIndex = 0
     var lastObservedLeaderTerm: Term = 0
-    var restarts = 0
 
     /// `bootstrapVoters` is the founding membership for founders, empty for a node that joins later.
     init(id: NodeID, bootstrapVoters: [NodeID], tickRate: Double) {
