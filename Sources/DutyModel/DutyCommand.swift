@@ -19,6 +19,8 @@ public enum DutyCommand: Codable, Sendable, Equatable {
     case advanceTicket(ticketID: TicketID, to: TicketStage)
     case reopenTicket(ticketID: TicketID, reason: String)
     case acknowledgeTicket(ticketID: TicketID)
+    /// A responder's resolve: walks the ticket forward to feedback, as PagerDuty resolves from any open state.
+    case resolveTicket(ticketID: TicketID)
     case assignTicket(ticketID: TicketID, ownerID: String)
     case changePriority(ticketID: TicketID, priority: Priority)
     /// A customer-visible note counts as a reply (stops first response, re-arms the update interval).

@@ -36,6 +36,7 @@ extension DutyState {
         case .advanceTicket(let id, let stage): try advanceTicket(id, to: stage, &context)
         case .reopenTicket(let id, let reason): try reopenTicket(id, reason: reason, &context)
         case .acknowledgeTicket(let id): try acknowledgeTicket(id, &context)
+        case .resolveTicket(let id): try resolveTicket(id, &context)
         case .assignTicket(let id, let ownerID): try assignTicket(id, ownerID: ownerID, &context)
         case .changePriority(let id, let priority): try changePriority(id, priority, &context)
         case .addNote(let id, let text, let visible): try addNote(id, text: text, customerVisible: visible, &context)
@@ -82,6 +83,7 @@ extension DutyCommand {
         case .advanceTicket: "advanceTicket"
         case .reopenTicket: "reopenTicket"
         case .acknowledgeTicket: "acknowledgeTicket"
+        case .resolveTicket: "resolveTicket"
         case .assignTicket: "assignTicket"
         case .changePriority: "changePriority"
         case .addNote: "addNote"
@@ -120,7 +122,7 @@ extension DutyCommand {
         case .addIntegrationKey(let id, _), .addMaintenanceWindow(let id, _): "service:\(id)"
         case .setCustomerSLAOverride(let id, _): "customer:\(id)"
         case .registerTicket(let new): "service:\(new.serviceID)"
-        case .advanceTicket(let id, _), .reopenTicket(let id, _), .acknowledgeTicket(let id), .assignTicket(let id, _),
+        case .advanceTicket(let id, _), .reopenTicket(let id, _), .acknowledgeTicket(let id), .resolveTicket(let id), .assignTicket(let id, _),
              .changePriority(let id, _), .addNote(let id, _, _), .provideInitialSolution(let id, _),
              .setWaitingForCustomer(let id, _), .recordSLAWarning(let id, _), .recordSLABreach(let id, _),
              .recordEscalationStep(let id, _), .submitFeedback(let id, _, _):
