@@ -60,9 +60,9 @@ let package = Package(
         // Prints persist throughput and latency (fsync-bound).
         .executableTarget(name: "raftstorage-bench", dependencies: ["RaftStorage", "RaftCore"]),
 
-        // Wiring of one node: config, Raft loop, settings state machine, HTTP API.
+        // Wiring of one node: config, Raft loop, settings and duty state machines, HTTP API and intake.
         .target(name: "VigilNode", dependencies: [
-            "RaftCore", "RaftStorage", "ClusterTransport", "ClusterPKI",
+            "RaftCore", "RaftStorage", "ClusterTransport", "ClusterPKI", "DutyModel",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -52,7 +52,7 @@ public struct HTTPAPI: Sendable {
         router.get("/api/v1/cluster") { _, _ -> Response in JSONResponse.make(await api.clusterView()) }
         router.get("/metrics") { _, _ -> Response in
             let text = MetricsExposition.render(status: api.loop.status, transport: await api.transport.metrics(),
-                                                settingsRevision: api.loop.settings.revision, settingsCount: api.loop.settings.count)
+                                                settingsRevision: api.loop.state.revision, settingsCount: api.loop.state.count)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
@@ -65,6 +65,8 @@ public struct HTTPAPI: Sendable {
         router.delete("/api/v1/settings/{key}") { request, context -> Response in
             await api.write(request, context, isDelete: true)
         }
+        addDutyRoutes(to: router)
+        addIntakeRoutes(to: router)
         return router
     }
 
@@ -93,7 +95,7 @@ public struct HTTPAPI: Sendable {
             clusterID: config.clusterID, nodeID: config.nodeID, role: status.role.rawValue, term: status.term,
             leader: status.leader, commitIndex: status.commitIndex, appliedIndex: status.appliedIndex,
             lastIndex: status.lastIndex, snapshotIndex: status.snapshotIndex,
-            settingsRevision: loop.settings.revision, members: members)
+            settingsRevision: loop.state.revision, members: members)
     }
 
     // MARK: - Settings
@@ -123,7 +125,7 @@ public struct HTTPAPI: Sendable {
             return APIError(status: 400, code: "invalid_parameter",
                             message: "consistency must be 'linearizable' or 'local', not '\(other)'", field: "consistency").response
         }
-        guard let setting = loop.settings.get(key) else {
+        guard let setting = loop.state.get(key) else {
             return APIError(status: 404, code: "not_found", message: "no setting named '\(key)'", field: "key").response
         }
         return JSONResponse.make(SettingsPayloads.SettingAnswer(key: key, value: setting.value, revision: setting.revision))
@@ -178,21 +180,11 @@ public struct HTTPAPI: Sendable {
             command = .put(key: key, value: decoded.value, ifRevision: ifRevision)
         }
 
-        let status = loop.status
-        let forwarded = request.headers.first(where: { $0.name.canonicalName == Self.forwardedHeader.lowercased() }) != nil
-        if status.leader != config.nodeID {
-            guard status.leader != noNode, !forwarded else {
-                return Self.unavailable(.notLeader(leaderHint: forwarded ? noNode : status.leader)).response
+        return await submit(.settings(command), request: request, body: body) { outcome in
+            guard case let .settings(outcome) = outcome else {
+                return APIError(status: 500, code: "internal", message: "the command was applied as something else").response
             }
-            return await forward(request, body: body, ifMatch: ifMatchText, to: status.leader)
-        }
-        switch await loop.propose(command, timeout: Self.proposalTimeout) {
-        case let .success(outcome):
             return Self.answer(outcome)
-        case let .failure(.notLeader(hint)) where hint != noNode && hint != config.nodeID && !forwarded:
-            return await forward(request, body: body, ifMatch: ifMatchText, to: hint)
-        case let .failure(error):
-            return Self.unavailable(error).response
         }
     }
 
@@ -224,7 +216,8 @@ public struct HTTPAPI: Sendable {
         return APIError(status: 503, code: code, message: error.description)
     }
 
-    private func forward(_ request: Request, body: ByteBuffer?, ifMatch: String?, to leader: NodeID) async -> Response {
+    /// Sends the request as received to the leader and returns the leader's answer unchanged.
+    func forward(_ request: Request, body: ByteBuffer?, to leader: NodeID) async -> Response {
         guard let member = config.members.first(where: { $0.id == leader }) else {
             return APIError(status: 503, code: "no_leader", message: "the leader, node \(leader), is not in this node's member list").response
         }
@@ -234,21 +227,26 @@ public struct HTTPAPI: Sendable {
             return APIError(status: 503, code: "leader_unreachable",
                             message: "the last known leader, node \(leader), is unreachable; an election is probably under way, retry").response
         }
-        var outbound = HTTPClientRequest(url: "http://\(member.http)\(request.uri.path)")
-        outbound.method = request.method == .delete ? .DELETE : .PUT
-        outbound.headers.add(name: "Content-Type", value: "application/json")
+        var outbound = HTTPClientRequest(url: "http://\(member.http)\(request.uri.description)")
+        outbound.method = .init(rawValue: request.method.rawValue)
+        for field in request.headers where Self.forwardedHeaderNames.contains(field.name.canonicalName) {
+            outbound.headers.add(name: field.name.rawName, value: field.value)
+        }
         outbound.headers.add(name: Self.forwardedHeader, value: "\(config.nodeID)")
-        if let ifMatch { outbound.headers.add(name: "If-Match", value: ifMatch) }
         if let body { outbound.body = .bytes(body) }
         do {
             let response = try await forwardingClient.execute(outbound, timeout: Self.forwardTimeout)
-            let answer = try await response.body.collect(upTo: 1 << 20)
-            return Response(status: HTTPResponse.Status(code: Int(response.status.code)),
-                            headers: [.contentType: "application/json"], body: .init(byteBuffer: answer))
+            let answer = try await response.body.collect(upTo: 8 << 20)
+            var headers = HTTPFields()
+            headers[.contentType] = response.headers.first(name: "Content-Type") ?? "application/json"
+            return Response(status: HTTPResponse.Status(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: answer))
         } catch {
             logger.warning("forwarding to the leader failed", metadata: ["leader": "\(leader)", "error": "\(error)"])
             return APIError(status: 503, code: "leader_unreachable",
                             message: "could not reach the leader, node \(leader) at \(member.http): \(error)").response
         }
     }
+
+    /// Request headers the leader needs to see as the client sent them.
+    static let forwardedHeaderNames: Set<String> = ["content-type", "if-match", "authorization", "user-agent"]
 }

@@ -4,7 +4,7 @@ import RaftCore
 enum LoopEvent: Sendable {
     case tick
     case message(Message)
-    case propose(SettingsCommand, ProposalWaiter)
+    case propose(ReplicatedCommand, ProposalWaiter)
     case read(ReadWaiter)
     /// SIGTERM: hand leadership over if leader, then stop once done or after the deadline.
     case gracefulStop
@@ -12,7 +12,7 @@ enum LoopEvent: Sendable {
 
 /// A client waiting for its proposal to be applied.
 struct ProposalWaiter: Sendable {
-    let continuation: CheckedContinuation<Result<SettingsOutcome, ProposalError>, Never>
+    let continuation: CheckedContinuation<Result<ApplyOutcome, ProposalError>, Never>
     let deadline: ContinuousClock.Instant
 }
 

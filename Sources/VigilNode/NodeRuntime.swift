@@ -39,8 +39,8 @@ public enum NodeRuntime {
             throw .transport("\(error)")
         }
 
-        let settings = SettingsView()
-        let loop = RaftLoop(config: config, store: store, persisted: persisted, transport: transport, settings: settings, logger: logger)
+        let state = StateView()
+        let loop = RaftLoop(config: config, store: store, persisted: persisted, transport: transport, state: state, logger: logger)
         let forwardingClient = HTTPAPI.makeForwardingClient()
         let api = HTTPAPI(config: config, loop: loop, transport: transport, forwardingClient: forwardingClient, logger: logger)
         var httpLogger = logger

@@ -13,7 +13,7 @@ import Synchronization
 /// queue in the inbox; the next round takes them all and proposes the queued writes as one batch.
 public final class RaftLoop: Sendable {
     public let nodeID: NodeID
-    public let settings: SettingsView
+    public let state: StateView
     private let config: NodeConfig
     private let store: RaftLogStore
     private let transport: PeerTransport
@@ -23,13 +23,13 @@ public final class RaftLoop: Sendable {
     private let logger: Logger
 
     public init(config: NodeConfig, store: RaftLogStore, persisted: PersistedState, transport: PeerTransport,
-                settings: SettingsView, logger: Logger) {
+                state: StateView, logger: Logger) {
         self.nodeID = config.nodeID
         self.config = config
         self.store = store
         self.transport = transport
         self.initialState = persisted
-        self.settings = settings
+        self.state = state
         self.published = Mutex(NodeStatus(nodeID: config.nodeID))
         self.logger = logger
     }
@@ -40,7 +40,7 @@ public final class RaftLoop: Sendable {
     public var tickInterval: Duration { .milliseconds(config.raft.tickIntervalMilliseconds) }
 
     /// Proposes `command` and waits until it is applied (then it is durable on a quorum).
-    public func propose(_ command: SettingsCommand, timeout: Duration) async -> Result<SettingsOutcome, ProposalError> {
+    public func propose(_ command: ReplicatedCommand, timeout: Duration) async -> Result<ApplyOutcome, ProposalError> {
         await withCheckedContinuation { continuation in
             let waiter = ProposalWaiter(continuation: continuation, deadline: .now + timeout)
             if !inbox.push(.propose(command, waiter)) { continuation.resume(returning: .failure(.stopping)) }
@@ -67,8 +67,8 @@ public final class RaftLoop: Sendable {
         raftConfig.heartbeatIntervalTicks = config.raft.heartbeatIntervalTicks
         raftConfig.randomSeed = UInt64.random(in: 0...UInt64.max)
         let raft = RaftNode(config: raftConfig, persisted: initialState)
-        let restored = try SettingsStateMachine(snapshotData: initialState.snapshot.data)
-        try settings.mutate { (machine: inout SettingsStateMachine) throws(NodeError) in machine = restored }
+        let restored = try NodeStateMachine(snapshotData: initialState.snapshot.data)
+        try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in machine = restored }
 
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
@@ -124,7 +124,7 @@ public final class RaftLoop: Sendable {
         var ticksSinceStop = 0
         while true {
             let events = await inbox.take()
-            var batch: [(command: SettingsCommand, waiter: ProposalWaiter)] = []
+            var batch: [(command: ReplicatedCommand, waiter: ProposalWaiter)] = []
             for event in events {
                 switch event {
                 case .tick:
@@ -170,7 +170,7 @@ public final class RaftLoop: Sendable {
         }
     }
 
-    private func propose(_ batch: [(command: SettingsCommand, waiter: ProposalWaiter)], _ raft: RaftNode, _ state: inout LoopState) {
+    private func propose(_ batch: [(command: ReplicatedCommand, waiter: ProposalWaiter)], _ raft: RaftNode, _ state: inout LoopState) {
         switch raft.propose(batch: batch.map { $0.command.encoded() }) {
         case let .success(ids):
             state.counters.proposalBatches += 1
@@ -210,10 +210,10 @@ public final class RaftLoop: Sendable {
         }
         transport.send(ready.messagesAfterPersist)
 
-        var answers: [(ProposalWaiter, Result<SettingsOutcome, ProposalError>)] = []
+        var answers: [(ProposalWaiter, Result<ApplyOutcome, ProposalError>)] = []
         if let snapshot = ready.snapshot {
-            let restored = try SettingsStateMachine(snapshotData: snapshot.data)
-            try settings.mutate { (machine: inout SettingsStateMachine) throws(NodeError) in machine = restored }
+            let restored = try NodeStateMachine(snapshotData: snapshot.data)
+            try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in machine = restored }
             state.appliedIndex = max(state.appliedIndex, snapshot.index)
             state.counters.snapshotsInstalled += 1
             // Their fate is inside the snapshot, which does not say which writes it holds.
@@ -224,9 +224,9 @@ public final class RaftLoop: Sendable {
             logger.info("installed snapshot", metadata: ["index": "\(snapshot.index)", "term": "\(snapshot.term)"])
         }
         if !ready.committedEntries.isEmpty {
-            try settings.mutate { (machine: inout SettingsStateMachine) throws(NodeError) in
+            try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in
                 for entry in ready.committedEntries {
-                    let outcome: SettingsOutcome? = (entry.kind == .normal && !entry.data.isEmpty) ? machine.apply(entry.data) : nil
+                    let outcome: ApplyOutcome? = (entry.kind == .normal && !entry.data.isEmpty) ? machine.apply(entry.data) : nil
                     if let pending = state.proposalWaiters.removeValue(forKey: entry.index) {
                         if pending.term == entry.term, let outcome {
                             answers.append((pending.waiter, .success(outcome)))
@@ -274,7 +274,7 @@ public final class RaftLoop: Sendable {
     private func compactIfDue(_ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
         guard state.appliedIndex >= raft.snapshotIndex + LogIndex(config.raft.snapshotEveryEntries) else { return }
         try await flushDeferredHardState(&state, pool)
-        guard let snapshot = raft.compact(through: state.appliedIndex, data: settings.snapshotData()) else { return }
+        guard let snapshot = raft.compact(through: state.appliedIndex, data: self.state.snapshotData()) else { return }
         let store = self.store
         do {
             try await pool.runIfActive { try store.compact(to: snapshot) }

@@ -1,21 +1,28 @@
+import DutyModel
 import Synchronization
 
-/// The settings state machine shared between the Raft loop (the only writer) and HTTP readers.
-public final class SettingsView: Sendable {
-    private let machine = Mutex(SettingsStateMachine())
+/// The node's state machine shared between the Raft loop (the only writer) and HTTP readers.
+public final class StateView: Sendable {
+    private let machine = Mutex(NodeStateMachine())
 
     public init() {}
 
     public func get(_ key: String) -> SettingsStateMachine.Setting? {
-        machine.withLock { $0.get(key) }
+        machine.withLock { $0.settings.get(key) }
     }
 
-    public var revision: UInt64 { machine.withLock { $0.revision } }
-    public var count: Int { machine.withLock { $0.settings.count } }
+    public var revision: UInt64 { machine.withLock { $0.settings.revision } }
+    public var count: Int { machine.withLock { $0.settings.settings.count } }
+
+    /// Reads the duty state under the lock; `body` should copy out what it needs and return quickly,
+    /// because the Raft loop waits for the lock to apply entries.
+    public func duty<T: Sendable>(_ body: (DutyState) -> T) -> T {
+        machine.withLock { body($0.duty) }
+    }
 
     /// Runs `body` with exclusive access; the loop applies a whole `Ready` in one call.
-    func mutate<T: Sendable>(_ body: (inout SettingsStateMachine) throws(NodeError) -> T) throws(NodeError) -> T {
-        try machine.withLock { (machine: inout SettingsStateMachine) throws(NodeError) -> T in try body(&machine) }
+    func mutate<T: Sendable>(_ body: (inout NodeStateMachine) throws(NodeError) -> T) throws(NodeError) -> T {
+        try machine.withLock { (machine: inout NodeStateMachine) throws(NodeError) -> T in try body(&machine) }
     }
 
     func snapshotData() -> [UInt8] { machine.withLock { $0.snapshotData() } }

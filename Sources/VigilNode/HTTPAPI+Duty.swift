@@ -1,0 +1,475 @@
+import DutyModel
+import Foundation
+import Hummingbird
+import NIOCore
+import RaftCore
+
+/// The duty service's REST routes under `/api/v1`: tickets, configuration objects, schedules, knowledge base
+/// and reports. Writes go through Raft (any node accepts them; followers forward) and answer once applied.
+extension HTTPAPI {
+    static let maximumBodyBytes = 512 << 10
+
+    func addDutyRoutes(to router: Router<BasicRequestContext>) {
+        let api = self
+        // Tickets
+        router.post("/api/v1/tickets") { request, _ in
+            await api.write(request) { body in
+                APIJSON.decodeStrict(NewTicket.self, from: body, defaults: ["description": ""]).map { .registerTicket($0) }
+            } answer: { events in api.ticketAnswer(events, status: .created) }
+        }
+        router.get("/api/v1/tickets") { request, _ in await api.read(request) { api.listTickets(request, $0) } }
+        router.get("/api/v1/tickets/{id}") { request, context in
+            await api.read(request) { state in
+                switch api.ticketID(context) {
+                case let .failure(error): return error.response
+                case let .success(id):
+                    guard let ticket = state.ticket(id) else { return APIError.notFound("ticket", "\(id)").response }
+                    return JSONResponse.api(ticket)
+                }
+            }
+        }
+        router.post("/api/v1/tickets/{id}/{action}") { request, context in
+            await api.ticketAction(request, context)
+        }
+
+        // Configuration objects, each upserted by id.
+        router.put("/api/v1/people/{id}") { request, context in
+            await api.upsert(request, context, Person.self, \.id,
+                             defaults: ["time_zone_identifier": "UTC", "contact_methods": [String](), "notification_rules": [String]()]) { .upsertPerson($0) }
+        }
+        router.put("/api/v1/teams/{id}") { request, context in
+            await api.upsert(request, context, Team.self, \.id) { .upsertTeam($0) }
+        }
+        router.put("/api/v1/schedules/{id}") { request, context in
+            await api.upsert(request, context, OnCallSchedule.self, \.id,
+                             defaults: ["overrides": [String](), "layers.*.restrictions": [String]()]) { .upsertSchedule($0) }
+        }
+        router.post("/api/v1/schedules/{id}/overrides") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            return await api.write(request) { body in
+                APIJSON.decodeStrict(OnCallSchedule.Override.self, from: body).map { .addScheduleOverride(scheduleID: id, override: $0) }
+            } answer: { events in JSONResponse.api(status: .created, WriteAnswer<OnCallSchedule>(events: events, object: api.loop.state.duty { $0.schedules[id] })) }
+        }
+        router.put("/api/v1/escalation-policies/{id}") { request, context in
+            await api.upsert(request, context, EscalationPolicy.Draft.self, \.id,
+                             defaults: ["repeat_count": 0, "repeat_from_level": 0, "levels.*.mode": "all"]) { .upsertEscalationPolicy($0) }
+        }
+        router.put("/api/v1/sla-policies/{id}") { request, context in
+            await api.upsert(request, context, SLAPolicy.Draft.self, \.id) { .upsertSLAPolicy($0) }
+        }
+        router.put("/api/v1/calendars/{id}") { request, context in
+            await api.upsert(request, context, BusinessCalendar.self, \.id, defaults: ["holidays": [String]()]) { .upsertCalendar($0) }
+        }
+        router.put("/api/v1/services/{id}") { request, context in
+            await api.upsert(request, context, Service.self, \.id,
+                             defaults: ["integration_keys": [String](), "maintenance_windows": [String]()]) { .upsertService($0) }
+        }
+        router.post("/api/v1/services/{id}/integration-keys") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            return await api.write(request) { body in
+                APIJSON.decodeStrict(IntegrationKeyBody.self, from: body).map { .addIntegrationKey(serviceID: id, key: $0.key) }
+            } answer: { events in JSONResponse.api(status: .created, WriteAnswer<Service>(events: events, object: api.loop.state.duty { $0.services[id] })) }
+        }
+        router.post("/api/v1/services/{id}/maintenance-windows") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            return await api.write(request) { body in
+                APIJSON.decodeStrict(Service.MaintenanceWindow.self, from: body).map { .addMaintenanceWindow(serviceID: id, window: $0) }
+            } answer: { events in JSONResponse.api(status: .created, WriteAnswer<Service>(events: events, object: api.loop.state.duty { $0.services[id] })) }
+        }
+        router.put("/api/v1/articles/{id}") { request, context in
+            await api.upsert(request, context, ArticleDraft.self, \.id) { .upsertArticle($0) }
+        }
+        router.put("/api/v1/heartbeats/{id}") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            return await api.write(request) { body in
+                APIJSON.decodeStrict(HeartbeatBody.self, from: body).map {
+                    .upsertHeartbeatMonitor(id: id, serviceID: $0.serviceID, intervalSeconds: $0.intervalSeconds, graceSeconds: $0.graceSeconds ?? 0)
+                }
+            } answer: { events in JSONResponse.api(WriteAnswer<HeartbeatMonitor>(events: events, object: api.loop.state.duty { $0.heartbeatMonitors[id] })) }
+        }
+        router.post("/api/v1/heartbeats/{id}/ping") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            return await api.write(request, allowEmptyBody: true) { _ in .success(.heartbeatPing(monitorID: id)) } answer: { events in
+                JSONResponse.api(WriteAnswer<HeartbeatMonitor>(events: events, object: api.loop.state.duty { $0.heartbeatMonitors[id] }))
+            }
+        }
+
+        // Reads of configuration.
+        router.get("/api/v1/people") { request, _ in
+            await api.read(request) { state in
+                JSONResponse.api(ListPage(items: state.people.keys.sorted().map { PersonView(state.people[$0]!, contactMethods: nil) }, next: nil))
+            }
+        }
+        router.get("/api/v1/people/{id}") { request, context in
+            await api.read(request) { state in
+                let id = context.parameters.get("id") ?? ""
+                guard let person = state.people[id] else { return APIError.notFound("person", id).response }
+                return JSONResponse.api(PersonView(person, contactMethods: nil))
+            }
+        }
+        api.addObjectReads(router, "teams") { $0.teams }
+        api.addObjectReads(router, "schedules") { $0.schedules }
+        api.addObjectReads(router, "services") { $0.services }
+        api.addObjectReads(router, "calendars") { $0.calendars }
+        api.addObjectReads(router, "heartbeats") { $0.heartbeatMonitors }
+        api.addObjectReads(router, "articles") { $0.knowledgeBase.articles }
+        api.addObjectReads(router, "escalation-policies") { $0.escalationPolicies.compactMapValues(\.last) }
+        api.addObjectReads(router, "sla-policies") { $0.slaPolicies.compactMapValues(\.last) }
+        router.get("/api/v1/schedules/{id}/oncall") { request, context in
+            await api.read(request) { state in api.onCall(request, context, state) }
+        }
+        router.get("/api/v1/kb/search") { request, _ in
+            await api.read(request) { state in
+                let query = request.uri.queryParameters.get("q") ?? ""
+                guard !query.isEmpty, query.utf8.count <= 1024 else {
+                    return APIError(status: 400, code: "invalid_parameter", message: "q must be 1–1024 bytes", field: "q").response
+                }
+                let matches = state.knowledgeBase.search(query, limit: 10).compactMap { match -> ArticleMatch? in
+                    guard let article = state.knowledgeBase.articles[match.articleID] else { return nil }
+                    return ArticleMatch(articleID: article.id, title: article.title, category: article.category, score: match.score)
+                }
+                return JSONResponse.api(ListPage(items: matches, next: nil))
+            }
+        }
+        router.get("/api/v1/reports") { request, _ in await api.read(request) { api.report(request, $0) } }
+    }
+
+    // MARK: - The write path
+
+    /// Reads the body, builds the command, and either forwards the request to the leader or proposes the
+    /// command stamped with this leader's clock. Nothing is proposed when the body or the command is invalid.
+    func write(_ request: Request, allowEmptyBody: Bool = false, actor: ActorID = ActorID("api"),
+               build: (Data) -> Result<DutyCommand, APIError>,
+               answer: @Sendable ([DutyEvent]) -> Response) async -> Response {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: Self.maximumBodyBytes)
+        } catch {
+            return APIError(status: 413, code: "body_too_large", message: "the body exceeds \(Self.maximumBodyBytes) bytes").response
+        }
+        let body = Data(buffer.readableBytesView)
+        if body.isEmpty && !allowEmptyBody {
+            return APIError(status: 400, code: "invalid_json", message: "the body is empty; a JSON object is expected").response
+        }
+        let command: DutyCommand
+        switch build(body.isEmpty ? Data("{}".utf8) : body) {
+        case let .success(value): command = value
+        case let .failure(error): return error.response
+        }
+        return await submit(.duty(DutyProposal(command: command, leaderTimestamp: 0, actor: actor)), request: request, body: buffer) { outcome in
+            switch outcome {
+            case let .duty(.success(events)): return answer(events)
+            case let .duty(.failure(error)): return APIError(error).response
+            default: return APIError(status: 500, code: "internal", message: "the command was applied as something else").response
+            }
+        }
+    }
+
+    /// Proposes on the leader (stamping duty commands with its clock) or forwards to it.
+    func submit(_ command: ReplicatedCommand, request: Request, body: ByteBuffer?,
+                answer: (ApplyOutcome) -> Response) async -> Response {
+        let status = loop.status
+        let forwarded = request.headers.first(where: { $0.name.canonicalName == Self.forwardedHeader.lowercased() }) != nil
+        if status.leader != config.nodeID {
+            guard status.leader != noNode, !forwarded else {
+                return Self.unavailable(.notLeader(leaderHint: forwarded ? noNode : status.leader)).response
+            }
+            return await forward(request, body: body, to: status.leader)
+        }
+        var stamped = command
+        if case let .duty(proposal) = command {
+            stamped = .duty(DutyProposal(command: proposal.command, leaderTimestamp: Self.nowMillis(), actor: proposal.actor))
+        }
+        switch await loop.propose(stamped, timeout: Self.proposalTimeout) {
+        case let .success(outcome):
+            return answer(outcome)
+        case let .failure(.notLeader(hint)) where hint != noNode && hint != config.nodeID && !forwarded:
+            return await forward(request, body: body, to: hint)
+        case let .failure(error):
+            return Self.unavailable(error).response
+        }
+    }
+
+    static func nowMillis() -> Timestamp { Timestamp((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    /// Serves a read from the duty state, after a ReadIndex barrier unless `consistency=local`.
+    func read(_ request: Request, _ body: @Sendable (DutyState) -> Response) async -> Response {
+        switch request.uri.queryParameters.get("consistency") {
+        case nil, "linearizable":
+            if case let .failure(error) = await loop.readBarrier(timeout: Self.readTimeout) {
+                return Self.unavailable(error).response
+            }
+        case "local":
+            break
+        case let other?:
+            return APIError(status: 400, code: "invalid_parameter",
+                            message: "consistency must be 'linearizable' or 'local', not '\(other)'", field: "consistency").response
+        }
+        return loop.state.duty(body)
+    }
+
+    private func upsert<T: Codable & Sendable>(_ request: Request, _ context: BasicRequestContext, _ type: T.Type,
+                                               _ id: KeyPath<T, String> & Sendable, defaults: [String: any Sendable] = [:],
+                                               make: @escaping (T) -> DutyCommand) async -> Response {
+        let pathID = context.parameters.get("id") ?? ""
+        return await write(request) { body in
+            switch APIJSON.decodeStrict(type, from: body, defaults: defaults) {
+            case let .failure(error): return .failure(error)
+            case let .success(object):
+                guard object[keyPath: id] == pathID else {
+                    return .failure(APIError(status: 400, code: "invalid_field",
+                                             message: "the body's id '\(object[keyPath: id])' differs from the path's '\(pathID)'", field: "id"))
+                }
+                return .success(make(object))
+            }
+        } answer: { events in
+            JSONResponse.api(WriteAnswer<String>(events: events, object: pathID))
+        }
+    }
+
+    private func addObjectReads<T: Codable & Sendable>(_ router: Router<BasicRequestContext>, _ name: String,
+                                                       _ objects: @escaping @Sendable (DutyState) -> [String: T]) {
+        let api = self
+        router.get("/api/v1/\(name)") { request, _ in
+            await api.read(request) { state in
+                let all = objects(state)
+                return JSONResponse.api(ListPage(items: all.keys.sorted().map { all[$0]! }, next: nil))
+            }
+        }
+        router.get("/api/v1/\(name)/{id}") { request, context in
+            await api.read(request) { state in
+                let id = context.parameters.get("id") ?? ""
+                guard let object = objects(state)[id] else { return APIError.notFound(String(name.dropLast()), id).response }
+                return JSONResponse.api(object)
+            }
+        }
+    }
+
+    // MARK: - Tickets
+
+    func ticketID(_ context: BasicRequestContext) -> Result<TicketID, APIError> {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = TicketID(text), id >= 1 else {
+            return .failure(APIError(status: 400, code: "invalid_parameter", message: "a ticket id is a positive integer, not '\(text)'", field: "id"))
+        }
+        return .success(id)
+    }
+
+    func ticketAnswer(_ events: [DutyEvent], status: HTTPResponse.Status = .ok, id: TicketID? = nil) -> Response {
+        let touched = id ?? events.lazy.compactMap(\.ticketID).first
+        let ticket = touched.flatMap { id in loop.state.duty { $0.ticket(id) } }
+        return JSONResponse.api(status: status, WriteAnswer<Ticket>(events: events, object: ticket))
+    }
+
+    func ticketAction(_ request: Request, _ context: BasicRequestContext) async -> Response {
+        let id: TicketID
+        switch ticketID(context) {
+        case let .success(value): id = value
+        case let .failure(error): return error.response
+        }
+        let action = context.parameters.get("action") ?? ""
+        let build: (Data) -> Result<DutyCommand, APIError>
+        var allowEmpty = false
+        switch action {
+        case "acknowledge":
+            allowEmpty = true
+            build = { _ in .success(.acknowledgeTicket(ticketID: id)) }
+        case "resolve":
+            allowEmpty = true
+            build = { _ in .success(.resolveTicket(ticketID: id)) }
+        case "transition":
+            build = { body in APIJSON.decodeStrict(TransitionBody.self, from: body).map { .advanceTicket(ticketID: id, to: $0.stage) } }
+        case "reopen":
+            build = { body in APIJSON.decodeStrict(ReopenBody.self, from: body).map { .reopenTicket(ticketID: id, reason: $0.reason) } }
+        case "assign":
+            build = { body in APIJSON.decodeStrict(AssignBody.self, from: body).map { .assignTicket(ticketID: id, ownerID: $0.ownerID) } }
+        case "priority":
+            build = { body in APIJSON.decodeStrict(PriorityBody.self, from: body).map { .changePriority(ticketID: id, priority: $0.priority) } }
+        case "comment":
+            build = { body in
+                APIJSON.decodeStrict(CommentBody.self, from: body).map { .addNote(ticketID: id, text: $0.text, customerVisible: $0.customerVisible ?? false) }
+            }
+        case "initial-solution":
+            build = { body in APIJSON.decodeStrict(TextBody.self, from: body).map { .provideInitialSolution(ticketID: id, text: $0.text) } }
+        case "waiting":
+            build = { body in APIJSON.decodeStrict(WaitingBody.self, from: body).map { .setWaitingForCustomer(ticketID: id, waiting: $0.waiting) } }
+        case "rate":
+            build = { body in APIJSON.decodeStrict(RateBody.self, from: body).map { .submitFeedback(ticketID: id, rating: $0.rating, comment: $0.comment ?? "") } }
+        default:
+            return APIError(status: 404, code: "not_found",
+                            message: "no ticket action '\(action)'; one of acknowledge, resolve, transition, reopen, assign, priority, comment, initial-solution, waiting, rate",
+                            field: "action").response
+        }
+        return await write(request, allowEmptyBody: allowEmpty, build: build) { events in self.ticketAnswer(events, id: id) }
+    }
+
+    func listTickets(_ request: Request, _ state: DutyState) -> Response {
+        let query = request.uri.queryParameters
+        var limit = 50
+        if let text = query.get("limit") {
+            guard let value = Int(text), (1...500).contains(value) else {
+                return APIError(status: 400, code: "invalid_parameter", message: "limit must be 1–500", field: "limit").response
+            }
+            limit = value
+        }
+        var after = 0
+        if let text = query.get("after") {
+            guard let value = Int(text), value >= 0 else {
+                return APIError(status: 400, code: "invalid_parameter", message: "after must be a ticket id", field: "after").response
+            }
+            after = value
+        }
+        var stage: TicketStage?
+        if let text = query.get("stage") {
+            guard let value = TicketStage(rawValue: text) else {
+                return APIError(status: 400, code: "invalid_parameter", message: "unknown stage '\(text)'", field: "stage").response
+            }
+            stage = value
+        }
+        var priority: Priority?
+        if let text = query.get("priority") {
+            guard let value = Priority(rawValue: text.uppercased()) else {
+                return APIError(status: 400, code: "invalid_parameter", message: "priority is P1–P4", field: "priority").response
+            }
+            priority = value
+        }
+        let openOnly = query.get("open") == "true"
+        let service = query.get("service_id")
+        let owner = query.get("owner_id")
+        var items: [TicketSummary] = []
+        var next: String?
+        var id = after + 1
+        while let ticket = state.ticket(id) {
+            id += 1
+            if let stage, ticket.stage != stage { continue }
+            if let priority, ticket.priority != priority { continue }
+            if openOnly, !ticket.stage.isOpen { continue }
+            if let service, ticket.serviceID != service { continue }
+            if let owner, ticket.ownerID != owner { continue }
+            if items.count == limit {
+                next = String(items.last!.id)
+                break
+            }
+            items.append(TicketSummary(ticket))
+        }
+        return JSONResponse.api(ListPage(items: items, next: next))
+    }
+
+    // MARK: - Schedules and reports
+
+    func onCall(_ request: Request, _ context: BasicRequestContext, _ state: DutyState) -> Response {
+        let id = context.parameters.get("id") ?? ""
+        guard let schedule = state.schedules[id] else { return APIError.notFound("schedule", id).response }
+        var at = Self.nowMillis()
+        if let text = request.uri.queryParameters.get("at") {
+            guard let value = Timestamp(text) else {
+                return APIError(status: 400, code: "invalid_parameter", message: "at is milliseconds since the epoch", field: "at").response
+            }
+            at = value
+        }
+        var count = 5
+        if let text = request.uri.queryParameters.get("next") {
+            guard let value = Int(text), (0...100).contains(value) else {
+                return APIError(status: 400, code: "invalid_parameter", message: "next must be 0–100", field: "next").response
+            }
+            count = value
+        }
+        return JSONResponse.api(OnCallAnswer(scheduleID: id, at: at, personID: schedule.onCall(at: at),
+                                             nextShifts: schedule.nextShifts(after: at, count: count)))
+    }
+
+    func report(_ request: Request, _ state: DutyState) -> Response {
+        let query = request.uri.queryParameters
+        let month = query.get("month") ?? ""
+        let parts = month.split(separator: "-")
+        guard parts.count == 2, let year = Int(parts[0]), let number = Int(parts[1]) else {
+            return APIError(status: 400, code: "invalid_parameter", message: "month is YYYY-MM, not '\(month)'", field: "month").response
+        }
+        let grouping = DutyReport.Grouping(rawValue: query.get("group") ?? "overall")
+        guard let grouping else {
+            return APIError(status: 400, code: "invalid_parameter", message: "group is overall, team or person", field: "group").response
+        }
+        let report: DutyReport
+        do {
+            report = try DutyReport(state: state, year: year, month: number, timeZoneIdentifier: query.get("time_zone") ?? "UTC",
+                                    grouping: grouping, asOf: Self.nowMillis())
+        } catch {
+            return APIError(error).response
+        }
+        if query.get("format") == "csv" {
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: report.csv())))
+        }
+        return JSONResponse.api(ReportView(report))
+    }
+}
+
+// MARK: - Request bodies
+
+struct IntegrationKeyBody: Codable, Sendable { let key: String }
+struct HeartbeatBody: Codable, Sendable {
+    let serviceID: String
+    let intervalSeconds: Int64
+    let graceSeconds: Int64?
+}
+struct TransitionBody: Codable, Sendable { let stage: TicketStage }
+struct ReopenBody: Codable, Sendable { let reason: String }
+struct AssignBody: Codable, Sendable { let ownerID: String }
+struct PriorityBody: Codable, Sendable { let priority: Priority }
+struct CommentBody: Codable, Sendable {
+    let text: String
+    let customerVisible: Bool?
+}
+struct TextBody: Codable, Sendable { let text: String }
+struct WaitingBody: Codable, Sendable { let waiting: Bool }
+struct RateBody: Codable, Sendable {
+    let rating: Int
+    let comment: String?
+}
+
+extension DutyEvent {
+    /// The ticket the event is about, if any.
+    var ticketID: TicketID? {
+        switch kind {
+        case let .ticketRegistered(id, _, _), let .stageChanged(id, _, _), let .ticketReopened(id), let .ticketAcknowledged(id),
+             let .ownerChanged(id, _, _), let .priorityChanged(id, _, _), let .noteAdded(id, _), let .initialSolutionProvided(id),
+             let .waitingForCustomerChanged(id, _), let .slaMet(id, _), let .slaWarning(id, _, _), let .slaBreached(id, _, _),
+             let .escalationSuppressed(id, _), let .alertDeduplicated(id, _, _), let .alertResolved(id, _),
+             let .articlesSuggested(id, _), let .feedbackRecorded(id, _), let .heartbeatMissed(_, id):
+            return id
+        case let .followUpOpened(original, _): return original
+        case let .escalationStepFired(step): return step.ticketID
+        default: return nil
+        }
+    }
+}
+
+extension APIError {
+    /// A rejected command: the model names the field and the reason.
+    init(_ error: DutyError) {
+        let status: Int
+        switch error.reason {
+        case .invalid, .limitExceeded: status = 400
+        case .notFound: status = 404
+        case .conflict, .illegalTransition, .notDue: status = 409
+        case .forbidden: status = 403
+        }
+        self.init(status: status, code: APIJSON.snake(error.reason.rawValue), message: error.message, field: APIJSON.snake(error.field))
+    }
+
+    static func notFound(_ what: String, _ id: String) -> APIError {
+        APIError(status: 404, code: "not_found", message: "no \(what) '\(id)'", field: "id")
+    }
+}
+
+extension JSONResponse {
+    /// A JSON answer in the API's snake_case spelling.
+    static func api(status: HTTPResponse.Status = .ok, _ value: some Encodable) -> Response {
+        let data = (try? APIJSON.encoder().encode(value)) ?? Data("{}".utf8)
+        var buffer = ByteBuffer()
+        buffer.writeBytes(data)
+        buffer.writeString("\n")
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+}

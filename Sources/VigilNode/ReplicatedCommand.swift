@@ -1,0 +1,54 @@
+import DutyModel
+import Foundation
+
+/// What one Raft entry carries: a settings change or a duty command stamped by the leader.
+///
+/// Settings entries are the bare JSON of `SettingsCommand` (as the first releases wrote them); duty entries
+/// start with the byte `D` followed by the JSON of `DutyProposal`, so the two never look alike.
+public enum ReplicatedCommand: Sendable, Equatable {
+    case settings(SettingsCommand)
+    case duty(DutyProposal)
+
+    static let dutyTag = UInt8(ascii: "D")
+
+    public func encoded() -> [UInt8] {
+        switch self {
+        case let .settings(command):
+            return command.encoded()
+        case let .duty(proposal):
+            // Only strings, integers and enums: encoding cannot fail.
+            return [Self.dutyTag] + Array((try? JSONEncoder().encode(proposal)) ?? Data())
+        }
+    }
+
+    public init?(decoding bytes: [UInt8]) {
+        if bytes.first == Self.dutyTag {
+            guard let proposal = try? JSONDecoder().decode(DutyProposal.self, from: Data(bytes.dropFirst())) else { return nil }
+            self = .duty(proposal)
+        } else {
+            guard let command = SettingsCommand(decoding: bytes) else { return nil }
+            self = .settings(command)
+        }
+    }
+}
+
+/// A duty command with the leader's timestamp and the acting principal, applied identically on every node.
+public struct DutyProposal: Codable, Sendable, Equatable {
+    public let command: DutyCommand
+    /// Milliseconds since the epoch on the leader when it accepted the request.
+    public let leaderTimestamp: Timestamp
+    public let actor: ActorID
+
+    public init(command: DutyCommand, leaderTimestamp: Timestamp, actor: ActorID) {
+        self.command = command
+        self.leaderTimestamp = leaderTimestamp
+        self.actor = actor
+    }
+}
+
+/// What applying one entry did; the proposer's HTTP answer is made from it.
+public enum ApplyOutcome: Sendable, Equatable {
+    case settings(SettingsOutcome)
+    case duty(Result<[DutyEvent], DutyError>)
+    case undecodable
+}

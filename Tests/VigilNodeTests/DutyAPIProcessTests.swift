@@ -1,0 +1,134 @@
+import Foundation
+import NIOHTTP1
+import Testing
+import VigilNode
+
+extension ProcessTests {
+    /// The duty service over HTTP on a real 3-node TLS cluster, every request sent to a follower.
+    @Suite("duty API on real processes", .serialized)
+    struct DutyAPIProcessTests {
+        static let routingKey = "0123456789abcdefghijklmnopqrstuv"
+
+        /// A JSON object from an answer body, or an empty one.
+        static func object(_ answer: ProcessCluster.HTTPAnswer?) -> [String: Any] {
+            guard let answer, let value = try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any] else { return [:] }
+            return value
+        }
+
+        static func errorCode(_ answer: ProcessCluster.HTTPAnswer?) -> String? {
+            (object(answer)["error"] as? [String: Any])?["code"] as? String
+        }
+
+        static func ticketCount(_ cluster: ProcessCluster, _ node: UInt64) async -> Int {
+            let page = object(await cluster.request(node, .GET, "/api/v1/tickets?limit=500"))
+            return (page["items"] as? [Any])?.count ?? -1
+        }
+
+        /// People, a team, a schedule, an escalation policy and a service with an integration key.
+        static func setUpOnCall(_ cluster: ProcessCluster, via node: UInt64) async throws {
+            let writes: [(HTTPMethod, String, String)] = [
+                (.PUT, "/api/v1/people/alice", #"{"id":"alice","name":"Alice","role":"responder","time_zone_identifier":"Europe/Berlin","contact_methods":[{"id":"sms","kind":"sms","address":"+4915100000"}],"notification_rules":[{"contact_method_id":"sms","delay_minutes":0}]}"#),
+                (.PUT, "/api/v1/people/bob", #"{"id":"bob","name":"Bob","role":"manager"}"#),
+                (.PUT, "/api/v1/teams/ops", #"{"id":"ops","name":"Ops","member_ids":["alice","bob"]}"#),
+                (.PUT, "/api/v1/schedules/primary", #"{"id":"primary","name":"Primary","time_zone_identifier":"Europe/Berlin","layers":[{"name":"weekly","user_ids":["alice","bob"],"rotation":"weekly","start_date":{"year":2026,"month":1,"day":5},"handoff_minute":540,"restrictions":[]}],"overrides":[]}"#),
+                (.PUT, "/api/v1/escalation-policies/emergency", #"{"id":"emergency","name":"Emergency","levels":[{"targets":[{"schedule":"primary"}],"mode":"all","delay_minutes":5},{"targets":[{"team":"ops"}],"mode":"all","delay_minutes":10}],"repeat_count":1,"repeat_from_level":0}"#),
+                (.PUT, "/api/v1/services/web", #"{"id":"web","name":"Web shop","team_id":"ops","escalation_policy_id":"emergency"}"#),
+                (.POST, "/api/v1/services/web/integration-keys", #"{"key":"\#(routingKey)"}"#),
+            ]
+            for (method, path, body) in writes {
+                let answer = await cluster.request(node, method, path, body: body)
+                #expect(answer?.status == 200 || answer?.status == 201,
+                        "\(method) \(path) → \(answer?.status ?? 0) \(String(decoding: answer?.body ?? Data(), as: UTF8.self))")
+            }
+        }
+
+        @Test("PagerDuty v2 and Alertmanager intake open P1 tickets; ack and resolve on a follower; bad requests change nothing")
+        func intakeAckResolve() async throws {
+            let cluster = try ProcessCluster(nodes: 3)
+            for id in cluster.ids { try cluster.start(id) }
+            let leader = try #require(await cluster.waitForLeader(timeout: .seconds(30)), "no leader in 30 s")
+            let follower = cluster.ids.first { $0 != leader }!
+            try await Self.setUpOnCall(cluster, via: follower)
+
+            // PagerDuty: a trigger opens a ticket, the same dedup key adds to it.
+            let trigger = #"{"routing_key":"\#(Self.routingKey)","event_action":"trigger","dedup_key":"disk-full-1","payload":{"summary":"Disk full on db1","source":"db1","severity":"critical","custom_details":{"free":"0%"}}}"#
+            let first = await cluster.request(follower, .POST, "/v2/enqueue", body: trigger)
+            #expect(first?.status == 202)
+            #expect(Self.object(first)["status"] as? String == "success")
+            #expect(Self.object(first)["dedup_key"] as? String == "disk-full-1")
+            #expect(await cluster.request(follower, .POST, "/v2/enqueue", body: trigger)?.status == 202)
+            let ticket = Self.object(await cluster.request(follower, .GET, "/api/v1/tickets/1"))
+            #expect(ticket["priority"] as? String == "P1")
+            #expect(ticket["alert_count"] as? Int == 2)
+            #expect(ticket["stage"] as? String == "registered")
+
+            // A trigger without a dedup key gets one generated and returned.
+            let keyless = #"{"routing_key":"\#(Self.routingKey)","event_action":"trigger","payload":{"summary":"Latency high","source":"lb","severity":"warning"}}"#
+            let generated = Self.object(await cluster.request(follower, .POST, "/v2/enqueue", body: keyless))["dedup_key"] as? String
+            #expect(generated?.count == 32)
+
+            // Alertmanager: a firing group opens a ticket; one of two alerts resolving keeps it open.
+            func amBody(_ statuses: [String]) -> String {
+                let alerts = statuses.enumerated().map { index, status in
+                    #"{"status":"\#(status)","labels":{"alertname":"HighErrorRate","instance":"web\#(index)","severity":"critical"},"annotations":{"summary":"5xx above 5%"},"startsAt":"2026-11-29T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prometheus/graph","fingerprint":"f\#(index)"}"#
+                }.joined(separator: ",")
+                return #"{"version":"4","groupKey":"{}:{alertname=\"HighErrorRate\"}","truncatedAlerts":0,"status":"firing","receiver":"vigil","groupLabels":{"alertname":"HighErrorRate"},"commonLabels":{"alertname":"HighErrorRate","severity":"critical"},"commonAnnotations":{},"externalURL":"http://alertmanager","alerts":[\#(alerts)]}"#
+            }
+            let amPath = "/api/v1/integrations/alertmanager/\(Self.routingKey)"
+            let opened = Self.object(await cluster.request(follower, .POST, amPath, body: amBody(["firing", "firing"])))
+            let amTicketID = try #require((opened["object"] as? [String: Any])?["id"] as? Int)
+            #expect(await cluster.request(follower, .POST, amPath, body: amBody(["resolved", "firing"]))?.status == 200)
+            #expect(Self.object(await cluster.request(follower, .GET, "/api/v1/tickets/\(amTicketID)"))["stage"] as? String == "registered")
+            #expect(await cluster.request(follower, .POST, amPath, body: amBody(["resolved", "resolved"]))?.status == 200)
+            #expect(Self.object(await cluster.request(follower, .GET, "/api/v1/tickets/\(amTicketID)"))["stage"] as? String == "feedback")
+
+            // Acknowledge and resolve ticket 1 over REST on the follower.
+            let acked = Self.object(await cluster.request(follower, .POST, "/api/v1/tickets/1/acknowledge"))
+            #expect((acked["object"] as? [String: Any])?["acknowledged_at"] as? Int != nil)
+            let resolved = Self.object(await cluster.request(follower, .POST, "/api/v1/tickets/1/resolve"))
+            #expect((resolved["object"] as? [String: Any])?["stage"] as? String == "feedback")
+
+            // A ticket registered over REST, commented and moved by hand.
+            let created = await cluster.request(follower, .POST, "/api/v1/tickets",
+                                                body: #"{"kind":"consultation","priority":"P3","title":"How do I reset my password?","service_id":"web"}"#)
+            #expect(created?.status == 201)
+            let createdID = try #require((Self.object(created)["object"] as? [String: Any])?["id"] as? Int)
+            #expect(await cluster.request(follower, .POST, "/api/v1/tickets/\(createdID)/comment", body: #"{"text":"Looking into it","customer_visible":true}"#)?.status == 200)
+            let moved = Self.object(await cluster.request(follower, .POST, "/api/v1/tickets/\(createdID)/transition", body: #"{"stage":"analysing"}"#))
+            #expect((moved["object"] as? [String: Any])?["stage"] as? String == "analysing")
+
+            // Bad requests: each gets the documented error and nothing changes.
+            let before = await Self.ticketCount(cluster, follower)
+            #expect(before == 4)
+            let bad: [(HTTPMethod, String, String, Int, String?)] = [
+                (.POST, "/api/v1/tickets", "{not json", 400, "invalid_json"),
+                (.POST, "/api/v1/tickets", #"{"kind":"consultation","priority":"P3","title":"x","service_id":"web","colour":"red"}"#, 400, "unknown_field"),
+                (.POST, "/api/v1/tickets", #"{"kind":"consultation","priority":"P9","title":"x","service_id":"web"}"#, 400, "invalid_field"),
+                (.POST, "/api/v1/tickets", #"{"kind":"consultation","priority":"P3","title":"x","service_id":"nope"}"#, 404, "not_found"),
+                (.POST, "/api/v1/tickets", #"{"kind":"consultation","priority":"P3","title":"x"}"#, 400, "missing_field"),
+                (.POST, "/api/v1/tickets", "{\"title\":\"" + String(repeating: "x", count: 600_000) + "\"}", 413, "body_too_large"),
+                (.POST, "/api/v1/tickets/1/transition", #"{"stage":"registered"}"#, 409, "illegal_transition"),
+                (.POST, "/api/v1/tickets/99/acknowledge", "", 404, "not_found"),
+                (.POST, "/api/v1/tickets/abc/acknowledge", "", 400, "invalid_parameter"),
+            ]
+            for (method, path, body, status, code) in bad {
+                let answer = await cluster.request(follower, method, path, body: body.isEmpty ? nil : body)
+                #expect(answer?.status == status, "\(path) \(body.prefix(60)) → \(answer?.status ?? 0)")
+                #expect(Self.errorCode(answer) == code, "\(path) \(body.prefix(60)) → \(String(decoding: answer?.body.prefix(300) ?? Data(), as: UTF8.self))")
+            }
+            let invalidPD = await cluster.request(follower, .POST, "/v2/enqueue", body: #"{"routing_key":"short","event_action":"explode"}"#)
+            #expect(invalidPD?.status == 400)
+            #expect(Self.object(invalidPD)["status"] as? String == "invalid event")
+            #expect((Self.object(invalidPD)["errors"] as? [String])?.count == 2)
+            let unknownKey = await cluster.request(follower, .POST, "/v2/enqueue",
+                                                   body: trigger.replacingOccurrences(of: Self.routingKey, with: String(repeating: "z", count: 32)))
+            #expect(unknownKey?.status == 400)
+            #expect(await Self.ticketCount(cluster, follower) == before)
+
+            // Every node applied the same tickets.
+            for id in cluster.ids {
+                #expect(Self.object(await cluster.request(id, .GET, "/api/v1/tickets/1?consistency=local"))["stage"] as? String == "feedback")
+            }
+        }
+    }
+}
