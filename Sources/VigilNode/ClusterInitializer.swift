@@ -13,14 +13,19 @@ public struct ClusterInitializer: Sendable {
     public var host: String
     public var basePort: Int
     public var timing: NodeConfig.RaftTiming
+    /// Serve the client API over plain HTTP instead of HTTPS (only when asked for explicitly).
+    public var plainHTTP: Bool
+    /// Where the bootstrap admin token is written (mode 0600).
+    public var adminTokenPath: String { directory + "/admin.token" }
 
     public init(nodeCount: Int, directory: String, host: String = "127.0.0.1", basePort: Int = 7000,
-                timing: NodeConfig.RaftTiming = NodeConfig.RaftTiming()) {
+                timing: NodeConfig.RaftTiming = NodeConfig.RaftTiming(), plainHTTP: Bool = false) {
         self.nodeCount = nodeCount
         self.directory = directory
         self.host = host
         self.basePort = basePort
         self.timing = timing
+        self.plainHTTP = plainHTTP
     }
 
     /// The members this initializer writes, with their addresses.
@@ -39,7 +44,7 @@ public struct ClusterInitializer: Sendable {
         }
         let fileManager = FileManager.default
         let caDirectory = directory + "/ca"
-        for path in [caDirectory] + members.map({ "\(directory)/node\($0.id)" }) where fileManager.fileExists(atPath: path) {
+        for path in [caDirectory, adminTokenPath] + members.map({ "\(directory)/node\($0.id)" }) where fileManager.fileExists(atPath: path) {
             throw .clusterExists(path: path)
         }
         let clusterID = "vigil-" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
@@ -48,6 +53,13 @@ public struct ClusterInitializer: Sendable {
             try makeDirectory(caDirectory)
             let ca = try ClusterCA.create(clusterName: clusterID)
             try ca.write(certificatePath: caDirectory + "/ca.pem", privateKeyPath: caDirectory + "/ca-key.pem")
+            let adminToken = APIToken.generate()
+            // Created with 0600 so the secret is never readable by others, not even for a moment.
+            guard fileManager.createFile(atPath: adminTokenPath, contents: Data((adminToken + "\n").utf8),
+                                         attributes: [.posixPermissions: 0o600]) else {
+                throw InitError.writeFailed(path: adminTokenPath, reason: "could not create the file")
+            }
+            let api = NodeConfig.APISettings(tls: !plainHTTP, bootstrapTokenSHA256: APIToken.sha256Hex(adminToken))
             for member in members {
                 let nodeDirectory = "\(directory)/node\(member.id)"
                 try makeDirectory(nodeDirectory + "/tls")
@@ -60,7 +72,7 @@ public struct ClusterInitializer: Sendable {
                     clusterID: clusterID, nodeID: member.id, dataDir: "data",
                     peerListen: member.peer, httpListen: member.http,
                     tls: .init(caCert: "tls/ca.pem", cert: "tls/node.pem", key: "tls/node-key.pem"),
-                    raft: timing, members: members)
+                    raft: timing, api: api, members: members)
                 let path = nodeDirectory + "/vigil.yaml"
                 let text = "# Vigil node \(member.id) of cluster \(clusterID), written by `vigil init`.\n"
                     + "# Relative paths are relative to this file's directory.\n" + (try config.yaml())

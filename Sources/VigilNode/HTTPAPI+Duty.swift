@@ -100,6 +100,9 @@ extension HTTPAPI {
                 JSONResponse.api(ListPage(items: state.people.keys.sorted().map { PersonView(state.people[$0]!, contactMethods: nil) }, next: nil))
             }
         }
+        router.get("/api/v1/people/{id}/contact-methods") { request, context in
+            await api.contactMethods(request, context)
+        }
         router.get("/api/v1/people/{id}") { request, context in
             await api.read(request) { state in
                 let id = context.parameters.get("id") ?? ""
@@ -138,7 +141,7 @@ extension HTTPAPI {
 
     /// Reads the body, builds the command, and either forwards the request to the leader or proposes the
     /// command stamped with this leader's clock. Nothing is proposed when the body or the command is invalid.
-    func write(_ request: Request, allowEmptyBody: Bool = false, actor: ActorID = ActorID("api"),
+    func write(_ request: Request, allowEmptyBody: Bool = false,
                build: (Data) -> Result<DutyCommand, APIError>,
                answer: @Sendable ([DutyEvent]) -> Response) async -> Response {
         var request = request
@@ -157,6 +160,7 @@ extension HTTPAPI {
         case let .success(value): command = value
         case let .failure(error): return error.response
         }
+        let actor = Principal.current?.actor ?? ActorID("anonymous")
         return await submit(.duty(DutyProposal(command: command, leaderTimestamp: 0, actor: actor)), request: request, body: buffer) { outcome in
             switch outcome {
             case let .duty(.success(events)): return answer(events)
@@ -242,6 +246,25 @@ extension HTTPAPI {
                 let id = context.parameters.get("id") ?? ""
                 guard let object = objects(state)[id] else { return APIError.notFound(String(name.dropLast()), id).response }
                 return JSONResponse.api(object)
+            }
+        }
+    }
+
+    /// S16: contact data only for roles allowed to read it, and every reading is recorded (with a reason)
+    /// in the audit trail through the log before the data is shown.
+    func contactMethods(_ request: Request, _ context: BasicRequestContext) async -> Response {
+        let id = context.parameters.get("id") ?? ""
+        let reason = request.uri.queryParameters.get("reason") ?? ""
+        guard !reason.isEmpty, reason.utf8.count <= 200 else {
+            return APIError(status: 400, code: "invalid_parameter", message: "say why in reason= (1–200 bytes); it goes to the audit trail", field: "reason").response
+        }
+        let role = Principal.current?.role ?? .viewer
+        return await write(request, allowEmptyBody: true) { _ in
+            .success(.recordContactAccess(personID: id, reason: reason))
+        } answer: { _ in
+            switch self.loop.state.duty({ $0.contactMethods(of: id, readerRole: role) }) {
+            case let .success(methods): return JSONResponse.api(ListPage(items: methods, next: nil))
+            case let .failure(error): return APIError(error).response
             }
         }
     }

@@ -29,6 +29,9 @@ extension HTTPAPI {
         case let .success(value): event = value
         case let .failure(problems): return PagerDutyIntake.invalid(status: 400, problems.messages)
         }
+        guard integrationLimiter.allow(event.routingKey) else {
+            return PagerDutyIntake.invalid(status: 429, ["routing key over its rate of \(config.api.integrationRequestsPerSecond) events/s"])
+        }
         let actor = ActorID("pagerduty:\(event.routingKey.prefix(6))")
         return await submit(.duty(DutyProposal(command: .pagerDutyEvent(event), leaderTimestamp: 0, actor: actor)), request: request, body: buffer) { outcome in
             switch outcome {

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RaftCore
 
 /// The node's HTTP API: health, cluster view, metrics and the replicated settings store.
@@ -20,15 +21,23 @@ public struct HTTPAPI: Sendable {
     /// For forwarding writes; its own pool because the shared client allows only 8 connections per host,
     /// which would cap forwarded writes far below what one batch can carry.
     let forwardingClient: HTTPClient
+    let tokenLimiter: RateLimiter
+    let integrationLimiter: RateLimiter
     static let proposalTimeout: Duration = .seconds(5)
     static let readTimeout: Duration = .seconds(3)
     static let forwardTimeout: TimeAmount = .seconds(7)
     static let forwardedHeader = "X-Vigil-Forwarded-By"
 
-    /// A client for forwarding with room for many concurrent writes to the leader.
-    public static func makeForwardingClient() -> HTTPClient {
+    /// A client for forwarding with room for many concurrent writes to the leader; with TLS it trusts only
+    /// `trustRoots` (the cluster CA, or the operator's CA for their own API certificates).
+    public static func makeForwardingClient(trustRoots: [NIOSSLCertificate]?) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        if let trustRoots {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(trustRoots)
+            configuration.tlsConfiguration = tls
+        }
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
@@ -38,11 +47,19 @@ public struct HTTPAPI: Sendable {
         self.loop = loop
         self.transport = transport
         self.logger = logger
+        self.tokenLimiter = RateLimiter(perSecond: config.api.tokenRequestsPerSecond)
+        self.integrationLimiter = RateLimiter(perSecond: config.api.integrationRequestsPerSecond)
     }
 
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let api = self
+        router.add(middleware: AuthMiddleware(state: loop.state, bootstrapTokenSHA256: config.api.bootstrapTokenSHA256,
+                                              tokenLimiter: tokenLimiter, integrationLimiter: integrationLimiter,
+                                              catchUp: { [loop] in
+                                                  if case .success = await loop.readBarrier(timeout: Self.readTimeout) { return true }
+                                                  return false
+                                              }))
         router.get("/healthz") { _, _ -> Response in
             api.loop.status.stopping
                 ? APIError(status: 503, code: "stopping", message: "the node is stopping").response
@@ -67,6 +84,7 @@ public struct HTTPAPI: Sendable {
         }
         addDutyRoutes(to: router)
         addIntakeRoutes(to: router)
+        addTokenRoutes(to: router)
         return router
     }
 
@@ -227,7 +245,7 @@ public struct HTTPAPI: Sendable {
             return APIError(status: 503, code: "leader_unreachable",
                             message: "the last known leader, node \(leader), is unreachable; an election is probably under way, retry").response
         }
-        var outbound = HTTPClientRequest(url: "http://\(member.http)\(request.uri.description)")
+        var outbound = HTTPClientRequest(url: "\(config.api.scheme)://\(member.http)\(request.uri.description)")
         outbound.method = .init(rawValue: request.method.rawValue)
         for field in request.headers where Self.forwardedHeaderNames.contains(field.name.canonicalName) {
             outbound.headers.add(name: field.name.rawName, value: field.value)
@@ -237,6 +255,9 @@ public struct HTTPAPI: Sendable {
         do {
             let response = try await forwardingClient.execute(outbound, timeout: Self.forwardTimeout)
             let answer = try await response.body.collect(upTo: 8 << 20)
+            // Read-your-writes on this node: once the client hears of its write, this node has applied it too,
+            // so a token just issued authenticates here and a ticket just opened is listed here.
+            if (200..<300).contains(Int(response.status.code)) { _ = await loop.readBarrier(timeout: Self.readTimeout) }
             var headers = HTTPFields()
             headers[.contentType] = response.headers.first(name: "Content-Type") ?? "application/json"
             return Response(status: HTTPResponse.Status(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: answer))

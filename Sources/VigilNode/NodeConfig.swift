@@ -12,7 +12,56 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var httpListen: HostPort
     public var tls: TLSFiles
     public var raft: RaftTiming
+    /// The client API: TLS and authentication. Absent in a file means the secure defaults.
+    public var api: APISettings
     public var members: [Member]
+
+    /// How the client API is served and who may use it.
+    public struct APISettings: Codable, Sendable, Equatable {
+        /// HTTPS for the client API; plain HTTP only when a config says `tls: false`.
+        public var tls: Bool
+        /// The API's own certificate and key (PEM); absent: the node's certificate, issued by the cluster CA.
+        public var cert: String?
+        public var key: String?
+        /// SHA-256 (hex) of the bootstrap admin token `vigil init` wrote to `DIR/admin.token`; the token
+        /// itself is never stored by a node.
+        public var bootstrapTokenSHA256: String?
+        /// Token bucket per API token and per integration key: sustained requests per second (burst: twice).
+        public var tokenRequestsPerSecond: Int
+        public var integrationRequestsPerSecond: Int
+
+        enum CodingKeys: String, CodingKey {
+            case tls, cert, key
+            case bootstrapTokenSHA256 = "bootstrap_token_sha256"
+            case tokenRequestsPerSecond = "token_requests_per_second"
+            case integrationRequestsPerSecond = "integration_requests_per_second"
+        }
+
+        public init(tls: Bool = true, cert: String? = nil, key: String? = nil, bootstrapTokenSHA256: String? = nil,
+                    tokenRequestsPerSecond: Int = 500, integrationRequestsPerSecond: Int = 200) {
+            self.tls = tls
+            self.cert = cert
+            self.key = key
+            self.bootstrapTokenSHA256 = bootstrapTokenSHA256
+            self.tokenRequestsPerSecond = tokenRequestsPerSecond
+            self.integrationRequestsPerSecond = integrationRequestsPerSecond
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let defaults = APISettings()
+            tls = try container.decodeIfPresent(Bool.self, forKey: .tls) ?? defaults.tls
+            cert = try container.decodeIfPresent(String.self, forKey: .cert)
+            key = try container.decodeIfPresent(String.self, forKey: .key)
+            bootstrapTokenSHA256 = try container.decodeIfPresent(String.self, forKey: .bootstrapTokenSHA256)
+            tokenRequestsPerSecond = try container.decodeIfPresent(Int.self, forKey: .tokenRequestsPerSecond) ?? defaults.tokenRequestsPerSecond
+            integrationRequestsPerSecond = try container.decodeIfPresent(Int.self, forKey: .integrationRequestsPerSecond)
+                ?? defaults.integrationRequestsPerSecond
+        }
+
+        /// `http` or `https`, for URLs of members' APIs (every member is configured alike).
+        public var scheme: String { tls ? "https" : "http" }
+    }
 
     /// Where a member listens: its peer (Raft over mutual TLS) and HTTP API addresses.
     public struct Member: Codable, Sendable, Equatable {
@@ -78,11 +127,24 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case dataDir = "data_dir"
         case peerListen = "peer_listen"
         case httpListen = "http_listen"
-        case tls, raft, members
+        case tls, raft, api, members
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        clusterID = try container.decode(String.self, forKey: .clusterID)
+        nodeID = try container.decode(NodeID.self, forKey: .nodeID)
+        dataDir = try container.decode(String.self, forKey: .dataDir)
+        peerListen = try container.decode(HostPort.self, forKey: .peerListen)
+        httpListen = try container.decode(HostPort.self, forKey: .httpListen)
+        tls = try container.decode(TLSFiles.self, forKey: .tls)
+        raft = try container.decode(RaftTiming.self, forKey: .raft)
+        api = try container.decodeIfPresent(APISettings.self, forKey: .api) ?? APISettings()
+        members = try container.decode([Member].self, forKey: .members)
     }
 
     public init(clusterID: String, nodeID: NodeID, dataDir: String, peerListen: HostPort, httpListen: HostPort,
-                tls: TLSFiles, raft: RaftTiming, members: [Member]) {
+                tls: TLSFiles, raft: RaftTiming, api: APISettings = APISettings(), members: [Member]) {
         self.clusterID = clusterID
         self.nodeID = nodeID
         self.dataDir = dataDir
@@ -90,6 +152,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         self.httpListen = httpListen
         self.tls = tls
         self.raft = raft
+        self.api = api
         self.members = members
     }
 
@@ -128,6 +191,15 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
         guard timing.snapshotEveryEntries >= 1 else {
             throw .invalidValue(key: "raft.snapshot_every_entries", reason: "must be at least 1")
+        }
+        guard (api.cert == nil) == (api.key == nil) else {
+            throw .invalidValue(key: "api.cert", reason: "api.cert and api.key are given together or not at all")
+        }
+        if let hash = api.bootstrapTokenSHA256, hash.count != 64 || !hash.allSatisfy(\.isHexDigit) {
+            throw .invalidValue(key: "api.bootstrap_token_sha256", reason: "must be 64 hexadecimal digits")
+        }
+        guard api.tokenRequestsPerSecond >= 1, api.integrationRequestsPerSecond >= 1 else {
+            throw .invalidValue(key: "api", reason: "rate limits must be at least 1 request per second")
         }
     }
 

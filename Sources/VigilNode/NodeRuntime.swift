@@ -3,7 +3,10 @@ import ClusterTransport
 import Foundation
 import AsyncHTTPClient
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOSSL
 import RaftCore
 import RaftStorage
 import ServiceLifecycle
@@ -41,16 +44,29 @@ public enum NodeRuntime {
 
         let state = StateView()
         let loop = RaftLoop(config: config, store: store, persisted: persisted, transport: transport, state: state, logger: logger)
-        let forwardingClient = HTTPAPI.makeForwardingClient()
+        let server: HTTPServerBuilder
+        let forwardingClient: HTTPClient
+        do {
+            let (builder, trustRoots) = try makeHTTPServer(config: config, baseDirectory: baseDirectory)
+            server = builder
+            forwardingClient = HTTPAPI.makeForwardingClient(trustRoots: trustRoots)
+        } catch {
+            await transport.shutdown()
+            try? store.close()
+            throw error
+        }
         let api = HTTPAPI(config: config, loop: loop, transport: transport, forwardingClient: forwardingClient, logger: logger)
         var httpLogger = logger
         // Per-request lines would drown the Raft events at info; debug and trace keep them.
         if logger.logLevel > .debug { httpLogger.logLevel = .warning }
         let app = Application(
             router: api.makeRouter(),
+            server: server,
             configuration: .init(address: .hostname(config.httpListen.host, port: config.httpListen.port), serverName: "vigil"),
             onServerRunning: { channel in
-                logger.info("HTTP API listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+                logger.info("HTTP API listening", metadata: [
+                    "address": "\(channel.localAddress?.description ?? "?")", "scheme": "\(config.api.scheme)",
+                ])
             },
             logger: httpLogger)
         let group = ServiceGroup(configuration: .init(
@@ -103,6 +119,25 @@ public enum NodeRuntime {
             return (store, persisted)
         } catch {
             throw .storage(error.description)
+        }
+    }
+
+    /// HTTPS with the API certificate (the node's own by default), or plain HTTP when configured; and the
+    /// roots a forwarding client trusts (nil for plain HTTP).
+    static func makeHTTPServer(config: NodeConfig, baseDirectory: String) throws(NodeError) -> (HTTPServerBuilder, [NIOSSLCertificate]?) {
+        guard config.api.tls else { return (.http1(), nil) }
+        let certPath = NodeConfig.resolve(config.api.cert ?? config.tls.cert, against: baseDirectory)
+        let keyPath = NodeConfig.resolve(config.api.key ?? config.tls.key, against: baseDirectory)
+        let caPath = NodeConfig.resolve(config.tls.caCert, against: baseDirectory)
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(certPath)
+            let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+            let roots = try NIOSSLCertificate.fromPEMFile(caPath)
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            tls.minimumTLSVersion = .tlsv12
+            return (try .tls(.http1(), tlsConfiguration: tls), roots)
+        } catch {
+            throw .tls("the API certificate \(certPath) or key \(keyPath), or the CA \(caPath): \(error)")
         }
     }
 

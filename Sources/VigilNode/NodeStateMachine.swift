@@ -8,6 +8,7 @@ import Foundation
 public struct NodeStateMachine: Sendable {
     public private(set) var settings = SettingsStateMachine()
     public private(set) var duty = DutyState()
+    public private(set) var tokens = TokenRegistry()
     public private(set) var undecodableEntries: UInt64 = 0
 
     public init() {}
@@ -22,6 +23,8 @@ public struct NodeStateMachine: Sendable {
             return .settings(settings.apply(command))
         case let .duty(proposal):
             return .duty(duty.apply(proposal.command, at: proposal.leaderTimestamp, actor: proposal.actor))
+        case let .tokens(command):
+            return .tokens(tokens.apply(command))
         }
     }
 
@@ -29,10 +32,14 @@ public struct NodeStateMachine: Sendable {
 
     static let snapshotMagic = Array("VIGILSM1".utf8)
 
-    /// Magic, then the settings image and the duty snapshot, each with a 64-bit big-endian length.
+    /// Magic, then the settings image, the duty snapshot and the token list, each with a 64-bit big-endian length.
     public func snapshotData() -> [UInt8] {
         var bytes = Self.snapshotMagic
-        for part in [settings.snapshotData(), duty.snapshot()] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Strings, integers and enums only: encoding cannot fail.
+        let tokenBytes = Array((try? encoder.encode(tokens)) ?? Data())
+        for part in [settings.snapshotData(), duty.snapshot(), tokenBytes] {
             withUnsafeBytes(of: UInt64(part.count).bigEndian) { bytes.append(contentsOf: $0) }
             bytes.append(contentsOf: part)
         }
@@ -69,6 +76,13 @@ public struct NodeStateMachine: Sendable {
             duty = try DutyState.restore(from: dutyBytes)
         } catch {
             throw .snapshotUndecodable("duty state: \(error)")
+        }
+        do {
+            tokens = try JSONDecoder().decode(TokenRegistry.self, from: Data(try readPart("tokens")))
+        } catch let error as NodeError {
+            throw error
+        } catch {
+            throw .snapshotUndecodable("token list: \(error)")
         }
         undecodableEntries = try readCount()
         guard offset == data.count else { throw .snapshotUndecodable("node snapshot has \(data.count - offset) trailing bytes") }

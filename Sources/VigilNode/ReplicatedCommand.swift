@@ -4,12 +4,15 @@ import Foundation
 /// What one Raft entry carries: a settings change or a duty command stamped by the leader.
 ///
 /// Settings entries are the bare JSON of `SettingsCommand` (as the first releases wrote them); duty entries
-/// start with the byte `D` followed by the JSON of `DutyProposal`, so the two never look alike.
+/// start with the byte `D` followed by the JSON of `DutyProposal`, token entries with `T` and the JSON of
+/// `TokenCommand`, so they never look alike.
 public enum ReplicatedCommand: Sendable, Equatable {
     case settings(SettingsCommand)
     case duty(DutyProposal)
+    case tokens(TokenCommand)
 
     static let dutyTag = UInt8(ascii: "D")
+    static let tokenTag = UInt8(ascii: "T")
 
     public func encoded() -> [UInt8] {
         switch self {
@@ -18,6 +21,8 @@ public enum ReplicatedCommand: Sendable, Equatable {
         case let .duty(proposal):
             // Only strings, integers and enums: encoding cannot fail.
             return [Self.dutyTag] + Array((try? JSONEncoder().encode(proposal)) ?? Data())
+        case let .tokens(command):
+            return [Self.tokenTag] + Array((try? JSONEncoder().encode(command)) ?? Data())
         }
     }
 
@@ -25,6 +30,9 @@ public enum ReplicatedCommand: Sendable, Equatable {
         if bytes.first == Self.dutyTag {
             guard let proposal = try? JSONDecoder().decode(DutyProposal.self, from: Data(bytes.dropFirst())) else { return nil }
             self = .duty(proposal)
+        } else if bytes.first == Self.tokenTag {
+            guard let command = try? JSONDecoder().decode(TokenCommand.self, from: Data(bytes.dropFirst())) else { return nil }
+            self = .tokens(command)
         } else {
             guard let command = SettingsCommand(decoding: bytes) else { return nil }
             self = .settings(command)
@@ -50,5 +58,6 @@ public struct DutyProposal: Codable, Sendable, Equatable {
 public enum ApplyOutcome: Sendable, Equatable {
     case settings(SettingsOutcome)
     case duty(Result<[DutyEvent], DutyError>)
+    case tokens(TokenOutcome)
     case undecodable
 }

@@ -14,6 +14,14 @@ public final class StateView: Sendable {
     public var revision: UInt64 { machine.withLock { $0.settings.revision } }
     public var count: Int { machine.withLock { $0.settings.settings.count } }
 
+    public func token(forSHA256 hash: String) -> TokenRegistry.Record? {
+        machine.withLock { $0.tokens.record(forSHA256: hash) }
+    }
+
+    public var tokenRecords: [TokenRegistry.Record] {
+        machine.withLock { $0.tokens.records.values.sorted { $0.name < $1.name } }
+    }
+
     /// Reads the duty state under the lock; `body` should copy out what it needs and return quickly,
     /// because the Raft loop waits for the lock to apply entries.
     public func duty<T: Sendable>(_ body: (DutyState) -> T) -> T {

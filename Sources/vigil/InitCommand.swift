@@ -15,18 +15,23 @@ struct InitCommand: ParsableCommand {
     @Option(name: .customLong("election-ticks"), help: "Election timeout in ticks (randomised up to twice this).") var electionTicks: Int = 40
     @Option(name: .customLong("heartbeat-ticks"), help: "Leader heartbeat interval in ticks.") var heartbeatTicks: Int = 5
     @Option(name: .customLong("snapshot-every"), help: "Compact the log after this many applied entries.") var snapshotEvery: Int = 10_000
+    @Flag(name: .customLong("plain-http"), help: "Serve the client API over plain HTTP instead of HTTPS (not for production).")
+    var plainHTTP = false
 
     func run() throws {
         let initializer = ClusterInitializer(
             nodeCount: nodes, directory: dir, host: host, basePort: basePort,
             timing: .init(tickIntervalMilliseconds: tickMilliseconds, electionTimeoutTicks: electionTicks,
-                          heartbeatIntervalTicks: heartbeatTicks, snapshotEveryEntries: snapshotEvery))
+                          heartbeatIntervalTicks: heartbeatTicks, snapshotEveryEntries: snapshotEvery),
+            plainHTTP: plainHTTP)
         do {
             let paths = try initializer.run()
             print("wrote a \(nodes)-node cluster to \(dir):")
             for (path, member) in zip(paths, initializer.members) {
-                print("  node\(member.id): \(path)  peer \(member.peer)  http http://\(member.http)")
+                print("  node\(member.id): \(path)  peer \(member.peer)  api \(plainHTTP ? "http" : "https")://\(member.http)")
             }
+            print("cluster CA (trust it for the API): \(dir)/ca/ca.pem")
+            print("bootstrap admin token (mode 0600; issue personal tokens with it, then keep it offline): \(initializer.adminTokenPath)")
         } catch {
             throw fail(error.description, code: 2)
         }

@@ -125,6 +125,37 @@ extension ProcessTests {
             #expect(unknownKey?.status == 400)
             #expect(await Self.ticketCount(cluster, follower) == before)
 
+            // Tokens and roles: issued on a follower, shown once; the wrong token or role changes nothing.
+            let issued = await cluster.request(follower, .POST, "/api/v1/tokens", body: #"{"name":"watcher","role":"viewer"}"#)
+            #expect(issued?.status == 201)
+            let viewerToken = try #require(Self.object(issued)["token"] as? String)
+            #expect(viewerToken.hasPrefix("vgl_"))
+            let listed = String(decoding: await cluster.request(follower, .GET, "/api/v1/tokens")?.body ?? Data(), as: UTF8.self)
+            #expect(listed.contains("watcher") && !listed.contains(viewerToken))
+            #expect(await cluster.request(follower, .GET, "/api/v1/tickets/1", token: viewerToken)?.status == 200)
+            let forbidden = await cluster.request(follower, .POST, "/api/v1/tickets/2/acknowledge", token: viewerToken)
+            #expect(forbidden?.status == 403)
+            #expect(Self.errorCode(forbidden) == "forbidden")
+            #expect(await cluster.request(follower, .GET, "/api/v1/people/alice/contact-methods?reason=test", token: viewerToken)?.status == 403)
+            let noToken = await cluster.request(follower, .POST, "/api/v1/tickets/2/acknowledge", token: .some(nil))
+            #expect(noToken?.status == 401)
+            #expect(Self.errorCode(noToken) == "unauthorized")
+            #expect(await cluster.request(follower, .POST, "/api/v1/tickets/2/acknowledge", token: "vgl_not-a-real-token")?.status == 401)
+            #expect(await cluster.request(follower, .GET, "/api/v1/tickets/2", token: "vgl_not-a-real-token")?.status == 401)
+            #expect(Self.object(await cluster.request(follower, .GET, "/api/v1/tickets/2"))["acknowledged_at"] == nil)
+            // People are listed without contact data; a manager reads it with a reason, and that is audited.
+            let alice = String(decoding: await cluster.request(follower, .GET, "/api/v1/people/alice")?.body ?? Data(), as: UTF8.self)
+            #expect(!alice.contains("+4915100000"))
+            let bootstrapRead = await cluster.request(follower, .GET, "/api/v1/people/alice/contact-methods?reason=paging%20test")
+            #expect(bootstrapRead?.status == 403, "contact reads must be attributable to a person")
+            let managerToken = try #require(Self.object(await cluster.request(
+                follower, .POST, "/api/v1/tokens", body: #"{"name":"bob-cli","role":"manager","person_id":"bob"}"#))["token"] as? String)
+            let contact = String(decoding: await cluster.request(follower, .GET, "/api/v1/people/alice/contact-methods?reason=paging%20test",
+                                                                 token: managerToken)?.body ?? Data(), as: UTF8.self)
+            #expect(contact.contains("+4915100000"))
+            #expect(await cluster.request(follower, .DELETE, "/api/v1/tokens/watcher")?.status == 200)
+            #expect(await cluster.request(follower, .GET, "/api/v1/tickets/1", token: viewerToken)?.status == 401)
+
             // Every node applied the same tickets.
             for id in cluster.ids {
                 #expect(Self.object(await cluster.request(id, .GET, "/api/v1/tickets/1?consistency=local"))["stage"] as? String == "feedback")

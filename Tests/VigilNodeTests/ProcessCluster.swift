@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Synchronization
 import VigilNode
 #if canImport(Glibc)
@@ -16,6 +17,10 @@ final class ProcessCluster: @unchecked Sendable {
     let basePort: Int
     let nodeCount: Int
     private(set) var processes: [UInt64: Process] = [:]
+    /// Trusts the cluster CA `vigil init` wrote, as every client of the API must.
+    private(set) var client: HTTPClient
+    /// The bootstrap admin token `vigil init` wrote; sent by `request` unless told otherwise.
+    let adminToken: String
 
     /// The `vigil` executable built next to this test bundle (or `VIGIL_BINARY`).
     static func vigilBinary() throws -> URL {
@@ -44,10 +49,18 @@ final class ProcessCluster: @unchecked Sendable {
         let (status, output) = try Self.runToEnd(binary, ["init", "--nodes", "\(nodes)", "--dir", directory.path,
                                                           "--base-port", "\(self.basePort)"] + extraInitArguments)
         guard status == 0 else { throw ClusterTestError("vigil init failed (\(status)): \(output)") }
+        adminToken = try String(contentsOf: directory.appendingPathComponent("admin.token"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(directory.appendingPathComponent("ca/ca.pem").path))
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
     deinit {
         stopAll()
+        try? client.syncShutdown()
         if ProcessInfo.processInfo.environment["VIGIL_KEEP_TEST_DIRS"] == nil {
             try? FileManager.default.removeItem(at: directory)
         }
@@ -56,7 +69,8 @@ final class ProcessCluster: @unchecked Sendable {
     func configPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id)/vigil.yaml").path }
     func logPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id).log").path }
     func dataPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id)/data/raft.sqlite").path }
-    func httpURL(_ id: UInt64) -> String { "http://127.0.0.1:\(basePort + 100 + Int(id))" }
+    func httpURL(_ id: UInt64) -> String { "https://127.0.0.1:\(basePort + 100 + Int(id))" }
+    var caPath: String { directory.appendingPathComponent("ca/ca.pem").path }
     var ids: [UInt64] { (1...UInt64(nodeCount)).map { $0 } }
 
     func start(_ id: UInt64) throws {
@@ -110,17 +124,22 @@ final class ProcessCluster: @unchecked Sendable {
         func decode<T: Decodable>(_ type: T.Type) -> T? { try? JSONDecoder().decode(type, from: body) }
     }
 
+    /// Sends a request with the admin token, unless `headers` carry their own Authorization (or `token` is nil).
     func request(_ id: UInt64, _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [],
-                 timeout: Duration = .seconds(8)) async -> HTTPAnswer? {
+                 token: String?? = .none, timeout: Duration = .seconds(8)) async -> HTTPAnswer? {
         var request = HTTPClientRequest(url: httpURL(id) + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let bearer: String? = switch token { case .none: adminToken; case let .some(value): value }
+        if let bearer, !headers.contains(where: { $0.0.lowercased() == "authorization" }) {
+            request.headers.add(name: "Authorization", value: "Bearer \(bearer)")
+        }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout.components.seconds * 1000)))
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout.components.seconds * 1000)))
             let bytes = try await response.body.collect(upTo: 4 << 20)
             return HTTPAnswer(status: Int(response.status.code), body: Data(bytes.readableBytesView))
         } catch {

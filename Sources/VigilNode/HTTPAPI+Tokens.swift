@@ -1,0 +1,84 @@
+import DutyModel
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `/api/v1/tokens` (admin only): issue, list and revoke API tokens. A token is shown once, when issued;
+/// the cluster keeps only its SHA-256.
+extension HTTPAPI {
+    struct TokenRequest: Codable, Sendable {
+        let name: String
+        let role: Role
+        let personID: String?
+    }
+
+    struct IssuedToken: Codable, Sendable {
+        let name: String
+        let role: Role
+        /// The secret; not retrievable later.
+        let token: String
+    }
+
+    struct TokenInfo: Codable, Sendable {
+        let name: String
+        let role: Role
+        let createdAt: Int64
+        let personID: String?
+    }
+
+    func addTokenRoutes(to router: Router<BasicRequestContext>) {
+        let api = self
+        router.get("/api/v1/tokens") { request, _ in
+            if case let .failure(error) = await api.loop.readBarrier(timeout: Self.readTimeout) { return Self.unavailable(error).response }
+            return JSONResponse.api(ListPage(items: api.loop.state.tokenRecords.map { TokenInfo(name: $0.name, role: $0.role, createdAt: $0.createdAt, personID: $0.personID) }, next: nil))
+        }
+        router.post("/api/v1/tokens") { request, _ in await api.issueToken(request) }
+        router.delete("/api/v1/tokens/{name}") { request, context in
+            let name = context.parameters.get("name") ?? ""
+            return await api.submit(.tokens(.revoke(name: name)), request: request, body: nil) { outcome in
+                switch outcome {
+                case .tokens(.revoked): return JSONResponse.api(["revoked": name])
+                case .tokens(.notFound): return APIError.notFound("token", name).response
+                default: return APIError(status: 500, code: "internal", message: "unexpected outcome revoking a token").response
+                }
+            }
+        }
+    }
+
+    func issueToken(_ request: Request) async -> Response {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: 4096)
+        } catch {
+            return APIError(status: 413, code: "body_too_large", message: "a token request has at most 4096 bytes").response
+        }
+        let body: TokenRequest
+        switch APIJSON.decodeStrict(TokenRequest.self, from: Data(buffer.readableBytesView)) {
+        case let .success(value): body = value
+        case let .failure(error): return error.response
+        }
+        if let problem = TokenRegistry.nameProblem(body.name) {
+            return APIError(status: 400, code: "invalid_field", message: problem, field: "name").response
+        }
+        if let personID = body.personID, loop.state.duty({ $0.people[personID] }) == nil {
+            return APIError(status: 404, code: "not_found", message: "no person '\(personID)'", field: "person_id").response
+        }
+        // Generated on whichever node builds the proposal; a follower forwards the request and the leader's
+        // token is the one answered and registered.
+        let token = APIToken.generate()
+        let command = TokenCommand.create(name: body.name, role: body.role, sha256: APIToken.sha256Hex(token), createdAt: Self.nowMillis(), personID: body.personID)
+        return await submit(.tokens(command), request: request, body: buffer) { outcome in
+            switch outcome {
+            case let .tokens(.created(record)):
+                return JSONResponse.api(status: .created, IssuedToken(name: record.name, role: record.role, token: token))
+            case let .tokens(.conflict(message)):
+                return APIError(status: 409, code: "conflict", message: message, field: "name").response
+            case let .tokens(.rejected(field, message)):
+                return APIError(status: 400, code: "invalid_field", message: message, field: field).response
+            default:
+                return APIError(status: 500, code: "internal", message: "unexpected outcome issuing a token").response
+            }
+        }
+    }
+}
