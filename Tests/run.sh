@@ -24,8 +24,10 @@ need_debian_packages() {
 }
 
 command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.x, e.g. /opt/swift/usr/bin)" >&2; exit 2; }
-# libsqlite3-dev: GRDB links the system SQLite; strace: the storage test counts fdatasync calls per acknowledged write.
-need_debian_packages libsqlite3-dev strace
+# libsqlite3-dev: GRDB links the system SQLite; strace: the storage test counts fdatasync calls per acknowledged write;
+# prometheus-alertmanager: the intake test runs the real Alertmanager and amtool against a cluster.
+need_debian_packages libsqlite3-dev strace prometheus-alertmanager
+[ -x /usr/bin/prometheus-alertmanager ] && [ -x /usr/bin/amtool ] || { echo "prometheus-alertmanager is installed but /usr/bin/prometheus-alertmanager or /usr/bin/amtool is missing" >&2; exit 2; }
 
 step "debug build of everything, tests included"
 swift build --build-tests
