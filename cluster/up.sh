@@ -37,14 +37,18 @@ for i in $(seq 1 "$nodes"); do
   echo "==> started node$i (pid $!), log $local_dir/node$i.log"
 done
 
-# The HTTP addresses come from the configs, so a cluster written with another base port still works.
-endpoints=$(grep -E '^\s+http:' "$local_dir/node1/vigil.yaml" | sed -E 's/.*http: *//; s/^/http:\/\//' | paste -sd, -)
+# The API addresses come from the configs, so a cluster written with another base port still works; the API is
+# HTTPS with the cluster CA unless the cluster was initialised with --plain-http.
+scheme=https
+grep -qE '^\s+tls: false' "$local_dir/node1/vigil.yaml" && scheme=http
+endpoints=$(grep -E '^\s+http:' "$local_dir/node1/vigil.yaml" | sed -E "s/.*http: *//; s/^/$scheme:\/\//" | paste -sd, -)
+ca="$local_dir/ca/ca.pem"
 echo "==> waiting (at most 60 s) for a leader"
 deadline=$((SECONDS + 60))
 leader=""
 while [ $SECONDS -lt $deadline ]; do
   for url in ${endpoints//,/ }; do
-    if curl -fsS --max-time 1 "$url/readyz" >/dev/null 2>&1; then leader=yes; break; fi
+    if curl -fsS --cacert "$ca" --max-time 1 "$url/readyz" >/dev/null 2>&1; then leader=yes; break; fi
   done
   [ -n "$leader" ] && break
   sleep 0.5
@@ -53,8 +57,11 @@ if [ -z "$leader" ]; then
   echo "no leader within 60 s; see $local_dir/node*.log" >&2
   exit 1
 fi
-"$bin" status --endpoints "$endpoints" || true
+"$bin" status --cluster-dir "$local_dir" || true
 echo
 echo "endpoints: $endpoints"
-echo "try:  curl -X PUT -d '{\"value\":\"on\"}' ${endpoints%%,*}/api/v1/settings/paging.enabled"
+echo "CA:        $ca"
+echo "admin token (mode 0600): $local_dir/admin.token"
+echo "try:  $bin ticket list          (the CLI finds cluster/local by itself)"
+echo "      curl --cacert $ca -H \"Authorization: Bearer \$(cat $local_dir/admin.token)\" ${endpoints%%,*}/api/v1/tickets"
 echo "stop: cluster/down.sh"

@@ -42,7 +42,8 @@ extension HTTPAPI {
         }
         router.put("/api/v1/schedules/{id}") { request, context in
             await api.upsert(request, context, OnCallSchedule.self, \.id,
-                             defaults: ["overrides": [String](), "layers.*.restrictions": [String]()]) { .upsertSchedule($0) }
+                             defaults: ["overrides": [String](), "layers.*.restrictions": [String](),
+                                        "layers.*.restrictions.*.iso_weekdays": [Int]()]) { .upsertSchedule($0) }
         }
         router.post("/api/v1/schedules/{id}/overrides") { request, context in
             let id = context.parameters.get("id") ?? ""

@@ -10,24 +10,24 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Send PUT /api/v1/settings/{key} with N concurrent clients and print writes/s, p50 and p99.")
 
-    @Option(help: "Comma-separated HTTP endpoints; clients are spread over them.") var endpoints: String = "http://127.0.0.1:7101"
+    @OptionGroup var connection: ConnectionOptions
     @Option(help: "Concurrent clients.") var clients: Int = 1
     @Option(help: "Total writes (the run stops after them or after --max-seconds).") var writes: Int = 2000
     @Option(name: .customLong("value-bytes"), help: "Bytes per value.") var valueBytes: Int = 256
     @Option(name: .customLong("max-seconds"), help: "Upper bound on the run time.") var maxSeconds: Int = 120
 
     func run() async throws {
-        let urls = endpoints.split(separator: ",").map(String.init)
+        // The default pool opens 8 connections per host, which would silently cap the concurrency.
+        let resolved = try connection.resolve(connectionsPerEndpoint: max(8, clients))
+        let urls = resolved.endpoints
+        let token = resolved.token
         guard !urls.isEmpty, clients >= 1, writes >= 1 else { throw fail("need endpoints, clients >= 1 and writes >= 1", code: 2) }
         let value = String(repeating: "v", count: valueBytes)
         let body = ByteBuffer(data: try JSONEncoder().encode(SettingsPayloads.PutBody(value: value)))
         let deadline = ContinuousClock.now + .seconds(maxSeconds)
         let started = ContinuousClock.now
         let perClient = (writes + clients - 1) / clients
-        var configuration = HTTPClient.Configuration()
-        // The default pool opens 8 connections per host, which would silently cap the concurrency.
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: clients)
-        let httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let httpClient = resolved.client
         let results = await withTaskGroup(of: (latencies: [Double], failures: Int).self) { group in
             for client in 0..<clients {
                 group.addTask {
@@ -38,6 +38,7 @@ struct BenchCommand: AsyncParsableCommand {
                         var request = HTTPClientRequest(url: "\(url)/api/v1/settings/bench-\(client)-\(index % 100)")
                         request.method = .PUT
                         request.headers.add(name: "Content-Type", value: "application/json")
+                        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
                         request.body = .bytes(body)
                         let sent = ContinuousClock.now
                         do {
@@ -64,7 +65,6 @@ struct BenchCommand: AsyncParsableCommand {
             return all
         }
         let elapsed = ContinuousClock.now - started
-        try? await httpClient.shutdown()
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let sorted = results.latencies.sorted()
         func percentile(_ fraction: Double) -> Double {

@@ -11,24 +11,24 @@ struct StatusCommand: AsyncParsableCommand {
 
     enum Output: String, ExpressibleByArgument, CaseIterable { case table, json }
 
-    @Option(help: "Comma-separated HTTP endpoints, e.g. http://127.0.0.1:7101,http://127.0.0.1:7102.")
-    var endpoints: String?
-    @Option(help: "A node's vigil.yaml; its members' HTTP addresses are the endpoints.") var config: String?
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "A node's vigil.yaml; its members' API addresses are the endpoints and its CA is trusted.") var config: String?
     @Option(help: "table or json.") var output: Output = .table
 
     func run() async throws {
-        var urls: [String] = []
-        if let endpoints {
-            urls = endpoints.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        } else if let config {
+        var options = connection
+        if let config {
             do {
-                urls = try NodeConfig.load(path: config).members.map { "http://\($0.http)" }
+                let node = try NodeConfig.load(path: config)
+                let base = URL(fileURLWithPath: config).deletingLastPathComponent().path
+                if options.endpoints == nil { options.endpoints = node.members.map { "\(node.api.scheme)://\($0.http)" }.joined(separator: ",") }
+                if options.ca == nil { options.ca = NodeConfig.resolve(node.tls.caCert, against: base) }
             } catch {
                 throw fail(error.description, code: 2)
             }
-        } else {
-            urls = (1...3).map { "http://127.0.0.1:\(7100 + $0)" }
         }
+        let client = try options.resolve()
+        let urls = client.endpoints
         guard !urls.isEmpty else { throw fail("--endpoints lists no endpoint", code: 2) }
 
         var views: [(endpoint: String, view: ClusterView?, error: String?)] = []
@@ -36,7 +36,7 @@ struct StatusCommand: AsyncParsableCommand {
             do {
                 var request = HTTPClientRequest(url: url.hasSuffix("/") ? url + "api/v1/cluster" : url + "/api/v1/cluster")
                 request.method = .GET
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(3))
+                let response = try await client.client.execute(request, timeout: .seconds(3))
                 let body = try await response.body.collect(upTo: 1 << 20)
                 guard response.status.code == 200 else {
                     views.append((url, nil, "HTTP \(response.status.code)"))

@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+
+/// `vigil oncall`: who is on call in a schedule now (or at --at), and the next shifts.
+struct OnCallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "oncall", abstract: "Who is on call now (or at a time), and the next shifts.")
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Schedule id; without it, every schedule.") var schedule: String?
+    @Option(help: "An ISO 8601 time (2026-11-29T22:00:00Z); default now.") var at: String?
+    @Option(help: "How many next shifts to show.") var next: Int = 3
+    @Option(help: "table or json.") var output: OutputFormat = .table
+
+    func run() async throws {
+        let connection = try self.connection.resolve()
+        var query = "next=\(next)"
+        if let at {
+            guard let date = ISO8601DateFormatter().date(from: at) else { throw fail("--at must be an ISO 8601 time, not '\(at)'", code: 2) }
+            query += "&at=\(Int64(date.timeIntervalSince1970 * 1000))"
+        }
+        var ids: [String] = []
+        if let schedule {
+            ids = [schedule]
+        } else {
+            let page = try JSONSerialization.jsonObject(with: try await connection.call(.GET, "/api/v1/schedules")) as? [String: Any] ?? [:]
+            ids = (page["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        }
+        var rows: [[String]] = []
+        var answers: [Any] = []
+        for id in ids {
+            let data = try await connection.call(.GET, "/api/v1/schedules/\(id)/oncall?\(query)")
+            let answer = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            answers.append(answer)
+            let shifts = (answer["next_shifts"] as? [[String: Any]] ?? []).map { shift in
+                "\(shift["person_id"] as? String ?? "?") from \(Self.time(shift["start"]))"
+            }
+            rows.append([id, answer["person_id"] as? String ?? "nobody", shifts.joined(separator: ", ")])
+        }
+        if output == .json {
+            Printer.json(try JSONSerialization.data(withJSONObject: answers))
+        } else {
+            Printer.table(rows, header: ["SCHEDULE", "ON CALL", "NEXT"])
+        }
+    }
+
+    static func time(_ value: Any?) -> String {
+        guard let millis = value as? NSNumber else { return "?" }
+        return Date(timeIntervalSince1970: millis.doubleValue / 1000).ISO8601Format()
+    }
+}
+
+/// `vigil kb search TEXT`: knowledge-base articles best matching a question (English or Chinese).
+struct KnowledgeBaseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "kb", abstract: "Search the knowledge base.", subcommands: [Search.self])
+
+    struct Search: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Articles best matching TEXT.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The question.") var text: String
+        @Option(help: "table or json.") var output: OutputFormat = .table
+
+        func run() async throws {
+            let connection = try self.connection.resolve()
+            let query = text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&+=#"))) ?? ""
+            let data = try await connection.call(.GET, "/api/v1/kb/search?q=\(query)")
+            guard output == .table else { return Printer.json(data) }
+            let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            let rows = (page["items"] as? [[String: Any]] ?? []).map { item in
+                ["article_id", "score", "category", "title"].map { Printer.text(item[$0] ?? NSNull()) }
+            }
+            Printer.table(rows, header: ["ARTICLE", "SCORE", "CATEGORY", "TITLE"])
+        }
+    }
+}
+
+/// `vigil report --month 2026-11 [--csv]`: the monthly SLA and service report (S10).
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Monthly SLA attainment, MTTA, MTTR, resolution rate and satisfaction.")
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "YYYY-MM.") var month: String
+    @Option(help: "overall, team or person.") var group: String = "overall"
+    @Option(name: .customLong("time-zone"), help: "Time zone that decides the month's boundaries.") var timeZone: String = "UTC"
+    @Flag(help: "CSV instead of JSON.") var csv = false
+
+    func run() async throws {
+        let connection = try self.connection.resolve()
+        let data = try await connection.call(.GET, "/api/v1/reports?month=\(month)&group=\(group)&time_zone=\(timeZone)" + (csv ? "&format=csv" : ""))
+        if csv { print(String(decoding: data, as: UTF8.self), terminator: "") } else { Printer.json(data) }
+    }
+}
+
+/// `vigil token create|list|revoke`: API tokens (admin only).
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "token", abstract: "Issue, list and revoke API tokens (admin).",
+                                                    subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue a token; it is printed once and never again.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "A name for the token.") var name: String
+        @Option(help: "viewer, responder, manager or admin.") var role: String
+        @Option(help: "The person using it (their id becomes the actor in the audit trail).") var person: String?
+
+        func run() async throws {
+            var body: [String: Any] = ["name": name, "role": role]
+            if let person { body["person_id"] = person }
+            let data = try await connection.resolve().call(.POST, "/api/v1/tokens", body: try JSONSerialization.data(withJSONObject: body))
+            let answer = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            print(answer["token"] as? String ?? "")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens (names and roles, never secrets).")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "table or json.") var output: OutputFormat = .table
+
+        func run() async throws {
+            let data = try await connection.resolve().call(.GET, "/api/v1/tokens")
+            guard output == .table else { return Printer.json(data) }
+            let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            Printer.table((page["items"] as? [[String: Any]] ?? []).map { item in
+                ["name", "role", "person_id"].map { Printer.text(item[$0] ?? NSNull()) }
+            }, header: ["NAME", "ROLE", "PERSON"])
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by name.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Token name.") var name: String
+
+        func run() async throws {
+            _ = try await connection.resolve().call(.DELETE, "/api/v1/tokens/\(name)")
+            print("revoked \(name)")
+        }
+    }
+}
+
+/// `vigil schedule|policy|service|person|team list|show`: read configuration objects.
+struct ObjectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "List or show configuration objects.")
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case people, teams, schedules, services, calendars, heartbeats, articles
+        case escalationPolicies = "escalation-policies", slaPolicies = "sla-policies"
+    }
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "people, teams, schedules, services, calendars, heartbeats, articles, escalation-policies or sla-policies.") var kind: Kind
+    @Argument(help: "An id: show that object; without it, list them.") var id: String?
+    @Option(help: "table or json.") var output: OutputFormat = .table
+
+    func run() async throws {
+        let connection = try self.connection.resolve()
+        let data = try await connection.call(.GET, "/api/v1/\(kind.rawValue)" + (id.map { "/\($0)" } ?? ""))
+        guard output == .table else { return Printer.json(data) }
+        if id != nil { return Printer.fields(data) }
+        let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        Printer.table((page["items"] as? [[String: Any]] ?? []).map { item in
+            [Printer.text(item["id"] ?? NSNull()), Printer.text(item["name"] ?? item["title"] ?? NSNull())]
+        }, header: ["ID", "NAME"])
+    }
+}
