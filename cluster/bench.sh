@@ -47,7 +47,10 @@ wait_for() {
     done
 }
 
-load() { python3 "$ROOT/cluster/loadgen.py" load --kind "$1" --endpoints "$2" --clients "$3" --seconds "$SECONDS_PER_RUN" --warmup-seconds 2; }
+load() {
+    local token=(); [ "$1" = vigil ] && token=(--token-file "$WORK/vigil/admin.token")
+    python3 "$ROOT/cluster/loadgen.py" load --kind "$1" --endpoints "$2" --clients "$3" --seconds "$SECONDS_PER_RUN" --warmup-seconds 2 "${token[@]}"
+}
 
 # ---------------------------------------------------------------- etcd
 ETCD_CLIENT_PORTS=(23791 23792 23793)
@@ -166,7 +169,8 @@ run_vigil() {
     swift build -c "$BUILD" --product vigil >&2
     VIGIL="$(swift build -c "$BUILD" --show-bin-path)/vigil"
     rm -rf "$WORK/vigil"
-    "$VIGIL" init --nodes 3 --dir "$WORK/vigil" --host 127.0.0.1 --base-port "$VIGIL_BASE_PORT" >&2
+    # Plain HTTP on the client API, as etcd's client URLs here: both compare consensus and storage, not TLS.
+    "$VIGIL" init --nodes 3 --dir "$WORK/vigil" --host 127.0.0.1 --base-port "$VIGIL_BASE_PORT" --plain-http >&2
     for n in 1 2 3; do vigil_start "$n"; done
     wait_for "a Vigil leader" 30 vigil_leader
     local endpoints; endpoints="$(vigil_http 1),$(vigil_http 2),$(vigil_http 3)"
@@ -178,7 +182,7 @@ run_vigil() {
         local others=(); for n in 1 2 3; do [ "$n" = "$leader" ] || others+=("$(vigil_http "$n")"); done
         # Kill by config path: exactly the process serving that node, whatever started it.
         pkill -9 -f -- "$WORK/vigil/node$leader/vigil.yaml" || true
-        VIGIL_FAILOVER+=("$(python3 "$ROOT/cluster/loadgen.py" failover --kind vigil --endpoints "$(IFS=,; echo "${others[*]}")" --seconds 30)")
+        VIGIL_FAILOVER+=("$(python3 "$ROOT/cluster/loadgen.py" failover --kind vigil --token-file "$WORK/vigil/admin.token" --endpoints "$(IFS=,; echo "${others[*]}")" --seconds 30)")
         vigil_start "$leader"
         wait_for "node$leader to rejoin" 30 curl -sf -m 1 "$(vigil_http "$leader")/readyz"
         sleep 1

@@ -24,8 +24,9 @@ def allowed(url):
 class Target:
     """How one system takes a write: Vigil's settings API or etcd's JSON gateway."""
 
-    def __init__(self, kind, endpoint, value_bytes):
+    def __init__(self, kind, endpoint, value_bytes, token=None):
         self.kind = kind
+        self.token = token
         parts = urllib.parse.urlsplit(endpoint)
         self.host, self.port = parts.hostname, parts.port
         self.value = "v" * value_bytes
@@ -36,7 +37,10 @@ class Target:
     def write(self, connection, key):
         if self.kind == "vigil":
             body = json.dumps({"value": self.value})
-            connection.request("PUT", f"/api/v1/settings/{key}", body, {"Content-Type": "application/json"})
+            headers = {"Content-Type": "application/json"}
+            if self.token:
+                headers["Authorization"] = "Bearer " + self.token
+            connection.request("PUT", f"/api/v1/settings/{key}", body, headers)
         else:
             body = json.dumps({"key": base64.b64encode(key.encode()).decode(),
                                "value": base64.b64encode(self.value.encode()).decode()})
@@ -59,7 +63,7 @@ def run_load(args):
     warmup_end = time.monotonic() + args.warmup_seconds
 
     def client(number):
-        target = Target(args.kind, endpoints[number % len(endpoints)], args.value_bytes)
+        target = Target(args.kind, endpoints[number % len(endpoints)], args.value_bytes, token_of(args))
         connection = target.connect(5)
         local, local_errors, sequence = [], 0, 0
         while time.monotonic() < deadline:
@@ -98,6 +102,14 @@ def run_load(args):
     print(json.dumps(result))
 
 
+def token_of(args):
+    """The Vigil API token (settings writes need the admin role); None for etcd."""
+    if not args.token_file:
+        return None
+    with open(args.token_file, encoding="utf-8") as handle:
+        return handle.read().strip()
+
+
 def run_failover(args):
     """Round-robins writes over the endpoints until one is acknowledged; prints the elapsed seconds."""
     endpoints = args.endpoints.split(",")
@@ -105,7 +117,7 @@ def run_failover(args):
     deadline = started + args.seconds
     attempt = 0
     while time.monotonic() < deadline:
-        target = Target(args.kind, endpoints[attempt % len(endpoints)], args.value_bytes)
+        target = Target(args.kind, endpoints[attempt % len(endpoints)], args.value_bytes, token_of(args))
         attempt += 1
         try:
             connection = target.connect(0.5)
@@ -127,6 +139,7 @@ def main():
     parser.add_argument("--kind", choices=["vigil", "etcd"], required=True)
     parser.add_argument("--endpoints", required=True, help="comma-separated http://127.x.x.x:port URLs")
     parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument("--token-file", help="Vigil: file with the bearer token (vigil init writes DIR/admin.token)")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup-seconds", type=float, default=1)
     parser.add_argument("--value-bytes", type=int, default=256)
