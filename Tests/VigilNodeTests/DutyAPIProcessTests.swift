@@ -88,6 +88,26 @@ extension ProcessTests {
             let resolved = Self.object(await cluster.request(follower, .POST, "/api/v1/tickets/1/resolve"))
             #expect((resolved["object"] as? [String: Any])?["stage"] as? String == "feedback")
 
+            // The same from the CLI, pointed at the follower: ack and resolve an alert ticket.
+            let cliTrigger = trigger.replacingOccurrences(of: "disk-full-1", with: "cli-1")
+            #expect(await cluster.request(follower, .POST, "/v2/enqueue", body: cliTrigger)?.status == 202)
+            let cliTicket = try #require((Self.object(await cluster.request(follower, .GET, "/api/v1/tickets?limit=500"))["items"] as? [[String: Any]])?
+                .first { ($0["alert_key"] as? String)?.hasSuffix("/cli-1") == true }?["id"] as? Int)
+            let cli = ["--cluster-dir", cluster.directory.path, "--endpoints", cluster.httpURL(follower)]
+            let (ackStatus, ackOutput) = try ProcessCluster.runToEnd(cluster.binary, ["ticket", "ack", "\(cliTicket)"] + cli)
+            #expect(ackStatus == 0, "vigil ticket ack: \(ackOutput)")
+            let (resolveStatus, resolveOutput) = try ProcessCluster.runToEnd(cluster.binary, ["ticket", "resolve", "\(cliTicket)", "--output", "json"] + cli)
+            #expect(resolveStatus == 0, "vigil ticket resolve: \(resolveOutput)")
+            #expect(resolveOutput.contains("\"feedback\""))
+            let shown = Self.object(await cluster.request(follower, .GET, "/api/v1/tickets/\(cliTicket)"))
+            #expect(shown["stage"] as? String == "feedback")
+            #expect(shown["acknowledged_by"] as? String == "token:bootstrap-admin")
+            let (badTokenStatus, badTokenOutput) = try ProcessCluster.runToEnd(cluster.binary, ["ticket", "list", "--token", "vgl_wrong"] + cli)
+            #expect(badTokenStatus == 4, "wrong token → exit 4: \(badTokenOutput)")
+            #expect(badTokenOutput.split(separator: "\n").count == 1, "one line, no stack trace: \(badTokenOutput)")
+            let (missingStatus, _) = try ProcessCluster.runToEnd(cluster.binary, ["ticket", "show", "9999"] + cli)
+            #expect(missingStatus == 1)
+
             // A ticket registered over REST, commented and moved by hand.
             let created = await cluster.request(follower, .POST, "/api/v1/tickets",
                                                 body: #"{"kind":"consultation","priority":"P3","title":"How do I reset my password?","service_id":"web"}"#)
@@ -99,7 +119,7 @@ extension ProcessTests {
 
             // Bad requests: each gets the documented error and nothing changes.
             let before = await Self.ticketCount(cluster, follower)
-            #expect(before == 4)
+            #expect(before == 5)
             let bad: [(HTTPMethod, String, String, Int, String?)] = [
                 (.POST, "/api/v1/tickets", "{not json", 400, "invalid_json"),
                 (.POST, "/api/v1/tickets", #"{"kind":"consultation","priority":"P3","title":"x","service_id":"web","colour":"red"}"#, 400, "unknown_field"),
