@@ -4,6 +4,7 @@
 # loopback, 256-byte values, 1 and 64 clients; then 10 rounds of kill -9 of the leader, timing the
 # next acknowledged write. Prints the figures and the Vigil/etcd ratios.
 #   usage: cluster/bench.sh [--seconds N] [--rounds N] [--only etcd|vigil] [--build release|debug]
+#   VIGIL_BINARY=path uses that vigil instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -166,8 +167,12 @@ PY
 run_vigil() {
     need curl
     log "building vigil ($BUILD)"
-    swift build -c "$BUILD" --product vigil >&2
-    VIGIL="$(swift build -c "$BUILD" --show-bin-path)/vigil"
+    if [ -n "${VIGIL_BINARY:-}" ]; then
+        VIGIL="$VIGIL_BINARY"   # a binary built elsewhere, e.g. with --scratch-path
+    else
+        swift build -c "$BUILD" --product vigil >&2
+        VIGIL="$(swift build -c "$BUILD" --show-bin-path)/vigil"
+    fi
     rm -rf "$WORK/vigil"
     # Plain HTTP on the client API, as etcd's client URLs here: both compare consensus and storage, not TLS.
     "$VIGIL" init --nodes 3 --dir "$WORK/vigil" --host 127.0.0.1 --base-port "$VIGIL_BASE_PORT" --plain-http >&2
