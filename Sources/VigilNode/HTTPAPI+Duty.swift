@@ -95,6 +95,45 @@ extension HTTPAPI {
             }
         }
 
+        // S12 supervision samples and S8 channel inspections.
+        router.post("/api/v1/samples") { request, _ in
+            await api.write(request) { body in
+                APIJSON.decodeStrict(SampleBody.self, from: body).map {
+                    // Drawn from this seed on every replica; a random one when the caller gives none.
+                    .drawSupervisionSample(sampleID: $0.id, seed: $0.seed ?? UInt64.random(in: 0...UInt64.max), size: $0.size)
+                }
+            } answer: { events in
+                JSONResponse.api(status: .created, WriteAnswer<SupervisionSample>(events: events, object: events.lazy.compactMap { event -> SupervisionSample? in
+                    guard case let .sampleDrawn(id, _) = event.kind else { return nil }
+                    return api.loop.state.duty { $0.samples[id] }
+                }.first))
+            }
+        }
+        router.post("/api/v1/samples/{id}/verdicts") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            return await api.write(request) { body in
+                APIJSON.decodeStrict(VerdictBody.self, from: body, defaults: ["note": ""]).map {
+                    .recordReviewVerdict(sampleID: id, ticketID: $0.ticketID, verdict: $0.verdict, note: $0.note)
+                }
+            } answer: { events in JSONResponse.api(WriteAnswer<SupervisionSample>(events: events, object: api.loop.state.duty { $0.samples[id] })) }
+        }
+        router.put("/api/v1/inspections/{id}") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            return await api.write(request) { body in
+                APIJSON.decodeStrict(InspectionBody.self, from: body).map { .upsertChannelInspection(id: id, channel: $0.channel, timesPerDay: $0.timesPerDay) }
+            } answer: { events in JSONResponse.api(WriteAnswer<ChannelInspection>(events: events, object: api.loop.state.duty { $0.channelInspections[id] })) }
+        }
+        router.post("/api/v1/inspections/{id}/results") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            return await api.write(request) { body in
+                APIJSON.decodeStrict(InspectionResultBody.self, from: body, defaults: ["detail": ""]).map {
+                    .recordInspectionResult(inspectionID: id, passed: $0.passed, detail: $0.detail)
+                }
+            } answer: { events in JSONResponse.api(status: .created, WriteAnswer<ChannelInspection>(events: events, object: api.loop.state.duty { $0.channelInspections[id] })) }
+        }
+        api.addObjectReads(router, "samples") { $0.samples }
+        api.addObjectReads(router, "inspections") { $0.channelInspections }
+
         // Reads of configuration.
         router.get("/api/v1/people") { request, _ in
             await api.read(request) { state in
@@ -438,6 +477,24 @@ struct HeartbeatBody: Codable, Sendable {
     let graceSeconds: Int64?
 }
 struct TransitionBody: Codable, Sendable { let stage: TicketStage }
+struct SampleBody: Codable, Sendable {
+    let id: String
+    let size: Int
+    let seed: UInt64?
+}
+struct VerdictBody: Codable, Sendable {
+    let ticketID: TicketID
+    let verdict: SupervisionSample.Verdict
+    let note: String
+}
+struct InspectionBody: Codable, Sendable {
+    let channel: String
+    let timesPerDay: Int
+}
+struct InspectionResultBody: Codable, Sendable {
+    let passed: Bool
+    let detail: String
+}
 struct ReopenBody: Codable, Sendable { let reason: String }
 struct AssignBody: Codable, Sendable { let ownerID: String }
 struct PriorityBody: Codable, Sendable { let priority: Priority }
