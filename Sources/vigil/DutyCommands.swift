@@ -160,3 +160,52 @@ struct ObjectCommand: AsyncParsableCommand {
         }, header: ["ID", "NAME"])
     }
 }
+
+/// `vigil schedule|policy|service list|show`: the configuration objects teams look at most, by name.
+struct ScheduleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "schedule", abstract: "List or show on-call schedules (vigil oncall: who is on call).",
+                                                    subcommands: [ObjectList<Schedules>.self, ObjectShow<Schedules>.self])
+}
+
+struct PolicyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "policy", abstract: "List or show escalation policies.",
+                                                    subcommands: [ObjectList<EscalationPolicies>.self, ObjectShow<EscalationPolicies>.self])
+}
+
+struct ServiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "service", abstract: "List or show services and their integration keys.",
+                                                    subcommands: [ObjectList<Services>.self, ObjectShow<Services>.self])
+}
+
+/// Names an API collection for the generic list/show commands.
+protocol ObjectCollection { static var path: String { get } }
+enum Schedules: ObjectCollection { static let path = "schedules" }
+enum EscalationPolicies: ObjectCollection { static let path = "escalation-policies" }
+enum Services: ObjectCollection { static let path = "services" }
+
+struct ObjectList<Collection: ObjectCollection>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "list", abstract: "List them.") }
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "table or json.") var output: OutputFormat = .table
+
+    func run() async throws {
+        let data = try await connection.resolve().call(.GET, "/api/v1/\(Collection.path)")
+        guard output == .table else { return Printer.json(data) }
+        let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        Printer.table((page["items"] as? [[String: Any]] ?? []).map { item in
+            [Printer.text(item["id"] ?? NSNull()), Printer.text(item["name"] ?? NSNull()), Printer.text(item["version"] ?? NSNull())]
+        }, header: ["ID", "NAME", "VERSION"])
+    }
+}
+
+struct ObjectShow<Collection: ObjectCollection>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "show", abstract: "Show one by id.") }
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "Id.") var id: String
+    @Option(help: "table or json.") var output: OutputFormat = .table
+
+    func run() async throws {
+        let data = try await connection.resolve().call(.GET, "/api/v1/\(Collection.path)/\(id)")
+        if output == .table { Printer.fields(data) } else { Printer.json(data) }
+    }
+}

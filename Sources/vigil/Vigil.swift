@@ -16,7 +16,7 @@ struct Vigil: AsyncParsableCommand {
             2 bad arguments, files or configuration; 3 the cluster is unavailable; 4 not authenticated or not allowed.
             """,
         subcommands: [InitCommand.self, StartCommand.self, StatusCommand.self, TicketCommand.self, OnCallCommand.self,
-                      ObjectCommand.self, ApplyCommand.self, KnowledgeBaseCommand.self, ReportCommand.self, TokenCommand.self,
+                      ScheduleCommand.self, PolicyCommand.self, ServiceCommand.self, ObjectCommand.self, ApplyCommand.self, KnowledgeBaseCommand.self, ReportCommand.self, TokenCommand.self,
                       BenchCommand.self])
 }
 
