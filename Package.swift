@@ -60,6 +60,15 @@ let package = Package(
         // Prints persist throughput and latency (fsync-bound).
         .executableTarget(name: "raftstorage-bench", dependencies: ["RaftStorage", "RaftCore"]),
 
+        // Notification channels the leader's scheduler calls (webhook, chat, SMS/voice gateway, exec, SMTP), signed ack links.
+        .target(name: "Paging", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Wiring of one node: config, Raft loop, settings and duty state machines, HTTP API and intake.
         .target(name: "VigilNode", dependencies: [
             "RaftCore", "RaftStorage", "ClusterTransport", "ClusterPKI", "DutyModel",
@@ -102,6 +111,17 @@ let package = Package(
         // GRDB lets the refusal tests forge files (a newer format, another cluster) the store itself never writes.
         .testTarget(name: "RaftStorageTests", dependencies: [
             "RaftStorage", "RaftCore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Channels against real receivers on 127.0.0.1: an in-process HTTP sink, aiosmtpd (Python), /bin/sh.
+        .testTarget(name: "PagingTests", dependencies: [
+            "Paging", "ClusterPKI",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Real `vigil` processes on 127.0.0.1: elections over TLS, failover, catch-up, refusal of a corrupt database.
         .testTarget(name: "VigilNodeTests", dependencies: [
