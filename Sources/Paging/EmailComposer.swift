@@ -21,10 +21,10 @@ struct EmailComposer: Sendable {
             "Date: \(Self.rfc5322Date(date))",
             "From: \(Self.encodedWord(fromName, alwaysQuote: true)) <\(fromAddress)>",
             "To: <\(recipient)>",
-            "Subject: \(Self.encodedWord(subject, alwaysQuote: false))",
+            Self.folded("Subject: " + Self.encodedWord(subject, alwaysQuote: false)),
             "Message-ID: \(Self.messageID(idempotencyKey: page.idempotencyKey, domain: messageIDDomain))",
             "MIME-Version: 1.0",
-            "Content-Type: multipart/alternative; boundary=\"\(boundary)\"",
+            "Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"",
             // RFC 3834: no vacation auto-replies to a pager.
             "Auto-Submitted: auto-generated",
             "X-Vigil-Ticket: \(page.ticketID)",
@@ -92,6 +92,26 @@ struct EmailComposer: Sendable {
         """
     }
 
+    /// Folds a header line longer than 78 characters before spaces (RFC 5322 §2.2.3), so readers unfold
+    /// it to the same text; a word longer than a line stays whole (the hard limit is 998).
+    static func folded(_ line: String) -> String {
+        guard line.utf8.count > 78, !line.contains("\r\n") else { return line }
+        var lines: [String] = []
+        var current = ""
+        for word in line.split(separator: " ", omittingEmptySubsequences: false) {
+            if current.isEmpty {
+                current = String(word)
+            } else if current.utf8.count + 1 + word.utf8.count > 78 {
+                lines.append(current)
+                current = " " + word
+            } else {
+                current += " " + word
+            }
+        }
+        lines.append(current)
+        return lines.joined(separator: "\r\n")
+    }
+
     /// RFC 5322 date in UTC: "Fri, 20 Nov 2026 20:30:00 +0000".
     static func rfc5322Date(_ date: Date) -> String {
         let formatter = DateFormatter()
@@ -111,16 +131,17 @@ struct EmailComposer: Sendable {
             // A display name in quotes; quotes and backslashes inside are escaped.
             return "\"" + clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
-        // 45 bytes of UTF-8 → 60 base64 characters + "=?utf-8?B?" + "?=" = 72; never split a character.
+        // 39 bytes of UTF-8 → 52 base64 characters + "=?utf-8?B?" + "?=" = 64, so even the first word after
+        // "Subject: " fits in 78 characters; never split a character.
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in clean {
             let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 45, !chunk.isEmpty {
+            if chunk.count + bytes.count > 39, !chunk.isEmpty {
                 words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=")
                 chunk = []
             }
-            chunk += bytes.prefix(45)
+            chunk += bytes.prefix(39)
         }
         if !chunk.isEmpty { words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=") }
         return words.joined(separator: "\r\n ")

@@ -13,6 +13,9 @@ public enum PagingHTTPClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         if let tlsConfiguration { configuration.tlsConfiguration = tlsConfiguration }
         configuration.connectionPool = .init(idleTimeout: .seconds(30))
+        // The channels retry under their own policy (counted, backed off, bounded in time); the pool's own
+        // reconnect loop would hide a refused connection until the attempt's timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .seconds(10))
         return HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
     }

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import Paging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The exec channel running real programs (/bin/sh) by argv, without a shell of ours in between.
+@Suite struct ExecChannelTests {
+    static func shell(_ script: String, _ extra: [String] = [], timeout: Duration = .seconds(10),
+                      grace: Duration = .seconds(2)) throws -> ExecChannel {
+        try ExecChannel(configuration: ExecConfiguration(executablePath: "/bin/sh", arguments: ["-c", script, "sh"] + extra,
+                                                         timeout: timeout, terminationGrace: grace))
+    }
+
+    @Test func writesThePageAsJSONOnStdinAndExit0IsDelivered() async throws {
+        let directory = try Fixtures.temporaryDirectory("exec")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("page.json")
+        let result = await (try Self.shell(#"cat > "$1""#, [output.path])).send(Fixtures.page(), to: "alice@example.com")
+        #expect(result == .delivered(attempts: 1))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any]
+        #expect(json?["address"] as? String == "alice@example.com")
+        #expect(json?["idempotency_key"] as? String == "ticket-42-step-0-alice-email")
+        #expect((json?["ticket"] as? [String: Any])?["id"] as? Int == 42)
+        #expect(json?["ack_url"] as? String == "https://vigil.example/ack/ack-token")
+    }
+
+    @Test func passesOnlyTheConfiguredEnvironment() async throws {
+        let directory = try Fixtures.temporaryDirectory("exec-env")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("env.txt")
+        let channel = try ExecChannel(configuration: ExecConfiguration(
+            executablePath: "/bin/sh", arguments: ["-c", #"env > "$1""#, "sh", output.path],
+            environment: ["PATH": "/usr/bin:/bin", "PAGER_TOKEN": "t0k"]))
+        #expect(await channel.send(Fixtures.page(), to: "x").isDelivered)
+        let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.contains("PAGER_TOKEN=t0k"))
+        #expect(!lines.contains { $0.hasPrefix("HOME=") }, "Vigil's own environment is not inherited")
+    }
+
+    @Test(arguments: [(Int32(3), DeliveryResult.FailureKind.permanent), (75, .transient), (1, .permanent)])
+    func nonZeroExitStatusesFail(status: Int32, kind: DeliveryResult.FailureKind) async throws {
+        let result = await (try Self.shell("cat >/dev/null; exit \(status)")).send(Fixtures.page(), to: "x")
+        guard case let .failed(actual, detail, attempts) = result else { Issue.record("expected failure"); return }
+        #expect(actual == kind && attempts == 1)
+        #expect(detail.contains("\(status)"))
+    }
+
+    @Test func aProgramThatIgnoresStdinAndExitsIsFine() async throws {
+        // Our write may hit a closed pipe: it must fail quietly, not SIGPIPE the test process.
+        let page = Fixtures.page(title: String(repeating: "x", count: 500))
+        for _ in 0..<5 {
+            #expect(await (try Self.shell("exit 0")).send(page, to: "x") == .delivered(attempts: 1))
+        }
+    }
+
+    @Test func aHangingProgramIsKilledAtItsTimeout() async throws {
+        let started = ContinuousClock.now
+        let result = await (try Self.shell("exec sleep 30", timeout: .milliseconds(300))).send(Fixtures.page(), to: "x")
+        #expect(started.duration(to: .now) < .seconds(5))
+        guard case .failed(.transient, _, 1) = result else { Issue.record("expected a transient failure, got \(result)"); return }
+    }
+
+    @Test func aProgramIgnoringSIGTERMGetsSIGKILL() async throws {
+        let directory = try Fixtures.temporaryDirectory("exec-kill")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pidFile = directory.appendingPathComponent("pid")
+        let started = ContinuousClock.now
+        let channel = try Self.shell(#"echo $$ > "$1"; trap "" TERM; exec sleep 30"#, [pidFile.path],
+                                     timeout: .milliseconds(300), grace: .milliseconds(300))
+        let result = await channel.send(Fixtures.page(), to: "x")
+        #expect(started.duration(to: .now) < .seconds(6))
+        guard case .failed(.transient, _, 1) = result else { Issue.record("expected a transient failure, got \(result)"); return }
+        let pid = try #require(Int32(String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, 0) == -1 && errno == ESRCH, "the program is gone")
+    }
+
+    @Test func refusesRelativeOrMissingPrograms() {
+        #expect(throws: PagingConfigurationError.self) { try ExecChannel(configuration: ExecConfiguration(executablePath: "sh")) }
+        #expect(throws: PagingConfigurationError.self) { try ExecChannel(configuration: ExecConfiguration(executablePath: "/nonexistent/pager")) }
+        #expect(throws: PagingConfigurationError.self) {
+            try ExecChannel(configuration: ExecConfiguration(executablePath: "/bin/sh", timeout: .zero))
+        }
+    }
+}
