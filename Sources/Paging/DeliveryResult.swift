@@ -1,5 +1,5 @@
 /// What became of one page on one channel; the scheduler records it as the page's outcome.
-public enum DeliveryResult: Sendable, Equatable, CustomStringConvertible {
+public enum DeliveryResult: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Whether sending again later could succeed.
     public enum FailureKind: String, Sendable, Equatable, Codable {
         /// The receiver refused the page for good (bad address, 4xx, rejected recipient); do not resend as is.

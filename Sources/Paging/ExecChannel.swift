@@ -39,7 +39,7 @@ public struct ExecConfiguration: Sendable, CustomStringConvertible {
 ///
 /// Exit status 0 is delivered; 75 (EX_TEMPFAIL, as sendmail uses it) is a transient failure; any other
 /// status, a crash, or a program that cannot be started is permanent. A program that outlives its
-/// timeout is killed and the failure is transient. One attempt per `send`: the program does its own
+/// timeout is killed with its process group (SIGTERM, then SIGKILL) and the failure is transient. One attempt per `send`: the program does its own
 /// retrying, and the scheduler may resend with the same key. Its stdout and stderr are discarded, since
 /// they may echo the address.
 public struct ExecChannel: NotificationChannel {
@@ -124,14 +124,16 @@ public struct ExecChannel: NotificationChannel {
             _ = try? writer.write(contentsOf: input)
             try? writer.close()
         }
-        try? stdin.fileHandleForReading.close()
 
         if let status = await exit.wait(upTo: configuration.timeout) {
             return Self.result(status)
         }
-        process.terminate()
+        // Foundation starts the child in a process group of its own (POSIX_SPAWN_SETPGROUP), so signalling
+        // the group also stops what a script started (`sh -c 'curl …'`), not only the script.
+        let group = -process.processIdentifier
+        kill(group, SIGTERM)
         if await exit.wait(upTo: configuration.terminationGrace) == nil {
-            kill(process.processIdentifier, SIGKILL)
+            kill(group, SIGKILL)
             // Bounded even if the kernel is slow to reap; the handler fires once it does.
             _ = await exit.wait(upTo: .seconds(5))
         }
