@@ -255,9 +255,11 @@ public struct HTTPAPI: Sendable {
         do {
             let response = try await forwardingClient.execute(outbound, timeout: Self.forwardTimeout)
             let answer = try await response.body.collect(upTo: 8 << 20)
-            // Read-your-writes on this node: once the client hears of its write, this node has applied it too,
-            // so a token just issued authenticates here and a ticket just opened is listed here.
-            if (200..<300).contains(Int(response.status.code)) { _ = await loop.readBarrier(timeout: Self.readTimeout) }
+            // Linearizable reads see the write anyway (ReadIndex); authentication reads the local token list, so
+            // after a token change this node catches up before answering: a revoked token stops working here at once.
+            if (200..<300).contains(Int(response.status.code)), request.uri.path.hasPrefix("/api/v1/tokens") {
+                _ = await loop.readBarrier(timeout: Self.readTimeout)
+            }
             var headers = HTTPFields()
             headers[.contentType] = response.headers.first(name: "Content-Type") ?? "application/json"
             return Response(status: HTTPResponse.Status(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: answer))
