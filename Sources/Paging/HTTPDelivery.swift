@@ -22,8 +22,7 @@ struct HTTPDelivery: Sendable {
             // Drain (bounded) so the connection returns to the pool; its content is not used, since a
             // provider's error text may echo the phone number or address we sent.
             _ = try? await response.body.collect(upTo: Self.maxResponseBodyBytes)
-            return Self.classify(status: Int(response.status.code), reason: response.status.reasonPhrase,
-                                 retryAfter: response.headers.first(name: "Retry-After"), now: Date())
+            return Self.classify(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), now: Date())
         } catch {
             return .transient(NetworkErrorSummary.describe(error), retryAfter: nil)
         }
@@ -31,8 +30,9 @@ struct HTTPDelivery: Sendable {
 
     /// 2xx delivers; 408, 425, 429 and 5xx are worth retrying (honouring Retry-After when given);
     /// every other status, redirects included, is permanent: the receiver will answer the same again.
-    static func classify(status: Int, reason: String, retryAfter: String?, now: Date) -> AttemptOutcome {
-        let detail = "HTTP \(status)" + (reason.isEmpty ? "" : " \(reason)")
+    /// The detail is the code alone: a server's own reason phrase is free text and could echo what we sent.
+    static func classify(status: Int, retryAfter: String?, now: Date) -> AttemptOutcome {
+        let detail = "HTTP \(status)"
         switch status {
         case 200..<300:
             return .delivered

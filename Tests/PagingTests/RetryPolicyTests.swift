@@ -38,7 +38,7 @@ import Testing
         (429, "transient"), (500, "transient"), (502, "transient"), (503, "transient"), (504, "transient"),
     ])
     func classifiesStatuses(status: Int, expected: String) {
-        let outcome = HTTPDelivery.classify(status: status, reason: "", retryAfter: nil, now: Date())
+        let outcome = HTTPDelivery.classify(status: status, retryAfter: nil, now: Date())
         switch outcome {
         case .delivered: #expect(expected == "delivered")
         case .permanent: #expect(expected == "permanent")

@@ -85,7 +85,7 @@ import Testing
         handler.waitForReply(step: .startTLS, timeout: .seconds(5), mustBeFirst: true, promise: promise)
         try channel.writeInbound(ByteBuffer(string: "220 2.0.0 Ready to start TLS\r\n"))
         #expect(try promise.futureResult.wait().code == 220)
-        try? channel.writeInbound(ByteBuffer(string: "250 injected\r\n"))
+        _ = try? channel.writeInbound(ByteBuffer(string: "250 injected\r\n"))
         let next = channel.eventLoop.makePromise(of: SMTPReply.self)
         handler.waitForReply(step: .ehlo, timeout: .seconds(5), mustBeFirst: true, promise: next)
         #expect(throws: SMTPError.unexpectedDataAfterStartTLS) { try next.futureResult.wait() }
