@@ -35,7 +35,9 @@ let package = Package(
         ]),
         // The duty domain as a pure, replicated state machine: standard library and Foundation only.
         .target(name: "DutyModel"),
-        .executableTarget(name: "duty-bench", dependencies: ["DutyModel"]),
+        // The applied duty state on disk: working set checkpoints and archived tickets in SQLite.
+        .target(name: "DutyStore", dependencies: ["DutyModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        .executableTarget(name: "duty-bench", dependencies: ["DutyModel", "DutyStore"]),
 
         // Cluster CA and node certificates; no NIO so the CLI's `init` can use it alone.
         .target(name: "ClusterPKI", dependencies: [
@@ -98,6 +100,10 @@ let package = Package(
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "DutyModelTests", dependencies: ["DutyModel"]),
+        // GRDB lets the refusal tests forge files (a newer format, a foreign database) the store itself never writes.
+        .testTarget(name: "DutyStoreTests", dependencies: [
+            "DutyStore", "DutyModel", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "RaftCore"]),
         .testTarget(name: "ClusterTransportTests", dependencies: [
             "ClusterTransport", "ClusterPKI", "RaftCore",

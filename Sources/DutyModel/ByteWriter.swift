@@ -3,6 +3,14 @@ struct ByteWriter {
     private(set) var bytes: [UInt8] = []
 
     mutating func append(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
+    mutating func append(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
+    var count: Int { bytes.count }
+
+    /// Hands the bytes so far to a streaming consumer and starts over with the same capacity.
+    mutating func drain() -> [UInt8] {
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes
+    }
     mutating func tag(_ value: UInt8) { bytes.append(value) }
     mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
 

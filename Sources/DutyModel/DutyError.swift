@@ -3,6 +3,8 @@ public struct DutyError: Error, Codable, Sendable, Equatable, CustomStringConver
     /// The broad reason, so callers can map it to HTTP status codes.
     public enum Reason: String, Codable, Sendable {
         case invalid, notFound, conflict, forbidden, limitExceeded, illegalTransition, notDue
+        /// The ticket archive could not be read: the node's fault, not the request's.
+        case storage
     }
 
     public let reason: Reason

@@ -49,7 +49,8 @@ public struct DutyReport: Sendable, Equatable {
     public let rows: [Row]
 
     /// Tickets registered in the given month of the given time zone, evaluated as of `asOf`
-    /// (a running clock already past its deadline counts as breached).
+    /// (a running clock already past its deadline counts as breached). Archived tickets of the
+    /// month are read from the archive; an unreadable archive is a `.storage` error.
     public init(state: DutyState, year: Int, month: Int, timeZoneIdentifier: String, grouping: Grouping, asOf: Timestamp) throws(DutyError) {
         guard let clock = ZoneClock(identifier: timeZoneIdentifier) else {
             throw .invalid("timeZoneIdentifier", "unknown time zone '\(timeZoneIdentifier)'")
@@ -61,7 +62,8 @@ public struct DutyReport: Sendable, Equatable {
         let to = clock.firstInstant(onOrAfterWall: next, minuteOfDay: 0)
 
         var rows: [String: Row] = [:]
-        for ticket in state.tickets where ticket.registeredAt >= from && ticket.registeredAt < to {
+        // Tickets are visited by ascending id, so breach lists come out in the same order on every replica.
+        try state.forEachTicket(registeredIn: from..<max(from, to)) { ticket in
             let group: String
             switch grouping {
             case .overall: group = "all"
@@ -115,10 +117,11 @@ public struct DutyReport: Sendable, Equatable {
     }
 
     /// S11 "top questions": tickets grouped by their best-matching article, most frequent first.
-    public static func frequentQuestions(_ state: DutyState, from: Timestamp, to: Timestamp, limit: Int)
+    /// Reads archived tickets of the period from the archive; an unreadable archive is a `.storage` error.
+    public static func frequentQuestions(_ state: DutyState, from: Timestamp, to: Timestamp, limit: Int) throws(DutyError)
         -> [(articleID: String, title: String, ticketCount: Int, hitCount: Int)] {
         var counts: [String: Int] = [:]
-        for ticket in state.tickets where ticket.registeredAt >= from && ticket.registeredAt < to {
+        try state.forEachTicket(registeredIn: from..<max(from, to)) { ticket in
             if let best = ticket.suggestedArticleIDs.first { counts[best, default: 0] += 1 }
         }
         return counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(max(0, limit)).map { entry in

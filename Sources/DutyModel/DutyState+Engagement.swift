@@ -30,13 +30,13 @@ extension DutyState {
         let followUp = NewTicket(kind: .complaint, priority: .p2, title: String("Low rating (\(rating)) for #\(id): \(ticket.title)".prefix(DutyLimits.maxTitleLength)),
                                  description: comment, serviceID: ticket.serviceID, customerID: ticket.customerID, ownerID: ticket.ownerID)
         if lowScore, let error = validateNewTicket(followUp) { throw error }
-        tickets[id - 1].feedback = Feedback(rating: rating, comment: comment, at: context.at)
-        tickets[id - 1].append(.feedback(rating: rating, comment: comment), at: context.at, actor: context.actor)
+        tickets.live[id]!.feedback = Feedback(rating: rating, comment: comment, at: context.at)
+        tickets.live[id]!.append(.feedback(rating: rating, comment: comment), at: context.at, actor: context.actor)
         context.emit(.feedbackRecorded(id, rating: rating))
         if lowScore {
             let followUpID = openTicket(followUp, followUpOf: id, &context)
-            tickets[id - 1].followUpTicketID = followUpID
-            tickets[id - 1].append(.followUpOpened(followUpID), at: context.at, actor: context.actor)
+            tickets.live[id]!.followUpTicketID = followUpID
+            tickets.live[id]!.append(.followUpOpened(followUpID), at: context.at, actor: context.actor)
             context.emit(.followUpOpened(original: id, followUp: followUpID))
         }
     }
@@ -47,9 +47,8 @@ extension DutyState {
         guard samples[id] == nil else { throw .conflict("sampleID", "sample '\(id)' already exists") }
         guard (1...DutyLimits.maxSampleSize).contains(size) else { throw .invalid("size", "must be 1…\(DutyLimits.maxSampleSize)") }
         if samples.count >= DutyLimits.maxSamples { throw .limit("sampleID", "at most \(DutyLimits.maxSamples) samples") }
-        let population = tickets.lazy.filter { $0.stage == .archived }.map(\.id)
-        guard !population.isEmpty else { throw .conflict("size", "there are no archived tickets to sample") }
-        let picked = SupervisionSample.draw(from: Array(population), size: size, seed: seed)
+        guard tickets.archivedCount > 0 else { throw .conflict("size", "there are no archived tickets to sample") }
+        let picked = SupervisionSample.draw(from: tickets.archivedIDs(), size: size, seed: seed)
         samples[id] = SupervisionSample(id: id, seed: seed, drawnAt: context.at, ticketIDs: picked, reviews: [])
         context.emit(.sampleDrawn(sampleID: id, ticketIDs: picked))
     }

@@ -2,7 +2,8 @@ extension DutyState {
     /// The next page owed for a ticket and its deadline; nil once acknowledged, resolved,
     /// suppressed by a maintenance window, exhausted, or for tickets that do not escalate.
     public func nextDueStep(_ ticketID: TicketID) -> EscalationStep? {
-        guard let ticket = ticket(ticketID), ticket.stage.isOpen, ticket.acknowledgedAt == nil,
+        // Only unarchived tickets can owe a page, so the archive is never read here.
+        guard let ticket = tickets.live[ticketID], ticket.stage.isOpen, ticket.acknowledgedAt == nil,
               let progress = ticket.escalation, !progress.suppressedByMaintenance,
               let policy = escalationPolicy(progress.policyID, version: progress.policyVersion),
               progress.stepsFired < policy.stepCount else { return nil }
@@ -34,10 +35,9 @@ extension DutyState {
     /// Every open ticket's next step, earliest deadline first (what the paging scheduler polls).
     public func dueEscalationSteps(until instant: Timestamp) -> [EscalationStep] {
         var steps: [EscalationStep] = []
-        // Index access keeps the scan from copying (and retaining) every archived ticket.
-        for index in tickets.indices where tickets[index].stage.isOpen && tickets[index].acknowledgedAt == nil {
-            guard let progress = tickets[index].escalation, progress.nextDueAt <= instant else { continue }
-            if let step = nextDueStep(index + 1), step.dueAt <= instant { steps.append(step) }
+        for ticket in tickets.live.values where ticket.stage.isOpen && ticket.acknowledgedAt == nil {
+            guard let progress = ticket.escalation, progress.nextDueAt <= instant else { continue }
+            if let step = nextDueStep(ticket.id), step.dueAt <= instant { steps.append(step) }
         }
         return steps.sorted { ($0.dueAt, $0.ticketID) < ($1.dueAt, $1.ticketID) }
     }
@@ -73,14 +73,13 @@ extension DutyState {
             throw .conflict("stepIndex", "the next step of ticket \(id) is \(step.stepIndex), not \(stepIndex)")
         }
         guard context.at >= step.dueAt else { throw DutyError(.notDue, field: "stepIndex", "step \(stepIndex) is due at \(step.dueAt)") }
-        let index = id - 1
-        let progress = tickets[index].escalation!
+        let progress = tickets.live[id]!.escalation!
         let policy = escalationPolicy(progress.policyID, version: progress.policyVersion)!
         let level = policy.levels[step.levelIndex]
         if level.mode == .roundRobin { roundRobinCursors[roundRobinKey(policy, step.levelIndex), default: 0] += 1 }
-        tickets[index].escalation!.stepsFired += 1
-        tickets[index].escalation!.nextDueAt = step.dueAt + Int64(level.delayMinutes) * Millis.minute
-        tickets[index].append(.escalated(step: step.stepIndex, level: step.levelIndex, personIDs: step.personIDs,
+        tickets.live[id]!.escalation!.stepsFired += 1
+        tickets.live[id]!.escalation!.nextDueAt = step.dueAt + Int64(level.delayMinutes) * Millis.minute
+        tickets.live[id]!.append(.escalated(step: step.stepIndex, level: step.levelIndex, personIDs: step.personIDs,
                                          idempotencyKey: step.idempotencyKey), at: context.at, actor: context.actor)
         context.emit(.escalationStepFired(step))
     }

@@ -20,11 +20,10 @@ extension DutyState {
         switch event.action {
         case .trigger:
             if let dedupKey = event.dedupKey, let ticketID = openAlerts["\(event.routingKey)/\(dedupKey)"] {
-                let index = ticketID - 1
-                tickets[index].alertCount += 1
-                tickets[index].append(.alertTriggered(dedupKey: dedupKey, summary: String(event.summary.prefix(DutyLimits.maxTitleLength))),
+                tickets.live[ticketID]!.alertCount += 1
+                tickets.live[ticketID]!.append(.alertTriggered(dedupKey: dedupKey, summary: String(event.summary.prefix(DutyLimits.maxTitleLength))),
                                       at: context.at, actor: context.actor)
-                context.emit(.alertDeduplicated(ticketID, dedupKey: dedupKey, alertCount: tickets[index].alertCount))
+                context.emit(.alertDeduplicated(ticketID, dedupKey: dedupKey, alertCount: tickets.live[ticketID]!.alertCount))
                 return
             }
             let dedupKey = event.dedupKey ?? "ticket-\(tickets.count + 1)"
@@ -36,17 +35,16 @@ extension DutyState {
             if let error = validateNewTicket(new) { throw error }
             let id = openTicket(new, alertKey: key, &context)
             openAlerts[key] = id
-            tickets[id - 1].append(.alertTriggered(dedupKey: dedupKey, summary: new.title), at: context.at, actor: context.actor)
+            tickets.live[id]!.append(.alertTriggered(dedupKey: dedupKey, summary: new.title), at: context.at, actor: context.actor)
         case .acknowledge, .resolve:
             guard let dedupKey = event.dedupKey else { throw .invalid("dedupKey", "\(event.action.rawValue) needs a dedup key") }
             guard let ticketID = openAlerts["\(event.routingKey)/\(dedupKey)"] else {
                 throw .notFound("dedupKey", "no open alert '\(dedupKey)' for this integration key")
             }
-            let index = ticketID - 1
             if event.action == .acknowledge {
-                guard tickets[index].acknowledgedAt == nil else { throw .conflict("dedupKey", "alert '\(dedupKey)' is already acknowledged") }
-                tickets[index].append(.alertAcknowledged(dedupKey: dedupKey), at: context.at, actor: context.actor)
-                markAcknowledged(index, &context)
+                guard tickets.live[ticketID]!.acknowledgedAt == nil else { throw .conflict("dedupKey", "alert '\(dedupKey)' is already acknowledged") }
+                tickets.live[ticketID]!.append(.alertAcknowledged(dedupKey: dedupKey), at: context.at, actor: context.actor)
+                markAcknowledged(ticketID, &context)
             } else {
                 try resolveAlertTicket(ticketID, dedupKey: dedupKey, &context)
             }
@@ -55,13 +53,12 @@ extension DutyState {
 
     /// An alert resolved by its source walks the ticket forward to the feedback stage, one legal step at a time.
     private mutating func resolveAlertTicket(_ ticketID: TicketID, dedupKey: String, _ context: inout ApplyContext) throws(DutyError) {
-        let index = ticketID - 1
-        guard tickets[index].hasRoomInTimeline else {
+        guard tickets.live[ticketID]!.hasRoomInTimeline else {
             throw .limit("dedupKey", "ticket \(ticketID) reached its timeline limit")
         }
-        tickets[index].append(.alertResolved(dedupKey: dedupKey), at: context.at, actor: context.actor)
+        tickets.live[ticketID]!.append(.alertResolved(dedupKey: dedupKey), at: context.at, actor: context.actor)
         context.emit(.alertResolved(ticketID, dedupKey: dedupKey))
-        for stage in TicketLifecycle.path(from: tickets[index].stage, to: .feedback) {
+        for stage in TicketLifecycle.path(from: tickets.live[ticketID]!.stage, to: .feedback) {
             moveStage(ticketID, to: stage, &context)
         }
     }
@@ -85,15 +82,14 @@ extension DutyState {
         if firing.count > DutyLimits.maxFiringAlertsPerGroup { throw .limit("alerts", "too many firing alerts in group") }
         if let group = alertGroups[key] {
             let ticketID = group.ticketID
-            let index = ticketID - 1
-            if firing.isEmpty, !tickets[index].hasRoomInTimeline {
+            if firing.isEmpty, !tickets.live[ticketID]!.hasRoomInTimeline {
                 throw .limit("groupKey", "ticket \(ticketID) reached its timeline limit")
             }
-            tickets[index].alertCount += 1
+            tickets.live[ticketID]!.alertCount += 1
             let summary = notification.alerts.map { "\($0.firing ? "firing" : "resolved") \($0.fingerprint)" }.joined(separator: ", ")
-            tickets[index].append(.alertTriggered(dedupKey: notification.groupKey, summary: String(summary.prefix(DutyLimits.maxTitleLength))),
+            tickets.live[ticketID]!.append(.alertTriggered(dedupKey: notification.groupKey, summary: String(summary.prefix(DutyLimits.maxTitleLength))),
                                   at: context.at, actor: context.actor)
-            context.emit(.alertDeduplicated(ticketID, dedupKey: notification.groupKey, alertCount: tickets[index].alertCount))
+            context.emit(.alertDeduplicated(ticketID, dedupKey: notification.groupKey, alertCount: tickets.live[ticketID]!.alertCount))
             if firing.isEmpty {
                 alertGroups[key] = nil
                 try resolveAlertTicket(ticketID, dedupKey: notification.groupKey, &context)
@@ -112,7 +108,7 @@ extension DutyState {
         if let error = validateNewTicket(new) { throw error }
         let id = openTicket(new, alertKey: key, &context)
         alertGroups[key] = AlertGroup(ticketID: id, firingFingerprints: firing.sorted())
-        tickets[id - 1].append(.alertTriggered(dedupKey: notification.groupKey, summary: new.title), at: context.at, actor: context.actor)
+        tickets.live[id]!.append(.alertTriggered(dedupKey: notification.groupKey, summary: new.title), at: context.at, actor: context.actor)
     }
 
     mutating func upsertHeartbeatMonitor(_ id: String, serviceID: String, intervalSeconds: Int64, graceSeconds: Int64,

@@ -51,7 +51,7 @@ extension DutyState {
         if let followUpOf { ticket.append(.followUpOf(followUpOf), at: context.at, actor: context.actor) }
         if let ownerID = new.ownerID { ticket.append(.ownerChanged(from: nil, to: ownerID), at: context.at, actor: context.actor) }
         if !suggestions.isEmpty { ticket.append(.articlesSuggested(suggestions), at: context.at, actor: context.actor) }
-        tickets.append(ticket)
+        tickets.appendNew(ticket)
         openTicketCount += 1
         context.emit(.ticketRegistered(id, kind: new.kind, priority: new.priority))
         if escalation?.suppressedByMaintenance == true { context.emit(.escalationSuppressed(id, serviceID: new.serviceID)) }
@@ -64,7 +64,7 @@ extension DutyState {
         openTicket(new, &context)
     }
 
-    /// Looks up a ticket for a human command that will add to its timeline.
+    /// Looks up a ticket for a human command that will add to its timeline (archived ones come from the archive).
     func editableTicket(_ id: TicketID, field: String = "ticketID") throws(DutyError) -> Ticket {
         guard let ticket = ticket(id) else { throw .notFound(field, "no ticket \(id)") }
         if !ticket.hasRoomInTimeline {
@@ -83,59 +83,59 @@ extension DutyState {
 
     /// Moves a ticket one legal step and applies what the stage implies for clocks and alerts.
     mutating func moveStage(_ id: TicketID, to stage: TicketStage, _ context: inout ApplyContext) {
-        let index = id - 1
-        let from = tickets[index].stage
-        if from == .registered { markAcknowledged(index, &context) }
-        tickets[index].stage = stage
-        tickets[index].append(.stageChanged(from: from, to: stage), at: context.at, actor: context.actor)
+        let from = tickets.live[id]!.stage
+        if from == .registered { markAcknowledged(id, &context) }
+        tickets.live[id]!.stage = stage
+        tickets.live[id]!.append(.stageChanged(from: from, to: stage), at: context.at, actor: context.actor)
         context.emit(.stageChanged(id, from: from, to: stage))
         switch stage {
         case .feedback:
-            tickets[index].resolvedAt = context.at
-            tickets[index].waitingForCustomer = false
+            tickets.live[id]!.resolvedAt = context.at
+            tickets.live[id]!.waitingForCustomer = false
             openTicketCount -= 1
-            stopClocks(index, [.firstResponse, .initialSolution, .updateInterval, .resolution], &context)
-            closeAlertKey(of: index)
+            stopClocks(id, [.firstResponse, .initialSolution, .updateInterval, .resolution], &context)
+            closeAlertKey(of: id)
         case .archived:
-            tickets[index].archivedAt = context.at
+            tickets.live[id]!.archivedAt = context.at
+            tickets.moveToArchive(id)
         default:
             break
         }
     }
 
-    private mutating func closeAlertKey(of index: Int) {
-        guard let key = tickets[index].alertKey else { return }
-        if openAlerts[key] == index + 1 { openAlerts[key] = nil }
-        if alertGroups[key]?.ticketID == index + 1 { alertGroups[key] = nil }
-        tickets[index].alertKey = nil
+    private mutating func closeAlertKey(of id: TicketID) {
+        guard let key = tickets.live[id]!.alertKey else { return }
+        if openAlerts[key] == id { openAlerts[key] = nil }
+        if alertGroups[key]?.ticketID == id { alertGroups[key] = nil }
+        tickets.live[id]!.alertKey = nil
     }
 
-    mutating func stopClocks(_ index: Int, _ targets: [SLATarget], _ context: inout ApplyContext) {
-        for clockIndex in tickets[index].clocks.indices where targets.contains(tickets[index].clocks[clockIndex].target) {
-            guard !tickets[index].clocks[clockIndex].isStopped else { continue }
-            tickets[index].clocks[clockIndex].stop(at: context.at)
-            let clock = tickets[index].clocks[clockIndex]
+    mutating func stopClocks(_ id: TicketID, _ targets: [SLATarget], _ context: inout ApplyContext) {
+        for clockIndex in tickets.live[id]!.clocks.indices where targets.contains(tickets.live[id]!.clocks[clockIndex].target) {
+            guard !tickets.live[id]!.clocks[clockIndex].isStopped else { continue }
+            tickets.live[id]!.clocks[clockIndex].stop(at: context.at)
+            let clock = tickets.live[id]!.clocks[clockIndex]
             if clock.met == true {
-                context.emit(.slaMet(index + 1, clock.target))
+                context.emit(.slaMet(id, clock.target))
             } else if let breachedAt = clock.breachedAt {
-                context.emit(.slaBreached(index + 1, clock.target, dueAt: breachedAt))
+                context.emit(.slaBreached(id, clock.target, dueAt: breachedAt))
             }
         }
     }
 
     /// First acknowledgement or reply: stops the first-response clock and escalation (S2).
-    mutating func markAcknowledged(_ index: Int, _ context: inout ApplyContext) {
-        guard tickets[index].acknowledgedAt == nil else { return }
-        tickets[index].acknowledgedAt = context.at
-        tickets[index].acknowledgedBy = context.actor
-        tickets[index].append(.acknowledged, at: context.at, actor: context.actor)
-        context.emit(.ticketAcknowledged(index + 1))
-        stopClocks(index, [.firstResponse], &context)
+    mutating func markAcknowledged(_ id: TicketID, _ context: inout ApplyContext) {
+        guard tickets.live[id]!.acknowledgedAt == nil else { return }
+        tickets.live[id]!.acknowledgedAt = context.at
+        tickets.live[id]!.acknowledgedBy = context.actor
+        tickets.live[id]!.append(.acknowledged, at: context.at, actor: context.actor)
+        context.emit(.ticketAcknowledged(id))
+        stopClocks(id, [.firstResponse], &context)
         // S7: whoever picks up an unowned ticket owns it.
-        if tickets[index].ownerID == nil, people[context.actor.rawValue] != nil {
-            tickets[index].ownerID = context.actor.rawValue
-            tickets[index].append(.ownerChanged(from: nil, to: context.actor.rawValue), at: context.at, actor: context.actor)
-            context.emit(.ownerChanged(index + 1, from: nil, to: context.actor.rawValue))
+        if tickets.live[id]!.ownerID == nil, people[context.actor.rawValue] != nil {
+            tickets.live[id]!.ownerID = context.actor.rawValue
+            tickets.live[id]!.append(.ownerChanged(from: nil, to: context.actor.rawValue), at: context.at, actor: context.actor)
+            context.emit(.ownerChanged(id, from: nil, to: context.actor.rawValue))
         }
     }
 
@@ -145,20 +145,20 @@ extension DutyState {
             throw DutyError(.illegalTransition, field: "ticketID", "only tickets in feedback or archived can be reopened (ticket \(id) is \(ticket.stage.rawValue))")
         }
         if let error = Validate.title(reason, field: "reason") { throw error }
-        let index = id - 1
+        if ticket.stage == .archived { tickets.moveOutOfArchive(ticket) }
         let calendar = calendar(forTicket: ticket)
-        tickets[index].stage = .analysing
-        tickets[index].resolvedAt = nil
-        tickets[index].archivedAt = nil
-        tickets[index].reopenCount += 1
+        tickets.live[id]!.stage = .analysing
+        tickets.live[id]!.resolvedAt = nil
+        tickets.live[id]!.archivedAt = nil
+        tickets.live[id]!.reopenCount += 1
         // The old rating stays in the timeline; the next feedback stage collects a fresh one.
-        tickets[index].feedback = nil
+        tickets.live[id]!.feedback = nil
         openTicketCount += 1
-        for clockIndex in tickets[index].clocks.indices
-        where [.updateInterval, .resolution].contains(tickets[index].clocks[clockIndex].target) {
-            tickets[index].clocks[clockIndex].rearm(at: context.at, calendar: calendar)
+        for clockIndex in tickets.live[id]!.clocks.indices
+        where [.updateInterval, .resolution].contains(tickets.live[id]!.clocks[clockIndex].target) {
+            tickets.live[id]!.clocks[clockIndex].rearm(at: context.at, calendar: calendar)
         }
-        tickets[index].append(.reopened(from: ticket.stage, reason: reason), at: context.at, actor: context.actor)
+        tickets.live[id]!.append(.reopened(from: ticket.stage, reason: reason), at: context.at, actor: context.actor)
         context.emit(.ticketReopened(id))
         context.emit(.stageChanged(id, from: ticket.stage, to: .analysing))
     }
@@ -167,7 +167,7 @@ extension DutyState {
         let ticket = try editableTicket(id)
         guard ticket.stage.isOpen else { throw .conflict("ticketID", "ticket \(id) is \(ticket.stage.rawValue), nothing to acknowledge") }
         guard ticket.acknowledgedAt == nil else { throw .conflict("ticketID", "ticket \(id) is already acknowledged") }
-        markAcknowledged(id - 1, &context)
+        markAcknowledged(id, &context)
     }
 
     mutating func assignTicket(_ id: TicketID, ownerID: String, _ context: inout ApplyContext) throws(DutyError) {
@@ -175,8 +175,8 @@ extension DutyState {
         guard people[ownerID] != nil else { throw .notFound("ownerID", "no person '\(ownerID)'") }
         guard ticket.stage != .archived else { throw .conflict("ticketID", "ticket \(id) is archived") }
         guard ticket.ownerID != ownerID else { throw .conflict("ownerID", "'\(ownerID)' already owns ticket \(id)") }
-        tickets[id - 1].ownerID = ownerID
-        tickets[id - 1].append(.ownerChanged(from: ticket.ownerID, to: ownerID), at: context.at, actor: context.actor)
+        tickets.live[id]!.ownerID = ownerID
+        tickets.live[id]!.append(.ownerChanged(from: ticket.ownerID, to: ownerID), at: context.at, actor: context.actor)
         context.emit(.ownerChanged(id, from: ticket.ownerID, to: ownerID))
     }
 
@@ -185,16 +185,16 @@ extension DutyState {
         guard ticket.stage.isOpen else { throw .conflict("ticketID", "ticket \(id) is \(ticket.stage.rawValue)") }
         guard ticket.priority != priority else { throw .conflict("priority", "ticket \(id) already has \(priority.rawValue)") }
         // Clocks keep the targets they started with; the policy version is fixed at registration.
-        tickets[id - 1].priority = priority
+        tickets.live[id]!.priority = priority
         // An upgrade to urgent starts paging now if nobody has picked the ticket up yet.
         if ticket.escalation == nil, ticket.acknowledgedAt == nil, Self.escalates(kind: ticket.kind, priority: priority),
            let service = services[ticket.serviceID], let policyID = service.escalationPolicyID,
            let policy = escalationPolicies[policyID]?.last {
-            tickets[id - 1].escalation = EscalationProgress(policyID: policyID, policyVersion: policy.version, startedAt: context.at,
+            tickets.live[id]!.escalation = EscalationProgress(policyID: policyID, policyVersion: policy.version, startedAt: context.at,
                                                             stepsFired: 0, nextDueAt: context.at,
                                                             suppressedByMaintenance: service.inMaintenance(at: context.at))
         }
-        tickets[id - 1].append(.priorityChanged(from: ticket.priority, to: priority), at: context.at, actor: context.actor)
+        tickets.live[id]!.append(.priorityChanged(from: ticket.priority, to: priority), at: context.at, actor: context.actor)
         context.emit(.priorityChanged(id, from: ticket.priority, to: priority))
     }
 
@@ -203,15 +203,14 @@ extension DutyState {
         if text.trimmingWhitespace().isEmpty { throw .invalid("text", "must not be empty") }
         if let error = Validate.text(text, field: "text") { throw error }
         guard ticket.stage != .archived else { throw .conflict("ticketID", "ticket \(id) is archived; reopen it first") }
-        let index = id - 1
-        tickets[index].append(.note(text: text, customerVisible: customerVisible), at: context.at, actor: context.actor)
+        tickets.live[id]!.append(.note(text: text, customerVisible: customerVisible), at: context.at, actor: context.actor)
         context.emit(.noteAdded(id, customerVisible: customerVisible))
         guard customerVisible, ticket.stage.isOpen else { return }
-        markAcknowledged(index, &context)
+        markAcknowledged(id, &context)
         let calendar = calendar(forTicket: ticket)
-        if let clockIndex = tickets[index].clocks.firstIndex(where: { $0.target == .updateInterval && !$0.isStopped }) {
-            tickets[index].clocks[clockIndex].rearm(at: context.at, calendar: calendar)
-            if ticket.waitingForCustomer { tickets[index].clocks[clockIndex].pause(at: context.at, calendar: calendar) }
+        if let clockIndex = tickets.live[id]!.clocks.firstIndex(where: { $0.target == .updateInterval && !$0.isStopped }) {
+            tickets.live[id]!.clocks[clockIndex].rearm(at: context.at, calendar: calendar)
+            if ticket.waitingForCustomer { tickets.live[id]!.clocks[clockIndex].pause(at: context.at, calendar: calendar) }
         }
     }
 
@@ -223,11 +222,10 @@ extension DutyState {
         if ticket.clock(.initialSolution)?.isStopped == true {
             throw .conflict("ticketID", "ticket \(id) already has its initial solution")
         }
-        let index = id - 1
-        markAcknowledged(index, &context)
-        tickets[index].append(.initialSolution(text: text), at: context.at, actor: context.actor)
+        markAcknowledged(id, &context)
+        tickets.live[id]!.append(.initialSolution(text: text), at: context.at, actor: context.actor)
         context.emit(.initialSolutionProvided(id))
-        stopClocks(index, [.initialSolution], &context)
+        stopClocks(id, [.initialSolution], &context)
     }
 
     mutating func setWaitingForCustomer(_ id: TicketID, _ waiting: Bool, _ context: inout ApplyContext) throws(DutyError) {
@@ -236,23 +234,24 @@ extension DutyState {
             throw .conflict("ticketID", "only tickets in analysing or handling can wait for the customer (ticket \(id) is \(ticket.stage.rawValue))")
         }
         guard ticket.waitingForCustomer != waiting else { throw .conflict("waiting", "ticket \(id) already has waiting = \(waiting)") }
-        let index = id - 1
         let calendar = calendar(forTicket: ticket)
-        tickets[index].waitingForCustomer = waiting
-        for clockIndex in tickets[index].clocks.indices {
+        tickets.live[id]!.waitingForCustomer = waiting
+        for clockIndex in tickets.live[id]!.clocks.indices {
             if waiting {
-                tickets[index].clocks[clockIndex].pause(at: context.at, calendar: calendar)
+                tickets.live[id]!.clocks[clockIndex].pause(at: context.at, calendar: calendar)
             } else {
-                tickets[index].clocks[clockIndex].resume(at: context.at, calendar: calendar)
+                tickets.live[id]!.clocks[clockIndex].resume(at: context.at, calendar: calendar)
             }
         }
-        tickets[index].append(.waitingForCustomer(waiting), at: context.at, actor: context.actor)
+        tickets.live[id]!.append(.waitingForCustomer(waiting), at: context.at, actor: context.actor)
         context.emit(.waitingForCustomerChanged(id, waiting: waiting))
     }
 
     /// The ticket's clock for `target`, for recording a warning or breach on it.
     private func slaClock(_ id: TicketID, _ target: SLATarget) throws(DutyError) -> (index: Int, clock: SLAClock) {
         let ticket = try editableTicket(id)
+        // Archived tickets stopped every clock at feedback; the guard keeps them out of the working-set writes below.
+        guard ticket.stage != .archived else { throw .conflict("ticketID", "ticket \(id) is archived; its clocks are stopped") }
         guard let clockIndex = ticket.clocks.firstIndex(where: { $0.target == target }) else {
             throw .notFound("target", "ticket \(id) has no \(target.rawValue) clock")
         }
@@ -265,8 +264,8 @@ extension DutyState {
             throw .conflict("target", "the \(target.rawValue) clock of ticket \(id) owes no warning")
         }
         guard context.at >= warnAt else { throw DutyError(.notDue, field: "target", "warning is due at \(warnAt)") }
-        tickets[id - 1].clocks[clockIndex].recordWarning(at: context.at)
-        tickets[id - 1].append(.slaWarning(target), at: context.at, actor: context.actor)
+        tickets.live[id]!.clocks[clockIndex].recordWarning(at: context.at)
+        tickets.live[id]!.append(.slaWarning(target), at: context.at, actor: context.actor)
         context.emit(.slaWarning(id, target, dueAt: clock.dueAt ?? context.at))
     }
 
@@ -277,24 +276,25 @@ extension DutyState {
         }
         guard context.at >= dueAt else { throw DutyError(.notDue, field: "target", "the deadline is \(dueAt)") }
         guard !clock.breachRecordedForCurrentCycle else { throw .conflict("target", "breach already recorded") }
-        tickets[id - 1].clocks[clockIndex].recordBreach()
-        tickets[id - 1].append(.slaBreached(target), at: context.at, actor: context.actor)
+        tickets.live[id]!.clocks[clockIndex].recordBreach()
+        tickets.live[id]!.append(.slaBreached(target), at: context.at, actor: context.actor)
         context.emit(.slaBreached(id, target, dueAt: dueAt))
     }
 
     /// SLA warnings and breaches due at `instant` that the scheduler should record, oldest first.
     public func dueSLAEvents(at instant: Timestamp) -> [(ticketID: TicketID, target: SLATarget, isBreach: Bool, dueAt: Timestamp)] {
-        var result: [(TicketID, SLATarget, Bool, Timestamp)] = []
-        for index in tickets.indices where tickets[index].stage.isOpen {
-            let ticket = tickets[index]
-            for clock in ticket.clocks where clock.isRunning {
+        var result: [(dueAt: Timestamp, ticketID: TicketID, clockIndex: Int, target: SLATarget, isBreach: Bool)] = []
+        for ticket in tickets.live.values where ticket.stage.isOpen {
+            for (clockIndex, clock) in ticket.clocks.enumerated() where clock.isRunning {
                 if let dueAt = clock.dueAt, dueAt <= instant, !clock.breachRecordedForCurrentCycle {
-                    result.append((ticket.id, clock.target, true, dueAt))
+                    result.append((dueAt, ticket.id, clockIndex, clock.target, true))
                 } else if let warnAt = clock.warnAt, warnAt <= instant {
-                    result.append((ticket.id, clock.target, false, warnAt))
+                    result.append((warnAt, ticket.id, clockIndex, clock.target, false))
                 }
             }
         }
-        return result.sorted { ($0.3, $0.0) < ($1.3, $1.0) }
+        // The working set is a dictionary: a total order keeps its layout out of the answer.
+        result.sort { ($0.dueAt, $0.ticketID, $0.clockIndex) < ($1.dueAt, $1.ticketID, $1.clockIndex) }
+        return result.map { ($0.ticketID, $0.target, $0.isBreach, $0.dueAt) }
     }
 }

@@ -4,12 +4,22 @@ import Foundation
 ///
 /// Collections are either arrays in a defined order or String-keyed dictionaries, which the
 /// snapshot encoder writes with sorted keys, so hash-table order never reaches the bytes.
+///
+/// Tickets: unarchived ones (the working set) are held in memory. Archived ones stay in memory
+/// too, unless the state was given a `TicketArchive` (`init(archive:)`, `restoreWorkingSet`,
+/// `restore(from:archive:storingArchived:)`): then the owner moves them there in batches
+/// (`pendingArchiveChanges`, `archiveChangesStored(_:)`) and the state reads them back on
+/// demand (a reopen, `ticket(_:)`, reports, snapshots). Where they live never changes what
+/// `apply` returns or what `snapshot()` writes.
+///
+/// The `Codable` form is the snapshot's JSON head: everything but the tickets, which only
+/// `snapshot()` and `restore(from:)` carry.
 public struct DutyState: Codable, Sendable, Equatable {
     public static let formatVersion = 1
 
     public private(set) var formatVersion = DutyState.formatVersion
-    /// Ticket `n` lives at index `n - 1`; tickets are never removed (S6: no ticket is lost).
-    public internal(set) var tickets: [Ticket] = []
+    /// Tickets are never removed (S6: no ticket is lost); see `TicketTable` for where each lives.
+    var tickets = TicketTable()
     public internal(set) var calendars: [String: BusinessCalendar] = [:]
     /// All versions of each policy, oldest first; tickets refer to the version they started with.
     public internal(set) var slaPolicies: [String: [SLAPolicy]] = [:]
@@ -51,9 +61,82 @@ public struct DutyState: Codable, Sendable, Equatable {
                                            warningThresholdPercent: draft.warningThresholdPercent, createdAt: 0)]
     }
 
+    /// An empty state (see `init()`) whose archived tickets go to `archive` once stored.
+    public init(archive: any TicketArchive) {
+        self.init()
+        tickets = TicketTable(archive: archive)
+    }
+
+    /// Tickets ever registered; their ids are 1…`ticketCount`.
+    public var ticketCount: Int { tickets.count }
+    /// Tickets in the archived stage, in memory or in the archive.
+    public var archivedTicketCount: Int { tickets.archivedCount }
+    /// Tickets not archived: the working set, always in memory.
+    public var workingSetTicketCount: Int { tickets.live.count }
+
+    /// The ticket with this number, or nil if there is none. An archived ticket is read from the
+    /// archive; a failing archive traps (see `TicketArchive`), `loadTicket(_:)` throws instead.
     public func ticket(_ id: TicketID) -> Ticket? {
-        guard id >= 1, id <= tickets.count else { return nil }
-        return tickets[id - 1]
+        do {
+            return try tickets.ticket(id)
+        } catch {
+            preconditionFailure("\(error); a replica that cannot read its own state must stop")
+        }
+    }
+
+    /// Like `ticket(_:)`, but an unreadable archive is a `DutyError` with reason `.storage`.
+    public func loadTicket(_ id: TicketID) throws(DutyError) -> Ticket? { try tickets.ticket(id) }
+
+    /// Unarchived tickets, by id, without touching the archive.
+    public func workingSetTickets() -> [Ticket] { tickets.inMemory(registeredIn: nil).filter { $0.stage != .archived } }
+
+    /// Every ticket, by id. Reads the whole archive: meant for tests and small states.
+    public func allTickets() throws(DutyError) -> [Ticket] {
+        var all: [Ticket] = []
+        all.reserveCapacity(ticketCount)
+        try forEachTicket { all.append($0) }
+        return all
+    }
+
+    /// Calls `body` with every ticket registered in `range` (all if nil), by ascending id, reading
+    /// archived ones from the archive.
+    public func forEachTicket(registeredIn range: Range<Timestamp>? = nil, _ body: (Ticket) -> Void) throws(DutyError) {
+        let inMemory = tickets.inMemory(registeredIn: range)
+        var next = 0
+        if let archive = tickets.archive {
+            do {
+                let visit: (TicketID, UnsafeRawBufferPointer) throws -> Void = { id, record in
+                    while next < inMemory.count, inMemory[next].id < id {
+                        body(inMemory[next])
+                        next += 1
+                    }
+                    // A copy in memory is newer than a record the archive has not dropped yet.
+                    guard tickets.inMemory(id) == nil else { return }
+                    body(try TicketCodec.decodeRecord([UInt8](record), expecting: id))
+                }
+                if let range {
+                    try archive.forEachRecord(registeredIn: range, visit)
+                } else {
+                    try archive.forEachRecord(visit)
+                }
+            } catch let error as DutyError {
+                throw error
+            } catch {
+                throw DutyError(.storage, field: "archive", "the archive could not be read: \(error)")
+            }
+        }
+        for ticket in inMemory[next...] { body(ticket) }
+    }
+
+    /// Archived tickets (and reopen deletions) the owner of the archive has yet to store.
+    public var pendingArchiveChanges: ArchiveChanges { tickets.pendingChanges }
+    /// How many tickets `pendingArchiveChanges` holds, without encoding them.
+    public var pendingArchiveChangeCount: Int { tickets.pendingChangeCount }
+
+    /// Records that `changes` (the current `pendingArchiveChanges`, with nothing applied since)
+    /// are in the archive: the state drops its copies and reads them from there.
+    public mutating func archiveChangesStored(_ changes: ArchiveChanges) {
+        tickets.changesStored(changes)
     }
 
     public func latestSLAPolicy(_ id: String) -> SLAPolicy? { slaPolicies[id]?.last }
@@ -69,53 +152,195 @@ public struct DutyState: Codable, Sendable, Equatable {
     }
 
     static let snapshotMagic = Array("VIGILDS1".utf8)
+    static let workingSetMagic = Array("VIGILWS1".utf8)
 
-    /// Deterministic bytes of the whole state (feeds Raft's InstallSnapshot).
+    /// Deterministic bytes of the whole state (feeds Raft's InstallSnapshot); see `writeSnapshot`.
+    /// Traps if the archive cannot be read; `writeSnapshot` throws instead.
+    public func snapshot() -> [UInt8] {
+        var bytes: [UInt8] = []
+        do {
+            try writeSnapshot { bytes.append(contentsOf: $0) }
+        } catch {
+            preconditionFailure("snapshot failed: \(error)")
+        }
+        return bytes
+    }
+
+    /// Streams the snapshot to `sink` in chunks of about `chunkBytes`, merging tickets in memory
+    /// with records read from the archive, by ascending id.
     ///
     /// Layout: magic, then everything but the tickets as JSON with sorted keys (readable, and
     /// small), then the tickets in `TicketCodec`'s binary layout. Tickets dominate the state and
     /// JSON cost ~80 µs each; a generic binary Codable coder was tried and was no faster.
-    public func snapshot() -> [UInt8] {
-        var head = self
-        head.tickets = []
+    /// Errors: an unreadable archive is a `DutyError` (`.storage`); whatever `sink` throws passes through.
+    public func writeSnapshot(chunkBytes: Int = 1 << 20, to sink: ([UInt8]) throws -> Void) throws {
+        var writer = ByteWriter()
+        writeHead(magic: Self.snapshotMagic, into: &writer)
+        writer.int(tickets.count)
+        var next = 1
+        // Inside the archive's scan a sink error is tagged, so that only the archive's own errors become `.storage`.
+        func flush(atLeast threshold: Int) throws {
+            guard writer.count >= threshold else { return }
+            do { try sink(writer.drain()) } catch { throw SinkFailure(underlying: error) }
+        }
+        func writeFromMemory(before end: TicketID) throws {
+            while next < end {
+                guard let ticket = tickets.inMemory(next) else { throw TicketTable.missing(next) }
+                TicketCodec.write(ticket, &writer)
+                next += 1
+                try flush(atLeast: chunkBytes)
+            }
+        }
+        do {
+            if let archive = tickets.archive {
+                try archive.forEachRecord { id, record in
+                    guard id >= next, id <= tickets.count else {
+                        throw DutyError(.storage, field: "archive", "the archive yielded ticket \(id) out of order or out of range")
+                    }
+                    try writeFromMemory(before: id)
+                    // A copy in memory is newer than a record the archive has not dropped yet.
+                    if let ticket = tickets.inMemory(id) {
+                        TicketCodec.write(ticket, &writer)
+                    } else {
+                        writer.append(record)
+                    }
+                    next = id + 1
+                    try flush(atLeast: chunkBytes)
+                }
+            }
+            try writeFromMemory(before: tickets.count + 1)
+            try flush(atLeast: 1)
+        } catch let error as SinkFailure {
+            throw error.underlying
+        } catch let error as DutyError {
+            throw error
+        } catch {
+            throw DutyError(.storage, field: "archive", "the archive could not be read: \(error)")
+        }
+    }
+
+    private struct SinkFailure: Error { let underlying: any Error }
+
+    private func writeHead(magic: [UInt8], into writer: inout ByteWriter) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json: Data
         do {
-            json = try encoder.encode(head)
+            json = try encoder.encode(self)
         } catch {
             // The state holds only strings, integers and enums; encoding cannot fail.
             preconditionFailure("duty state failed to encode: \(error)")
         }
-        var writer = ByteWriter()
-        writer.append(Self.snapshotMagic)
+        writer.append(magic)
         writer.int(json.count)
         writer.append([UInt8](json))
-        TicketCodec.encode(tickets, into: &writer)
-        return writer.bytes
     }
 
-    public static func restore(from bytes: [UInt8]) throws(DutyError) -> DutyState {
-        guard bytes.count >= snapshotMagic.count, Array(bytes.prefix(snapshotMagic.count)) == snapshotMagic else {
-            throw DutyError(.invalid, field: "snapshot", "not a duty-state snapshot (bad magic)")
+    private static func readHead(_ bytes: [UInt8], magic: [UInt8], field: String) throws(DutyError) -> (DutyState, ByteReader) {
+        guard bytes.count >= magic.count, Array(bytes.prefix(magic.count)) == magic else {
+            throw DutyError(.invalid, field: field, "not a duty-state \(field) (bad magic)")
         }
-        var reader = ByteReader(bytes: bytes, offset: snapshotMagic.count)
+        var reader = ByteReader(bytes: bytes, offset: magic.count)
         let json = try reader.raw(try reader.count(limit: bytes.count))
-        var state: DutyState
+        let state: DutyState
         do {
             state = try JSONDecoder().decode(DutyState.self, from: Data(json))
         } catch {
-            throw DutyError(.invalid, field: "snapshot", "not a duty-state snapshot: \(error)")
+            throw DutyError(.invalid, field: field, "not a duty-state \(field): \(error)")
         }
         // The version decides the ticket layout, so it is checked before the tickets are read.
         guard state.formatVersion == formatVersion else {
-            throw DutyError(.invalid, field: "snapshot.formatVersion", "version \(state.formatVersion) is not supported (expected \(formatVersion))")
+            throw DutyError(.invalid, field: "\(field).formatVersion", "version \(state.formatVersion) is not supported (expected \(formatVersion))")
         }
-        state.tickets = try TicketCodec.decode(from: &reader)
+        return (state, reader)
+    }
+
+    /// The state of `snapshot()` bytes, every ticket in memory.
+    public static func restore(from bytes: [UInt8]) throws(DutyError) -> DutyState {
+        do {
+            return try restore(from: bytes, archive: nil, storingArchived: { _, _, _ in })
+        } catch let error as DutyError {
+            throw error
+        } catch {
+            preconditionFailure("only storeArchived throws other errors, and there is none: \(error)")
+        }
+    }
+
+    /// The state of `snapshot()` bytes with its archived tickets handed to `storeArchived` (id,
+    /// registration time, record bytes) instead of kept: the returned state reads them from
+    /// `archive`, which must hold them once the caller commits. Throws `DutyError` for bad
+    /// bytes; whatever `storeArchived` throws passes through.
+    public static func restore(from bytes: [UInt8], archive: any TicketArchive,
+                               storingArchived storeArchived: (TicketID, Timestamp, ArraySlice<UInt8>) throws -> Void) throws -> DutyState {
+        try restore(from: bytes, archive: .some(archive), storingArchived: storeArchived)
+    }
+
+    private static func restore(from bytes: [UInt8], archive: (any TicketArchive)?,
+                                storingArchived storeArchived: (TicketID, Timestamp, ArraySlice<UInt8>) throws -> Void) throws -> DutyState {
+        var (state, reader) = try readHead(bytes, magic: snapshotMagic, field: "snapshot")
+        state.tickets = TicketTable(archive: archive)
+        let count = try reader.count(limit: DutyLimits.maxTickets)
+        state.tickets.setCountForRestore(count)
+        for expected in stride(from: 1, through: count, by: 1) {
+            let start = reader.offset
+            let ticket = try TicketCodec.read(&reader)
+            guard ticket.id == expected else {
+                throw DutyError(.invalid, field: "snapshot.tickets[\(expected - 1)].id", "ticket numbers must be 1, 2, 3 … in order")
+            }
+            // Without an archive, archived tickets stay in memory like the rest.
+            if ticket.stage == .archived, archive != nil {
+                try storeArchived(ticket.id, ticket.registeredAt, bytes[start..<reader.offset])
+            } else {
+                state.tickets.insertRestored(ticket)
+            }
+        }
         guard reader.isAtEnd else { throw DutyError(.invalid, field: "snapshot", "trailing bytes after the tickets") }
-        for (index, ticket) in state.tickets.enumerated() where ticket.id != index + 1 {
-            throw DutyError(.invalid, field: "snapshot.tickets[\(index)].id", "ticket numbers must be 1, 2, 3 … in order")
+        try state.checkTicketReferences(field: "snapshot")
+        return state
+    }
+
+    /// Open alerts and groups are only ever kept for unarchived tickets; commands rely on it.
+    private func checkTicketReferences(field: String) throws(DutyError) {
+        for id in openAlerts.values where tickets.live[id] == nil {
+            throw DutyError(.invalid, field: "\(field).openAlerts", "an open alert refers to ticket \(id), which is archived or missing")
         }
+        for group in alertGroups.values where tickets.live[group.ticketID] == nil {
+            throw DutyError(.invalid, field: "\(field).alertGroups", "an alert group refers to ticket \(group.ticketID), which is archived or missing")
+        }
+    }
+
+    /// The state minus its archived tickets (which the archive holds): what a node writes as a
+    /// checkpoint so a restart replays only the log after it. Requires every archive change stored.
+    ///
+    /// Layout: magic "VIGILWS1", the JSON head as in a snapshot, the ticket count, then the
+    /// number of unarchived tickets and those tickets by ascending id.
+    public func workingSetBytes() -> [UInt8] {
+        precondition(tickets.pendingChangeCount == 0, "store pendingArchiveChanges before writing the working set")
+        var writer = ByteWriter()
+        writeHead(magic: Self.workingSetMagic, into: &writer)
+        writer.int(tickets.count)
+        writer.int(tickets.live.count)
+        for id in tickets.live.keys.sorted() { TicketCodec.write(tickets.live[id]!, &writer) }
+        return writer.bytes
+    }
+
+    /// The state of `workingSetBytes()`, reading archived tickets from `archive`.
+    public static func restoreWorkingSet(from bytes: [UInt8], archive: any TicketArchive) throws(DutyError) -> DutyState {
+        var (state, reader) = try readHead(bytes, magic: workingSetMagic, field: "workingSet")
+        state.tickets = TicketTable(archive: archive)
+        let count = try reader.count(limit: DutyLimits.maxTickets)
+        state.tickets.setCountForRestore(count)
+        var previous = 0
+        for _ in 0..<(try reader.count(limit: count)) {
+            let ticket = try TicketCodec.read(&reader)
+            guard ticket.id > previous, ticket.id <= count, ticket.stage != .archived else {
+                throw DutyError(.invalid, field: "workingSet.tickets", "ticket \(ticket.id) is out of order, out of range or archived")
+            }
+            previous = ticket.id
+            state.tickets.insertRestored(ticket)
+        }
+        guard reader.isAtEnd else { throw DutyError(.invalid, field: "workingSet", "trailing bytes after the tickets") }
+        try state.checkTicketReferences(field: "workingSet")
         return state
     }
 }

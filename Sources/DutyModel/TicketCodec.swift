@@ -6,20 +6,24 @@
 /// zig-zag LEB128, enums their case index — so new enum cases go at the end, and any change
 /// to the field order bumps `DutyState.formatVersion`.
 enum TicketCodec {
-    static func encode(_ tickets: [Ticket], into writer: inout ByteWriter) {
-        writer.int(tickets.count)
-        for ticket in tickets { write(ticket, &writer) }
+    /// One ticket's bytes as an archive stores them and a snapshot holds them.
+    static func record(of ticket: Ticket) -> [UInt8] {
+        var writer = ByteWriter()
+        write(ticket, &writer)
+        return writer.bytes
     }
 
-    static func decode(from reader: inout ByteReader) throws(DutyError) -> [Ticket] {
-        let count = try reader.count(limit: DutyLimits.maxTickets)
-        var tickets: [Ticket] = []
-        tickets.reserveCapacity(count)
-        for _ in 0..<count { tickets.append(try read(&reader)) }
-        return tickets
+    /// Reads back a record written by `record(of:)`; it must hold exactly ticket `id`.
+    static func decodeRecord(_ bytes: [UInt8], expecting id: TicketID) throws(DutyError) -> Ticket {
+        var reader = ByteReader(bytes: bytes)
+        let ticket = try read(&reader)
+        guard reader.isAtEnd, ticket.id == id else {
+            throw DutyError(.storage, field: "ticketID", "the archive's record of ticket \(id) is damaged")
+        }
+        return ticket
     }
 
-    private static func write(_ ticket: Ticket, _ w: inout ByteWriter) {
+    static func write(_ ticket: Ticket, _ w: inout ByteWriter) {
         w.int(ticket.id)
         w.enumCase(ticket.kind)
         w.enumCase(ticket.priority)
@@ -65,7 +69,7 @@ enum TicketCodec {
         w.optionalInt(ticket.followUpTicketID)
     }
 
-    private static func read(_ r: inout ByteReader) throws(DutyError) -> Ticket {
+    static func read(_ r: inout ByteReader) throws(DutyError) -> Ticket {
         let id = try r.int()
         let kind: TicketKind = try r.enumCase()
         let priority: Priority = try r.enumCase()

@@ -35,7 +35,7 @@ import Testing
         let bytes = plain.snapshot()
         #expect(bytes == restarting.snapshot())
         #expect(bytes == viaWire.snapshot())
-        #expect(plain.tickets.count > 20, "the workload must actually create tickets")
+        #expect(plain.ticketCount > 20, "the workload must actually create tickets")
         #expect(outcomes[0].filter { $0.hasPrefix("success") }.count > 100, "the workload must mostly do something")
     }
 
@@ -109,10 +109,11 @@ import Testing
                 registered += events.filter { if case .ticketRegistered = $0.kind { true } else { false } }.count
                 #expect(events.allSatisfy { $0.actor == actor && $0.at >= before.lastAppliedAt })
             }
-            #expect(state.tickets.count == registered)
-            #expect(state.tickets.enumerated().allSatisfy { $0.element.id == $0.offset + 1 })
-            #expect(state.openTicketCount == state.tickets.filter { $0.stage.isOpen }.count)
-            for ticket in state.tickets {
+            #expect(state.ticketCount == registered)
+            let all = try state.allTickets()
+            #expect(all.enumerated().allSatisfy { $0.element.id == $0.offset + 1 })
+            #expect(state.openTicketCount == all.filter { $0.stage.isOpen }.count)
+            for ticket in all {
                 let step = state.nextDueStep(ticket.id)
                 let owes = ticket.stage.isOpen && ticket.acknowledgedAt == nil && ticket.escalation.map { progress in
                     !progress.suppressedByMaintenance
@@ -156,11 +157,11 @@ enum JSONEncoderHelper {
             .feedback(rating: 2, comment: "meh"), .followUpOpened(9), .followUpOf(8), .priorityChanged(from: .p1, to: .p3),
         ]
         for (offset, action) in actions.enumerated() {
-            state.tickets[id - 1].timeline.append(TimelineEntry(at: -Int64(offset) * 1_000_000_007, actor: ActorID("a\(offset)"), action: action))
+            state.tickets.live[id]!.timeline.append(TimelineEntry(at: -Int64(offset) * 1_000_000_007, actor: ActorID("a\(offset)"), action: action))
         }
-        state.tickets[id - 1].feedback = Feedback(rating: 1, comment: "", at: Int64.max)
-        state.tickets[id - 1].followUpTicketID = Int.max
-        state.tickets[id - 1].clocks[0].recordWarning(at: Int64.min)
+        state.tickets.live[id]!.feedback = Feedback(rating: 1, comment: "", at: Int64.max)
+        state.tickets.live[id]!.followUpTicketID = Int.max
+        state.tickets.live[id]!.clocks[0].recordWarning(at: Int64.min)
         let restored = try DutyState.restore(from: state.snapshot())
         #expect(restored.ticket(id) == state.ticket(id))
         #expect(restored == state)

@@ -20,7 +20,7 @@ import Testing
         let id = try resolvedTicket(&state)
         try Fixture.ok(&state, .submitFeedback(ticketID: id, rating: rating, comment: "rating \(rating)"), at: t0 + Fixture.hour, actor: ActorID("customer:acme"))
         #expect(state.ticket(id)?.feedback?.rating == rating)
-        #expect((state.tickets.count == 2) == opensFollowUp)
+        #expect((state.ticketCount == 2) == opensFollowUp)
         if opensFollowUp {
             let followUp = try #require(state.ticket(2))
             #expect(followUp.kind == .complaint)

@@ -63,6 +63,6 @@ enum Fixture {
                          customer: String? = nil) throws -> TicketID {
         try ok(&state, .registerTicket(NewTicket(kind: kind, priority: priority, title: title, serviceID: service,
                                                  customerID: customer)), at: at)
-        return state.tickets.count
+        return state.ticketCount
     }
 }

@@ -56,7 +56,7 @@ import Testing
         for title in ["密码忘了", "重置密码失败", "支付失败", "password reset please", "如何重置密码"] {
             _ = try Fixture.register(&state, title: title)
         }
-        let report = DutyReport.frequentQuestions(state, from: Fixture.t0, to: Fixture.t0 + 1, limit: 2)
+        let report = try DutyReport.frequentQuestions(state, from: Fixture.t0, to: Fixture.t0 + 1, limit: 2)
         #expect(report.map(\.articleID) == ["pwd-zh", "pay-zh"])
         #expect(report.map(\.ticketCount) == [3, 1])
     }

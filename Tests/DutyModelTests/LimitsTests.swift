@@ -9,7 +9,7 @@ import Testing
             try Fixture.ok(&state, trigger, at: Fixture.t0 + Int64(index), actor: ActorID("pagerduty"))
         }
         let ticket = try #require(state.ticket(1))
-        #expect(state.tickets.count == 1)
+        #expect(state.ticketCount == 1)
         #expect(ticket.timeline.count == DutyLimits.maxTimelineEntriesPerTicket)
         #expect(ticket.droppedTimelineEntries > 0)
         #expect(ticket.alertCount == DutyLimits.maxTimelineEntriesPerTicket + 10)

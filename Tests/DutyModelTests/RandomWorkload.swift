@@ -15,7 +15,7 @@ struct RandomWorkload {
     mutating func next(for state: DutyState) -> (DutyCommand, Timestamp, ActorID) {
         now += Int64(random.next(below: 10)) * Fixture.minute + Int64(random.next(below: 1000))
         let actor = pick(actors)
-        let ticketID = state.tickets.isEmpty ? 1 : 1 + random.next(below: state.tickets.count + 1)
+        let ticketID = (state.ticketCount == 0) ? 1 : 1 + random.next(below: state.ticketCount + 1)
         let command: DutyCommand
         switch random.next(below: 22) {
         case 0, 1, 2:

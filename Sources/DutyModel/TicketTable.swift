@@ -1,0 +1,139 @@
+/// Every ticket, wherever it lives: unarchived ones (the working set commands touch) in memory,
+/// archived ones in memory until the owner stores them in a `TicketArchive`, then only there.
+///
+/// Tickets are numbered 1…count and never removed (S6), so an id in range that is not in memory
+/// is in the archive: no per-ticket index of the archive is needed.
+struct TicketTable: Sendable {
+    /// Tickets ever registered.
+    private(set) var count = 0
+    /// Unarchived tickets by id. Dictionary order never reaches the bytes: everything that walks
+    /// it sorts by id (or by a key ending in the id).
+    var live: [TicketID: Ticket] = [:]
+    /// Archived tickets the archive does not hold yet; with no archive, every archived ticket.
+    private(set) var archivedInMemory: [TicketID: Ticket] = [:]
+    /// Tickets reopened while the archive may still hold an older record of them.
+    private(set) var reopenedFromArchive: Set<TicketID> = []
+    private(set) var archive: (any TicketArchive)?
+
+    init(archive: (any TicketArchive)? = nil) {
+        self.archive = archive
+    }
+
+    var archivedCount: Int { count - live.count }
+
+    mutating func appendNew(_ ticket: Ticket) {
+        precondition(ticket.id == count + 1 && ticket.stage != .archived, "new tickets are numbered in order and start unarchived")
+        count += 1
+        live[ticket.id] = ticket
+    }
+
+    /// Adds a ticket read from a snapshot or working set, after `setCountForRestore`.
+    mutating func insertRestored(_ ticket: Ticket) {
+        precondition(ticket.id >= 1 && ticket.id <= count, "restored ticket \(ticket.id) is outside 1…\(count)")
+        if ticket.stage == .archived {
+            archivedInMemory[ticket.id] = ticket
+        } else {
+            live[ticket.id] = ticket
+        }
+    }
+
+    mutating func setCountForRestore(_ newCount: Int) { count = newCount }
+
+    /// The ticket wherever it is; a failing or inconsistent archive is a `.storage` error.
+    func ticket(_ id: TicketID) throws(DutyError) -> Ticket? {
+        if let ticket = live[id] { return ticket }
+        guard id >= 1, id <= count else { return nil }
+        if let ticket = archivedInMemory[id] { return ticket }
+        guard let archive else { throw Self.missing(id) }
+        let record: [UInt8]?
+        do {
+            record = try archive.record(of: id)
+        } catch {
+            throw DutyError(.storage, field: "ticketID", "the archive could not read ticket \(id): \(error)")
+        }
+        guard let record else { throw Self.missing(id) }
+        return try TicketCodec.decodeRecord(record, expecting: id)
+    }
+
+    static func missing(_ id: TicketID) -> DutyError {
+        DutyError(.storage, field: "ticketID", "ticket \(id) is archived but the archive does not hold it")
+    }
+
+    /// Called once the ticket reached the archived stage: it leaves the working set.
+    mutating func moveToArchive(_ id: TicketID) {
+        guard let ticket = live.removeValue(forKey: id) else { preconditionFailure("ticket \(id) is not in the working set") }
+        precondition(ticket.stage == .archived, "only archived tickets leave the working set")
+        archivedInMemory[id] = ticket
+    }
+
+    /// Brings an archived ticket (as read by `ticket(_:)`) back into the working set before a reopen changes it.
+    mutating func moveOutOfArchive(_ ticket: Ticket) {
+        precondition(live[ticket.id] == nil && ticket.stage == .archived, "ticket \(ticket.id) is not archived")
+        archivedInMemory[ticket.id] = nil
+        // Deleting a record the archive never got is harmless; missing one that it has is not.
+        if archive != nil { reopenedFromArchive.insert(ticket.id) }
+        live[ticket.id] = ticket
+    }
+
+    /// Archived ids in ascending order (the supervision sample's population).
+    func archivedIDs() -> [TicketID] {
+        var ids: [TicketID] = []
+        ids.reserveCapacity(archivedCount)
+        for id in stride(from: 1, through: count, by: 1) where live[id] == nil { ids.append(id) }
+        return ids
+    }
+
+    /// The ticket held in memory, archived or not.
+    func inMemory(_ id: TicketID) -> Ticket? { live[id] ?? archivedInMemory[id] }
+
+    var pendingChanges: ArchiveChanges {
+        let archived = archivedInMemory.keys.sorted().map { id in
+            let ticket = archivedInMemory[id]!
+            return ArchivedTicketRecord(id: id, registeredAt: ticket.registeredAt, bytes: TicketCodec.record(of: ticket))
+        }
+        return ArchiveChanges(archived: archived, reopened: reopenedFromArchive.sorted())
+    }
+
+    var pendingChangeCount: Int { archivedInMemory.count + reopenedFromArchive.count }
+
+    mutating func changesStored(_ changes: ArchiveChanges) {
+        precondition(archive != nil, "archive changes can only be stored into an attached archive")
+        precondition(changes.archived.map(\.id) == archivedInMemory.keys.sorted() && changes.reopened == reopenedFromArchive.sorted(),
+                     "the stored archive changes are not the pending ones: a command was applied in between")
+        archivedInMemory = [:]
+        reopenedFromArchive = []
+    }
+
+    /// Tickets in memory registered in `range`, by ascending id.
+    func inMemory(registeredIn range: Range<Timestamp>?) -> [Ticket] {
+        var tickets: [Ticket] = []
+        for ticket in live.values where range?.contains(ticket.registeredAt) ?? true { tickets.append(ticket) }
+        for ticket in archivedInMemory.values where range?.contains(ticket.registeredAt) ?? true { tickets.append(ticket) }
+        return tickets.sorted { $0.id < $1.id }
+    }
+}
+
+extension TicketTable: Equatable {
+    /// Where archived tickets are stored is not part of the state; which ones wait to be stored is.
+    static func == (lhs: TicketTable, rhs: TicketTable) -> Bool {
+        lhs.count == rhs.count && lhs.live == rhs.live && lhs.archivedInMemory == rhs.archivedInMemory
+            && lhs.reopenedFromArchive == rhs.reopenedFromArchive
+    }
+}
+
+extension TicketTable: Codable {
+    // The snapshot's JSON head has carried `"tickets": []` since tickets were an array (format 1);
+    // the tickets themselves follow the head in `TicketCodec`'s binary layout.
+    init(from decoder: any Decoder) throws {
+        let placeholder = try decoder.singleValueContainer().decode([Int].self)
+        guard placeholder.isEmpty else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "tickets belong in the binary section"))
+        }
+        self.init()
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode([Int]())
+    }
+}
