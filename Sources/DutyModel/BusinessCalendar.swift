@@ -134,3 +134,15 @@ public struct BusinessCalendar: Codable, Sendable, Equatable {
         return nil
     }
 }
+
+extension BusinessCalendar {
+    /// Decoded calendars go through the sorting initialiser, so validation and the holiday search
+    /// see sorted windows and holidays whatever order a client sent.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try container.decode(String.self, forKey: .id),
+                  timeZoneIdentifier: try container.decode(String.self, forKey: .timeZoneIdentifier),
+                  windows: try container.decode([WorkingWindow].self, forKey: .windows),
+                  holidays: try container.decode([LocalDate].self, forKey: .holidays))
+    }
+}

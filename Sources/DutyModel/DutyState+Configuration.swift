@@ -103,6 +103,7 @@ extension DutyState {
 
     mutating func addMaintenanceWindow(_ serviceID: String, _ window: Service.MaintenanceWindow, _ context: inout ApplyContext) throws(DutyError) {
         guard let service = services[serviceID] else { throw .notFound("serviceID", "no service '\(serviceID)'") }
+        if let error = Validate.timestamp(window.start, field: "window.start") ?? Validate.timestamp(window.end, field: "window.end") { throw error }
         if window.end <= window.start { throw .invalid("window.end", "must be after start") }
         if window.end - window.start > 31 * Millis.day { throw .limit("window.end", "a maintenance window lasts at most 31 days") }
         if let error = Validate.title(window.reason, field: "window.reason") { throw error }

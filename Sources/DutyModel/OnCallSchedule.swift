@@ -281,6 +281,9 @@ public struct OnCallSchedule: Codable, Sendable, Equatable {
             default: break
             }
             if !layer.startDate.isValid { return .invalid("\(field).startDate", "'\(layer.startDate)' is not a valid date") }
+            // Wider years would overflow the day and millisecond arithmetic of every shift computation.
+            if !(1970...9999).contains(layer.startDate.year) { return .invalid("\(field).startDate", "the year must be 1970…9999") }
+            if let endsAt = layer.endsAt, let error = Validate.timestamp(endsAt, field: "\(field).endsAt") { return error }
             if !(0..<1440).contains(layer.handoffMinute) { return .invalid("\(field).handoffMinute", "must be 0…1439") }
             if layer.restrictions.count > DutyLimits.maxRestrictionsPerLayer {
                 return .limit("\(field).restrictions", "at most \(DutyLimits.maxRestrictionsPerLayer)")
@@ -304,6 +307,9 @@ public struct OnCallSchedule: Codable, Sendable, Equatable {
 
     static func validate(_ override: Override, people: [String: Person], field: String) -> DutyError? {
         if people[override.personID] == nil { return .notFound("\(field).personID", "no person '\(override.personID)'") }
+        if let error = Validate.timestamp(override.start, field: "\(field).start") ?? Validate.timestamp(override.end, field: "\(field).end") {
+            return error
+        }
         if override.end <= override.start { return .invalid("\(field).end", "must be after start") }
         if override.end - override.start > Int64(DutyLimits.maxScheduleSpanDays) * Millis.day {
             return .limit("\(field).end", "an override lasts at most \(DutyLimits.maxScheduleSpanDays) days")

@@ -82,7 +82,8 @@ extension SLAPolicy.Draft {
             guard (60...(366 * 86_400)).contains(rule.targetSeconds) else {
                 return .invalid("slaPolicy.rules[\(index)].targetSeconds", "must be between 60 s and 366 days")
             }
-            if index > 0, rules[index - 1].priority == rule.priority, rules[index - 1].target == rule.target {
+            // Searched, not compared with the neighbour: a decoded draft keeps the client's order.
+            if rules[..<index].contains(where: { $0.priority == rule.priority && $0.target == rule.target }) {
                 return .conflict("slaPolicy.rules[\(index)]", "duplicate rule for \(rule.priority.rawValue) \(rule.target.rawValue)")
             }
             if rule.clockMode == .businessTime {

@@ -19,6 +19,14 @@ enum Validate {
         return nil
     }
 
+    /// Instants a command may carry: 1970 … 9999-12-31. Anything wider would overflow the model's
+    /// millisecond arithmetic while the entry is applied — on every replica, again after each restart.
+    static let timestampRange: ClosedRange<Timestamp> = 0...253_402_300_799_999
+
+    static func timestamp(_ value: Timestamp, field: String) -> DutyError? {
+        timestampRange.contains(value) ? nil : .invalid(field, "must be milliseconds between 1970 and 9999 (got \(value))")
+    }
+
     static func text(_ value: String, field: String) -> DutyError? {
         if value.count > DutyLimits.maxTextLength { return .limit(field, "at most \(DutyLimits.maxTextLength) characters") }
         return nil

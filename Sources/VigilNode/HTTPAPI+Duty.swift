@@ -46,7 +46,7 @@ extension HTTPAPI {
                                         "layers.*.restrictions.*.iso_weekdays": [Int]()]) { .upsertSchedule($0) }
         }
         router.post("/api/v1/schedules/{id}/overrides") { request, context in
-            let id = context.parameters.get("id") ?? ""
+            let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
             return await api.write(request) { body in
                 APIJSON.decodeStrict(OnCallSchedule.Override.self, from: body).map { .addScheduleOverride(scheduleID: id, override: $0) }
             } answer: { events in JSONResponse.api(status: .created, WriteAnswer<OnCallSchedule>(events: events, object: api.loop.state.duty { $0.schedules[id] })) }
@@ -66,13 +66,13 @@ extension HTTPAPI {
                              defaults: ["integration_keys": [String](), "maintenance_windows": [String]()]) { .upsertService($0) }
         }
         router.post("/api/v1/services/{id}/integration-keys") { request, context in
-            let id = context.parameters.get("id") ?? ""
+            let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
             return await api.write(request) { body in
                 APIJSON.decodeStrict(IntegrationKeyBody.self, from: body).map { .addIntegrationKey(serviceID: id, key: $0.key) }
             } answer: { events in JSONResponse.api(status: .created, WriteAnswer<Service>(events: events, object: api.loop.state.duty { $0.services[id] })) }
         }
         router.post("/api/v1/services/{id}/maintenance-windows") { request, context in
-            let id = context.parameters.get("id") ?? ""
+            let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
             return await api.write(request) { body in
                 APIJSON.decodeStrict(Service.MaintenanceWindow.self, from: body).map { .addMaintenanceWindow(serviceID: id, window: $0) }
             } answer: { events in JSONResponse.api(status: .created, WriteAnswer<Service>(events: events, object: api.loop.state.duty { $0.services[id] })) }
@@ -81,7 +81,7 @@ extension HTTPAPI {
             await api.upsert(request, context, ArticleDraft.self, \.id) { .upsertArticle($0) }
         }
         router.put("/api/v1/heartbeats/{id}") { request, context in
-            let id = context.parameters.get("id") ?? ""
+            let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
             return await api.write(request) { body in
                 APIJSON.decodeStrict(HeartbeatBody.self, from: body).map {
                     .upsertHeartbeatMonitor(id: id, serviceID: $0.serviceID, intervalSeconds: $0.intervalSeconds, graceSeconds: $0.graceSeconds ?? 0)
@@ -89,7 +89,7 @@ extension HTTPAPI {
             } answer: { events in JSONResponse.api(WriteAnswer<HeartbeatMonitor>(events: events, object: api.loop.state.duty { $0.heartbeatMonitors[id] })) }
         }
         router.post("/api/v1/heartbeats/{id}/ping") { request, context in
-            let id = context.parameters.get("id") ?? ""
+            let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
             return await api.write(request, allowEmptyBody: true) { _ in .success(.heartbeatPing(monitorID: id)) } answer: { events in
                 JSONResponse.api(WriteAnswer<HeartbeatMonitor>(events: events, object: api.loop.state.duty { $0.heartbeatMonitors[id] }))
             }
@@ -110,7 +110,7 @@ extension HTTPAPI {
             }
         }
         router.post("/api/v1/samples/{id}/verdicts") { request, context in
-            let id = context.parameters.get("id") ?? ""
+            let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
             return await api.write(request) { body in
                 APIJSON.decodeStrict(VerdictBody.self, from: body, defaults: ["note": ""]).map {
                     .recordReviewVerdict(sampleID: id, ticketID: $0.ticketID, verdict: $0.verdict, note: $0.note)
@@ -118,13 +118,13 @@ extension HTTPAPI {
             } answer: { events in JSONResponse.api(WriteAnswer<SupervisionSample>(events: events, object: api.loop.state.duty { $0.samples[id] })) }
         }
         router.put("/api/v1/inspections/{id}") { request, context in
-            let id = context.parameters.get("id") ?? ""
+            let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
             return await api.write(request) { body in
                 APIJSON.decodeStrict(InspectionBody.self, from: body).map { .upsertChannelInspection(id: id, channel: $0.channel, timesPerDay: $0.timesPerDay) }
             } answer: { events in JSONResponse.api(WriteAnswer<ChannelInspection>(events: events, object: api.loop.state.duty { $0.channelInspections[id] })) }
         }
         router.post("/api/v1/inspections/{id}/results") { request, context in
-            let id = context.parameters.get("id") ?? ""
+            let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
             return await api.write(request) { body in
                 APIJSON.decodeStrict(InspectionResultBody.self, from: body, defaults: ["detail": ""]).map {
                     .recordInspectionResult(inspectionID: id, passed: $0.passed, detail: $0.detail)
@@ -145,7 +145,7 @@ extension HTTPAPI {
         }
         router.get("/api/v1/people/{id}") { request, context in
             await api.read(request) { state in
-                let id = context.parameters.get("id") ?? ""
+                let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
                 guard let person = state.people[id] else { return APIError.notFound("person", id).response }
                 return JSONResponse.api(PersonView(person, contactMethods: nil))
             }
@@ -256,7 +256,7 @@ extension HTTPAPI {
     private func upsert<T: Codable & Sendable>(_ request: Request, _ context: BasicRequestContext, _ type: T.Type,
                                                _ id: KeyPath<T, String> & Sendable, defaults: [String: any Sendable] = [:],
                                                make: @escaping (T) -> DutyCommand) async -> Response {
-        let pathID = context.parameters.get("id") ?? ""
+        let pathID = (context.parameters.get("id")?.removingPercentEncoding ?? "")
         return await write(request) { body in
             switch APIJSON.decodeStrict(type, from: body, defaults: defaults) {
             case let .failure(error): return .failure(error)
@@ -283,7 +283,7 @@ extension HTTPAPI {
         }
         router.get("/api/v1/\(name)/{id}") { request, context in
             await api.read(request) { state in
-                let id = context.parameters.get("id") ?? ""
+                let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
                 guard let object = objects(state)[id] else { return APIError.notFound(String(name.dropLast()), id).response }
                 return JSONResponse.api(object)
             }
@@ -293,7 +293,7 @@ extension HTTPAPI {
     /// S16: contact data only for roles allowed to read it, and every reading is recorded (with a reason)
     /// in the audit trail through the log before the data is shown.
     func contactMethods(_ request: Request, _ context: BasicRequestContext) async -> Response {
-        let id = context.parameters.get("id") ?? ""
+        let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
         let reason = request.uri.queryParameters.get("reason") ?? ""
         guard !reason.isEmpty, reason.utf8.count <= 200 else {
             return APIError(status: 400, code: "invalid_parameter", message: "say why in reason= (1–200 bytes); it goes to the audit trail", field: "reason").response
@@ -312,7 +312,7 @@ extension HTTPAPI {
     // MARK: - Tickets
 
     func ticketID(_ context: BasicRequestContext) -> Result<TicketID, APIError> {
-        let text = context.parameters.get("id") ?? ""
+        let text = (context.parameters.get("id")?.removingPercentEncoding ?? "")
         guard let id = TicketID(text), id >= 1 else {
             return .failure(APIError(status: 400, code: "invalid_parameter", message: "a ticket id is a positive integer, not '\(text)'", field: "id"))
         }
@@ -378,8 +378,8 @@ extension HTTPAPI {
         }
         var after = 0
         if let text = query.get("after") {
-            guard let value = Int(text), value >= 0 else {
-                return APIError(status: 400, code: "invalid_parameter", message: "after must be a ticket id", field: "after").response
+            guard let value = Int(text), value >= 0, value < Int(Int32.max) else {
+                return APIError(status: 400, code: "invalid_parameter", message: "after must be a ticket id (0 … 2147483646)", field: "after").response
             }
             after = value
         }
@@ -422,12 +422,13 @@ extension HTTPAPI {
     // MARK: - Schedules and reports
 
     func onCall(_ request: Request, _ context: BasicRequestContext, _ state: DutyState) -> Response {
-        let id = context.parameters.get("id") ?? ""
+        let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
         guard let schedule = state.schedules[id] else { return APIError.notFound("schedule", id).response }
         var at = Self.nowMillis()
         if let text = request.uri.queryParameters.get("at") {
-            guard let value = Timestamp(text) else {
-                return APIError(status: 400, code: "invalid_parameter", message: "at is milliseconds since the epoch", field: "at").response
+            // The schedule's calendar maths needs instants in 1970 … 9999, as every command's timestamps.
+            guard let value = Timestamp(text), (0...253_402_300_799_999).contains(value) else {
+                return APIError(status: 400, code: "invalid_parameter", message: "at is milliseconds since the epoch, 1970 … 9999", field: "at").response
             }
             at = value
         }
@@ -535,6 +536,7 @@ extension APIError {
         case .notFound: status = 404
         case .conflict, .illegalTransition, .notDue: status = 409
         case .forbidden: status = 403
+        case .storage: status = 500
         }
         self.init(status: status, code: APIJSON.snake(error.reason.rawValue), message: error.message, field: APIJSON.snake(error.field))
     }

@@ -10,7 +10,7 @@ extension HTTPAPI {
         let api = self
         router.post("/v2/enqueue") { request, _ in await api.pagerDuty(request) }
         router.post("/api/v1/integrations/alertmanager/{key}") { request, context in
-            await api.alertmanager(request, key: context.parameters.get("key") ?? "")
+            await api.alertmanager(request, key: (context.parameters.get("key")?.removingPercentEncoding ?? ""))
         }
     }
 

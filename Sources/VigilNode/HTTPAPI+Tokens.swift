@@ -34,7 +34,7 @@ extension HTTPAPI {
         }
         router.post("/api/v1/tokens") { request, _ in await api.issueToken(request) }
         router.delete("/api/v1/tokens/{name}") { request, context in
-            let name = context.parameters.get("name") ?? ""
+            let name = (context.parameters.get("name")?.removingPercentEncoding ?? "")
             return await api.submit(.tokens(.revoke(name: name)), request: request, body: nil) { outcome in
                 switch outcome {
                 case .tokens(.revoked): return JSONResponse.api(["revoked": name])

@@ -119,7 +119,7 @@ public struct HTTPAPI: Sendable {
     // MARK: - Settings
 
     private func key(_ context: BasicRequestContext) -> Result<String, APIError> {
-        let key = context.parameters.get("key") ?? ""
+        let key = (context.parameters.get("key")?.removingPercentEncoding ?? "")
         if let problem = SettingsPayloads.keyProblem(key) {
             return .failure(APIError(status: 400, code: "invalid_key", message: problem, field: "key"))
         }
