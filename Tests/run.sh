@@ -43,6 +43,11 @@ swift test --skip-build --skip VigilNodeTests
 step "real-process node tests"
 swift test --skip-build --filter VigilNodeTests
 
+# The OpenAPI document against a live 3-node cluster: spec validation, routes both ways, roles, and
+# schemathesis on a follower (installs openapi-spec-validator, schemathesis and pytest with pip when missing).
+step "OpenAPI document against a live cluster"
+bash Tests/openapi/run.sh .build/debug/vigil
+
 step "release build of the simulator"
 swift build -c release --product vigil-sim
 

@@ -34,6 +34,8 @@ public enum DutyCommand: Codable, Sendable, Equatable {
     // Integrations
     case pagerDutyEvent(PagerDutyEvent)
     case alertmanagerNotification(AlertmanagerNotification)
+    /// PagerDuty change events: a deploy or config change onto the service's timeline.
+    case changeEvent(ChangeEvent)
     case upsertHeartbeatMonitor(id: String, serviceID: String, intervalSeconds: Int64, graceSeconds: Int64)
     case heartbeatPing(monitorID: String)
     case heartbeatMissed(monitorID: String)

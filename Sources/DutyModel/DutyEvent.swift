@@ -30,6 +30,7 @@ public struct DutyEvent: Codable, Sendable, Equatable {
         /// S14: a policy changed; subscribers must be told in writing.
         case policyAnnounced(PolicyAnnouncement)
         case configurationChanged(entity: String, id: String)
+        case changeRecorded(serviceID: String, summary: String)
         case contactDataAccessed(personID: String, reason: String)
     }
 

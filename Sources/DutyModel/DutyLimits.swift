@@ -37,4 +37,7 @@ public enum DutyLimits {
     /// Business-time searches give up after this many days (a calendar that is all holidays).
     public static let maxBusinessSearchDays = 3_660
     public static let maxScheduleSpanDays = 400
+    /// Change events kept per service (the log keeps them all).
+    static let maxChangesPerService = 200
+    static let maxLinksPerChange = 20
 }

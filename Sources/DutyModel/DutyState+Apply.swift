@@ -47,6 +47,7 @@ extension DutyState {
         case .recordEscalationStep(let id, let step): try recordEscalationStep(id, stepIndex: step, &context)
         case .pagerDutyEvent(let event): try handlePagerDuty(event, &context)
         case .alertmanagerNotification(let notification): try handleAlertmanager(notification, &context)
+        case .changeEvent(let event): try recordChange(event, &context)
         case .upsertHeartbeatMonitor(let id, let serviceID, let interval, let grace):
             try upsertHeartbeatMonitor(id, serviceID: serviceID, intervalSeconds: interval, graceSeconds: grace, &context)
         case .heartbeatPing(let id): try heartbeatPing(id, &context)
@@ -94,6 +95,7 @@ extension DutyCommand {
         case .recordEscalationStep: "recordEscalationStep"
         case .pagerDutyEvent: "pagerDutyEvent"
         case .alertmanagerNotification: "alertmanagerNotification"
+        case .changeEvent: "changeEvent"
         case .upsertHeartbeatMonitor: "upsertHeartbeatMonitor"
         case .heartbeatPing: "heartbeatPing"
         case .heartbeatMissed: "heartbeatMissed"
@@ -129,6 +131,7 @@ extension DutyCommand {
             "ticket:\(id)"
         case .pagerDutyEvent(let event): "dedup:\(event.dedupKey ?? "-")"
         case .alertmanagerNotification(let notification): "group:\(notification.groupKey)"
+        case .changeEvent(let event): "change:\(event.routingKey.prefix(6))"
         case .upsertHeartbeatMonitor(let id, _, _, _), .heartbeatPing(let id), .heartbeatMissed(let id): "heartbeat:\(id)"
         case .upsertChannelInspection(let id, _, _), .recordInspectionResult(let id, _, _): "inspection:\(id)"
         case .upsertArticle(let draft): "article:\(draft.id)"

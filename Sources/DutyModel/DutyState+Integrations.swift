@@ -1,5 +1,5 @@
 extension DutyState {
-    private func serviceID(forRoutingKey key: String) throws(DutyError) -> String {
+    func serviceID(forRoutingKey key: String) throws(DutyError) -> String {
         guard let serviceID = integrationKeys[key] else { throw .notFound("routingKey", "unknown integration key") }
         return serviceID
     }

@@ -36,6 +36,8 @@ public struct DutyState: Codable, Sendable, Equatable {
     /// "routingKey/groupKey" → the Alertmanager group open for it.
     public internal(set) var alertGroups: [String: AlertGroup] = [:]
     public internal(set) var heartbeatMonitors: [String: HeartbeatMonitor] = [:]
+    /// Service id → its most recent change events, oldest first (bounded by `DutyLimits.maxChangesPerService`).
+    public internal(set) var serviceChanges: [String: [RecordedChange]] = [:]
     public internal(set) var channelInspections: [String: ChannelInspection] = [:]
     public internal(set) var knowledgeBase = KnowledgeBase()
     public internal(set) var samples: [String: SupervisionSample] = [:]

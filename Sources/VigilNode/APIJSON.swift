@@ -84,7 +84,14 @@ enum APIJSON {
             return .failure(APIError(status: 400, code: "invalid_field", message: "'\(field)' must be \(describe(expected)), not null", field: field))
         } catch let DecodingError.dataCorrupted(context) {
             if context.codingPath.isEmpty {
-                return .failure(APIError(status: 400, code: "invalid_json", message: "the body is not valid JSON"))
+                // Foundation reports a number that does not fit its field ("Parsed JSON number <1.5> does not
+                // fit in Int.") without a path; the body is valid JSON then, and the number names the field.
+                guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+                    return .failure(APIError(status: 400, code: "invalid_json", message: "the body is not valid JSON"))
+                }
+                let field = numberLiteral(in: context.debugDescription).flatMap { firstKey(holding: $0, in: object, path: "") }
+                return .failure(APIError(status: 400, code: "invalid_field",
+                                         message: "\(field.map { "'\($0)': " } ?? "")\(context.debugDescription)", field: field))
             }
             let field = path(context.codingPath)
             return .failure(APIError(status: 400, code: "invalid_field", message: "'\(field)': \(context.debugDescription)", field: field))
@@ -127,6 +134,27 @@ enum APIJSON {
         } else if let array = original as? [Any], let knownArray = known as? [Any], array.count == knownArray.count {
             for (index, pair) in zip(array, knownArray).enumerated() {
                 if let found = firstUnknownKey(pair.0, known: pair.1, path: "\(path)[\(index)]") { return found }
+            }
+        }
+        return nil
+    }
+
+    private static func numberLiteral(in message: String) -> Double? {
+        guard let open = message.firstIndex(of: "<"), let close = message[open...].firstIndex(of: ">") else { return nil }
+        return Double(message[message.index(after: open)..<close])
+    }
+
+    private static func firstKey(holding number: Double, in node: Any, path: String) -> String? {
+        if let object = node as? [String: Any] {
+            for key in object.keys.sorted() {
+                let child = path.isEmpty ? key : "\(path).\(key)"
+                if !(object[key] is Bool), let value = object[key] as? NSNumber, value.doubleValue == number { return child }
+                if let found = firstKey(holding: number, in: object[key]!, path: child) { return found }
+            }
+        } else if let array = node as? [Any] {
+            for (index, element) in array.enumerated() {
+                if let value = element as? NSNumber, value.doubleValue == number { return "\(path)[\(index)]" }
+                if let found = firstKey(holding: number, in: element, path: "\(path)[\(index)]") { return found }
             }
         }
         return nil

@@ -158,6 +158,13 @@ extension HTTPAPI {
         api.addObjectReads(router, "articles") { $0.knowledgeBase.articles }
         api.addObjectReads(router, "escalation-policies") { $0.escalationPolicies.compactMapValues(\.last) }
         api.addObjectReads(router, "sla-policies") { $0.slaPolicies.compactMapValues(\.last) }
+        router.get("/api/v1/services/{id}/changes") { request, context in
+            await api.read(request) { state in
+                let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
+                guard state.services[id] != nil else { return APIError.notFound("service", id).response }
+                return JSONResponse.api(ListPage(items: state.serviceChanges[id] ?? [], next: nil))
+            }
+        }
         router.get("/api/v1/schedules/{id}/oncall") { request, context in
             await api.read(request) { state in api.onCall(request, context, state) }
         }

@@ -9,6 +9,7 @@ extension HTTPAPI {
     func addIntakeRoutes(to router: Router<BasicRequestContext>) {
         let api = self
         router.post("/v2/enqueue") { request, _ in await api.pagerDuty(request) }
+        router.post("/v2/change/enqueue") { request, _ in await api.pagerDutyChange(request) }
         router.post("/api/v1/integrations/alertmanager/{key}") { request, context in
             await api.alertmanager(request, key: (context.parameters.get("key")?.removingPercentEncoding ?? ""))
         }
@@ -41,6 +42,36 @@ extension HTTPAPI {
                 return PagerDutyIntake.invalid(status: 400, ["\(APIJSON.snake(error.field)): \(error.message)"])
             case let .duty(.failure(error)):
                 return PagerDutyIntake.invalid(status: error.reason == .limitExceeded ? 429 : 400, ["\(APIJSON.snake(error.field)): \(error.message)"])
+            default:
+                return PagerDutyIntake.invalid(status: 500, ["the event was applied as something else"])
+            }
+        }
+    }
+
+    /// PagerDuty change events: recorded on the service's timeline (`GET /api/v1/services/{id}/changes`).
+    func pagerDutyChange(_ request: Request) async -> Response {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: PagerDutyIntake.maximumBodyBytes)
+        } catch {
+            return PagerDutyIntake.invalid(status: 413, ["the event exceeds \(PagerDutyIntake.maximumBodyBytes) bytes"])
+        }
+        let event: ChangeEvent
+        switch PagerDutyIntake.parseChange(Data(buffer.readableBytesView)) {
+        case let .success(value): event = value
+        case let .failure(problems): return PagerDutyIntake.invalid(status: 400, problems.messages)
+        }
+        guard integrationLimiter.allow(event.routingKey) else {
+            return PagerDutyIntake.invalid(status: 429, ["routing key over its rate of \(config.api.integrationRequestsPerSecond) events/s"])
+        }
+        let actor = ActorID("pagerduty:\(event.routingKey.prefix(6))")
+        return await submit(.duty(DutyProposal(command: .changeEvent(event), leaderTimestamp: 0, actor: actor)), request: request, body: buffer) { outcome in
+            switch outcome {
+            case .duty(.success):
+                return JSONResponse.make(status: .accepted, ["status": "success", "message": "Change event processed"])
+            case let .duty(.failure(error)):
+                return PagerDutyIntake.invalid(status: 400, ["\(APIJSON.snake(error.field)): \(error.message)"])
             default:
                 return PagerDutyIntake.invalid(status: 500, ["the event was applied as something else"])
             }
@@ -158,6 +189,43 @@ enum PagerDutyIntake {
         let dedupKey = body.dedupKey ?? (action == .trigger ? UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") : nil)
         return .success(PagerDutyEvent(routingKey: key, action: action, dedupKey: dedupKey, summary: body.payload?.summary ?? "",
                                        source: body.payload?.source ?? "", severity: body.payload?.severity ?? "error"))
+    }
+
+    struct ChangeBody: Decodable {
+        let routingKey: String?
+        let payload: ChangePayload?
+        let links: [Link]?
+
+        enum CodingKeys: String, CodingKey { case routingKey = "routing_key", payload, links }
+    }
+
+    struct ChangePayload: Decodable {
+        let summary: String?
+        let source: String?
+        let timestamp: String?
+    }
+
+    /// A change event (`/v2/change/enqueue`), or every problem found.
+    static func parseChange(_ data: Data) -> Result<ChangeEvent, Problems> {
+        let body: ChangeBody
+        do {
+            body = try JSONDecoder().decode(ChangeBody.self, from: data)
+        } catch {
+            return .failure(Problems(["the body is not a JSON object of the change-event form"]))
+        }
+        var errors: [String] = []
+        let key = body.routingKey ?? ""
+        if key.utf8.count != 32 { errors.append("'routing_key' must be 32 characters") }
+        let summary = body.payload?.summary ?? ""
+        if summary.isEmpty { errors.append("'payload.summary' is missing") } else if summary.utf8.count > 1024 { errors.append("'payload.summary' is longer than 1024 characters") }
+        var occurredAt: Int64?
+        if let text = body.payload?.timestamp {
+            if let date = ISO8601.parse(text) { occurredAt = Int64((date.timeIntervalSince1970 * 1000).rounded()) } else { errors.append("'payload.timestamp' is not an ISO 8601 date-time") }
+        }
+        if (body.links?.count ?? 0) > 20 { errors.append("'links' has more than 20 entries") }
+        guard errors.isEmpty else { return .failure(Problems(errors)) }
+        return .success(ChangeEvent(routingKey: key, summary: summary, source: body.payload?.source ?? "", occurredAt: occurredAt,
+                                    links: (body.links ?? []).compactMap(\.href)))
     }
 
     /// Everything wrong with one event.

@@ -62,6 +62,13 @@ extension ProcessTests {
             #expect(ticket["alert_count"] as? Int == 2)
             #expect(ticket["stage"] as? String == "registered")
 
+            // A change event lands on the service's timeline.
+            let change = await cluster.request(follower, .POST, "/v2/change/enqueue",
+                                               body: #"{"routing_key":"\#(Self.routingKey)","payload":{"summary":"Deploy v42","source":"ci","timestamp":"2026-11-29T10:00:00Z"},"links":[{"href":"https://ci.example.invalid/42"}]}"#)
+            #expect(change?.status == 202)
+            let changes = String(decoding: await cluster.request(follower, .GET, "/api/v1/services/web/changes")?.body ?? Data(), as: UTF8.self)
+            #expect(changes.contains("Deploy v42"))
+
             // A trigger without a dedup key gets one generated and returned.
             let keyless = #"{"routing_key":"\#(Self.routingKey)","event_action":"trigger","payload":{"summary":"Latency high","source":"lb","severity":"warning"}}"#
             let generated = Self.object(await cluster.request(follower, .POST, "/v2/enqueue", body: keyless))["dedup_key"] as? String
