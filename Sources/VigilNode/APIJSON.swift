@@ -90,8 +90,10 @@ enum APIJSON {
                     return .failure(APIError(status: 400, code: "invalid_json", message: "the body is not valid JSON"))
                 }
                 let field = numberLiteral(in: context.debugDescription).flatMap { firstKey(holding: $0, in: object, path: "") }
-                return .failure(APIError(status: 400, code: "invalid_field",
-                                         message: "\(field.map { "'\($0)': " } ?? "")\(context.debugDescription)", field: field))
+                    ?? firstSuspectNumber(in: object, path: "")
+                let message = field.map { "'\($0)' is not a number this field can hold (a whole number in range)" }
+                    ?? "a value does not fit its field"
+                return .failure(APIError(status: 400, code: "invalid_field", message: message, field: field))
             }
             let field = path(context.codingPath)
             return .failure(APIError(status: 400, code: "invalid_field", message: "'\(field)': \(context.debugDescription)", field: field))
@@ -158,6 +160,29 @@ enum APIJSON {
             }
         }
         return nil
+    }
+
+    /// The first number no integer field can hold (a fraction, beyond 64 bits), else the first negative one
+    /// (only unsigned fields refuse those); Linux Foundation's error for them carries neither path nor value.
+    private static func firstSuspectNumber(in node: Any, path: String) -> String? {
+        var negative: String?
+        func walk(_ node: Any, _ path: String) -> String? {
+            if let object = node as? [String: Any] {
+                for key in object.keys.sorted() {
+                    if let found = walk(object[key]!, path.isEmpty ? key : "\(path).\(key)") { return found }
+                }
+            } else if let array = node as? [Any] {
+                for (index, element) in array.enumerated() {
+                    if let found = walk(element, "\(path)[\(index)]") { return found }
+                }
+            } else if !(node is Bool), !(node is String), let number = node as? NSNumber {
+                let value = number.doubleValue
+                if value != value.rounded() || abs(value) >= 9.2e18 { return path }
+                if value < 0, negative == nil { negative = path }
+            }
+            return nil
+        }
+        return walk(node, path) ?? negative
     }
 
     static func path(_ keys: [any CodingKey]) -> String {

@@ -710,6 +710,21 @@ def test_pagerduty_intake(client, service):
 
 
 @live
+def test_pagerduty_change_events(client, service):
+    key = service["key"]
+    change = {"routing_key": key, "payload": {"summary": "Deploy v42", "source": "ci", "timestamp": "2026-11-29T10:00:00Z"},
+              "links": [{"href": "https://ci.example.invalid/42", "text": "build 42"}]}
+    _, answer, _ = client.call("POST", "/v2/change/enqueue", change, token=None, expect=202)
+    assert answer == {"status": "success", "message": "Change event processed"}
+    _, answer, _ = client.call("POST", "/v2/change/enqueue", {"routing_key": key, "payload": {}}, token=None, expect=400)
+    assert answer["status"] == "invalid event"
+    client.call("POST", "/v2/change/enqueue", dict(change, routing_key=new_key()), token=None, expect=400)
+    _, page, _ = client.call("GET", f"/api/v1/services/{service['id']}/changes", expect=200)
+    assert any(item["summary"] == "Deploy v42" and item["links"] == ["https://ci.example.invalid/42"] for item in page["items"])
+    client.call("GET", "/api/v1/services/no-such-service/changes", expect=404)
+
+
+@live
 def test_alertmanager_intake(client, service):
     url = f"/api/v1/integrations/alertmanager/{service['key']}"
     alert = {"status": "firing", "labels": {"alertname": "ProbeDown", "severity": "critical", "instance": "a"},
