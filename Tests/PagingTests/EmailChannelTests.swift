@@ -211,7 +211,6 @@ import Testing
             .bind(host: "127.0.0.1", port: 0).get()
         var configuration = Self.smtp(server.localAddress?.port ?? 0)
         configuration.greetingTimeout = .milliseconds(300)
-        let started = ContinuousClock.now
         let client = try SMTPClient(configuration: configuration)
         do throws(SMTPError) {
             try await client.send(EmailMessage(envelopeFrom: Self.from, recipient: "i@example.com", content: Array("x\r\n".utf8)))
@@ -220,7 +219,6 @@ import Testing
             #expect(error == .timedOut(step: .greeting))
             #expect(error.isTransient)
         }
-        #expect(started.duration(to: .now) < .seconds(3))
         try await server.close()
     }
 

@@ -56,9 +56,8 @@ import Glibc
     }
 
     @Test func aHangingProgramIsKilledAtItsTimeout() async throws {
-        let started = ContinuousClock.now
+        // Killed at its timeout it fails; left alone it would exit 0 after 30 s and count as delivered.
         let result = await (try Self.shell("exec sleep 30", timeout: .milliseconds(300))).send(Fixtures.page(), to: "x")
-        #expect(started.duration(to: .now) < .seconds(5))
         guard case .failed(.transient, _, 1) = result else { Issue.record("expected a transient failure, got \(result)"); return }
     }
 
@@ -66,11 +65,9 @@ import Glibc
         let directory = try Fixtures.temporaryDirectory("exec-kill")
         defer { try? FileManager.default.removeItem(at: directory) }
         let pidFile = directory.appendingPathComponent("pids")
-        let started = ContinuousClock.now
         let channel = try Self.shell(#"sleep 30 & echo $$ $! > "$1"; trap "" TERM; wait"#, [pidFile.path],
                                      timeout: .milliseconds(500), grace: .milliseconds(300))
         let result = await channel.send(Fixtures.page(), to: "x")
-        #expect(started.duration(to: .now) < .seconds(6))
         guard case .failed(.transient, _, 1) = result else { Issue.record("expected a transient failure, got \(result)"); return }
         let pids = try String(contentsOf: pidFile, encoding: .utf8).split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
         try #require(pids.count == 2)

@@ -61,13 +61,10 @@ import Testing
         let policy = RetryPolicy(maxAttempts: 20, initialBackoff: .milliseconds(100), maxBackoff: .milliseconds(100),
                                  attemptTimeout: .milliseconds(100), totalTimeLimit: .milliseconds(600))
         let runner = RetryRunner(policy: policy, channelKind: "test", logger: .init(label: "test"))
-        let started = ContinuousClock.now
         let result = await runner.run(Fixtures.page()) { _, timeout in
             try? await Task.sleep(for: timeout)
             return .transient("slow", retryAfter: nil)
         }
-        // Generous: other tests share the two cores. Without the limit, 20 attempts would take at least 2 s.
-        #expect(started.duration(to: .now) < .seconds(10))
         guard case let .failed(kind, detail, attempts) = result else { Issue.record("expected failure"); return }
         #expect(kind == .transient && attempts < 20)
         #expect(detail.contains("total time limit"))

@@ -83,15 +83,12 @@ import Testing
     @Test func aRetryAfterBeyondTheTimeLimitGivesUpAtOnceAsTransient() async throws {
         let sink = try await HTTPSink.start([.status(503, [("Retry-After", "3600")])])
         let client = PagingHTTPClient.make()
-        let started = ContinuousClock.now
         let result = try await Self.channel(client).send(Fixtures.page(), to: sink.url)
-        let elapsed = started.duration(to: .now)
         try await client.shutdown()
         await sink.stop()
         guard case let .failed(kind, detail, attempts) = result else { Issue.record("expected a failure"); return }
         #expect(kind == .transient && attempts == 1)
         #expect(detail.contains("Retry-After"))
-        #expect(elapsed < .seconds(10))
     }
 
     @Test func persistent5xxStopsAtMaxAttempts() async throws {
@@ -111,14 +108,12 @@ import Testing
         let client = PagingHTTPClient.make()
         let policy = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(10),
                                  attemptTimeout: .milliseconds(300), totalTimeLimit: .seconds(5))
-        let started = ContinuousClock.now
         let result = try await Self.channel(client, retries: policy).send(Fixtures.page(), to: sink.url)
-        let elapsed = started.duration(to: .now)
         try await client.shutdown()
         await sink.stop()
         guard case let .failed(kind, _, attempts) = result else { Issue.record("expected a failure, got \(result)"); return }
         #expect(kind == .transient && attempts == 2)
-        #expect(elapsed < .seconds(3), "each attempt is cut at its timeout, not the server's delay")
+        // Uncut, the first attempt would get the 200 after 3 s and count as delivered.
     }
 
     @Test func connectionRefusedIsTransientAndRetried() async throws {
