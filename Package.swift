@@ -36,7 +36,10 @@ let package = Package(
         // The duty domain as a pure, replicated state machine: standard library and Foundation only.
         .target(name: "DutyModel"),
         // The applied duty state on disk: working set checkpoints and archived tickets in SQLite.
-        .target(name: "DutyStore", dependencies: ["DutyModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        // GRDBSQLite (GRDB's own SQLite) for the bulk insert of a restore, where GRDB's per-row arguments cost seconds.
+        .target(name: "DutyStore", dependencies: [
+            "DutyModel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+        ]),
         .executableTarget(name: "duty-bench", dependencies: ["DutyModel", "DutyStore"]),
 
         // Cluster CA and node certificates; no NIO so the CLI's `init` can use it alone.

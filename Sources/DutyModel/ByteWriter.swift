@@ -47,8 +47,8 @@ struct ByteWriter {
         if let value { string(value) }
     }
 
-    mutating func enumCase<E: CaseIterable & Equatable>(_ value: E) {
-        bytes.append(UInt8(E.allCases.firstIndex(of: value).map { E.allCases.distance(from: E.allCases.startIndex, to: $0) }!))
+    mutating func enumCase<E: SnapshotEnum>(_ value: E) {
+        bytes.append(UInt8(E.snapshotCases.firstIndex(of: value)!))
     }
 }
 
@@ -118,21 +118,90 @@ struct ByteReader {
 
     mutating func string() throws(DutyError) -> String {
         let slice = try raw(try count(limit: Int(Int32.max)))
-        guard let string = String(validating: slice, as: UTF8.self) else {
+        // String(validating:) on a slice goes through unspecialised generic code; decoding a buffer
+        // is the fast path, and equal bytes afterwards prove nothing needed repairing.
+        let string = slice.withUnsafeBufferPointer { buffer -> String? in
+            let decoded = String(decoding: buffer, as: UTF8.self)
+            return decoded.utf8.elementsEqual(buffer) ? decoded : nil
+        }
+        guard let string else { throw DutyError(.invalid, field: "snapshot", "invalid UTF-8 before byte \(offset)") }
+        return string
+    }
+
+    /// Checks a string like `string()` without building it.
+    mutating func skipString() throws(DutyError) {
+        let slice = try raw(try count(limit: Int(Int32.max)))
+        guard slice.withUnsafeBufferPointer(UTF8Check.isValid) else {
             throw DutyError(.invalid, field: "snapshot", "invalid UTF-8 before byte \(offset)")
         }
-        return string
+    }
+
+    mutating func skipOptionalString() throws(DutyError) { if try bool() { try skipString() } }
+    mutating func skipOptionalInt64() throws(DutyError) { if try bool() { _ = try int64() } }
+
+    /// Checks an enum case index like `enumCase()` without building the value.
+    mutating func skipEnumCase<E: SnapshotEnum>(_: E.Type) throws(DutyError) {
+        let index = Int(try tag())
+        guard index < E.snapshotCases.count else {
+            throw DutyError(.invalid, field: "snapshot", "unknown \(E.self) case \(index) at byte \(offset - 1)")
+        }
     }
 
     mutating func optionalInt64() throws(DutyError) -> Int64? { try bool() ? try int64() : nil }
     mutating func optionalInt() throws(DutyError) -> Int? { try bool() ? try int() : nil }
     mutating func optionalString() throws(DutyError) -> String? { try bool() ? try string() : nil }
 
-    mutating func enumCase<E: CaseIterable>() throws(DutyError) -> E {
+    mutating func enumCase<E: SnapshotEnum>() throws(DutyError) -> E {
         let index = Int(try tag())
-        guard index < E.allCases.count else {
+        guard index < E.snapshotCases.count else {
             throw DutyError(.invalid, field: "snapshot", "unknown \(E.self) case \(index) at byte \(offset - 1)")
         }
-        return E.allCases[E.allCases.index(E.allCases.startIndex, offsetBy: index)]
+        return E.snapshotCases[index]
+    }
+}
+
+/// An enum written as its case index. `allCases` builds a new array on every call, which showed
+/// in restore profiles; this keeps one per type. New cases go at the end.
+protocol SnapshotEnum: CaseIterable, Equatable {
+    static var snapshotCases: [Self] { get }
+}
+
+extension TicketKind: SnapshotEnum { static let snapshotCases = allCases }
+extension Priority: SnapshotEnum { static let snapshotCases = allCases }
+extension TicketStage: SnapshotEnum { static let snapshotCases = allCases }
+extension SLATarget: SnapshotEnum { static let snapshotCases = allCases }
+extension ClockMode: SnapshotEnum { static let snapshotCases = allCases }
+
+/// UTF-8 validation without building a String (restore checks a million archived records).
+enum UTF8Check {
+    /// Same verdict as `String(validating:as: UTF8.self)`: no overlong forms, no surrogates, nothing above U+10FFFF.
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let lead = bytes[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            let length: Int
+            var lower: UInt8 = 0x80, upper: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; lower = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; upper = 0x9F
+            case 0xF0: length = 4; lower = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; upper = 0x8F
+            default: return false
+            }
+            guard index + length <= count else { return false }
+            // Only the first continuation byte has a narrowed range; the others are 0x80…0xBF.
+            guard (lower...upper).contains(bytes[index + 1]) else { return false }
+            for offset in 2..<length where !(0x80...0xBF).contains(bytes[index + offset]) { return false }
+            index += length
+        }
+        return true
     }
 }

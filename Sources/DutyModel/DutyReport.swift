@@ -70,7 +70,8 @@ public struct DutyReport: Sendable, Equatable {
             case .team: group = state.services[ticket.serviceID]?.teamID ?? "no-team"
             case .person: group = ticket.ownerID ?? "unassigned"
             }
-            var row = rows[group] ?? Row(group: group)
+            // Taken out of the dictionary so that appending to its arrays does not copy them every time.
+            var row = rows.removeValue(forKey: group) ?? Row(group: group)
             row.ticketsRegistered += 1
             if let resolvedAt = ticket.resolvedAt ?? ticket.archivedAt {
                 row.ticketsResolved += 1

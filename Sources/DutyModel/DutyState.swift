@@ -284,21 +284,30 @@ public struct DutyState: Codable, Sendable, Equatable {
         let count = try reader.count(limit: DutyLimits.maxTickets)
         state.tickets.setCountForRestore(count)
         for expected in stride(from: 1, through: count, by: 1) {
-            let start = reader.offset
-            let ticket = try TicketCodec.read(&reader)
-            guard ticket.id == expected else {
-                throw DutyError(.invalid, field: "snapshot.tickets[\(expected - 1)].id", "ticket numbers must be 1, 2, 3 … in order")
+            let start = reader
+            let ticket: Ticket
+            if archive != nil {
+                // Archived tickets are checked but not built: their bytes go to the archive as they are.
+                let skimmed = try TicketCodec.skim(&reader)
+                guard skimmed.id == expected else { throw Self.outOfOrder(expected) }
+                if skimmed.stage == .archived {
+                    try storeArchived(expected, skimmed.registeredAt, bytes[start.offset..<reader.offset])
+                    continue
+                }
+                reader = start
             }
+            ticket = try TicketCodec.read(&reader)
+            guard ticket.id == expected else { throw Self.outOfOrder(expected) }
             // Without an archive, archived tickets stay in memory like the rest.
-            if ticket.stage == .archived, archive != nil {
-                try storeArchived(ticket.id, ticket.registeredAt, bytes[start..<reader.offset])
-            } else {
-                state.tickets.insertRestored(ticket)
-            }
+            state.tickets.insertRestored(ticket)
         }
         guard reader.isAtEnd else { throw DutyError(.invalid, field: "snapshot", "trailing bytes after the tickets") }
         try state.checkTicketReferences(field: "snapshot")
         return state
+    }
+
+    private static func outOfOrder(_ expected: TicketID) -> DutyError {
+        DutyError(.invalid, field: "snapshot.tickets[\(expected - 1)].id", "ticket numbers must be 1, 2, 3 … in order")
     }
 
     /// Open alerts and groups are only ever kept for unarchived tickets; commands rely on it.
@@ -311,38 +320,61 @@ public struct DutyState: Codable, Sendable, Equatable {
         }
     }
 
-    /// The state minus its archived tickets (which the archive holds): what a node writes as a
-    /// checkpoint so a restart replays only the log after it. Requires every archive change stored.
-    ///
-    /// Layout: magic "VIGILWS1", the JSON head as in a snapshot, the ticket count, then the
-    /// number of unarchived tickets and those tickets by ascending id.
-    public func workingSetBytes() -> [UInt8] {
-        precondition(tickets.pendingChangeCount == 0, "store pendingArchiveChanges before writing the working set")
-        var writer = ByteWriter()
-        writeHead(magic: Self.workingSetMagic, into: &writer)
-        writer.int(tickets.count)
-        writer.int(tickets.live.count)
-        for id in tickets.live.keys.sorted() { TicketCodec.write(tickets.live[id]!, &writer) }
-        return writer.bytes
+    /// What a checkpoint writes so that a restart replays only the log after it: the head (every
+    /// field but the tickets, and the ticket count) and the unarchived tickets written since the
+    /// last `workingSetChangesStored()` (all of them if `everything`, or if nothing tracks changes).
+    /// Archived tickets are not in it: store `pendingArchiveChanges` first (a precondition).
+    public func workingSetChanges(everything: Bool = false) -> WorkingSetChanges {
+        precondition(tickets.pendingChangeCount == 0, "store pendingArchiveChanges before the working set")
+        var head = ByteWriter()
+        writeHead(magic: Self.workingSetMagic, into: &head)
+        head.int(tickets.count)
+        var changed: [TicketRecord] = []
+        var removed: [TicketID] = []
+        if everything || !tickets.live.tracksChanges {
+            changed = tickets.live.sortedByID().map { TicketRecord(id: $0.id, registeredAt: $0.registeredAt, bytes: TicketCodec.record(of: $0)) }
+        } else {
+            for id in tickets.live.changed.sorted() {
+                if let ticket = tickets.live[id] {
+                    changed.append(TicketRecord(id: id, registeredAt: ticket.registeredAt, bytes: TicketCodec.record(of: ticket)))
+                } else {
+                    removed.append(id)
+                }
+            }
+        }
+        return WorkingSetChanges(head: head.bytes, changed: changed, removed: removed)
     }
 
-    /// The state of `workingSetBytes()`, reading archived tickets from `archive`.
-    public static func restoreWorkingSet(from bytes: [UInt8], archive: any TicketArchive) throws(DutyError) -> DutyState {
-        var (state, reader) = try readHead(bytes, magic: workingSetMagic, field: "workingSet")
+    /// Records that the last `workingSetChanges()` is stored; with nothing applied in between.
+    public mutating func workingSetChangesStored() { tickets.live.changesStored() }
+
+    /// The state of a stored working set: `head` from `workingSetChanges`, and `records` calling
+    /// its argument with every stored unarchived ticket's bytes by ascending id. Archived tickets
+    /// are read from `archive`. Throws `DutyError` for bad bytes; `records`' own errors pass through.
+    public static func restoreWorkingSet(head: [UInt8], archive: any TicketArchive,
+                                         records: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> DutyState {
+        var (state, reader) = try readHead(head, magic: workingSetMagic, field: "workingSet")
         state.tickets = TicketTable(archive: archive)
-        let count = try reader.count(limit: DutyLimits.maxTickets)
+        // Not `reader.count`: the tickets are not in these bytes, so the count is not bounded by them.
+        let count = try reader.int()
+        guard (0...DutyLimits.maxTickets).contains(count) else {
+            throw DutyError(.invalid, field: "workingSet", "implausible ticket count \(count)")
+        }
+        guard reader.isAtEnd else { throw DutyError(.invalid, field: "workingSet", "trailing bytes after the head") }
         state.tickets.setCountForRestore(count)
         var previous = 0
-        for _ in 0..<(try reader.count(limit: count)) {
+        try records { bytes in
+            var reader = ByteReader(bytes: [UInt8](bytes))
             let ticket = try TicketCodec.read(&reader)
-            guard ticket.id > previous, ticket.id <= count, ticket.stage != .archived else {
-                throw DutyError(.invalid, field: "workingSet.tickets", "ticket \(ticket.id) is out of order, out of range or archived")
+            guard reader.isAtEnd, ticket.id > previous, ticket.id <= count, ticket.stage != .archived else {
+                throw DutyError(.invalid, field: "workingSet.tickets", "ticket \(ticket.id) is damaged, out of order, out of range or archived")
             }
             previous = ticket.id
             state.tickets.insertRestored(ticket)
         }
-        guard reader.isAtEnd else { throw DutyError(.invalid, field: "workingSet", "trailing bytes after the tickets") }
         try state.checkTicketReferences(field: "workingSet")
+        // Just loaded from the store: nothing to write back.
+        state.tickets.live.changesStored()
         return state
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 public final class InMemoryTicketArchive: TicketArchive, @unchecked Sendable {
     // @unchecked: every access to `records` holds `lock`.
     private let lock = NSLock()
-    private var records: [TicketID: ArchivedTicketRecord] = [:]
+    private var records: [TicketID: TicketRecord] = [:]
 
     public init() {}
 
@@ -37,7 +37,7 @@ public final class InMemoryTicketArchive: TicketArchive, @unchecked Sendable {
     }
 
     /// A copy, so that `body` may call back into the archive without deadlocking.
-    private func sorted() -> [ArchivedTicketRecord] {
+    private func sorted() -> [TicketRecord] {
         lock.withLock { records.values.sorted { $0.id < $1.id } }
     }
 }

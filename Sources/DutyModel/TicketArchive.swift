@@ -20,8 +20,8 @@ public protocol TicketArchive: AnyObject, Sendable {
     func forEachRecord(_ body: (TicketID, UnsafeRawBufferPointer) throws -> Void) throws
 }
 
-/// One archived ticket as its archive stores it.
-public struct ArchivedTicketRecord: Sendable, Equatable {
+/// One ticket as a store keeps it: its `TicketCodec` bytes, plus what a store indexes.
+public struct TicketRecord: Sendable, Equatable {
     public let id: TicketID
     /// Kept beside the bytes so an archive can answer "registered in this month" without decoding.
     public let registeredAt: Timestamp
@@ -35,9 +35,19 @@ public struct ArchivedTicketRecord: Sendable, Equatable {
 /// again since the last store is in both lists and must end up stored.
 public struct ArchiveChanges: Sendable, Equatable {
     /// Newly archived tickets, by ascending id.
-    public let archived: [ArchivedTicketRecord]
+    public let archived: [TicketRecord]
     /// Tickets the archive held that are open again, by ascending id; the archive must drop them.
     public let reopened: [TicketID]
 
     public var isEmpty: Bool { archived.isEmpty && reopened.isEmpty }
+}
+
+/// What a checkpoint writes: see `DutyState.workingSetChanges(everything:)`.
+public struct WorkingSetChanges: Sendable, Equatable {
+    /// Everything but the tickets, and the ticket count; replaces the stored head.
+    public let head: [UInt8]
+    /// Unarchived tickets written since the last store, by ascending id: insert or replace.
+    public let changed: [TicketRecord]
+    /// Tickets that left the working set (archived) since the last store: delete.
+    public let removed: [TicketID]
 }

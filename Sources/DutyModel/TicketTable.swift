@@ -8,7 +8,7 @@ struct TicketTable: Sendable {
     private(set) var count = 0
     /// Unarchived tickets by id. Dictionary order never reaches the bytes: everything that walks
     /// it sorts by id (or by a key ending in the id).
-    var live: [TicketID: Ticket] = [:]
+    var live: WorkingSet
     /// Archived tickets the archive does not hold yet; with no archive, every archived ticket.
     private(set) var archivedInMemory: [TicketID: Ticket] = [:]
     /// Tickets reopened while the archive may still hold an older record of them.
@@ -17,6 +17,8 @@ struct TicketTable: Sendable {
 
     init(archive: (any TicketArchive)? = nil) {
         self.archive = archive
+        // Only an owner that stores the working set needs to know what changed in it.
+        live = WorkingSet(tracksChanges: archive != nil)
     }
 
     var archivedCount: Int { count - live.count }
@@ -79,7 +81,7 @@ struct TicketTable: Sendable {
     func archivedIDs() -> [TicketID] {
         var ids: [TicketID] = []
         ids.reserveCapacity(archivedCount)
-        for id in stride(from: 1, through: count, by: 1) where live[id] == nil { ids.append(id) }
+        for id in stride(from: 1, through: count, by: 1) where !live.contains(id) { ids.append(id) }
         return ids
     }
 
@@ -89,7 +91,7 @@ struct TicketTable: Sendable {
     var pendingChanges: ArchiveChanges {
         let archived = archivedInMemory.keys.sorted().map { id in
             let ticket = archivedInMemory[id]!
-            return ArchivedTicketRecord(id: id, registeredAt: ticket.registeredAt, bytes: TicketCodec.record(of: ticket))
+            return TicketRecord(id: id, registeredAt: ticket.registeredAt, bytes: TicketCodec.record(of: ticket))
         }
         return ArchiveChanges(archived: archived, reopened: reopenedFromArchive.sorted())
     }
@@ -107,7 +109,7 @@ struct TicketTable: Sendable {
     /// Tickets in memory registered in `range`, by ascending id.
     func inMemory(registeredIn range: Range<Timestamp>?) -> [Ticket] {
         var tickets: [Ticket] = []
-        for ticket in live.values where range?.contains(ticket.registeredAt) ?? true { tickets.append(ticket) }
+        for ticket in live.tickets.values where range?.contains(ticket.registeredAt) ?? true { tickets.append(ticket) }
         for ticket in archivedInMemory.values where range?.contains(ticket.registeredAt) ?? true { tickets.append(ticket) }
         return tickets.sorted { $0.id < $1.id }
     }
@@ -136,4 +138,50 @@ extension TicketTable: Codable {
         var container = encoder.singleValueContainer()
         try container.encode([Int]())
     }
+}
+
+/// The unarchived tickets by id; with `tracksChanges`, it remembers which ids were written since
+/// the owner last stored them, so a checkpoint writes only those.
+///
+/// Every write goes through the subscript's modify accessor (or `removeValue`), so no command
+/// can change a ticket without it being marked: there is no list of call sites to keep in step.
+struct WorkingSet: Sendable {
+    private(set) var tickets: [TicketID: Ticket] = [:]
+    /// Written (changed, added or removed) since `changesStored()`.
+    private(set) var changed: Set<TicketID> = []
+    let tracksChanges: Bool
+
+    init(tracksChanges: Bool) { self.tracksChanges = tracksChanges }
+
+    subscript(id: TicketID) -> Ticket? {
+        get { tickets[id] }
+        _modify {
+            // _modify rather than get/set: a set would copy the ticket, and then its timeline on append.
+            if tracksChanges { changed.insert(id) }
+            yield &tickets[id]
+        }
+    }
+
+    func contains(_ id: TicketID) -> Bool { tickets[id] != nil }
+    var count: Int { tickets.count }
+    var values: Dictionary<TicketID, Ticket>.Values { tickets.values }
+
+    mutating func removeValue(forKey id: TicketID) -> Ticket? {
+        if tracksChanges { changed.insert(id) }
+        return tickets.removeValue(forKey: id)
+    }
+
+    mutating func reserveCapacity(_ capacity: Int) { tickets.reserveCapacity(capacity) }
+
+    mutating func changesStored() { changed = [] }
+
+    /// Tickets by ascending id, without hashing each id again.
+    func sortedByID() -> [Ticket] {
+        tickets.values.sorted { $0.id < $1.id }
+    }
+}
+
+extension WorkingSet: Equatable {
+    /// What changed since the last store is bookkeeping, not state.
+    static func == (lhs: WorkingSet, rhs: WorkingSet) -> Bool { lhs.tickets == rhs.tickets }
 }

@@ -119,9 +119,12 @@ public final class DutyStore {
 
     /// Makes the current state the durable restart point: writes the working set, folds the
     /// archive delta into the checkpoint's archive and sets `checkpointIndex = appliedIndex`.
+    ///
+    /// Costs what changed since the last checkpoint (unarchived tickets written, tickets archived),
+    /// plus the head (every field but the tickets), not the size of the working set.
     public func checkpoint() throws(DutyStoreError) {
         try commit()
-        let workingSet = state.workingSetBytes()
+        let changes = state.workingSetChanges()
         let index = appliedIndex
         try write("checkpoint", failing: true, durably: true) { db in
             try db.execute(sql: """
@@ -130,8 +133,9 @@ public final class DutyStore {
                     SELECT id, registered_at, record FROM archive_delta WHERE record IS NOT NULL ORDER BY id;
                 DELETE FROM archive_delta;
                 """)
-            try Self.writeCheckpoint(db, workingSet: workingSet, index: index)
+            try Self.writeCheckpoint(db, changes, index: index)
         }
+        state.workingSetChangesStored()
         checkpointIndex = index
     }
 
@@ -164,20 +168,20 @@ public final class DutyStore {
             try db.execute(sql: """
                 DELETE FROM archive_delta;
                 DELETE FROM archived_ticket;
+                DELETE FROM live_ticket;
                 DROP INDEX archived_ticket_by_registration;
                 """)
             // Inserting a million rows in id order and indexing once afterwards beats keeping the index up to date.
-            let insert = try db.makeStatement(sql: "INSERT INTO archived_ticket (id, registered_at, record) VALUES (?, ?, ?)")
+            let insert = try ArchiveBulkInsert(db, path: path)
             let state = try DutyState.restore(from: bytes, archive: archive) { id, registeredAt, record in
-                let data = record.withUnsafeBytes { Data($0) }
-                insert.setUncheckedArguments([id, registeredAt, data])
-                try insert.execute()
+                try insert.insert(id: id, registeredAt: registeredAt, record: record)
             }
             try db.execute(sql: DutyStoreSchema.registrationIndexSQL)
-            try Self.writeCheckpoint(db, workingSet: state.workingSetBytes(), index: index)
+            try Self.writeCheckpoint(db, state.workingSetChanges(everything: true), index: index)
             restored = state
         }
-        guard let restored else { return }
+        guard var restored else { return }
+        restored.workingSetChangesStored()
         state = restored
         appliedIndex = index
         storedIndex = index
@@ -248,8 +252,18 @@ public final class DutyStore {
         }
     }
 
-    private static func writeCheckpoint(_ db: Database, workingSet: [UInt8], index: UInt64) throws {
-        try db.execute(sql: "UPDATE working_set SET data = ? WHERE singleton = 1", arguments: [Data(workingSet)])
+    private static func writeCheckpoint(_ db: Database, _ changes: WorkingSetChanges, index: UInt64) throws {
+        let remove = try db.cachedStatement(sql: "DELETE FROM live_ticket WHERE id = ?")
+        for id in changes.removed {
+            remove.setUncheckedArguments([id])
+            try remove.execute()
+        }
+        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO live_ticket (id, record) VALUES (?, ?)")
+        for record in changes.changed {
+            upsert.setUncheckedArguments([record.id, Data(record.bytes)])
+            try upsert.execute()
+        }
+        try db.execute(sql: "UPDATE working_set SET head = ? WHERE singleton = 1", arguments: [Data(changes.head)])
         try db.execute(sql: "UPDATE meta SET checkpoint_index = ?, applied_index = ? WHERE singleton = 1",
                        arguments: [Int64(index), Int64(index)])
     }
@@ -262,13 +276,21 @@ public final class DutyStore {
         }
         try db.execute(sql: "DELETE FROM archive_delta")
         try db.execute(sql: "UPDATE meta SET applied_index = checkpoint_index WHERE singleton = 1")
-        guard let row = try Row.fetchOne(db, sql: "SELECT data FROM working_set WHERE singleton = 1"),
-              let data = row.dataNoCopy(atIndex: 0) else {
+        guard let row = try Row.fetchOne(db, sql: "SELECT head FROM working_set WHERE singleton = 1"),
+              let head = row.dataNoCopy(atIndex: 0) else {
             throw DutyStoreError.corrupt(path: path, detail: "the working set row is missing")
         }
         let state: DutyState
         do {
-            state = try DutyState.restoreWorkingSet(from: [UInt8](data), archive: archive)
+            state = try DutyState.restoreWorkingSet(head: [UInt8](head), archive: archive) { add in
+                let rows = try Row.fetchCursor(db, sql: "SELECT record FROM live_ticket ORDER BY id")
+                while let row = try rows.next() {
+                    guard let record = row.dataNoCopy(atIndex: 0) else { throw DutyError(.invalid, field: "workingSet.tickets", "a NULL record") }
+                    try record.withUnsafeBytes(add)
+                }
+            }
+        } catch let error as DatabaseError {
+            throw error
         } catch {
             throw DutyStoreError.corrupt(path: path, detail: "the working set cannot be read: \(error)")
         }
@@ -294,7 +316,7 @@ public final class DutyStore {
                 try db.execute(
                     sql: "INSERT INTO meta (singleton, cluster_id, format_version, checkpoint_index, applied_index) VALUES (1, ?, ?, 0, 0)",
                     arguments: [clusterID, DutyStoreSchema.formatVersion])
-                try db.execute(sql: "INSERT INTO working_set (singleton, data) VALUES (1, ?)", arguments: [Data(DutyState().workingSetBytes())])
+                try db.execute(sql: "INSERT INTO working_set (singleton, head) VALUES (1, ?)", arguments: [Data(DutyState().workingSetChanges().head)])
             }
             // Closing the only connection checkpoints the WAL into the main file and deletes it.
             try queue.close()

@@ -2,9 +2,10 @@ import GRDB
 
 /// The on-disk layout of the duty store and the migrations that produce it.
 ///
-/// Two generations of archived tickets: `archived_ticket` is the archive as of the checkpoint (it
-/// matches the checkpointed working set), `archive_delta` what changed since (a NULL record is a
-/// reopened ticket). A restart drops the delta and replays the log after the checkpoint. Keeping
+/// A checkpoint is `working_set` (the head) plus `live_ticket` (unarchived tickets), rewritten
+/// only where they changed, and `archived_ticket`. Two generations of archived tickets:
+/// `archived_ticket` is the archive as of the checkpoint, `archive_delta` what changed since (a
+/// NULL record is a reopened ticket). A restart drops the delta and replays the log after the checkpoint. Keeping
 /// the checkpoint's records untouched is what makes that replay exact: a reopen during replay must
 /// read the ticket as it was archived then, not a later version the delta may hold.
 enum DutyStoreSchema {
@@ -26,9 +27,14 @@ enum DutyStoreSchema {
                     -- the Raft index the last commit of archive_delta reflects
                     applied_index INTEGER NOT NULL
                 );
+                -- the checkpoint: every field but the tickets, the ticket count, and the unarchived tickets
                 CREATE TABLE working_set (
                     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-                    data BLOB NOT NULL
+                    head BLOB NOT NULL
+                );
+                CREATE TABLE live_ticket (
+                    id INTEGER PRIMARY KEY,
+                    record BLOB NOT NULL
                 );
                 -- id aliases the rowid: ordered scans walk the table's own b-tree, ascending inserts append.
                 CREATE TABLE archived_ticket (

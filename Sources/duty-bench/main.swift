@@ -4,7 +4,12 @@ import Foundation
 
 // Prints throughput, snapshot and memory figures for the duty model. No assertions.
 // Usage: duty-bench [--store] [openTickets=100000] [archivedTickets=0] [mixedCommands=200000]
-// --store keeps archived tickets in a DutyStore (SQLite in a temporary directory) instead of in memory.
+//   --store           archived tickets go to a DutyStore (SQLite in a temporary directory), driven like a node
+//                     would: Raft indices, a commit every 1,000 commands, a checkpoint every 100,000.
+//   --restore FILE    only restores saved snapshot bytes into a fresh store (for profiling restore).
+// DUTY_BENCH_SAVE_SNAPSHOT=FILE saves the snapshot of a full run there.
+// Times are wall clock and CPU seconds of this process: CPU time is what the figures mean when other
+// work shares the machine.
 
 let useStore = CommandLine.arguments.contains("--store")
 let arguments = CommandLine.arguments.dropFirst().filter { !$0.hasPrefix("--") }.map { Int($0) }
@@ -12,19 +17,55 @@ let openTarget = (arguments.first ?? nil) ?? 100_000
 let archivedTarget = (arguments.dropFirst().first ?? nil) ?? 0
 let mixedCount = (arguments.dropFirst(2).first ?? nil) ?? 200_000
 
+func residentKilobytes(_ field: String = "VmRSS:") -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }) else { return 0 }
+    return Double(line.split(separator: " ").last { !$0.isEmpty && $0 != "kB" }.map(String.init) ?? "") ?? 0
+}
+
+func residentMegabytes() -> String {
+    String(format: "%.0f MB (peak %.0f MB)", residentKilobytes() / 1024, residentKilobytes("VmHWM:") / 1024)
+}
+
+func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
+
+func cpuSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
+/// Wall and CPU seconds of one run of `body`.
+struct Timing: CustomStringConvertible {
+    var wall = 0.0
+    var cpu = 0.0
+
+    static func of(_ body: () throws -> Void) rethrows -> Timing {
+        let cpuBefore = cpuSeconds()
+        let start = ContinuousClock.now
+        try body()
+        let elapsed = (ContinuousClock.now - start).components
+        return Timing(wall: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18, cpu: cpuSeconds() - cpuBefore)
+    }
+
+    static func + (lhs: Timing, rhs: Timing) -> Timing { Timing(wall: lhs.wall + rhs.wall, cpu: lhs.cpu + rhs.cpu) }
+
+    var description: String { String(format: "%.2f s (%.2f CPU s)", wall, cpu) }
+}
+
 /// The state under test: a plain `DutyState`, or a `DutyStore` fed Raft-like indices and batches.
 final class Replica {
-    private var memory: DutyState
+    private var memory = DutyState()
     let store: DutyStore?
     private(set) var index: UInt64 = 0
     /// Commands per commit, as a node would apply a batch of committed Raft entries.
-    let batchSize = 1_000
+    let commitEvery: UInt64 = 1_000
+    let checkpointEvery: UInt64 = 100_000
+    private(set) var checkpoints: [Timing] = []
 
-    init(store: DutyStore?) {
-        self.store = store
-        memory = DutyState()
-    }
+    init(store: DutyStore?) { self.store = store }
 
+    /// Read through at once: a copy kept alive would make the next command copy the working set.
     var state: DutyState { store?.state ?? memory }
 
     func apply(_ command: DutyCommand, at: Timestamp, actor: ActorID) -> Result<[DutyEvent], DutyError> {
@@ -32,7 +73,11 @@ final class Replica {
         guard let store else { return memory.apply(command, at: at, actor: actor) }
         do {
             let result = try store.apply(command, at: at, actor: actor, index: index)
-            if index % UInt64(batchSize) == 0 { try store.commit() }
+            if index % checkpointEvery == 0 {
+                checkpoints.append(try Timing.of { try store.checkpoint() })
+            } else if index % commitEvery == 0 {
+                try store.commit()
+            }
             return result
         } catch {
             fatalError("store failed: \(error)")
@@ -42,21 +87,15 @@ final class Replica {
     func commit() {
         do { try store?.commit() } catch { fatalError("commit failed: \(error)") }
     }
+
+    func takeCheckpointSummary() -> String? {
+        defer { checkpoints = [] }
+        guard !checkpoints.isEmpty else { return nil }
+        let total = checkpoints.reduce(Timing(), +)
+        let slowest = checkpoints.max { $0.wall < $1.wall }!
+        return "\(checkpoints.count) checkpoints took \(total), the slowest \(slowest)"
+    }
 }
-
-func residentKilobytes() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
-    return Double(line.split(separator: " ").last { !$0.isEmpty && $0 != "kB" }.map(String.init) ?? "") ?? 0
-}
-
-func residentMegabytes() -> String { String(format: "%.0f MB", residentKilobytes() / 1024) }
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
-func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
 
 /// Holds the mutable bench state so that Swift 6 strict concurrency sees one owner.
 struct Bench {
@@ -69,7 +108,6 @@ struct Bench {
         let routingKey = String(repeating: "k", count: 32)
         let admin = ActorID("admin")
         var now: Timestamp = 1_772_409_600_000  // 2026-03-02 00:00 UTC
-        let clock = ContinuousClock()
         let storePath = directory.map { $0 + "/duty.sqlite" }
         let replica = Replica(store: try storePath.map { try DutyStore(path: $0, clusterID: "bench") })
 
@@ -130,11 +168,11 @@ struct Bench {
             }
         }
 
-        /// Times the mixed workload, picking included (picks read the state as the API would), and the
-        /// final commit of the store.
+        /// Times the mixed workload, picking included (picks read the state as the API would), commits
+        /// and checkpoints included.
         func mixed(_ label: String) {
             var accepted = 0
-            let elapsed = clock.measure {
+            let timing = Timing.of {
                 for _ in 0..<mixedCount {
                     now += 50
                     let (command, actor) = mixedCommand()
@@ -142,8 +180,10 @@ struct Bench {
                 }
                 replica.commit()
             }
-            print(String(format: "%@: %d commands in %.2f s = %.0f commands/s (%d accepted, %d rejected)",
-                         label, mixedCount, seconds(elapsed), Double(mixedCount) / seconds(elapsed), accepted, mixedCount - accepted))
+            print(String(format: "%@: %d commands in %@ = %.0f commands/s, %.0f per CPU second (%d accepted, %d rejected)",
+                         label, mixedCount, timing.description, Double(mixedCount) / timing.wall, Double(mixedCount) / timing.cpu,
+                         accepted, mixedCount - accepted))
+            if let summary = replica.takeCheckpointSummary() { print("  \(summary)") }
         }
 
         print("duty-bench: open=\(openTarget) archived=\(archivedTarget) mixed=\(mixedCount) archive=\(storePath ?? "in memory")")
@@ -152,7 +192,7 @@ struct Bench {
         let residentBeforeArchived = residentKilobytes()
         let ticketsBeforeArchived = replica.state.ticketCount
         var residentAfterArchived = residentBeforeArchived
-        let fillElapsed = clock.measure {
+        let fill = Timing.of {
             for _ in 0..<archivedTarget {
                 now += 10
                 must(.registerTicket(NewTicket(kind: .consultation, priority: .p3, title: titles[random.next(below: titles.count)], serviceID: "web")))
@@ -168,56 +208,56 @@ struct Bench {
             }
             replica.commit()
         }
-        let state = replica.state
-        print(String(format: "filled in %.2f s: %d tickets (%d open, %d unarchived in memory, %d archived); resident %@",
-                     seconds(fillElapsed), state.ticketCount, state.openTicketCount, state.workingSetTicketCount,
-                     state.archivedTicketCount, residentMegabytes()))
-        let openAdded = state.ticketCount - ticketsBeforeArchived - archivedTarget
+        let (ticketCount, openCount, workingSetCount, archivedCount) = { (state: DutyState) in
+            (state.ticketCount, state.openTicketCount, state.workingSetTicketCount, state.archivedTicketCount)
+        }(replica.state)
+        print("filled in \(fill): \(ticketCount) tickets (\(openCount) open, \(workingSetCount) unarchived in memory, \(archivedCount) archived)")
+        if let summary = replica.takeCheckpointSummary() { print("  \(summary)") }
+        print("resident with \(openCount) open and \(archivedCount) archived tickets: \(residentMegabytes())")
+        let openAdded = ticketCount - ticketsBeforeArchived - archivedTarget
         if archivedTarget > 0 {
             print(String(format: "memory per archived ticket (RSS delta): %.0f bytes", (residentAfterArchived - residentBeforeArchived) * 1024 / Double(archivedTarget)))
         }
         if openAdded > 0 {
             print(String(format: "memory per open ticket (RSS delta): %.0f bytes", (residentKilobytes() - residentAfterArchived) * 1024 / Double(openAdded)))
         }
-
         if let store = replica.store {
-            let checkpointElapsed = try clock.measure { try store.checkpoint() }
-            print(String(format: "checkpoint (working set of %d tickets + archive merge): %.2f s; store file %@; resident %@",
-                         state.workingSetTicketCount, seconds(checkpointElapsed), megabytes(store.sizeBytes), residentMegabytes()))
+            let checkpoint = try Timing.of { try store.checkpoint() }
+            print("checkpoint of \(workingSetCount) unarchived tickets: \(checkpoint); store file \(megabytes(store.sizeBytes)); resident \(residentMegabytes())")
         }
 
-        mixed("mixed workload on the full state")
-        print("resident with the full state: \(residentMegabytes())")
+        mixed("mixed workload on the full state (it registers ~\(mixedCount * 6 / 20) more tickets)")
+        print("resident after it: \(residentMegabytes())")
 
-        let sampleElapsed = clock.measure {
+        let sample = Timing.of {
             now += 50
             _ = replica.apply(.drawSupervisionSample(sampleID: "bench", seed: 7, size: 100), at: now, actor: admin)
         }
-        print(String(format: "drawSupervisionSample over %d archived tickets: %.3f s", replica.state.archivedTicketCount, seconds(sampleElapsed)))
-        let reportElapsed = try clock.measure {
+        print("drawSupervisionSample over \(replica.state.archivedTicketCount) archived tickets: \(sample)")
+        let report = try Timing.of {
             _ = try DutyReport(state: replica.state, year: 2026, month: 3, timeZoneIdentifier: "Asia/Shanghai", grouping: .person, asOf: now)
         }
-        print(String(format: "monthly report (March, per person): %.2f s", seconds(reportElapsed)))
-        let dueElapsed = clock.measure { _ = replica.state.dueEscalationSteps(until: now) }
-        print(String(format: "dueEscalationSteps over the working set: %.3f s", seconds(dueElapsed)))
+        print("monthly report (March, per person, every ticket): \(report)")
+        let due = Timing.of { _ = replica.state.dueEscalationSteps(until: now) }
+        print("dueEscalationSteps over the working set: \(due)")
 
         var bytes: [UInt8] = []
-        let snapshotElapsed = try clock.measure {
+        let snapshot = try Timing.of {
             if let store = replica.store { bytes = try store.snapshot() } else { bytes = replica.state.snapshot() }
         }
-        let ticketCount = replica.state.ticketCount
-        print(String(format: "snapshot: %.1f MB in %.2f s (%.0f bytes/ticket); resident %@",
-                     Double(bytes.count) / 1_048_576, seconds(snapshotElapsed), Double(bytes.count) / Double(max(1, ticketCount)), residentMegabytes()))
+        print(String(format: "snapshot: %.1f MB in %@ (%.0f bytes/ticket); resident %@",
+                     Double(bytes.count) / 1_048_576, snapshot.description, Double(bytes.count) / Double(max(1, replica.state.ticketCount)),
+                     residentMegabytes()))
+        if let path = ProcessInfo.processInfo.environment["DUTY_BENCH_SAVE_SNAPSHOT"] { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
 
-        if let directory, let store = replica.store {
+        if let directory, let store = replica.store, let storePath {
             try store.checkpoint()
             try store.close()
-            let reopenElapsed = try clock.measure { _ = try DutyStore(path: storePath!, clusterID: "bench").close() }
-            print(String(format: "restart (validate + load the working set): %.2f s", seconds(reopenElapsed)))
+            let reopen = try Timing.of { _ = try DutyStore(path: storePath, clusterID: "bench").close() }
+            print("restart (validate the file, load the working set): \(reopen)")
             let target = try DutyStore(path: directory + "/restored.sqlite", clusterID: "bench")
-            let restoreElapsed = try clock.measure { try target.restore(from: bytes, appliedIndex: replica.index) }
-            print(String(format: "restore into SQLite: %.2f s; store file %@; resident %@",
-                         seconds(restoreElapsed), megabytes(target.sizeBytes), residentMegabytes()))
+            let restore = try Timing.of { try target.restore(from: bytes, appliedIndex: replica.index) }
+            print("restore into SQLite: \(restore); store file \(megabytes(target.sizeBytes)); resident \(residentMegabytes())")
             var offset = 0
             var identical = true
             try target.writeSnapshot { chunk in
@@ -228,17 +268,29 @@ struct Bench {
             try target.close()
         } else {
             var restored = DutyState()
-            let restoreElapsed = clock.measure {
+            let restore = Timing.of {
                 do { restored = try DutyState.restore(from: bytes) } catch { fatalError("restore failed: \(error)") }
             }
-            print(String(format: "restore: %.2f s; resident after restore %@", seconds(restoreElapsed), residentMegabytes()))
+            print("restore: \(restore); resident after restore \(residentMegabytes())")
             print("restored snapshot identical: \(restored.snapshot() == bytes)")
         }
     }
 }
 
-let directory: String? = useStore ? NSTemporaryDirectory() + "duty-bench-\(UUID().uuidString)" : nil
-if let directory { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-defer { if let directory { try? FileManager.default.removeItem(atPath: directory) } }
-var bench = Bench(openTarget: openTarget, archivedTarget: archivedTarget, mixedCount: mixedCount, directory: directory)
-try bench.run()
+if let flag = CommandLine.arguments.firstIndex(of: "--restore"), flag + 1 < CommandLine.arguments.count {
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: CommandLine.arguments[flag + 1])))
+    let directory = NSTemporaryDirectory() + "duty-bench-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let store = try DutyStore(path: directory + "/restored.sqlite", clusterID: "bench")
+    let restore = try Timing.of { try store.restore(from: bytes, appliedIndex: 1) }
+    print("restore of \(megabytes(Int64(bytes.count))) into SQLite: \(restore); \(store.state.ticketCount) tickets, "
+          + "\(store.state.archivedTicketCount) archived; store file \(megabytes(store.sizeBytes)); resident \(residentMegabytes())")
+    try store.close()
+} else {
+    let directory: String? = useStore ? NSTemporaryDirectory() + "duty-bench-\(UUID().uuidString)" : nil
+    if let directory { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    defer { if let directory { try? FileManager.default.removeItem(atPath: directory) } }
+    var bench = Bench(openTarget: openTarget, archivedTarget: archivedTarget, mixedCount: mixedCount, directory: directory)
+    try bench.run()
+}

@@ -17,6 +17,30 @@ import Testing
         state.archiveChangesStored(changes)
     }
 
+    /// A checkpoint the way DutyStore keeps one: the head and a record per unarchived ticket,
+    /// rewritten only where `workingSetChanges` says.
+    struct Checkpoint {
+        var head: [UInt8] = []
+        var records: [TicketID: [UInt8]] = [:]
+        var writes = 0
+
+        mutating func take(_ state: inout DutyState, archive: InMemoryTicketArchive) {
+            ArchiveSeamTests.store(&state, into: archive)
+            let changes = state.workingSetChanges()
+            head = changes.head
+            for id in changes.removed { records[id] = nil }
+            for record in changes.changed { records[record.id] = record.bytes }
+            writes += changes.changed.count
+            state.workingSetChangesStored()
+        }
+
+        func restore(archive: InMemoryTicketArchive) throws -> DutyState {
+            try DutyState.restoreWorkingSet(head: head, archive: archive) { add in
+                for id in records.keys.sorted() { try records[id]!.withUnsafeBytes(add) }
+            }
+        }
+    }
+
     /// `RandomWorkload`'s log with every other command replaced by a legal step forward of a random
     /// ticket, so that many tickets reach the archive (and the workload's reopens find them there).
     static func archivingLog(seed: UInt64, count: Int) throws -> [(DutyCommand, Timestamp, ActorID)] {
@@ -39,7 +63,7 @@ import Testing
     }
 
     /// One replica keeps everything in memory; another hands archived tickets over every few
-    /// commands; a third also restarts from its working set every 41 commands.
+    /// commands; a third also checkpoints every 41 commands and restarts from every other checkpoint.
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
     func archivedTicketsMayLiveElsewhere(seed: UInt64) throws {
         let log = try Self.archivingLog(seed: seed, count: 800)
@@ -48,16 +72,22 @@ import Testing
         var backed = try Self.backed(plain, by: archive)
         var restarting = try Self.backed(plain, by: restartingArchive)
         var outcomes: [[String]] = [[], [], []]
+        var checkpoint = Checkpoint()
         for (index, (command, at, actor)) in log.enumerated() {
             outcomes[0].append("\(plain.apply(command, at: at, actor: actor))")
             outcomes[1].append("\(backed.apply(command, at: at, actor: actor))")
             outcomes[2].append("\(restarting.apply(command, at: at, actor: actor))")
             if index % 3 == 2 { Self.store(&backed, into: archive) }
             if index % 41 == 40 {
-                Self.store(&restarting, into: restartingArchive)
-                restarting = try DutyState.restoreWorkingSet(from: restarting.workingSetBytes(), archive: restartingArchive)
+                checkpoint.take(&restarting, archive: restartingArchive)
+                if index % 82 == 81 {
+                    let restarted = try checkpoint.restore(archive: restartingArchive)
+                    #expect(restarted == restarting, "after command \(index)")
+                    restarting = restarted
+                }
             }
         }
+        #expect(checkpoint.writes < log.count * 2 / 3, "checkpoints write changed tickets, not the whole working set each time")
         #expect(outcomes[0] == outcomes[1])
         #expect(outcomes[0] == outcomes[2])
         #expect(plain.snapshot() == backed.snapshot())
@@ -115,15 +145,30 @@ import Testing
     }
 
     @Test func workingSetRejectsDamage() throws {
-        var state = try Fixture.state()
-        _ = try Fixture.register(&state)
-        let bytes = state.workingSetBytes()
         let archive = InMemoryTicketArchive()
-        #expect(try DutyState.restoreWorkingSet(from: bytes, archive: archive).snapshot() == state.snapshot())
-        #expect(throws: DutyError.self) { try DutyState.restoreWorkingSet(from: state.snapshot(), archive: archive) }
-        for cut in [1, bytes.count / 2, bytes.count - 1] {
-            #expect(throws: DutyError.self) { try DutyState.restoreWorkingSet(from: Array(bytes.prefix(cut)), archive: archive) }
+        var state = try Self.backed(try Fixture.state(), by: archive)
+        _ = try Fixture.register(&state)
+        _ = try Fixture.register(&state)
+        var checkpoint = Checkpoint()
+        checkpoint.take(&state, archive: archive)
+        #expect(try checkpoint.restore(archive: archive).snapshot() == state.snapshot())
+        for cut in [1, checkpoint.head.count / 2, checkpoint.head.count - 1] {
+            var damaged = checkpoint
+            damaged.head = Array(checkpoint.head.prefix(cut))
+            #expect(throws: DutyError.self) { try damaged.restore(archive: archive) }
         }
+        var wrongMagic = checkpoint
+        wrongMagic.head = state.snapshot()
+        #expect(throws: DutyError.self) { try wrongMagic.restore(archive: archive) }
+        var truncatedTicket = checkpoint
+        truncatedTicket.records[2]!.removeLast()
+        #expect(throws: DutyError.self) { try truncatedTicket.restore(archive: archive) }
+        var swapped = checkpoint
+        swapped.records[1] = checkpoint.records[2]
+        #expect(throws: DutyError.self) { try swapped.restore(archive: archive) }
+        var extra = checkpoint
+        extra.records[3] = checkpoint.records[2]
+        #expect(throws: DutyError.self) { try extra.restore(archive: archive) }
     }
 
     /// An archive that lost a ticket is reported by queries, not silently skipped.
@@ -141,5 +186,58 @@ import Testing
             try state.loadTicket(id)
         }
         #expect(throws: DutyError.self) { try state.writeSnapshot { _ in } }
+    }
+}
+
+/// Restore skims archived tickets instead of decoding them; skimming must judge bytes exactly as decoding does.
+@Suite struct TicketSkimTests {
+    static func agree(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) {
+        var full = ByteReader(bytes: bytes), quick = ByteReader(bytes: bytes)
+        var decoded: Ticket?, skimmed: (id: TicketID, stage: TicketStage, registeredAt: Timestamp)?
+        do { decoded = try TicketCodec.read(&full) } catch {}
+        do { skimmed = try TicketCodec.skim(&quick) } catch {}
+        #expect((decoded == nil) == (skimmed == nil), "read and skim disagree on \(bytes.count) bytes", sourceLocation: sourceLocation)
+        if let decoded, let skimmed {
+            #expect(decoded.id == skimmed.id && decoded.stage == skimmed.stage && decoded.registeredAt == skimmed.registeredAt,
+                    sourceLocation: sourceLocation)
+            #expect(full.offset == quick.offset, sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func skimAndReadAgreeOnIntactAndDamagedRecords() throws {
+        var state = try RandomWorkload.initialState()
+        for (command, at, actor) in try ArchiveSeamTests.archivingLog(seed: 31, count: 400) { _ = state.apply(command, at: at, actor: actor) }
+        var random = SplitMix64(seed: 99)
+        let tickets = try state.allTickets()
+        #expect(tickets.count > 20)
+        for ticket in tickets {
+            let record = TicketCodec.record(of: ticket)
+            Self.agree(record)
+            for _ in 0..<30 {
+                var damaged = record
+                switch random.next(below: 3) {
+                case 0: damaged[random.next(below: damaged.count)] = UInt8(random.next(below: 256))
+                case 1: damaged[random.next(below: damaged.count)] ^= 0x80
+                default: damaged.removeLast(1 + random.next(below: damaged.count))
+                }
+                Self.agree(damaged)
+            }
+        }
+    }
+
+    /// The hand-written validator and the standard library agree on every short byte string built
+    /// from the bytes where UTF-8's rules change.
+    @Test func utf8CheckMatchesTheStandardLibrary() {
+        let edges: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+                              0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF]
+        var random = SplitMix64(seed: 8)
+        for _ in 0..<100_000 {
+            let bytes = (0..<random.next(below: 7)).map { _ in edges[random.next(below: edges.count)] }
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            #expect(bytes.withUnsafeBufferPointer(UTF8Check.isValid) == expected, "\(bytes)")
+        }
+        for text in ["", "plain", "密码重置", "emoji 🚨", "Ünïcödé"] {
+            #expect(Array(text.utf8).withUnsafeBufferPointer(UTF8Check.isValid))
+        }
     }
 }

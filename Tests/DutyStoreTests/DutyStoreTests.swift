@@ -230,6 +230,26 @@ import Testing
         #expect(small.flatMap { $0 } == memory.snapshot())
     }
 
+    /// A checkpoint rewrites the tickets that changed, not the whole working set.
+    @Test func checkpointWritesOnlyChangedTickets() throws {
+        let log = ArchiveChurn.log(seed: 17, count: 600)
+        let directory = try TemporaryDirectory()
+        let store = try DutyStore(path: directory.storePath, clusterID: testCluster)
+        try store.apply(log, 0..<log.count)
+        try store.checkpoint()
+        #expect(store.state.workingSetChanges().changed.isEmpty)
+        let rows = try store.queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM live_ticket")! }
+        #expect(rows == store.state.workingSetTicketCount)
+        let open = try #require(store.state.workingSetTickets().first { $0.stage.isOpen })
+        _ = try store.apply(.addNote(ticketID: open.id, text: "one more", customerVisible: false), at: log.last!.at, actor: ActorID("bob"),
+                            index: UInt64(log.count + 1))
+        #expect(store.state.workingSetChanges().changed.map(\.id) == [open.id])
+        try store.checkpoint()
+        try store.close()
+        let reopened = try DutyStore(path: directory.storePath, clusterID: testCluster)
+        #expect(reopened.state.ticket(open.id)?.timeline.last.map { "\($0.action)" }?.contains("one more") == true)
+    }
+
     @Test func settingsAreWALWithNormalSync() throws {
         let directory = try TemporaryDirectory()
         let store = try DutyStore(path: directory.storePath, clusterID: testCluster)
