@@ -2,6 +2,8 @@
 struct ByteWriter {
     private(set) var bytes: [UInt8] = []
 
+    init(reservingCapacity capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
     mutating func append(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
     mutating func append(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
     var count: Int { bytes.count }

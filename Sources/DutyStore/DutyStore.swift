@@ -110,7 +110,7 @@ public final class DutyStore {
         guard !changes.isEmpty || storedIndex != appliedIndex else { return }
         let index = appliedIndex
         try write("commit", failing: true) { db in
-            try Self.writeDelta(db, changes)
+            try Self.writeDelta(db, path: path, changes)
             try db.execute(sql: "UPDATE meta SET applied_index = ? WHERE singleton = 1", arguments: [Int64(index)])
         }
         state.archiveChangesStored(changes)
@@ -133,7 +133,7 @@ public final class DutyStore {
                     SELECT id, registered_at, record FROM archive_delta WHERE record IS NOT NULL ORDER BY id;
                 DELETE FROM archive_delta;
                 """)
-            try Self.writeCheckpoint(db, changes, index: index)
+            try Self.writeCheckpoint(db, path: path, changes, index: index)
         }
         state.workingSetChangesStored()
         checkpointIndex = index
@@ -172,12 +172,12 @@ public final class DutyStore {
                 DROP INDEX archived_ticket_by_registration;
                 """)
             // Inserting a million rows in id order and indexing once afterwards beats keeping the index up to date.
-            let insert = try ArchiveBulkInsert(db, path: path)
+            let insert = try RecordStatement(db, sql: "INSERT INTO archived_ticket (id, registered_at, record) VALUES (?1, ?2, ?3)", path: path)
             let state = try DutyState.restore(from: bytes, archive: archive) { id, registeredAt, record in
-                try insert.insert(id: id, registeredAt: registeredAt, record: record)
+                try insert.run(id: id, registeredAt: registeredAt, record: record)
             }
             try db.execute(sql: DutyStoreSchema.registrationIndexSQL)
-            try Self.writeCheckpoint(db, state.workingSetChanges(everything: true), index: index)
+            try Self.writeCheckpoint(db, path: path, state.workingSetChanges(everything: true), index: index)
             restored = state
         }
         guard var restored else { return }
@@ -238,31 +238,19 @@ public final class DutyStore {
         }
     }
 
-    private static func writeDelta(_ db: Database, _ changes: ArchiveChanges) throws {
+    private static func writeDelta(_ db: Database, path: String, _ changes: ArchiveChanges) throws {
         // Deletions first: a ticket reopened and archived again since the last commit is in both lists.
-        let reopen = try db.cachedStatement(sql: "INSERT OR REPLACE INTO archive_delta (id, registered_at, record) VALUES (?, NULL, NULL)")
-        for id in changes.reopened {
-            reopen.setUncheckedArguments([id])
-            try reopen.execute()
-        }
-        let archive = try db.cachedStatement(sql: "INSERT OR REPLACE INTO archive_delta (id, registered_at, record) VALUES (?, ?, ?)")
-        for record in changes.archived {
-            archive.setUncheckedArguments([record.id, record.registeredAt, Data(record.bytes)])
-            try archive.execute()
-        }
+        let reopen = try RecordStatement(db, sql: "INSERT OR REPLACE INTO archive_delta (id, registered_at, record) VALUES (?1, NULL, NULL)", path: path)
+        for id in changes.reopened { try reopen.run(id: id) }
+        let archive = try RecordStatement(db, sql: "INSERT OR REPLACE INTO archive_delta (id, registered_at, record) VALUES (?1, ?2, ?3)", path: path)
+        for record in changes.archived { try archive.run(id: record.id, registeredAt: record.registeredAt, record: record.bytes[...]) }
     }
 
-    private static func writeCheckpoint(_ db: Database, _ changes: WorkingSetChanges, index: UInt64) throws {
-        let remove = try db.cachedStatement(sql: "DELETE FROM live_ticket WHERE id = ?")
-        for id in changes.removed {
-            remove.setUncheckedArguments([id])
-            try remove.execute()
-        }
-        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO live_ticket (id, record) VALUES (?, ?)")
-        for record in changes.changed {
-            upsert.setUncheckedArguments([record.id, Data(record.bytes)])
-            try upsert.execute()
-        }
+    private static func writeCheckpoint(_ db: Database, path: String, _ changes: WorkingSetChanges, index: UInt64) throws {
+        let remove = try RecordStatement(db, sql: "DELETE FROM live_ticket WHERE id = ?1", path: path)
+        for id in changes.removed { try remove.run(id: id) }
+        let upsert = try RecordStatement(db, sql: "INSERT OR REPLACE INTO live_ticket (id, record) VALUES (?1, ?3)", path: path)
+        for record in changes.changed { try upsert.run(id: record.id, record: record.bytes[...]) }
         try db.execute(sql: "UPDATE working_set SET head = ? WHERE singleton = 1", arguments: [Data(changes.head)])
         try db.execute(sql: "UPDATE meta SET checkpoint_index = ?, applied_index = ? WHERE singleton = 1",
                        arguments: [Int64(index), Int64(index)])
