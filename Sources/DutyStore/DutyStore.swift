@@ -13,23 +13,27 @@ import GRDB
 ///   entries that carry none). Archived tickets leave memory in batches: every
 ///   `archiveBatchSize` of them, or at `commit()`, one transaction writes them together with
 ///   `appliedIndex`; no fsync per command.
-/// - `checkpoint()` every so often (say every 10,000 commands or minute): writes the working set
-///   and folds the archived tickets written since into the checkpoint's, durably. The node may
-///   then compact its Raft log up to `checkpointIndex`, never beyond.
-/// - `snapshot()` for InstallSnapshot, `restore(from:appliedIndex:)` when one arrives.
+/// - `checkpoint()` every so often (every 100,000 commands, say, like etcd's snapshot count): one
+///   durable transaction writes the head and the unarchived tickets that changed since the last
+///   one, and folds the archived tickets written since into the checkpoint's. The node may then
+///   compact its Raft log up to `checkpointIndex`, never beyond.
+/// - `snapshot()` / `writeSnapshot(to:)` for InstallSnapshot, `restore(from:appliedIndex:)` when one
+///   arrives.
 /// - If the Raft log's own snapshot is newer than `checkpointIndex` at start-up (a restore lost to
 ///   a power cut), restore from that snapshot's bytes before replaying.
 ///
 /// Why replay starts at the checkpoint and not at the last commit: see `DutyStoreSchema`.
 ///
 /// Memory, measured by duty-bench (100,000 open + 1,000,000 archived tickets, Linux x86-64):
-/// about 1.6 KB resident per unarchived ticket (its `Ticket` value, clocks and timeline in a
-/// dictionary) and under 10 bytes per archived one (the records live on disk, ~210 bytes each;
-/// SQLite's page cache is bounded). See the README for the full figures.
+/// 1.2–1.5 KB resident per unarchived ticket (its `Ticket` value with clocks and timeline, in a
+/// dictionary) and nothing per archived ticket (its id is implied by 1…`ticketCount` minus the
+/// working set; the bench sees 0–3 bytes of RSS growth per archived ticket, SQLite's page cache
+/// being bounded). On disk a ticket takes about 220 bytes plus SQLite's overhead (~290 MB file for
+/// that state). See the README for the full figures.
 ///
-/// Not thread-safe: one owner (the node's apply loop) calls it; queries read `state` through
-/// the same owner, and must not keep copies of `state` across later applies (a copy can refer
-/// to archive rows that a later commit replaces).
+/// Not thread-safe: one owner (the node's apply loop) calls it, and queries read `state` through
+/// that owner without keeping copies across later applies: a kept copy makes the next command copy
+/// the whole working set, and can refer to archive rows a later commit replaces.
 public final class DutyStore {
     public let path: String
     public let clusterID: String
@@ -117,8 +121,9 @@ public final class DutyStore {
         storedIndex = index
     }
 
-    /// Makes the current state the durable restart point: writes the working set, folds the
-    /// archive delta into the checkpoint's archive and sets `checkpointIndex = appliedIndex`.
+    /// Makes the current state the durable restart point: writes the head and the unarchived
+    /// tickets changed since the last checkpoint, folds the archive delta into the checkpoint's
+    /// archive and sets `checkpointIndex = appliedIndex`, in one fsync'd transaction.
     ///
     /// Costs what changed since the last checkpoint (unarchived tickets written, tickets archived),
     /// plus the head (every field but the tickets), not the size of the working set.
