@@ -6,7 +6,8 @@ import Foundation
 /// snapshot encoder writes with sorted keys, so hash-table order never reaches the bytes.
 ///
 /// Tickets: unarchived ones (the working set) are held in memory. Archived ones stay in memory
-/// too, unless the state was given a `TicketArchive` (`init(archive:)`, `restoreWorkingSet`,
+/// too, as their encoded records (~270 bytes each instead of a ~1.5 KB `Ticket`), unless the
+/// state was given a `TicketArchive` (`init(archive:)`, `restoreWorkingSet`,
 /// `restore(from:archive:storingArchived:)`): then the owner moves them there in batches
 /// (`pendingArchiveChanges`, `archiveChangesStored(_:)`) and the state reads them back on
 /// demand (a reopen, `ticket(_:)`, reports, snapshots). Where they live never changes what
@@ -90,7 +91,7 @@ public struct DutyState: Codable, Sendable, Equatable {
     public func loadTicket(_ id: TicketID) throws(DutyError) -> Ticket? { try tickets.ticket(id) }
 
     /// Unarchived tickets, by id, without touching the archive.
-    public func workingSetTickets() -> [Ticket] { tickets.inMemory(registeredIn: nil).filter { $0.stage != .archived } }
+    public func workingSetTickets() -> [Ticket] { tickets.live.sortedByID() }
 
     /// Every ticket, by id. Reads the whole archive: meant for tests and small states.
     public func allTickets() throws(DutyError) -> [Ticket] {
@@ -103,7 +104,7 @@ public struct DutyState: Codable, Sendable, Equatable {
     /// Calls `body` with every ticket registered in `range` (all if nil), by ascending id, reading
     /// archived ones from the archive.
     public func forEachTicket(registeredIn range: Range<Timestamp>? = nil, _ body: (Ticket) -> Void) throws(DutyError) {
-        let inMemory = tickets.inMemory(registeredIn: range)
+        let inMemory = try tickets.inMemory(registeredIn: range)
         var next = 0
         if let archive = tickets.archive {
             do {
@@ -113,7 +114,7 @@ public struct DutyState: Codable, Sendable, Equatable {
                         next += 1
                     }
                     // A copy in memory is newer than a record the archive has not dropped yet.
-                    guard tickets.inMemory(id) == nil else { return }
+                    guard !tickets.inMemory(id) else { return }
                     body(try TicketCodec.decodeRecord([UInt8](record), expecting: id))
                 }
                 if let range {
@@ -187,8 +188,7 @@ public struct DutyState: Codable, Sendable, Equatable {
         }
         func writeFromMemory(before end: TicketID) throws {
             while next < end {
-                guard let ticket = tickets.inMemory(next) else { throw TicketTable.missing(next) }
-                TicketCodec.write(ticket, &writer)
+                guard tickets.writeFromMemory(next, into: &writer) else { throw TicketTable.missing(next) }
                 next += 1
                 try flush(atLeast: chunkBytes)
             }
@@ -201,11 +201,7 @@ public struct DutyState: Codable, Sendable, Equatable {
                     }
                     try writeFromMemory(before: id)
                     // A copy in memory is newer than a record the archive has not dropped yet.
-                    if let ticket = tickets.inMemory(id) {
-                        TicketCodec.write(ticket, &writer)
-                    } else {
-                        writer.append(record)
-                    }
+                    if !tickets.writeFromMemory(id, into: &writer) { writer.append(record) }
                     next = id + 1
                     try flush(atLeast: chunkBytes)
                 }
@@ -284,22 +280,21 @@ public struct DutyState: Codable, Sendable, Equatable {
         let count = try reader.count(limit: DutyLimits.maxTickets)
         state.tickets.setCountForRestore(count)
         for expected in stride(from: 1, through: count, by: 1) {
+            // Archived tickets are checked but not built: their bytes are kept (or stored) as they are.
             let start = reader
-            let ticket: Ticket
-            if archive != nil {
-                // Archived tickets are checked but not built: their bytes go to the archive as they are.
-                let skimmed = try TicketCodec.skim(&reader)
-                guard skimmed.id == expected else { throw Self.outOfOrder(expected) }
-                if skimmed.stage == .archived {
-                    try storeArchived(expected, skimmed.registeredAt, bytes[start.offset..<reader.offset])
-                    continue
+            let skimmed = try TicketCodec.skim(&reader)
+            guard skimmed.id == expected else { throw Self.outOfOrder(expected) }
+            if skimmed.stage == .archived {
+                let record = bytes[start.offset..<reader.offset]
+                if archive != nil {
+                    try storeArchived(expected, skimmed.registeredAt, record)
+                } else {
+                    state.tickets.insertRestored(archived: TicketRecord(id: expected, registeredAt: skimmed.registeredAt, bytes: Array(record)))
                 }
-                reader = start
+                continue
             }
-            ticket = try TicketCodec.read(&reader)
-            guard ticket.id == expected else { throw Self.outOfOrder(expected) }
-            // Without an archive, archived tickets stay in memory like the rest.
-            state.tickets.insertRestored(ticket)
+            reader = start
+            state.tickets.insertRestored(try TicketCodec.read(&reader))
         }
         guard reader.isAtEnd else { throw DutyError(.invalid, field: "snapshot", "trailing bytes after the tickets") }
         try state.checkTicketReferences(field: "snapshot")

@@ -9,8 +9,10 @@ struct TicketTable: Sendable {
     /// Unarchived tickets by id. Dictionary order never reaches the bytes: everything that walks
     /// it sorts by id (or by a key ending in the id).
     var live: WorkingSet
-    /// Archived tickets the archive does not hold yet; with no archive, every archived ticket.
-    private(set) var archivedInMemory: [TicketID: Ticket] = [:]
+    /// Archived tickets the archive does not hold yet (with no archive, every archived ticket), as
+    /// their records: archived tickets are read rarely, and a record takes ~270 bytes of memory
+    /// where a `Ticket` value takes ~1.5 KB.
+    private(set) var archivedInMemory: [TicketID: TicketRecord] = [:]
     /// Tickets reopened while the archive may still hold an older record of them.
     private(set) var reopenedFromArchive: Set<TicketID> = []
     private(set) var archive: (any TicketArchive)?
@@ -29,14 +31,16 @@ struct TicketTable: Sendable {
         live[ticket.id] = ticket
     }
 
-    /// Adds a ticket read from a snapshot or working set, after `setCountForRestore`.
+    /// Adds an unarchived ticket read from a snapshot or working set, after `setCountForRestore`.
     mutating func insertRestored(_ ticket: Ticket) {
-        precondition(ticket.id >= 1 && ticket.id <= count, "restored ticket \(ticket.id) is outside 1…\(count)")
-        if ticket.stage == .archived {
-            archivedInMemory[ticket.id] = ticket
-        } else {
-            live[ticket.id] = ticket
-        }
+        precondition(ticket.id >= 1 && ticket.id <= count && ticket.stage != .archived, "restored ticket \(ticket.id) is outside 1…\(count) or archived")
+        live[ticket.id] = ticket
+    }
+
+    /// Adds an archived ticket's record read from a snapshot, after `setCountForRestore`.
+    mutating func insertRestored(archived record: TicketRecord) {
+        precondition(record.id >= 1 && record.id <= count, "restored ticket \(record.id) is outside 1…\(count)")
+        archivedInMemory[record.id] = record
     }
 
     mutating func setCountForRestore(_ newCount: Int) { count = newCount }
@@ -45,7 +49,7 @@ struct TicketTable: Sendable {
     func ticket(_ id: TicketID) throws(DutyError) -> Ticket? {
         if let ticket = live[id] { return ticket }
         guard id >= 1, id <= count else { return nil }
-        if let ticket = archivedInMemory[id] { return ticket }
+        if let record = archivedInMemory[id] { return try TicketCodec.decodeRecord(record.bytes, expecting: id) }
         guard let archive else { throw Self.missing(id) }
         let record: [UInt8]?
         do {
@@ -65,7 +69,7 @@ struct TicketTable: Sendable {
     mutating func moveToArchive(_ id: TicketID) {
         guard let ticket = live.removeValue(forKey: id) else { preconditionFailure("ticket \(id) is not in the working set") }
         precondition(ticket.stage == .archived, "only archived tickets leave the working set")
-        archivedInMemory[id] = ticket
+        archivedInMemory[id] = TicketRecord(id: id, registeredAt: ticket.registeredAt, bytes: TicketCodec.record(of: ticket))
     }
 
     /// Brings an archived ticket (as read by `ticket(_:)`) back into the working set before a reopen changes it.
@@ -85,15 +89,23 @@ struct TicketTable: Sendable {
         return ids
     }
 
-    /// The ticket held in memory, archived or not.
-    func inMemory(_ id: TicketID) -> Ticket? { live[id] ?? archivedInMemory[id] }
+    /// Whether memory holds the ticket (archived or not); a copy there is newer than an archive record.
+    func inMemory(_ id: TicketID) -> Bool { live.contains(id) || archivedInMemory[id] != nil }
+
+    /// Appends the ticket's bytes as a snapshot holds them, if memory holds it.
+    func writeFromMemory(_ id: TicketID, into writer: inout ByteWriter) -> Bool {
+        if let ticket = live[id] {
+            TicketCodec.write(ticket, &writer)
+        } else if let record = archivedInMemory[id] {
+            writer.append(record.bytes)
+        } else {
+            return false
+        }
+        return true
+    }
 
     var pendingChanges: ArchiveChanges {
-        let archived = archivedInMemory.keys.sorted().map { id in
-            let ticket = archivedInMemory[id]!
-            return TicketRecord(id: id, registeredAt: ticket.registeredAt, bytes: TicketCodec.record(of: ticket))
-        }
-        return ArchiveChanges(archived: archived, reopened: reopenedFromArchive.sorted())
+        ArchiveChanges(archived: archivedInMemory.keys.sorted().map { archivedInMemory[$0]! }, reopened: reopenedFromArchive.sorted())
     }
 
     var pendingChangeCount: Int { archivedInMemory.count + reopenedFromArchive.count }
@@ -107,10 +119,12 @@ struct TicketTable: Sendable {
     }
 
     /// Tickets in memory registered in `range`, by ascending id.
-    func inMemory(registeredIn range: Range<Timestamp>?) -> [Ticket] {
+    func inMemory(registeredIn range: Range<Timestamp>?) throws(DutyError) -> [Ticket] {
         var tickets: [Ticket] = []
         for ticket in live.tickets.values where range?.contains(ticket.registeredAt) ?? true { tickets.append(ticket) }
-        for ticket in archivedInMemory.values where range?.contains(ticket.registeredAt) ?? true { tickets.append(ticket) }
+        for record in archivedInMemory.values where range?.contains(record.registeredAt) ?? true {
+            tickets.append(try TicketCodec.decodeRecord(record.bytes, expecting: record.id))
+        }
         return tickets.sorted { $0.id < $1.id }
     }
 }
