@@ -8,7 +8,8 @@ import GRDB
 /// Life cycle, as the node drives it:
 /// - `init(path:clusterID:)` creates the file, or validates an existing one read-only first and
 ///   refuses a damaged, foreign or newer file without touching it. The state is then the last
-///   checkpoint's; the node replays its Raft log from `checkpointIndex + 1` through `apply`.
+///   checkpoint's; the node replays its Raft log from `checkpointIndex + 1` through `apply`
+///   (`indexBeforeOpen` says how far the previous run had got).
 /// - `apply(_:at:actor:index:)` for each committed duty command (`advanceAppliedIndex(to:)` for
 ///   entries that carry none). Archived tickets leave memory in batches: every
 ///   `archiveBatchSize` of them, or at `commit()`, one transaction writes them together with
@@ -43,6 +44,9 @@ public final class DutyStore {
     public private(set) var appliedIndex: UInt64
     /// The Raft index of the durable checkpoint; a reopened store starts from it.
     public private(set) var checkpointIndex: UInt64
+    /// How far the store had applied and committed before this open (at least `checkpointIndex`):
+    /// replay reaches where the node was once `appliedIndex` gets here, e.g. to report start-up progress.
+    public let indexBeforeOpen: UInt64
     /// Archived tickets written (and memory freed) once this many wait; `commit()` writes fewer.
     public var archiveBatchSize = 4_096
 
@@ -73,6 +77,7 @@ public final class DutyStore {
             let loaded = try queue.write { db in try Self.loadCheckpoint(db, path: path, archive: archive) }
             self.state = loaded.state
             self.checkpointIndex = loaded.index
+            self.indexBeforeOpen = loaded.committedIndex
         } catch {
             try? queue.close()
             throw DutyStoreError.wrapping(error, path: path, operation: "open")
@@ -262,10 +267,12 @@ public final class DutyStore {
     }
 
     /// Drops the delta (the log after the checkpoint is replayed instead) and reads the working set.
-    private static func loadCheckpoint(_ db: Database, path: String, archive: SQLiteTicketArchive) throws -> (state: DutyState, index: UInt64) {
-        guard let meta = try Row.fetchOne(db, sql: "SELECT checkpoint_index FROM meta WHERE singleton = 1"),
-              let index = Int64.fromDatabaseValue(meta[0]), index >= 0 else {
-            throw DutyStoreError.corrupt(path: path, detail: "its meta row has no valid checkpoint index")
+    private static func loadCheckpoint(_ db: Database, path: String,
+                                       archive: SQLiteTicketArchive) throws -> (state: DutyState, index: UInt64, committedIndex: UInt64) {
+        guard let meta = try Row.fetchOne(db, sql: "SELECT checkpoint_index, applied_index FROM meta WHERE singleton = 1"),
+              let index = Int64.fromDatabaseValue(meta[0]), let committed = Int64.fromDatabaseValue(meta[1]),
+              index >= 0, committed >= index else {
+            throw DutyStoreError.corrupt(path: path, detail: "its meta row has no valid checkpoint and applied index")
         }
         try db.execute(sql: "DELETE FROM archive_delta")
         try db.execute(sql: "UPDATE meta SET applied_index = checkpoint_index WHERE singleton = 1")
@@ -292,7 +299,7 @@ public final class DutyStore {
             throw DutyStoreError.corrupt(
                 path: path, detail: "the working set counts \(state.archivedTicketCount) archived tickets but the archive holds \(stored)")
         }
-        return (state, UInt64(index))
+        return (state, UInt64(index), UInt64(committed))
     }
 
     /// Builds the file under a staging name, then links it into place and syncs the directory:

@@ -55,6 +55,7 @@ import Testing
         let reopened = try DutyStore(path: directory.storePath, clusterID: testCluster)
         #expect(reopened.checkpointIndex == UInt64(checkpointAt))
         #expect(reopened.appliedIndex == UInt64(checkpointAt), "replay resumes after the checkpoint")
+        #expect(reopened.indexBeforeOpen == 1_000, "the last commit's applied index is remembered")
         var atCheckpoint = DutyState()
         atCheckpoint.apply(log, 0..<checkpointAt)
         #expect(try reopened.snapshot() == atCheckpoint.snapshot())
