@@ -65,8 +65,10 @@ let package = Package(
         // Prints persist throughput and latency (fsync-bound).
         .executableTarget(name: "raftstorage-bench", dependencies: ["RaftStorage", "RaftCore"]),
 
-        // Notification channels the leader's scheduler calls (webhook, chat, SMS/voice gateway, exec, SMTP), signed ack links.
+        // The leader's paging scheduler over the replicated outbox, and the channels it calls (webhook, chat,
+        // SMS/voice gateway, exec, SMTP), signed ack links.
         .target(name: "Paging", dependencies: [
+            "DutyModel",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -76,7 +78,7 @@ let package = Package(
         ]),
         // Wiring of one node: config, Raft loop, settings and duty state machines, HTTP API and intake.
         .target(name: "VigilNode", dependencies: [
-            "RaftCore", "RaftStorage", "ClusterTransport", "ClusterPKI", "DutyModel",
+            "RaftCore", "RaftStorage", "ClusterTransport", "ClusterPKI", "DutyModel", "Paging",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -123,7 +125,7 @@ let package = Package(
         ]),
         // Channels against real receivers on 127.0.0.1: an in-process HTTP sink, aiosmtpd (Python), /bin/sh.
         .testTarget(name: "PagingTests", dependencies: [
-            "Paging", "ClusterPKI",
+            "Paging", "ClusterPKI", "DutyModel",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -30,6 +30,10 @@ public enum DutyCommand: Codable, Sendable, Equatable {
     case recordSLAWarning(ticketID: TicketID, target: SLATarget)
     case recordSLABreach(ticketID: TicketID, target: SLATarget)
     case recordEscalationStep(ticketID: TicketID, stepIndex: Int)
+    /// The leader of `leaderTerm` is about to send these outbox pages; it sends only once this commits
+    /// and it is still leader of that term (fencing). A later leader re-intends pages without an outcome.
+    case recordPageIntents(keys: [String], leaderTerm: UInt64)
+    case recordPageOutcomes([PageOutcome])
 
     // Integrations
     case pagerDutyEvent(PagerDutyEvent)

@@ -16,6 +16,8 @@ public struct DutyEvent: Codable, Sendable, Equatable {
         case slaBreached(TicketID, SLATarget, dueAt: Timestamp)
         case escalationStepFired(EscalationStep)
         case escalationSuppressed(TicketID, serviceID: String)
+        case pageIntended(key: String, ticketID: TicketID, leaderTerm: UInt64)
+        case pageRecorded(PageOutcome, ticketID: TicketID)
         case alertDeduplicated(TicketID, dedupKey: String, alertCount: Int)
         case alertResolved(TicketID, dedupKey: String)
         case articlesSuggested(TicketID, articleIDs: [String])

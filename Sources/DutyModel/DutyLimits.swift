@@ -31,6 +31,9 @@ public enum DutyLimits {
     public static let maxSampleSize = 10_000
     public static let maxSamples = 10_000
     public static let maxMonitors = 10_000
+    /// Pages waiting for an outcome; reaching it means the channels have been failing for a long time.
+    public static let maxOutboxPages = 100_000
+    public static let maxPagesPerCommand = 256
     public static let maxInspectionResultsKept = 500
     public static let maxFiringAlertsPerGroup = 1_000
     public static let maxAuditEntriesKept = 10_000

@@ -13,6 +13,15 @@ extension DutyState {
         } catch {
             return .failure(error)
         }
+        if !outbox.isEmpty {
+            for event in context.events {
+                switch event.kind {
+                case let .ticketAcknowledged(id): cancelPlannedPages(of: id, &context)
+                case let .stageChanged(id, _, to) where !to.isOpen: cancelPlannedPages(of: id, &context)
+                default: break
+                }
+            }
+        }
         appliedCommands += 1
         lastAppliedAt = context.at
         audit.record(at: context.at, actor: actor, command: command.name, subject: command.subject)
@@ -45,6 +54,8 @@ extension DutyState {
         case .recordSLAWarning(let id, let target): try recordSLAWarning(id, target, &context)
         case .recordSLABreach(let id, let target): try recordSLABreach(id, target, &context)
         case .recordEscalationStep(let id, let step): try recordEscalationStep(id, stepIndex: step, &context)
+        case .recordPageIntents(let keys, let term): try recordPageIntents(keys, leaderTerm: term, &context)
+        case .recordPageOutcomes(let outcomes): try recordPageOutcomes(outcomes, &context)
         case .pagerDutyEvent(let event): try handlePagerDuty(event, &context)
         case .alertmanagerNotification(let notification): try handleAlertmanager(notification, &context)
         case .changeEvent(let event): try recordChange(event, &context)
@@ -93,6 +104,8 @@ extension DutyCommand {
         case .recordSLAWarning: "recordSLAWarning"
         case .recordSLABreach: "recordSLABreach"
         case .recordEscalationStep: "recordEscalationStep"
+        case .recordPageIntents: "recordPageIntents"
+        case .recordPageOutcomes: "recordPageOutcomes"
         case .pagerDutyEvent: "pagerDutyEvent"
         case .alertmanagerNotification: "alertmanagerNotification"
         case .changeEvent: "changeEvent"
@@ -129,6 +142,8 @@ extension DutyCommand {
              .setWaitingForCustomer(let id, _), .recordSLAWarning(let id, _), .recordSLABreach(let id, _),
              .recordEscalationStep(let id, _), .submitFeedback(let id, _, _):
             "ticket:\(id)"
+        case .recordPageIntents(let keys, _): "page:\(keys.first ?? "-")\(keys.count > 1 ? "+\(keys.count - 1)" : "")"
+        case .recordPageOutcomes(let outcomes): "page:\(outcomes.first?.key ?? "-")\(outcomes.count > 1 ? "+\(outcomes.count - 1)" : "")"
         case .pagerDutyEvent(let event): "dedup:\(event.dedupKey ?? "-")"
         case .alertmanagerNotification(let notification): "group:\(notification.groupKey)"
         case .changeEvent(let event): "change:\(event.routingKey.prefix(6))"

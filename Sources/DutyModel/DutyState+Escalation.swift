@@ -76,11 +76,13 @@ extension DutyState {
         let progress = tickets.live[id]!.escalation!
         let policy = escalationPolicy(progress.policyID, version: progress.policyVersion)!
         let level = policy.levels[step.levelIndex]
+        let pages = try plannedPages(for: step)
         if level.mode == .roundRobin { roundRobinCursors[roundRobinKey(policy, step.levelIndex), default: 0] += 1 }
         tickets.live[id]!.escalation!.stepsFired += 1
-        tickets.live[id]!.escalation!.nextDueAt = step.dueAt + Int64(level.delayMinutes) * Millis.minute
+        tickets.live[id]!.escalation!.nextDueAt = step.dueAt + level.delayMillis
         tickets.live[id]!.append(.escalated(step: step.stepIndex, level: step.levelIndex, personIDs: step.personIDs,
                                          idempotencyKey: step.idempotencyKey), at: context.at, actor: context.actor)
+        for page in pages { outbox[page.key] = page }
         context.emit(.escalationStepFired(step))
     }
 }

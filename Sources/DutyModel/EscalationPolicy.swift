@@ -18,10 +18,39 @@ public struct EscalationPolicy: Codable, Sendable, Equatable {
         public let mode: TargetMode
         /// How long this level has to acknowledge before the next level is due.
         public let delayMinutes: Int
+        /// Overrides `delayMinutes` when set: sub-minute levels for drills and test configurations.
+        public let delaySeconds: Int?
         public init(targets: [Target], mode: TargetMode = .all, delayMinutes: Int) {
             self.targets = targets
             self.mode = mode
             self.delayMinutes = delayMinutes
+            self.delaySeconds = nil
+        }
+        public init(targets: [Target], mode: TargetMode = .all, delaySeconds: Int) {
+            self.targets = targets
+            self.mode = mode
+            self.delayMinutes = 0
+            self.delaySeconds = delaySeconds
+        }
+
+        enum CodingKeys: String, CodingKey { case targets, mode, delayMinutes, delaySeconds }
+
+        /// Either delay may be given; a level with neither is refused by the decoder.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            targets = try container.decode([Target].self, forKey: .targets)
+            mode = try container.decodeIfPresent(TargetMode.self, forKey: .mode) ?? .all
+            delaySeconds = try container.decodeIfPresent(Int.self, forKey: .delaySeconds)
+            if delaySeconds == nil {
+                delayMinutes = try container.decode(Int.self, forKey: .delayMinutes)
+            } else {
+                delayMinutes = try container.decodeIfPresent(Int.self, forKey: .delayMinutes) ?? 0
+            }
+        }
+
+        /// The delay in milliseconds, whichever unit it was given in.
+        public var delayMillis: Int64 {
+            delaySeconds.map { Int64($0) * Millis.second } ?? Int64(delayMinutes) * Millis.minute
         }
     }
 
@@ -92,7 +121,9 @@ extension EscalationPolicy.Draft {
             if level.targets.count > DutyLimits.maxTargetsPerLevel {
                 return .limit("\(field).targets", "at most \(DutyLimits.maxTargetsPerLevel)")
             }
-            if !(1...1440).contains(level.delayMinutes) {
+            if let seconds = level.delaySeconds {
+                if !(1...86_400).contains(seconds) { return .invalid("\(field).delaySeconds", "must be 1…86400") }
+            } else if !(1...1440).contains(level.delayMinutes) {
                 return .invalid("\(field).delayMinutes", "must be 1…1440")
             }
             for (targetIndex, target) in level.targets.enumerated() {

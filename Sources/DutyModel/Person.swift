@@ -53,7 +53,11 @@ public struct Person: Codable, Sendable, Equatable, CustomStringConvertible {
             if !seen.contains(rule.contactMethodID) {
                 return .notFound("person.notificationRules[\(index)].contactMethodID", "no contact method '\(rule.contactMethodID)'")
             }
-            if !(0...1440).contains(rule.delayMinutes) {
+            if let seconds = rule.delaySeconds {
+                if !(0...86_400).contains(seconds) {
+                    return .invalid("person.notificationRules[\(index)].delaySeconds", "must be 0…86400")
+                }
+            } else if !(0...1440).contains(rule.delayMinutes) {
                 return .invalid("person.notificationRules[\(index)].delayMinutes", "must be 0…1440")
             }
         }

@@ -27,7 +27,7 @@ extension DutyState {
                 guard let method = person.contactMethods.first(where: { $0.id == rule.contactMethodID }) else { continue }
                 plan.append(PlannedNotification(
                     personID: personID, contactMethodID: method.id, kind: method.kind, address: method.address,
-                    dueAt: step.dueAt + Int64(rule.delayMinutes) * Millis.minute,
+                    dueAt: step.dueAt + rule.delayMillis,
                     idempotencyKey: "\(step.idempotencyKey)-\(personID)-\(method.id)"))
             }
         }

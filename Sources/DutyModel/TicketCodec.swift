@@ -101,6 +101,11 @@ enum TicketCodec {
         case 15: _ = try r.int(); try r.skipString()
         case 16, 17: _ = try r.int()
         case 18: try r.skipEnumCase(Priority.self); try r.skipEnumCase(Priority.self)
+        case 19:
+            try r.skipString(); try r.skipString()
+            try r.skipEnumCase(ContactMethod.Kind.self); try r.skipEnumCase(PageOutcome.Result.self)
+            _ = try r.int()
+        case 20: _ = try r.int()
         case let tag: throw DutyError(.invalid, field: "snapshot.tickets", "unknown timeline action \(tag) at byte \(r.offset)")
         }
     }
@@ -246,6 +251,9 @@ enum TicketCodec {
         case .followUpOpened(let id): w.tag(16); w.int(id)
         case .followUpOf(let id): w.tag(17); w.int(id)
         case .priorityChanged(let from, let to): w.tag(18); w.enumCase(from); w.enumCase(to)
+        case .paged(let key, let personID, let channel, let result, let attempts):
+            w.tag(19); w.string(key); w.string(personID); w.enumCase(channel); w.enumCase(result); w.int(attempts)
+        case .pagesCancelled(let count): w.tag(20); w.int(count)
         }
     }
 
@@ -280,6 +288,10 @@ enum TicketCodec {
         case 16: action = .followUpOpened(try r.int())
         case 17: action = .followUpOf(try r.int())
         case 18: action = .priorityChanged(from: try r.enumCase(), to: try r.enumCase())
+        case 19:
+            action = .paged(key: try r.string(), personID: try r.string(), channel: try r.enumCase(), result: try r.enumCase(),
+                            attempts: try r.int())
+        case 20: action = .pagesCancelled(count: try r.int())
         case let tag: throw DutyError(.invalid, field: "snapshot.tickets", "unknown timeline action \(tag) at byte \(r.offset)")
         }
         return TimelineEntry(at: at, actor: actor, action: action)

@@ -21,6 +21,10 @@ public struct TimelineEntry: Codable, Sendable, Equatable {
         case followUpOpened(TicketID)
         case followUpOf(TicketID)
         case priorityChanged(from: Priority, to: Priority)
+        /// A page's outcome from the outbox; the address is not kept here.
+        case paged(key: String, personID: String, channel: ContactMethod.Kind, result: PageOutcome.Result, attempts: Int)
+        /// Planned pages dropped because the ticket was acknowledged or closed first.
+        case pagesCancelled(count: Int)
     }
 
     public let at: Timestamp

@@ -60,10 +60,21 @@ public struct ClusterInitializer: Sendable {
                 throw InitError.writeFailed(path: adminTokenPath, reason: "could not create the file")
             }
             let api = NodeConfig.APISettings(tls: !plainHTTP, bootstrapTokenSHA256: APIToken.sha256Hex(adminToken))
+            // One pair of paging secrets for the whole cluster: an ack link signed by one node works on all.
+            let ackSecret = Self.randomHex(bytes: 32)
+            let webhookSecret = Self.randomHex(bytes: 32)
+            let paging = PagingSettings(ackSecretFile: "paging/ack.secret", webhookSecretFile: "paging/webhook.secret")
             for member in members {
                 let nodeDirectory = "\(directory)/node\(member.id)"
                 try makeDirectory(nodeDirectory + "/tls")
                 try makeDirectory(nodeDirectory + "/data")
+                try makeDirectory(nodeDirectory + "/paging")
+                for (name, secret) in [("ack.secret", ackSecret), ("webhook.secret", webhookSecret)] {
+                    let path = nodeDirectory + "/paging/" + name
+                    guard fileManager.createFile(atPath: path, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                        throw InitError.writeFailed(path: path, reason: "could not create the file")
+                    }
+                }
                 let addresses = IPAddressCheck.isIPLiteral(host) ? [host] : []
                 let credentials = try ca.issueNodeCredentials(nodeID: member.id, ipAddresses: addresses)
                 try credentials.write(certificatePath: nodeDirectory + "/tls/node.pem", privateKeyPath: nodeDirectory + "/tls/node-key.pem")
@@ -72,7 +83,7 @@ public struct ClusterInitializer: Sendable {
                     clusterID: clusterID, nodeID: member.id, dataDir: "data",
                     peerListen: member.peer, httpListen: member.http,
                     tls: .init(caCert: "tls/ca.pem", cert: "tls/node.pem", key: "tls/node-key.pem"),
-                    raft: timing, api: api, members: members)
+                    raft: timing, api: api, paging: paging, members: members)
                 let path = nodeDirectory + "/vigil.yaml"
                 let text = "# Vigil node \(member.id) of cluster \(clusterID), written by `vigil init`.\n"
                     + "# Relative paths are relative to this file's directory.\n" + (try config.yaml())
@@ -91,6 +102,11 @@ public struct ClusterInitializer: Sendable {
             throw .writeFailed(path: directory, reason: "\(error)")
         }
         return written
+    }
+
+    static func randomHex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
     private func makeDirectory(_ path: String) throws(InitError) {

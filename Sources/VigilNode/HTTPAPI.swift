@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Paging
 import RaftCore
 
 /// The node's HTTP API: health, cluster view, metrics and the replicated settings store.
@@ -23,6 +24,10 @@ public struct HTTPAPI: Sendable {
     let forwardingClient: HTTPClient
     let tokenLimiter: RateLimiter
     let integrationLimiter: RateLimiter
+    /// Checks `/ack/{token}` links; nil when the node has no ack secret (paging off).
+    let ackSigner: AckLinkSigner?
+    /// The scheduler's lateness histograms for `/metrics`; nil when paging is off.
+    let pagingHost: NodePagingHost?
     static let proposalTimeout: Duration = .seconds(5)
     static let readTimeout: Duration = .seconds(3)
     static let forwardTimeout: TimeAmount = .seconds(7)
@@ -41,8 +46,11 @@ public struct HTTPAPI: Sendable {
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
-    public init(config: NodeConfig, loop: RaftLoop, transport: PeerTransport, forwardingClient: HTTPClient, logger: Logger) {
+    init(config: NodeConfig, loop: RaftLoop, transport: PeerTransport, forwardingClient: HTTPClient, logger: Logger,
+         ackSigner: AckLinkSigner? = nil, pagingHost: NodePagingHost? = nil) {
         self.forwardingClient = forwardingClient
+        self.ackSigner = ackSigner
+        self.pagingHost = pagingHost
         self.config = config
         self.loop = loop
         self.transport = transport
@@ -70,6 +78,8 @@ public struct HTTPAPI: Sendable {
         router.get("/metrics") { _, _ -> Response in
             let text = MetricsExposition.render(status: api.loop.status, transport: await api.transport.metrics(),
                                                 settingsRevision: api.loop.state.revision, settingsCount: api.loop.state.count)
+                + MetricsExposition.renderPaging(lateness: api.pagingHost?.latenessHistograms ?? [:],
+                                                 outboxPages: api.loop.state.duty { $0.outbox.count })
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
@@ -85,6 +95,7 @@ public struct HTTPAPI: Sendable {
         addDutyRoutes(to: router)
         addIntakeRoutes(to: router)
         addTokenRoutes(to: router)
+        addAckRoutes(to: router)
         return router
     }
 

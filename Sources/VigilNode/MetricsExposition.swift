@@ -34,17 +34,9 @@ public enum MetricsExposition {
         one("vigil_raft_snapshots_taken_total", "counter", "Log compactions.", counters.snapshotsTaken)
         one("vigil_raft_snapshots_installed_total", "counter", "Snapshots received from a leader and installed.", counters.snapshotsInstalled)
 
-        let histogram = counters.persistLatency
         out += "# HELP vigil_raft_append_seconds Duration of one durable Raft log write (fsync included).\n"
         out += "# TYPE vigil_raft_append_seconds histogram\n"
-        var cumulative: UInt64 = 0
-        for (slot, bound) in LatencyHistogram.upperBoundsSeconds.enumerated() {
-            cumulative += histogram.bucketCounts[slot]
-            out += "vigil_raft_append_seconds_bucket{le=\"\(bound)\"} \(cumulative)\n"
-        }
-        out += "vigil_raft_append_seconds_bucket{le=\"+Inf\"} \(histogram.count)\n"
-        out += "vigil_raft_append_seconds_sum \(histogram.sumSeconds)\n"
-        out += "vigil_raft_append_seconds_count \(histogram.count)\n"
+        out += histogramSamples("vigil_raft_append_seconds", counters.persistLatency)
 
         let peers = transport.peers.sorted { $0.key < $1.key }
         metric("vigil_peer_connected", "gauge", "1 when the outbound connection to the peer is up.",
@@ -58,6 +50,34 @@ public enum MetricsExposition {
         one("vigil_transport_malformed_frames_total", "counter", "Frames that failed to decode.", transport.malformedFrames)
         one("vigil_settings_revision", "gauge", "Global revision of the settings store.", settingsRevision)
         one("vigil_settings_keys", "gauge", "Number of settings stored.", settingsCount)
+        return out
+    }
+
+    /// The paging scheduler's lateness (actual − due) per kind of action, and the outbox size.
+    static func renderPaging(lateness: [String: LatencyHistogram], outboxPages: Int) -> String {
+        var out = "# HELP vigil_paging_lateness_seconds How late the leader's scheduler acted: actual minus due time.\n"
+        out += "# TYPE vigil_paging_lateness_seconds histogram\n"
+        for kind in NodePagingHost.latenessKinds {
+            out += histogramSamples("vigil_paging_lateness_seconds", lateness[kind] ?? LatencyHistogram(), label: "kind=\"\(kind)\"")
+        }
+        out += "# HELP vigil_paging_outbox_pages Pages planned or intended and waiting for their outcome.\n"
+        out += "# TYPE vigil_paging_outbox_pages gauge\nvigil_paging_outbox_pages \(outboxPages)\n"
+        return out
+    }
+
+    /// The bucket, sum and count lines of one histogram; `label` (e.g. `kind="page"`) goes before `le`.
+    static func histogramSamples(_ name: String, _ histogram: LatencyHistogram, label: String? = nil) -> String {
+        let prefix = label.map { $0 + "," } ?? ""
+        let plain = label.map { "{\($0)}" } ?? ""
+        var out = ""
+        var cumulative: UInt64 = 0
+        for (slot, bound) in LatencyHistogram.upperBoundsSeconds.enumerated() {
+            cumulative += histogram.bucketCounts[slot]
+            out += "\(name)_bucket{\(prefix)le=\"\(bound)\"} \(cumulative)\n"
+        }
+        out += "\(name)_bucket{\(prefix)le=\"+Inf\"} \(histogram.count)\n"
+        out += "\(name)_sum\(plain) \(histogram.sumSeconds)\n"
+        out += "\(name)_count\(plain) \(histogram.count)\n"
         return out
     }
 }

@@ -14,6 +14,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var raft: RaftTiming
     /// The client API: TLS and authentication. Absent in a file means the secure defaults.
     public var api: APISettings
+    /// The leader's pager: secrets, links, storm control, channels. Absent in a file: defaults, no secrets.
+    public var paging: PagingSettings
     public var members: [Member]
 
     /// How the client API is served and who may use it.
@@ -127,7 +129,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case dataDir = "data_dir"
         case peerListen = "peer_listen"
         case httpListen = "http_listen"
-        case tls, raft, api, members
+        case tls, raft, api, paging, members
     }
 
     public init(from decoder: any Decoder) throws {
@@ -140,11 +142,13 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         tls = try container.decode(TLSFiles.self, forKey: .tls)
         raft = try container.decode(RaftTiming.self, forKey: .raft)
         api = try container.decodeIfPresent(APISettings.self, forKey: .api) ?? APISettings()
+        paging = try container.decodeIfPresent(PagingSettings.self, forKey: .paging) ?? PagingSettings()
         members = try container.decode([Member].self, forKey: .members)
     }
 
     public init(clusterID: String, nodeID: NodeID, dataDir: String, peerListen: HostPort, httpListen: HostPort,
-                tls: TLSFiles, raft: RaftTiming, api: APISettings = APISettings(), members: [Member]) {
+                tls: TLSFiles, raft: RaftTiming, api: APISettings = APISettings(), paging: PagingSettings = PagingSettings(),
+                members: [Member]) {
         self.clusterID = clusterID
         self.nodeID = nodeID
         self.dataDir = dataDir
@@ -153,6 +157,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         self.tls = tls
         self.raft = raft
         self.api = api
+        self.paging = paging
         self.members = members
     }
 
@@ -201,6 +206,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         guard api.tokenRequestsPerSecond >= 1, api.integrationRequestsPerSecond >= 1 else {
             throw .invalidValue(key: "api", reason: "rate limits must be at least 1 request per second")
         }
+        try paging.validate()
     }
 
     /// Reads, decodes and validates a config file; relative paths stay relative (see `resolving(_:)`).

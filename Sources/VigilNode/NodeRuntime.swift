@@ -7,6 +7,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOSSL
+import Paging
 import RaftCore
 import RaftStorage
 import ServiceLifecycle
@@ -46,16 +47,28 @@ public enum NodeRuntime {
         let loop = RaftLoop(config: config, store: store, persisted: persisted, transport: transport, state: state, logger: logger)
         let server: HTTPServerBuilder
         let forwardingClient: HTTPClient
+        let paging: PagingRuntime?
         do {
             let (builder, trustRoots) = try makeHTTPServer(config: config, baseDirectory: baseDirectory)
             server = builder
+            paging = try PagingRuntime.make(config: config, baseDirectory: baseDirectory, logger: logger)
             forwardingClient = HTTPAPI.makeForwardingClient(trustRoots: trustRoots)
         } catch {
             await transport.shutdown()
             try? store.close()
             throw error
         }
-        let api = HTTPAPI(config: config, loop: loop, transport: transport, forwardingClient: forwardingClient, logger: logger)
+        let pagingHost = paging.map { _ in NodePagingHost(loop: loop) }
+        let api = HTTPAPI(config: config, loop: loop, transport: transport, forwardingClient: forwardingClient, logger: logger,
+                          ackSigner: paging?.signer, pagingHost: pagingHost)
+        // Runs on every node; it pages only while its node leads (and has committed its intent in that term).
+        let scheduler: Task<Void, Never>? = paging.map { paging in
+            var pagingLogger = logger
+            pagingLogger[metadataKey: "component"] = "paging"
+            let scheduler = PagingScheduler(host: pagingHost!, router: paging.router, configuration: paging.configuration,
+                                            wake: loop.changed, logger: pagingLogger)
+            return Task { await scheduler.run() }
+        }
         var httpLogger = logger
         // Per-request lines would drown the Raft events at info; debug and trace keep them.
         if logger.logLevel > .debug { httpLogger.logLevel = .warning }
@@ -86,6 +99,10 @@ public enum NodeRuntime {
         } catch {
             failure = .http("\(error)")
         }
+        scheduler?.cancel()
+        loop.changed.signal()
+        await scheduler?.value
+        try? await paging?.client.shutdown()
         try? await forwardingClient.shutdown()
         await transport.shutdown()
         do { try store.close() } catch { if failure == nil { failure = .storage(error.description) } }

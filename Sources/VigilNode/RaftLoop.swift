@@ -1,6 +1,7 @@
 import ClusterTransport
 import Logging
 import NIOPosix
+import Paging
 import RaftCore
 import RaftStorage
 import Synchronization
@@ -21,6 +22,8 @@ public final class RaftLoop: Sendable {
     private let inbox = LoopInbox()
     private let published: Mutex<NodeStatus>
     private let logger: Logger
+    /// Signalled after entries are applied or the role changes, so the paging scheduler re-plans at once.
+    public let changed = WakeSignal()
 
     public init(config: NodeConfig, store: RaftLogStore, persisted: PersistedState, transport: PeerTransport,
                 state: StateView, logger: Logger) {
@@ -124,6 +127,7 @@ public final class RaftLoop: Sendable {
         var ticksSinceStop = 0
         while true {
             let events = await inbox.take()
+            let before = (applied: state.appliedIndex, role: raft.role, term: raft.term)
             var batch: [(command: ReplicatedCommand, waiter: ProposalWaiter)] = []
             for event in events {
                 switch event {
@@ -163,6 +167,8 @@ public final class RaftLoop: Sendable {
                 try await handleReady(raft, &state, pool)
             }
             publish(raft, &state)
+            // After publishing, so a woken scheduler reads the new role and term.
+            if before != (state.appliedIndex, raft.role, raft.term) { changed.signal() }
             if let deadline = stopDeadlineTicks, !raft.isLeader || ticksSinceStop >= deadline {
                 try await flushDeferredHardState(&state, pool)
                 return

@@ -1,0 +1,160 @@
+/// One page the scheduler owes or is sending: a row of the replicated outbox (DESIGN §4).
+///
+/// A row is planned when an escalation step is recorded (one per person and contact method, due after the
+/// person's notification-rule delay), intended once a leader's `recordPageIntents` commits, and leaves the
+/// outbox with its outcome, which goes onto the ticket's timeline. Rows hold no address: the scheduler
+/// reads the contact method when it sends, so personal data is not copied around.
+public struct OutboxPage: Codable, Sendable, Equatable {
+    /// Same on every replica and for every resend ("ticket-7-step-2-alice-sms"), so receivers can de-duplicate.
+    public let key: String
+    public let ticketID: TicketID
+    public let stepIndex: Int
+    public let levelIndex: Int
+    public let personID: String
+    public let contactMethodID: String
+    public let kind: ContactMethod.Kind
+    public let dueAt: Timestamp
+    /// The term of the leader whose intent committed last; nil while the row is only planned.
+    public internal(set) var intentTerm: UInt64?
+    /// How many intents committed for this row: more than one means a later leader re-sent it.
+    public internal(set) var intentCount: Int
+    public internal(set) var intendedAt: Timestamp?
+
+    public var isIntended: Bool { intentTerm != nil }
+}
+
+/// What became of an intended page, as the leader that sent it (or a later one) records it.
+public struct PageOutcome: Codable, Sendable, Equatable {
+    /// Delivered, given up on, or not sent because the ticket no longer needed it.
+    public enum Result: String, Codable, Sendable, CaseIterable { case delivered, failed, cancelled }
+    public let key: String
+    public let result: Result
+    public let attempts: Int
+    /// Why, without addresses or secrets (at most `maxDetailBytes`).
+    public let detail: String
+
+    public static let maxDetailBytes = 500
+
+    public init(key: String, result: Result, attempts: Int, detail: String) {
+        self.key = key
+        self.result = result
+        self.attempts = attempts
+        self.detail = detail
+    }
+}
+
+extension DutyState {
+    /// Whether a ticket still wants pages: open, unacknowledged, in the working set.
+    public func ticketWantsPages(_ id: TicketID) -> Bool {
+        guard let ticket = tickets.live[id] else { return false }
+        return ticket.stage.isOpen && ticket.acknowledgedAt == nil
+    }
+
+    /// Rows due by `instant`, planned or intended, earliest first; `ticketWantsPages` says which to send.
+    public func duePages(until instant: Timestamp) -> [OutboxPage] {
+        outbox.values
+            .filter { $0.dueAt <= instant }
+            .sorted { ($0.dueAt, $0.key) < ($1.dueAt, $1.key) }
+    }
+
+    /// The earliest instant at which the scheduler may owe something: a planned page, an escalation step,
+    /// an SLA warning or breach, a heartbeat deadline or a channel inspection. Nil when nothing is pending.
+    public func nextSchedulerDeadline() -> Timestamp? {
+        var earliest: Timestamp?
+        func consider(_ instant: Timestamp?) {
+            guard let instant else { return }
+            if earliest == nil || instant < earliest! { earliest = instant }
+        }
+        for row in outbox.values where !row.isIntended { consider(row.dueAt) }
+        for ticket in tickets.live.values where ticket.stage.isOpen {
+            if ticket.acknowledgedAt == nil, let progress = ticket.escalation, !progress.suppressedByMaintenance,
+               let policy = escalationPolicy(progress.policyID, version: progress.policyVersion),
+               progress.stepsFired < policy.stepCount {
+                consider(services[ticket.serviceID].map { Self.deferred(progress.nextDueAt, pastWindowsOf: $0) } ?? progress.nextDueAt)
+            }
+            for clock in ticket.clocks where clock.isRunning {
+                if let dueAt = clock.dueAt, !clock.breachRecordedForCurrentCycle { consider(dueAt) }
+                consider(clock.warnAt)
+            }
+        }
+        for monitor in heartbeatMonitors.values where monitor.openIncidentID == nil { consider(monitor.deadline) }
+        for inspection in channelInspections.values { consider(inspection.nextDueAt) }
+        return earliest
+    }
+
+    /// The rows a step plans (one per person and contact method); refused when the outbox is full, so
+    /// `recordEscalationStep` can check before it changes anything.
+    func plannedPages(for step: EscalationStep) throws(DutyError) -> [OutboxPage] {
+        guard case let .success(plan) = notificationPlan(for: step, readerRole: .admin) else { return [] }
+        let fresh = plan.filter { outbox[$0.idempotencyKey] == nil }
+        if outbox.count + fresh.count > DutyLimits.maxOutboxPages {
+            throw .limit("outbox", "at most \(DutyLimits.maxOutboxPages) pages may wait for an outcome; is every channel down?")
+        }
+        return fresh.map { planned in
+            OutboxPage(key: planned.idempotencyKey, ticketID: step.ticketID, stepIndex: step.stepIndex, levelIndex: step.levelIndex,
+                       personID: planned.personID, contactMethodID: planned.contactMethodID, kind: planned.kind,
+                       dueAt: planned.dueAt, intentTerm: nil, intentCount: 0, intendedAt: nil)
+        }
+    }
+
+    mutating func recordPageIntents(_ keys: [String], leaderTerm: UInt64, _ context: inout ApplyContext) throws(DutyError) {
+        if keys.isEmpty { throw .invalid("keys", "name at least one page") }
+        if keys.count > DutyLimits.maxPagesPerCommand { throw .limit("keys", "at most \(DutyLimits.maxPagesPerCommand) pages per command") }
+        if leaderTerm == 0 { throw .invalid("leaderTerm", "must be a Raft term (≥ 1)") }
+        var seen: Set<String> = []
+        for (index, key) in keys.enumerated() {
+            let field = "keys[\(index)]"
+            guard seen.insert(key).inserted else { throw .conflict(field, "page '\(key)' is named twice") }
+            guard let row = outbox[key] else { throw .notFound(field, "no page '\(key)' waits in the outbox") }
+            if let term = row.intentTerm, term >= leaderTerm {
+                throw .conflict(field, "page '\(key)' was already intended in term \(term)")
+            }
+            guard context.at >= row.dueAt else { throw DutyError(.notDue, field: field, "page '\(key)' is due at \(row.dueAt)") }
+            guard ticketWantsPages(row.ticketID) else {
+                throw .conflict(field, "ticket \(row.ticketID) no longer wants pages (acknowledged or closed)")
+            }
+        }
+        for key in keys {
+            outbox[key]!.intentTerm = leaderTerm
+            outbox[key]!.intentCount += 1
+            outbox[key]!.intendedAt = context.at
+            context.emit(.pageIntended(key: key, ticketID: outbox[key]!.ticketID, leaderTerm: leaderTerm))
+        }
+    }
+
+    mutating func recordPageOutcomes(_ outcomes: [PageOutcome], _ context: inout ApplyContext) throws(DutyError) {
+        if outcomes.isEmpty { throw .invalid("outcomes", "name at least one page") }
+        if outcomes.count > DutyLimits.maxPagesPerCommand {
+            throw .limit("outcomes", "at most \(DutyLimits.maxPagesPerCommand) pages per command")
+        }
+        var seen: Set<String> = []
+        for (index, outcome) in outcomes.enumerated() {
+            let field = "outcomes[\(index)]"
+            guard seen.insert(outcome.key).inserted else { throw .conflict("\(field).key", "page '\(outcome.key)' is named twice") }
+            guard let row = outbox[outcome.key] else { throw .notFound("\(field).key", "no page '\(outcome.key)' waits in the outbox") }
+            guard row.isIntended else { throw .conflict("\(field).key", "page '\(outcome.key)' has no committed intent") }
+            if !(0...100).contains(outcome.attempts) { throw .invalid("\(field).attempts", "must be 0…100") }
+            if outcome.detail.utf8.count > PageOutcome.maxDetailBytes {
+                throw .limit("\(field).detail", "at most \(PageOutcome.maxDetailBytes) bytes")
+            }
+        }
+        for outcome in outcomes {
+            let row = outbox.removeValue(forKey: outcome.key)!
+            if tickets.live[row.ticketID] != nil {
+                tickets.live[row.ticketID]!.append(
+                    .paged(key: row.key, personID: row.personID, channel: row.kind, result: outcome.result, attempts: outcome.attempts),
+                    at: context.at, actor: context.actor)
+            }
+            context.emit(.pageRecorded(outcome, ticketID: row.ticketID))
+        }
+    }
+
+    /// An acknowledged or closed ticket's planned pages are dropped; intended ones stay until their
+    /// outcome is recorded (the scheduler records them as cancelled without sending).
+    mutating func cancelPlannedPages(of id: TicketID, _ context: inout ApplyContext) {
+        let keys = outbox.values.filter { $0.ticketID == id && !$0.isIntended }.map(\.key).sorted()
+        guard !keys.isEmpty else { return }
+        for key in keys { outbox[key] = nil }
+        tickets.live[id]?.append(.pagesCancelled(count: keys.count), at: context.at, actor: context.actor)
+    }
+}

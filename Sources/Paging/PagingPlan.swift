@@ -1,0 +1,131 @@
+import DutyModel
+
+/// Everything the leader owes at one instant, read from the applied state (pure: no clock, no I/O).
+///
+/// The scheduler makes a plan on every wake-up and acts on it; because the plan is derived from replicated
+/// state alone, a new leader's first plan picks up exactly what the old one left unfinished.
+public struct PagingPlan: Sendable, Equatable {
+    /// One page ready to send: the outbox row and what the message needs (the address is personal data:
+    /// it lives only in memory, long enough to send).
+    public struct PageJob: Sendable, Equatable {
+        public let row: OutboxPage
+        /// Nil when the contact method was removed after the step was planned.
+        public let address: String?
+        public let ticketTitle: String
+        public let priority: Priority
+        public let serviceName: String
+    }
+
+    /// An SLA warning or breach to record.
+    public struct SLADue: Sendable, Equatable {
+        public let ticketID: TicketID
+        public let target: SLATarget
+        public let isBreach: Bool
+        public let dueAt: Timestamp
+    }
+
+    /// A channel inspection to run: a test message to each contact method of its channel.
+    public struct InspectionDue: Sendable, Equatable {
+        public let inspectionID: String
+        public let channel: String
+        public let dueAt: Timestamp
+        /// (person, contact method, kind, address), at most `maxInspectionTargets`.
+        public let targets: [InspectionTarget]
+    }
+
+    /// One contact method an inspection tests.
+    public struct InspectionTarget: Sendable, Equatable {
+        public let personID: String
+        public let contactMethodID: String
+        public let kind: ContactMethod.Kind
+        public let address: String
+    }
+
+    public static let maxInspectionTargets = 100
+
+    public var steps: [EscalationStep] = []
+    /// Due rows to claim in this term (planned, or intended by an earlier leader without an outcome).
+    public var toIntend: [PageJob] = []
+    /// Rows intended in this very term that this process is not sending (its intent reply was lost).
+    public var toSend: [PageJob] = []
+    /// Intended rows whose ticket was acknowledged or closed before they were sent.
+    public var toCancel: [OutboxPage] = []
+    public var sla: [SLADue] = []
+    public var heartbeats: [(monitorID: String, dueAt: Timestamp)] = []
+    public var inspections: [InspectionDue] = []
+    /// When to plan again at the latest (nil: nothing pending; wait for a change).
+    public var nextDeadline: Timestamp?
+
+    public static func == (lhs: PagingPlan, rhs: PagingPlan) -> Bool {
+        lhs.steps == rhs.steps && lhs.toIntend == rhs.toIntend && lhs.toSend == rhs.toSend && lhs.toCancel == rhs.toCancel
+            && lhs.sla == rhs.sla && lhs.heartbeats.map(\.monitorID) == rhs.heartbeats.map(\.monitorID)
+            && lhs.inspections == rhs.inspections && lhs.nextDeadline == rhs.nextDeadline
+    }
+
+    public init() {}
+
+    /// What is due at `now` for the leader of `term`; `busy` names work this process already has in hand
+    /// (outbox keys and the scheduler's own keys for steps, SLA, heartbeats, inspections).
+    public static func make(_ state: DutyState, now: Timestamp, term: UInt64, busy: Set<String>) -> PagingPlan {
+        var plan = PagingPlan()
+        for step in state.dueEscalationSteps(until: now) where !busy.contains(stepKey(step)) {
+            plan.steps.append(step)
+        }
+        for row in state.duePages(until: now) where !busy.contains(row.key) {
+            if !state.ticketWantsPages(row.ticketID) {
+                if row.isIntended { plan.toCancel.append(row) }
+                continue
+            }
+            let job = job(for: row, in: state)
+            if let intentTerm = row.intentTerm, intentTerm >= term {
+                if intentTerm == term { plan.toSend.append(job) }
+            } else {
+                plan.toIntend.append(job)
+            }
+        }
+        for due in state.dueSLAEvents(at: now) {
+            let item = SLADue(ticketID: due.ticketID, target: due.target, isBreach: due.isBreach, dueAt: due.dueAt)
+            if !busy.contains(slaKey(item)) { plan.sla.append(item) }
+        }
+        for monitor in state.heartbeatMonitors.values.sorted(by: { $0.id < $1.id })
+        where monitor.openIncidentID == nil && monitor.deadline <= now && !busy.contains(heartbeatKey(monitor.id)) {
+            plan.heartbeats.append((monitor.id, monitor.deadline))
+        }
+        for inspection in state.channelInspections.values.sorted(by: { $0.id < $1.id })
+        where inspection.nextDueAt <= now && !busy.contains(inspectionKey(inspection.id)) {
+            plan.inspections.append(InspectionDue(inspectionID: inspection.id, channel: inspection.channel, dueAt: inspection.nextDueAt,
+                                                  targets: inspectionTargets(channel: inspection.channel, in: state)))
+        }
+        plan.nextDeadline = state.nextSchedulerDeadline()
+        return plan
+    }
+
+    public static func stepKey(_ step: EscalationStep) -> String { step.idempotencyKey }
+    public static func slaKey(_ due: SLADue) -> String { "sla-\(due.ticketID)-\(due.target.rawValue)-\(due.isBreach ? "breach" : "warning")" }
+    public static func heartbeatKey(_ monitorID: String) -> String { "heartbeat-\(monitorID)" }
+    public static func inspectionKey(_ inspectionID: String) -> String { "inspection-\(inspectionID)" }
+
+    static func job(for row: OutboxPage, in state: DutyState) -> PageJob {
+        let ticket = state.ticket(row.ticketID)
+        // The pager reads contact data as an admin would (S16); it never logs it.
+        let methods = (try? state.contactMethods(of: row.personID, readerRole: .admin).get()) ?? []
+        let address = methods.first { $0.id == row.contactMethodID }?.address
+        let serviceName = ticket.flatMap { state.services[$0.serviceID]?.name } ?? ticket?.serviceID ?? "?"
+        return PageJob(row: row, address: address, ticketTitle: ticket?.title ?? "ticket \(row.ticketID)",
+                       priority: ticket?.priority ?? .p1, serviceName: serviceName)
+    }
+
+    /// Contact methods of the inspected channel; the channel names a contact-method kind ("email", "sms", …).
+    static func inspectionTargets(channel: String, in state: DutyState) -> [InspectionTarget] {
+        guard let kind = ContactMethod.Kind(rawValue: channel) else { return [] }
+        var targets: [InspectionTarget] = []
+        for person in state.people.values.sorted(by: { $0.id < $1.id }) {
+            let methods = (try? state.contactMethods(of: person.id, readerRole: .admin).get()) ?? []
+            for method in methods where method.kind == kind {
+                guard targets.count < maxInspectionTargets else { return targets }
+                targets.append(InspectionTarget(personID: person.id, contactMethodID: method.id, kind: kind, address: method.address))
+            }
+        }
+        return targets
+    }
+}

@@ -1,0 +1,289 @@
+import DutyModel
+import Foundation
+import Logging
+
+/// How the leader's scheduler pages.
+public struct PagingSchedulerConfiguration: Sendable {
+    /// Signs the acknowledgement links every page carries (the secret is shared by all nodes).
+    public var signer: AckLinkSigner
+    public var ackLinkLifetimeSeconds: Int64
+    /// Longest sleep between plans when nothing is due sooner (also bounds the reaction to a missed signal).
+    public var maxSleep: Duration
+    /// Per person and contact method: messages at once, and one more every `rateLimitRefillMilliseconds`.
+    public var rateLimitBurst: Int
+    public var rateLimitRefillMilliseconds: Int64
+
+    public init(signer: AckLinkSigner, ackLinkLifetimeSeconds: Int64 = 86_400, maxSleep: Duration = .seconds(1),
+                rateLimitBurst: Int = 5, rateLimitRefillMilliseconds: Int64 = 12_000) {
+        self.signer = signer
+        self.ackLinkLifetimeSeconds = ackLinkLifetimeSeconds
+        self.maxSleep = maxSleep
+        self.rateLimitBurst = rateLimitBurst
+        self.rateLimitRefillMilliseconds = rateLimitRefillMilliseconds
+    }
+}
+
+/// The leader's paging scheduler (DESIGN §4): derives what is due from replicated state, claims each page
+/// with a committed `recordPageIntents` of its term before sending, sends only while still leader of that
+/// term, and records the outcome. Followers run it too but it stays idle until the node leads.
+///
+/// Nothing it keeps in memory is needed for correctness: a new leader's first plan finds every page that
+/// has no outcome and sends it again with the same idempotency key.
+public actor PagingScheduler {
+    private let host: any PagingHost
+    private let router: ChannelRouter
+    private let configuration: PagingSchedulerConfiguration
+    private let wake: WakeSignal
+    private let logger: Logger
+    /// Keys of work this process has in hand (outbox keys, step keys, SLA/heartbeat/inspection keys).
+    private var busy: Set<String> = []
+    /// Sent pages whose outcome proposal failed while this node still led: retried without sending again.
+    private var awaitingOutcome: [String: PageOutcome] = [:]
+    private var limiter: PageRateLimiter
+    private var ledTerm: UInt64?
+
+    public init(host: any PagingHost, router: ChannelRouter, configuration: PagingSchedulerConfiguration, wake: WakeSignal,
+                logger: Logger) {
+        self.host = host
+        self.router = router
+        self.configuration = configuration
+        self.wake = wake
+        self.logger = logger
+        self.limiter = PageRateLimiter(burst: configuration.rateLimitBurst, refillMilliseconds: configuration.rateLimitRefillMilliseconds)
+    }
+
+    /// Plans and acts until the task is cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            let sleep = pass()
+            await wake.wait(atMost: sleep)
+        }
+    }
+
+    static func nowMillis() -> Timestamp { Int64((Date().timeIntervalSince1970 * 1_000).rounded(.down)) }
+
+    /// One plan: starts what is due and returns how long to sleep at most.
+    func pass() -> Duration {
+        guard let term = host.leaderTerm() else {
+            if ledTerm != nil { logger.info("paging scheduler idle: not the leader") }
+            ledTerm = nil
+            awaitingOutcome = [:]
+            return configuration.maxSleep
+        }
+        if ledTerm != term {
+            logger.info("paging scheduler active", metadata: ["term": "\(term)"])
+            ledTerm = term
+            // Outcomes of an earlier term are the new leader's business now (it re-sends those pages).
+            awaitingOutcome = [:]
+        }
+        let now = Self.nowMillis()
+        let inHand = busy.union(awaitingOutcome.keys)
+        let plan = host.readDuty { PagingPlan.make($0, now: now, term: term, busy: inHand) }
+        var wakeAt = plan.nextDeadline
+
+        if !awaitingOutcome.isEmpty {
+            let outcomes = awaitingOutcome.values.sorted { $0.key < $1.key }
+            awaitingOutcome = [:]
+            claim(outcomes.map(\.key))
+            Task { await self.recordOutcomes(outcomes, term: term) }
+        }
+        for step in plan.steps {
+            claim([PagingPlan.stepKey(step)])
+            Task { await self.recordStep(step, term: term) }
+        }
+        for (group, jobs) in Self.grouped(plan.toIntend) {
+            guard limiter.take(personID: group.personID, contactMethodID: group.contactMethodID, now: now) else {
+                if let next = limiter.nextTokenAt(personID: group.personID, contactMethodID: group.contactMethodID) {
+                    wakeAt = min(wakeAt ?? next, next)
+                }
+                continue
+            }
+            claim(jobs.map(\.row.key))
+            Task { await self.claimAndSend(jobs, term: term) }
+        }
+        for (_, jobs) in Self.grouped(plan.toSend) {
+            claim(jobs.map(\.row.key))
+            Task { await self.send(jobs, term: term) }
+        }
+        if !plan.toCancel.isEmpty {
+            let outcomes = plan.toCancel.map {
+                PageOutcome(key: $0.key, result: .cancelled, attempts: 0, detail: "the ticket was acknowledged or closed before sending")
+            }
+            claim(outcomes.map(\.key))
+            Task { await self.recordOutcomes(outcomes, term: term) }
+        }
+        for due in plan.sla {
+            claim([PagingPlan.slaKey(due)])
+            Task { await self.recordSLA(due) }
+        }
+        for heartbeat in plan.heartbeats {
+            claim([PagingPlan.heartbeatKey(heartbeat.monitorID)])
+            Task { await self.recordHeartbeatMissed(heartbeat.monitorID, dueAt: heartbeat.dueAt) }
+        }
+        for inspection in plan.inspections {
+            claim([PagingPlan.inspectionKey(inspection.inspectionID)])
+            Task { await self.inspect(inspection, term: term) }
+        }
+        limiter.forgetFull(now: now)
+        guard let wakeAt else { return configuration.maxSleep }
+        let untilMillis = max(1, min(wakeAt - now, Int64(configuration.maxSleep.components.seconds * 1_000)))
+        return .milliseconds(untilMillis)
+    }
+
+    private func claim(_ keys: [String]) { busy.formUnion(keys) }
+
+    private func release(_ keys: [String]) {
+        busy.subtract(keys)
+        // What was in hand may be due again (a failed proposal, a new row): plan once more.
+        wake.signal()
+    }
+
+    /// Pages for one person through one contact method, in due order.
+    struct Recipient: Hashable, Comparable {
+        let personID: String
+        let contactMethodID: String
+        static func < (lhs: Recipient, rhs: Recipient) -> Bool {
+            (lhs.personID, lhs.contactMethodID) < (rhs.personID, rhs.contactMethodID)
+        }
+    }
+
+    static func grouped(_ jobs: [PagingPlan.PageJob]) -> [(Recipient, [PagingPlan.PageJob])] {
+        var groups: [Recipient: [PagingPlan.PageJob]] = [:]
+        for job in jobs {
+            groups[Recipient(personID: job.row.personID, contactMethodID: job.row.contactMethodID), default: []].append(job)
+        }
+        return groups.sorted { $0.key < $1.key }.map { key, value in
+            // One command may claim at most maxPagesPerCommand pages; the rest wait for the next pass.
+            (key, Array(value.prefix(DutyLimits.maxPagesPerCommand)))
+        }
+    }
+
+    // MARK: - Actions
+
+    private func recordStep(_ step: EscalationStep, term: UInt64) async {
+        let results = await host.propose([.recordEscalationStep(ticketID: step.ticketID, stepIndex: step.stepIndex)])
+        if results.first?.isApplied == true {
+            host.observeLateness(kind: "escalation", milliseconds: Self.nowMillis() - step.dueAt)
+        } else {
+            logger.debug("escalation step not recorded", metadata: ["ticket": "\(step.ticketID)", "step": "\(step.stepIndex)",
+                                                                    "result": "\(results.first.map { "\($0)" } ?? "none")"])
+        }
+        release([PagingPlan.stepKey(step)])
+    }
+
+    /// Claims the pages with an intent of `term`, then sends them only if that committed and this node still
+    /// leads `term`: a deposed or partitioned leader cannot commit the intent, so it sends nothing new.
+    private func claimAndSend(_ jobs: [PagingPlan.PageJob], term: UInt64) async {
+        let keys = jobs.map(\.row.key)
+        let results = await host.propose([.recordPageIntents(keys: keys, leaderTerm: term)])
+        guard results.first?.isApplied == true, host.leaderTerm() == term else {
+            logger.debug("page intent not committed in this term; not sending",
+                         metadata: ["pages": "\(keys.count)", "result": "\(results.first.map { "\($0)" } ?? "none")"])
+            release(keys)
+            return
+        }
+        Failpoint.hit(Failpoint.pagingAfterIntent)
+        await send(jobs, term: term)
+    }
+
+    /// Sends one message for `jobs` (one recipient; several pages become one message with a count).
+    private func send(_ jobs: [PagingPlan.PageJob], term: UInt64) async {
+        guard let first = jobs.first else { return }
+        let keys = jobs.map(\.row.key)
+        guard host.leaderTerm() == term else {
+            release(keys)
+            return
+        }
+        let result: DeliveryResult
+        if first.address == nil {
+            result = .failed(.permanent, detail: "the contact method was removed after the page was planned", attempts: 0)
+        } else if let channel = router.channel(for: first.row.kind) {
+            result = await channel.send(message(for: jobs), to: first.address!)
+        } else {
+            result = .failed(.permanent, detail: "no \(first.row.kind.rawValue) channel is configured on this cluster", attempts: 0)
+        }
+        let sentAt = Self.nowMillis()
+        for job in jobs { host.observeLateness(kind: "page", milliseconds: sentAt - job.row.dueAt) }
+        if !result.isDelivered {
+            logger.warning("page not delivered", metadata: [
+                "key": "\(first.row.key)", "person": "\(first.row.personID)", "channel": "\(first.row.kind.rawValue)", "result": "\(result)",
+            ])
+        }
+        Failpoint.hit(Failpoint.pagingAfterSend)
+        let detail = String(result.description.utf8.prefix(PageOutcome.maxDetailBytes)) ?? ""
+        let outcomes = jobs.map {
+            PageOutcome(key: $0.row.key, result: result.isDelivered ? .delivered : .failed, attempts: min(result.attempts, 100), detail: detail)
+        }
+        await recordOutcomes(outcomes, term: term)
+    }
+
+    func message(for jobs: [PagingPlan.PageJob]) -> PageMessage {
+        let first = jobs[0]
+        let expiresAt = Date(timeIntervalSince1970: Double(Self.nowMillis() / 1_000 + configuration.ackLinkLifetimeSeconds))
+        let title = jobs.count == 1 ? first.ticketTitle : "\(first.ticketTitle) (and \(jobs.count - 1) more pages for you)"
+        return PageMessage(
+            ticketID: first.row.ticketID, title: title, priority: PagePriority(rawValue: first.priority.rawValue) ?? .p1,
+            service: first.serviceName, escalationStepIndex: first.row.stepIndex, escalationLevelIndex: first.row.levelIndex,
+            recipientPersonID: first.row.personID, idempotencyKey: first.row.key,
+            ackURL: configuration.signer.url(ticketID: first.row.ticketID, idempotencyKey: first.row.key, expiresAt: expiresAt),
+            resolveURL: configuration.signer.url(ticketID: first.row.ticketID, idempotencyKey: first.row.key, action: .resolve,
+                                                 expiresAt: expiresAt),
+            createdAtMilliseconds: Self.nowMillis())
+    }
+
+    private func recordOutcomes(_ outcomes: [PageOutcome], term: UInt64) async {
+        let results = await host.propose([.recordPageOutcomes(outcomes)])
+        if case .failed = results.first, host.leaderTerm() == term {
+            // Still leader: keep the outcome and propose it again rather than sending the page twice.
+            for outcome in outcomes where outcome.result != .cancelled { awaitingOutcome[outcome.key] = outcome }
+        }
+        release(outcomes.map(\.key))
+    }
+
+    private func recordSLA(_ due: PagingPlan.SLADue) async {
+        let command: DutyCommand = due.isBreach ? .recordSLABreach(ticketID: due.ticketID, target: due.target)
+            : .recordSLAWarning(ticketID: due.ticketID, target: due.target)
+        if await host.propose([command]).first?.isApplied == true {
+            host.observeLateness(kind: "sla", milliseconds: Self.nowMillis() - due.dueAt)
+        }
+        release([PagingPlan.slaKey(due)])
+    }
+
+    private func recordHeartbeatMissed(_ monitorID: String, dueAt: Timestamp) async {
+        if await host.propose([.heartbeatMissed(monitorID: monitorID)]).first?.isApplied == true {
+            host.observeLateness(kind: "heartbeat", milliseconds: Self.nowMillis() - dueAt)
+            logger.warning("heartbeat missed: incident opened", metadata: ["monitor": "\(monitorID)"])
+        }
+        release([PagingPlan.heartbeatKey(monitorID)])
+    }
+
+    /// S8: a test message to every contact method of the channel, and one recorded result.
+    private func inspect(_ inspection: PagingPlan.InspectionDue, term: UInt64) async {
+        defer { release([PagingPlan.inspectionKey(inspection.inspectionID)]) }
+        guard host.leaderTerm() == term else { return }
+        var failures: [String] = []
+        var delivered = 0
+        for target in inspection.targets {
+            guard let channel = router.channel(for: target.kind) else {
+                failures.append("\(target.personID)/\(target.contactMethodID): no channel configured")
+                continue
+            }
+            let key = "inspection-\(inspection.inspectionID)-\(inspection.dueAt)-\(target.personID)-\(target.contactMethodID)"
+            let page = PageMessage(
+                ticketID: 0, title: "Vigil channel inspection: a test message, no action needed", priority: .p4,
+                service: "channel inspection", escalationStepIndex: 0, escalationLevelIndex: 0, recipientPersonID: target.personID,
+                idempotencyKey: key, ackURL: configuration.signer.baseURL + "/healthz", createdAtMilliseconds: Self.nowMillis())
+            let result = await channel.send(page, to: target.address)
+            if result.isDelivered { delivered += 1 } else { failures.append("\(target.personID)/\(target.contactMethodID): \(result)") }
+        }
+        let passed = failures.isEmpty && !inspection.targets.isEmpty
+        var detail = inspection.targets.isEmpty ? "no contact method uses the \(inspection.channel) channel"
+            : "\(delivered) of \(inspection.targets.count) delivered"
+        if !failures.isEmpty { detail += "; failed: " + failures.joined(separator: "; ") }
+        let command = DutyCommand.recordInspectionResult(inspectionID: inspection.inspectionID, passed: passed,
+                                                         detail: String(detail.utf8.prefix(1_000)) ?? "")
+        if await host.propose([command]).first?.isApplied == true {
+            host.observeLateness(kind: "inspection", milliseconds: Self.nowMillis() - inspection.dueAt)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import DutyModel
+import Paging
+import RaftCore
+import Synchronization
+
+/// The scheduler's view of this node: leadership from the Raft loop, the applied duty state, proposals
+/// stamped with this leader's clock, and lateness histograms for `/metrics`.
+final class NodePagingHost: PagingHost {
+    static let actor = ActorID("scheduler")
+    static let latenessKinds = ["page", "escalation", "sla", "heartbeat", "inspection"]
+    private let loop: RaftLoop
+    private let lateness = Mutex<[String: LatencyHistogram]>([:])
+
+    init(loop: RaftLoop) {
+        self.loop = loop
+    }
+
+    func leaderTerm() -> UInt64? {
+        let status = loop.status
+        guard status.role == .leader, status.leader == loop.nodeID, !status.stopping else { return nil }
+        return status.term
+    }
+
+    func readDuty<T: Sendable>(_ body: (DutyState) -> T) -> T { loop.state.duty(body) }
+
+    func propose(_ commands: [DutyCommand]) async -> [PagingProposalResult] {
+        var results: [PagingProposalResult] = []
+        for command in commands {
+            let proposal = DutyProposal(command: command, leaderTimestamp: HTTPAPI.nowMillis(), actor: Self.actor)
+            switch await loop.propose(.duty(proposal), timeout: HTTPAPI.proposalTimeout) {
+            case let .success(.duty(.success(events))): results.append(.applied(events))
+            case let .success(.duty(.failure(error))): results.append(.refused(error))
+            case let .success(other): results.append(.failed("applied as something else: \(other)"))
+            case let .failure(error): results.append(.failed("\(error)"))
+            }
+        }
+        return results
+    }
+
+    func observeLateness(kind: String, milliseconds: Int64) {
+        lateness.withLock { $0[kind, default: LatencyHistogram()].observe(.milliseconds(max(0, milliseconds))) }
+    }
+
+    var latenessHistograms: [String: LatencyHistogram] { lateness.withLock { $0 } }
+}

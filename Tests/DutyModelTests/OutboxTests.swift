@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+@testable import DutyModel
+
+/// The replicated outbox: planned rows per person and rule, intents fenced by term, outcomes on the timeline.
+@Suite struct OutboxTests {
+    let t0 = Fixture.t0
+    let minute = Fixture.minute
+    let scheduler = ActorID("scheduler")
+
+    /// Ticket on "web" (level 0 = the primary schedule: bob on 2026-03-02 before 09:00 is the day's first user).
+    func openEmergency(_ state: inout DutyState) throws -> TicketID {
+        try Fixture.register(&state, kind: .emergency, priority: .p1, service: "web", at: t0)
+    }
+
+    @Test func aRecordedStepPlansOneRowPerPersonAndRuleDelay() throws {
+        var state = try Fixture.state()
+        let id = try openEmergency(&state)
+        let step = try #require(state.nextDueStep(id))
+        try Fixture.ok(&state, .recordEscalationStep(ticketID: id, stepIndex: 0), at: t0, actor: scheduler)
+        let rows = state.outbox.values.sorted { ($0.dueAt, $0.key) < ($1.dueAt, $1.key) }
+        // bob's rules: chat at once, SMS after 1 min, call after 3 min.
+        #expect(rows.map(\.contactMethodID) == ["chat", "sms", "call"])
+        #expect(rows.map(\.dueAt) == [t0, t0 + minute, t0 + 3 * minute])
+        #expect(rows.allSatisfy { $0.personID == step.personIDs.first && !$0.isIntended && $0.ticketID == id })
+        #expect(rows.map(\.key) == ["ticket-\(id)-step-0-bob-chat", "ticket-\(id)-step-0-bob-sms", "ticket-\(id)-step-0-bob-call"])
+        #expect(state.duePages(until: t0).map(\.key) == ["ticket-\(id)-step-0-bob-chat"])
+        #expect(state.nextSchedulerDeadline() == t0, "the chat page is owed now")
+    }
+
+    @Test func intentsAreFencedByTermAndOutcomesLandOnTheTimeline() throws {
+        var state = try Fixture.state()
+        let id = try openEmergency(&state)
+        try Fixture.ok(&state, .recordEscalationStep(ticketID: id, stepIndex: 0), at: t0, actor: scheduler)
+        let key = "ticket-\(id)-step-0-bob-chat"
+        #expect(Fixture.failure(&state, .recordPageIntents(keys: ["ticket-\(id)-step-0-bob-sms"], leaderTerm: 3), at: t0)?.reason == .notDue,
+                "a page is not intended before its rule delay")
+        try Fixture.ok(&state, .recordPageIntents(keys: [key], leaderTerm: 3), at: t0, actor: scheduler)
+        #expect(state.outbox[key]?.intentTerm == 3)
+        // A stale leader of the same or an older term cannot claim the page again.
+        #expect(Fixture.failure(&state, .recordPageIntents(keys: [key], leaderTerm: 3), at: t0)?.reason == .conflict)
+        #expect(Fixture.failure(&state, .recordPageIntents(keys: [key], leaderTerm: 2), at: t0)?.reason == .conflict)
+        // A new leader re-intends a page without an outcome: same key, higher term.
+        try Fixture.ok(&state, .recordPageIntents(keys: [key], leaderTerm: 4), at: t0 + 500, actor: scheduler)
+        #expect(state.outbox[key]?.intentCount == 2)
+        try Fixture.ok(&state, .recordPageOutcomes([PageOutcome(key: key, result: .delivered, attempts: 1, detail: "")]),
+                       at: t0 + 600, actor: scheduler)
+        #expect(state.outbox[key] == nil)
+        #expect(Fixture.failure(&state, .recordPageOutcomes([PageOutcome(key: key, result: .delivered, attempts: 1, detail: "")]),
+                                at: t0 + 700)?.reason == .notFound, "an outcome is recorded once")
+        let paged = state.ticket(id)!.timeline.compactMap { entry -> String? in
+            if case let .paged(key, person, channel, result, attempts) = entry.action { return "\(key) \(person) \(channel) \(result) \(attempts)" }
+            return nil
+        }
+        #expect(paged == ["\(key) bob chat delivered 1"])
+    }
+
+    @Test func badIntentsAndOutcomesChangeNothing() throws {
+        var state = try Fixture.state()
+        let id = try openEmergency(&state)
+        try Fixture.ok(&state, .recordEscalationStep(ticketID: id, stepIndex: 0), at: t0, actor: scheduler)
+        let key = "ticket-\(id)-step-0-bob-chat"
+        let before = state.snapshot()
+        let cases: [(DutyCommand, DutyError.Reason, String)] = [
+            (.recordPageIntents(keys: [], leaderTerm: 1), .invalid, "keys"),
+            (.recordPageIntents(keys: [key], leaderTerm: 0), .invalid, "leaderTerm"),
+            (.recordPageIntents(keys: [key, key], leaderTerm: 1), .conflict, "keys[1]"),
+            (.recordPageIntents(keys: [key, "nope"], leaderTerm: 1), .notFound, "keys[1]"),
+            (.recordPageIntents(keys: Array(repeating: key, count: DutyLimits.maxPagesPerCommand + 1), leaderTerm: 1), .limitExceeded, "keys"),
+            (.recordPageOutcomes([PageOutcome(key: key, result: .delivered, attempts: 1, detail: "")]), .conflict, "outcomes[0].key"),
+            (.recordPageOutcomes([]), .invalid, "outcomes"),
+        ]
+        for (command, reason, field) in cases {
+            let error = try #require(Fixture.failure(&state, command, at: t0), "\(command.name) \(field)")
+            #expect(error.reason == reason, "\(field): \(error)")
+            #expect(error.field == field, "\(error)")
+        }
+        try Fixture.ok(&state, .recordPageIntents(keys: [key], leaderTerm: 1), at: t0)
+        let intended = state.snapshot()
+        for outcome in [PageOutcome(key: key, result: .failed, attempts: 101, detail: ""),
+                        PageOutcome(key: key, result: .failed, attempts: 1, detail: String(repeating: "x", count: 501))] {
+            #expect(Fixture.failure(&state, .recordPageOutcomes([outcome]), at: t0) != nil)
+        }
+        #expect(state.snapshot() == intended)
+        #expect(before != intended)
+    }
+
+    @Test func acknowledgementCancelsPlannedPagesButNotIntendedOnes() throws {
+        var state = try Fixture.state()
+        let id = try openEmergency(&state)
+        try Fixture.ok(&state, .recordEscalationStep(ticketID: id, stepIndex: 0), at: t0, actor: scheduler)
+        try Fixture.ok(&state, .recordPageIntents(keys: ["ticket-\(id)-step-0-bob-chat"], leaderTerm: 2), at: t0, actor: scheduler)
+        try Fixture.ok(&state, .acknowledgeTicket(ticketID: id), at: t0 + 30_000, actor: ActorID("bob"))
+        #expect(state.outbox.keys.sorted() == ["ticket-\(id)-step-0-bob-chat"], "the SMS and the call are not sent")
+        #expect(state.ticketWantsPages(id) == false)
+        #expect(Fixture.failure(&state, .recordPageIntents(keys: ["ticket-\(id)-step-0-bob-chat"], leaderTerm: 3), at: t0 + minute)?.reason == .conflict,
+                "an acknowledged ticket's page is not re-sent by a new leader")
+        try Fixture.ok(&state, .recordPageOutcomes([PageOutcome(key: "ticket-\(id)-step-0-bob-chat", result: .cancelled, attempts: 0,
+                                                                detail: "acknowledged before sending")]), at: t0 + minute)
+        #expect(state.outbox.isEmpty)
+        #expect(state.ticket(id)!.timeline.contains { $0.action == .pagesCancelled(count: 2) })
+    }
+
+    @Test func resolvingCancelsPlannedPages() throws {
+        var state = try Fixture.state()
+        let id = try openEmergency(&state)
+        try Fixture.ok(&state, .recordEscalationStep(ticketID: id, stepIndex: 0), at: t0, actor: scheduler)
+        try Fixture.ok(&state, .resolveTicket(ticketID: id), at: t0 + 1_000, actor: ActorID("bob"))
+        #expect(state.outbox.isEmpty)
+    }
+
+    @Test func secondDelaysGiveSubMinuteLevelsAndRules() throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, .upsertPerson(Person(
+            id: "fast", name: "Fast", role: .responder,
+            contactMethods: [ContactMethod(id: "hook", kind: .webhook, address: "http://127.0.0.1:9/hook"),
+                             ContactMethod(id: "mail", kind: .email, address: "fast@example.org")],
+            notificationRules: [NotificationRule(contactMethodID: "hook", delaySeconds: 0),
+                                NotificationRule(contactMethodID: "mail", delaySeconds: 10)])), at: t0)
+        try Fixture.ok(&state, .upsertEscalationPolicy(.init(id: "drill", name: "Drill", levels: [
+            .init(targets: [.person("fast")], delaySeconds: 3), .init(targets: [.person("dave")], delaySeconds: 3),
+        ])), at: t0)
+        try Fixture.ok(&state, .upsertService(Service(id: "drill", name: "Drill", teamID: "ops", escalationPolicyID: "drill")), at: t0)
+        let id = try Fixture.register(&state, kind: .incident, priority: .p1, service: "drill", at: t0)
+        try Fixture.ok(&state, .recordEscalationStep(ticketID: id, stepIndex: 0), at: t0, actor: scheduler)
+        #expect(state.nextDueStep(id)?.dueAt == t0 + 3_000)
+        #expect(state.outbox.values.map(\.dueAt).sorted() == [t0, t0 + 10_000])
+        // Decoded from JSON with either unit; a level without a delay is refused by the decoder.
+        let level = try JSONDecoder().decode(EscalationPolicy.Level.self, from: Data(#"{"targets":[{"person":"fast"}],"delaySeconds":5}"#.utf8))
+        #expect(level.delayMillis == 5_000)
+        let minutes = try JSONDecoder().decode(EscalationPolicy.Level.self, from: Data(#"{"targets":[{"person":"fast"}],"delayMinutes":2}"#.utf8))
+        #expect(minutes.delayMillis == 120_000)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(EscalationPolicy.Level.self, from: Data(#"{"targets":[{"person":"fast"}]}"#.utf8))
+        }
+        #expect(Fixture.failure(&state, .upsertEscalationPolicy(.init(id: "bad", name: "Bad", levels: [
+            .init(targets: [.person("fast")], delaySeconds: 0)])), at: t0)?.field == "escalationPolicy.levels[0].delaySeconds")
+    }
+
+    @Test func theOutboxSurvivesSnapshotAndIsIdenticalOnReplicas() throws {
+        var a = try Fixture.state()
+        let id = try openEmergency(&a)
+        try Fixture.ok(&a, .recordEscalationStep(ticketID: id, stepIndex: 0), at: t0, actor: scheduler)
+        try Fixture.ok(&a, .recordPageIntents(keys: ["ticket-\(id)-step-0-bob-chat"], leaderTerm: 7), at: t0, actor: scheduler)
+        let restored = try DutyState.restore(from: a.snapshot())
+        #expect(restored.outbox == a.outbox)
+        #expect(restored.snapshot() == a.snapshot())
+    }
+}
