@@ -123,9 +123,15 @@ let package = Package(
         .testTarget(name: "RaftStorageTests", dependencies: [
             "RaftStorage", "RaftCore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // Receivers the tests start: an HTTP sink on 127.0.0.1 that records every request.
+        .target(name: "VigilTestSupport", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Tests/VigilTestSupport"),
         // Channels against real receivers on 127.0.0.1: an in-process HTTP sink, aiosmtpd (Python), /bin/sh.
         .testTarget(name: "PagingTests", dependencies: [
-            "Paging", "ClusterPKI", "DutyModel",
+            "Paging", "ClusterPKI", "DutyModel", "VigilTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -136,7 +142,7 @@ let package = Package(
         ]),
         // Real `vigil` processes on 127.0.0.1: elections over TLS, failover, catch-up, refusal of a corrupt database.
         .testTarget(name: "VigilNodeTests", dependencies: [
-            "VigilNode", "RaftCore", "DutyModel",
+            "VigilNode", "RaftCore", "DutyModel", "Paging", "VigilTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),

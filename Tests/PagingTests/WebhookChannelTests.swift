@@ -1,3 +1,4 @@
+import VigilTestSupport
 import AsyncHTTPClient
 import Foundation
 import Testing

@@ -21,6 +21,8 @@ final class ProcessCluster: @unchecked Sendable {
     private(set) var client: HTTPClient
     /// The bootstrap admin token `vigil init` wrote; sent by `request` unless told otherwise.
     let adminToken: String
+    /// Added to the environment of every node started after it is set (e.g. `VIGIL_FAILPOINT_DIR`).
+    var environment: [String: String] = [:]
 
     /// The `vigil` executable built next to this test bundle (or `VIGIL_BINARY`).
     static func vigilBinary() throws -> URL {
@@ -77,6 +79,9 @@ final class ProcessCluster: @unchecked Sendable {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["start", "--config", configPath(id)]
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if !FileManager.default.fileExists(atPath: logPath(id)) {
             FileManager.default.createFile(atPath: logPath(id), contents: nil)
         }
@@ -92,6 +97,23 @@ final class ProcessCluster: @unchecked Sendable {
         guard let process = processes.removeValue(forKey: id) else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// SIGSTOP: the process keeps its sockets but does nothing, as a leader cut off from its peers.
+    func pause(_ id: UInt64) {
+        if let process = processes[id] { kill(process.processIdentifier, SIGSTOP) }
+    }
+
+    func resume(_ id: UInt64) {
+        if let process = processes[id] { kill(process.processIdentifier, SIGCONT) }
+    }
+
+    /// Whether the node's process is still running (a failpoint kills it from inside).
+    func isRunning(_ id: UInt64) -> Bool { processes[id]?.isRunning ?? false }
+
+    /// Forgets a process that exited by itself, so it can be started again.
+    func reap(_ id: UInt64) {
+        if let process = processes[id], !process.isRunning { processes[id] = nil }
     }
 
     /// SIGTERM and wait (at most `timeout`); returns the exit status, nil when it did not exit in time.

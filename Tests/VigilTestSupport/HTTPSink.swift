@@ -5,33 +5,42 @@ import NIOPosix
 import Synchronization
 
 /// A real HTTP/1.1 server on 127.0.0.1 (SwiftNIO) that records every request and answers from a script:
-/// the n-th request gets the n-th scripted reply, and 200 once the script runs out.
-final class HTTPSink: Sendable {
+/// the n-th request gets the n-th scripted reply, and 200 once the script runs out. Shared by the channel
+/// tests and the real-process paging tests.
+public final class HTTPSink: Sendable {
     /// Largest request body recorded; a bigger one is answered 413.
-    static let maxBodyBytes = 1 << 20
+    public static let maxBodyBytes = 1 << 20
 
-    struct Request: Sendable {
-        let method: String
-        let uri: String
+    public struct Request: Sendable {
+        public let method: String
+        public let uri: String
         /// Header names lower-cased.
-        let headers: [String: [String]]
-        let body: [UInt8]
-        let receivedAt: ContinuousClock.Instant
+        public let headers: [String: [String]]
+        public let body: [UInt8]
+        public let receivedAt: ContinuousClock.Instant
+        /// Wall-clock time of arrival, to compare with the leader's timestamps.
+        public let receivedAtDate: Date
 
-        func header(_ name: String) -> String? { headers[name.lowercased()]?.first }
-        var bodyText: String { String(decoding: body, as: UTF8.self) }
-        func json() -> [String: Any] {
+        public func header(_ name: String) -> String? { headers[name.lowercased()]?.first }
+        public var bodyText: String { String(decoding: body, as: UTF8.self) }
+        public func json() -> [String: Any] {
             (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
         }
     }
 
-    struct Reply: Sendable {
-        var status: Int
-        var headers: [(String, String)] = []
+    public struct Reply: Sendable {
+        public var status: Int
+        public var headers: [(String, String)] = []
         /// Wait this long before answering (to trip the client's timeout).
-        var delay: Duration = .zero
+        public var delay: Duration = .zero
 
-        static func status(_ status: Int, _ headers: [(String, String)] = []) -> Reply { Reply(status: status, headers: headers) }
+        public init(status: Int, headers: [(String, String)] = [], delay: Duration = .zero) {
+            self.status = status
+            self.headers = headers
+            self.delay = delay
+        }
+
+        public static func status(_ status: Int, _ headers: [(String, String)] = []) -> Reply { Reply(status: status, headers: headers) }
     }
 
     private struct State {
@@ -42,11 +51,11 @@ final class HTTPSink: Sendable {
     private let state: Mutex<State>
     private let channel: Mutex<(any Channel)?> = Mutex(nil)
     private let boundPort = Mutex(0)
-    var port: Int { boundPort.withLock { $0 } }
+    public var port: Int { boundPort.withLock { $0 } }
 
     private init(script: [Reply]) { state = Mutex(State(script: script)) }
 
-    static func start(_ script: [Reply] = []) async throws -> HTTPSink {
+    public static func start(_ script: [Reply] = []) async throws -> HTTPSink {
         let sink = HTTPSink(script: script)
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -61,10 +70,10 @@ final class HTTPSink: Sendable {
         return sink
     }
 
-    var url: String { "http://127.0.0.1:\(port)/hook" }
-    var requests: [Request] { state.withLock { $0.requests } }
+    public var url: String { "http://127.0.0.1:\(port)/hook" }
+    public var requests: [Request] { state.withLock { $0.requests } }
 
-    func stop() async {
+    public func stop() async {
         let channel = self.channel.withLock { $0 }
         try? await channel?.close().get()
     }
@@ -101,7 +110,7 @@ final class HTTPSink: Sendable {
                 for (name, value) in head.headers { headers[name.lowercased(), default: []].append(value) }
                 let reply = tooLarge ? Reply(status: 413)
                     : sink.record(Request(method: head.method.rawValue, uri: head.uri, headers: headers, body: body,
-                                          receivedAt: ContinuousClock.now))
+                                          receivedAt: ContinuousClock.now, receivedAtDate: Date()))
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 let respond: @Sendable () -> Void = {
                     let (handler, context) = bound.value
