@@ -1,0 +1,218 @@
+import DutyModel
+import Foundation
+import Synchronization
+import Testing
+@testable import Paging
+
+/// A node as the scheduler sees it, in memory: the duty state, a term, and a log of what happened in order.
+final class FakePagingHost: PagingHost, @unchecked Sendable {
+    /// How the fake Raft log answers a proposal of page intents.
+    enum IntentMode { case commit, commitThenDepose(newTerm: UInt64?), fail }
+
+    struct State {
+        var duty: DutyState
+        var term: UInt64?
+        var intentMode: IntentMode = .commit
+        var log: [String] = []
+    }
+    let state: Mutex<State>
+
+    init(duty: DutyState, term: UInt64?) { state = Mutex(State(duty: duty, term: term)) }
+
+    func leaderTerm() -> UInt64? { state.withLock { $0.term } }
+    func readDuty<T: Sendable>(_ body: (DutyState) -> T) -> T { state.withLock { body($0.duty) } }
+    func observeLateness(kind: String, milliseconds: Int64) {}
+
+    func propose(_ commands: [DutyCommand]) async -> [PagingProposalResult] {
+        state.withLock { state in
+            commands.map { command in
+                if case .recordPageIntents = command, case .fail = state.intentMode {
+                    state.log.append("lost \(command.name)")
+                    return .failed("timed out")
+                }
+                let now = Int64(Date().timeIntervalSince1970 * 1_000)
+                switch state.duty.apply(command, at: now, actor: ActorID("scheduler")) {
+                case let .success(events):
+                    state.log.append("\(command.name) \(command.subject)")
+                    if case .recordPageIntents = command, case let .commitThenDepose(newTerm) = state.intentMode {
+                        state.term = newTerm
+                    }
+                    return .applied(events)
+                case let .failure(error):
+                    state.log.append("refused \(command.name): \(error.field)")
+                    return .refused(error)
+                }
+            }
+        }
+    }
+
+    func apply(_ command: DutyCommand, actor: String = "bob") {
+        state.withLock { state in
+            _ = state.duty.apply(command, at: Int64(Date().timeIntervalSince1970 * 1_000), actor: ActorID(actor))
+        }
+    }
+
+    var log: [String] { state.withLock { $0.log } }
+}
+
+/// Records every send in the host's log, so the order of intents and sends can be checked.
+final class RecordingChannel: NotificationChannel {
+    let kind = "webhook"
+    let host: FakePagingHost
+    let sent = Mutex<[(key: String, title: String, address: String)]>([])
+
+    init(host: FakePagingHost) { self.host = host }
+
+    func send(_ page: PageMessage, to address: String) async -> DeliveryResult {
+        host.state.withLock { $0.log.append("send \(page.idempotencyKey)") }
+        sent.withLock { $0.append((page.idempotencyKey, page.title, address)) }
+        return .delivered(attempts: 1)
+    }
+}
+
+@Suite struct SchedulerTests {
+    static let now = Int64(Date().timeIntervalSince1970 * 1_000)
+
+    /// A service whose one-level policy pages "ann" through a webhook at once.
+    static func state(tickets: Int) throws -> DutyState {
+        var state = DutyState()
+        let setup: [DutyCommand] = [
+            .upsertPerson(Person(id: "ann", name: "Ann", role: .responder,
+                                 contactMethods: [ContactMethod(id: "hook", kind: .webhook, address: "http://127.0.0.1:9/ann")],
+                                 notificationRules: [NotificationRule(contactMethodID: "hook", delaySeconds: 0)])),
+            .upsertEscalationPolicy(.init(id: "p", name: "P", levels: [.init(targets: [.person("ann")], delaySeconds: 600)])),
+            .upsertService(Service(id: "svc", name: "Service", escalationPolicyID: "p")),
+        ]
+        for command in setup { _ = try state.apply(command, at: now - 60_000, actor: ActorID("admin")).get() }
+        for index in 0..<tickets {
+            _ = try state.apply(.registerTicket(NewTicket(kind: .incident, priority: .p1, title: "Alert \(index)", serviceID: "svc")),
+                                at: now - 1_000, actor: ActorID("admin")).get()
+        }
+        return state
+    }
+
+    static func scheduler(_ host: FakePagingHost, burst: Int = 5, refillMilliseconds: Int64 = 12_000) throws -> (PagingScheduler, RecordingChannel) {
+        let channel = RecordingChannel(host: host)
+        let signer = try AckLinkSigner(secret: Array(repeating: 7, count: 32), baseURL: "https://127.0.0.1:8443")
+        let scheduler = PagingScheduler(host: host, router: ChannelRouter([.webhook: channel]),
+                                        configuration: PagingSchedulerConfiguration(signer: signer, rateLimitBurst: burst,
+                                                                                    rateLimitRefillMilliseconds: refillMilliseconds),
+                                        wake: WakeSignal(), logger: .init(label: "test"))
+        return (scheduler, channel)
+    }
+
+    /// Plans until `done` holds (bounded: 500 passes, 10 ms apart); the actions run in tasks of their own.
+    static func drive(_ scheduler: PagingScheduler, until done: () -> Bool) async {
+        for _ in 0..<500 where !done() {
+            _ = await scheduler.pass()
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    @Test func theIntentCommitsBeforeTheSendAndTheOutcomeAfter() async throws {
+        let host = FakePagingHost(duty: try Self.state(tickets: 1), term: 3)
+        let (scheduler, channel) = try Self.scheduler(host)
+        await Self.drive(scheduler) { host.log.contains { $0.hasPrefix("recordPageOutcomes") } }
+        let log = host.log.filter { !$0.hasPrefix("refused") }
+        #expect(log == ["recordEscalationStep ticket:1", "recordPageIntents page:ticket-1-step-0-ann-hook",
+                        "send ticket-1-step-0-ann-hook", "recordPageOutcomes page:ticket-1-step-0-ann-hook"], "\(host.log)")
+        #expect(channel.sent.withLock { $0.map(\.address) } == ["http://127.0.0.1:9/ann"])
+        #expect(host.readDuty { $0.outbox.isEmpty })
+    }
+
+    @Test func aFollowerPlansNothing() async throws {
+        let host = FakePagingHost(duty: try Self.state(tickets: 1), term: nil)
+        let (scheduler, channel) = try Self.scheduler(host)
+        for _ in 0..<5 { _ = await scheduler.pass() }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(host.log.isEmpty)
+        #expect(channel.sent.withLock { $0.isEmpty })
+    }
+
+    @Test func anIntentThatDoesNotCommitSendsNothing() async throws {
+        let host = FakePagingHost(duty: try Self.state(tickets: 1), term: 3)
+        host.state.withLock { $0.intentMode = .fail }
+        let (scheduler, channel) = try Self.scheduler(host)
+        await Self.drive(scheduler) { host.log.filter { $0.hasPrefix("lost") }.count >= 3 }
+        #expect(channel.sent.withLock { $0.isEmpty }, "no committed intent, no page: \(host.log)")
+    }
+
+    /// Deposed between the commit and the send: the page waits for the next leader, which claims it in its
+    /// own term and sends it once, with the same key.
+    @Test func aLeaderDeposedAfterItsIntentCommittedDoesNotSend() async throws {
+        let host = FakePagingHost(duty: try Self.state(tickets: 1), term: 3)
+        host.state.withLock { $0.intentMode = .commitThenDepose(newTerm: nil) }
+        let (scheduler, channel) = try Self.scheduler(host)
+        await Self.drive(scheduler) { host.log.contains { $0.hasPrefix("recordPageIntents") } }
+        for _ in 0..<5 { _ = await scheduler.pass() }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(channel.sent.withLock { $0.isEmpty }, "\(host.log)")
+        #expect(host.readDuty { $0.outbox["ticket-1-step-0-ann-hook"]?.intentTerm } == 3)
+
+        host.state.withLock {
+            $0.term = 5
+            $0.intentMode = .commit
+        }
+        await Self.drive(scheduler) { host.readDuty { $0.outbox.isEmpty } }
+        #expect(channel.sent.withLock { $0.map(\.key) } == ["ticket-1-step-0-ann-hook"])
+        #expect(host.log.filter { $0.hasPrefix("recordPageIntents") }.count == 2, "claimed again in term 5")
+    }
+
+    /// Storm control: pages due together for one person and channel become one message with a count; once
+    /// the bucket is empty, later pages wait (planned, not dropped) and go out together when it refills.
+    @Test func aStormIsGroupedAndRateLimitedWithoutLosingPages() async throws {
+        var duty = try Self.state(tickets: 3)
+        for ticket in 1...3 {
+            _ = try duty.apply(.recordEscalationStep(ticketID: ticket, stepIndex: 0), at: Self.now, actor: ActorID("scheduler")).get()
+        }
+        let host = FakePagingHost(duty: duty, term: 2)
+        let (scheduler, channel) = try Self.scheduler(host, burst: 1, refillMilliseconds: 1_500)
+        await Self.drive(scheduler) { host.readDuty { $0.outbox.isEmpty } }
+        let first = channel.sent.withLock { $0 }
+        #expect(first.count == 1, "three pages, one message: \(first.map(\.key))")
+        #expect(first.first?.title.hasSuffix("(and 2 more pages for you)") == true)
+
+        for index in 3..<5 {
+            host.apply(.registerTicket(NewTicket(kind: .incident, priority: .p1, title: "Alert \(index)", serviceID: "svc")), actor: "admin")
+        }
+        for _ in 0..<3 { _ = await scheduler.pass() }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(channel.sent.withLock { $0.count } == 1, "the bucket is empty: the new pages wait")
+        #expect(host.readDuty { $0.outbox.count } == 2, "waiting pages stay in the outbox")
+        await Self.drive(scheduler) { channel.sent.withLock { $0.count } == 2 && host.readDuty { $0.outbox.isEmpty } }
+        #expect(channel.sent.withLock { $0.count } == 2)
+        #expect(host.readDuty { $0.outbox.isEmpty }, "every page got its outcome")
+    }
+
+    @Test func anIntendedPageOfAnAcknowledgedTicketIsCancelledNotSent() async throws {
+        var duty = try Self.state(tickets: 1)
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        _ = try duty.apply(.recordEscalationStep(ticketID: 1, stepIndex: 0), at: now, actor: ActorID("scheduler")).get()
+        _ = try duty.apply(.recordPageIntents(keys: ["ticket-1-step-0-ann-hook"], leaderTerm: 1), at: now, actor: ActorID("scheduler")).get()
+        _ = try duty.apply(.acknowledgeTicket(ticketID: 1), at: now, actor: ActorID("ann")).get()
+        let host = FakePagingHost(duty: duty, term: 2)
+        let (scheduler, channel) = try Self.scheduler(host)
+        await Self.drive(scheduler) { host.readDuty { $0.outbox.isEmpty } }
+        #expect(channel.sent.withLock { $0.isEmpty })
+        let cancelled = host.readDuty { state in
+            state.ticket(1)!.timeline.contains { if case .paged(_, _, _, .cancelled, 0) = $0.action { true } else { false } }
+        }
+        #expect(cancelled)
+    }
+
+    @Test func theRateLimiterRefillsAndForgets() {
+        var limiter = PageRateLimiter(burst: 2, refillMilliseconds: 1_000)
+        var taken: [Bool] = []
+        for (person, now) in [("a", 0), ("a", 0), ("a", 10)] as [(String, Int64)] {
+            taken.append(limiter.take(personID: person, contactMethodID: "m", now: now))
+        }
+        #expect(taken == [true, true, false])
+        #expect(limiter.nextTokenAt(personID: "a", contactMethodID: "m") == 1_000)
+        let other = limiter.take(personID: "b", contactMethodID: "m", now: 10)
+        #expect(other, "buckets are per person and method")
+        let refilled = limiter.take(personID: "a", contactMethodID: "m", now: 1_010)
+        #expect(refilled)
+        limiter.forgetFull(now: 10_000)
+        #expect(limiter.nextTokenAt(personID: "a", contactMethodID: "m") == nil)
+    }
+}
