@@ -220,7 +220,7 @@ public actor PagingScheduler {
     func message(for jobs: [PagingPlan.PageJob]) -> PageMessage {
         let first = jobs[0]
         let expiresAt = Date(timeIntervalSince1970: Double(Self.nowMillis() / 1_000 + configuration.ackLinkLifetimeSeconds))
-        let title = jobs.count == 1 ? first.ticketTitle : "\(first.ticketTitle) (and \(jobs.count - 1) more pages for you)"
+        let title = jobs.count == 1 ? first.ticketTitle : "\(first.ticketTitle) (and \(jobs.count - 1) more page\(jobs.count == 2 ? "" : "s") for you)"
         return PageMessage(
             ticketID: first.row.ticketID, title: title, priority: PagePriority(rawValue: first.priority.rawValue) ?? .p1,
             service: first.serviceName, escalationStepIndex: first.row.stepIndex, escalationLevelIndex: first.row.levelIndex,

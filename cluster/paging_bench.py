@@ -1,0 +1,379 @@
+#!/usr/bin/env python3
+"""Paging figures on a real 3-node cluster (issue 6), printed, never asserted.
+
+1. Intake to first page: N PagerDuty v2 triggers, one at a time, through a follower; the time from the
+   POST to the page arriving at an HTTP sink on 127.0.0.1 (p50/p99). The same N alerts through a real
+   Alertmanager (group_wait 0s, one group per alert) to the same sink, for comparison.
+2. Scheduler lateness: every ticket also has a second level due LEVEL_SECONDS after registration; the
+   lateness of that page is its arrival minus its deadline (p50/p99), under the intake load above.
+3. Page delay across a leader kill: ROUNDS times, a ticket whose level 2 falls due 0.3 s after the
+   leader is killed with SIGKILL; the delay of that page beyond its deadline.
+
+Standard library only; every wait is bounded. Usage: paging_bench.py VIGIL_BINARY WORK_DIR [--alerts N] [--rounds N]
+"""
+import argparse
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+LEVEL_SECONDS = 2
+KILL_LEVEL_SECONDS = 3
+
+
+def log(message):
+    print(f"[paging-bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, int(round(fraction * (len(ordered) - 1)))))
+    return ordered[index]
+
+
+class Sink:
+    """Records (arrival time, path, JSON body) of every POST; answers 200."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.condition = threading.Condition(self.lock)
+        self.requests = []
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                arrived = time.time()
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+                try:
+                    document = json.loads(body)
+                except ValueError:
+                    document = None
+                with sink.condition:
+                    sink.requests.append((arrived, self.path, document))
+                    sink.condition.notify_all()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, predicate, timeout):
+        deadline = time.time() + timeout
+        with self.condition:
+            while True:
+                found = predicate(self.requests)
+                if found is not None:
+                    return found
+                remaining = deadline - time.time()
+                if remaining <= 0:
+                    return None
+                self.condition.wait(remaining)
+
+
+class Cluster:
+    def __init__(self, binary, work):
+        self.binary = binary
+        self.work = work
+        self.processes = {}
+        if os.path.exists(work):
+            shutil.rmtree(work)
+        base = free_base_port()
+        subprocess.run([binary, "init", "--nodes", "3", "--dir", work, "--base-port", str(base)], check=True,
+                       stdout=subprocess.DEVNULL)
+        self.base = base
+        for node in (1, 2, 3):
+            path = f"{work}/node{node}/vigil.yaml"
+            text = open(path).read()
+            # One person receives every bench page: storm control would (rightly) group them.
+            text = text.replace("rate_limit_burst: 5", "rate_limit_burst: 1000").replace("rate_limit_refill_ms: 12000", "rate_limit_refill_ms: 1")
+            text = text.replace("integration_requests_per_second: 200", "integration_requests_per_second: 1000")
+            open(path, "w").write(text)
+        self.token = open(f"{work}/admin.token").read().strip()
+        self.context = ssl.create_default_context(cafile=f"{work}/ca/ca.pem")
+
+    def url(self, node):
+        return f"https://127.0.0.1:{self.base + 100 + node}"
+
+    def start(self, node):
+        log_file = open(f"{self.work}/node{node}.log", "ab")
+        self.processes[node] = subprocess.Popen([self.binary, "start", "--config", f"{self.work}/node{node}/vigil.yaml"],
+                                                stdout=log_file, stderr=log_file)
+
+    def kill9(self, node):
+        process = self.processes.pop(node, None)
+        if process:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def stop_all(self):
+        for node in list(self.processes):
+            self.kill9(node)
+
+    def request(self, node, method, path, body=None, timeout=10):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url(node) + path, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self.token}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout, context=self.context) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, None
+        except (urllib.error.URLError, OSError, ValueError):
+            return None, None
+
+    def leader(self, among=(1, 2, 3), timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            leaders = set()
+            for node in among:
+                status, view = self.request(node, "GET", "/api/v1/cluster", timeout=2)
+                if status == 200 and view and view.get("leader"):
+                    leaders.add(view["leader"])
+                else:
+                    leaders.add(None)
+            if len(leaders) == 1 and None not in leaders and next(iter(leaders)) in among:
+                return next(iter(leaders))
+            time.sleep(0.05)
+        raise SystemExit("no leader")
+
+
+def free_base_port():
+    for base in range(24000, 60000, 250):
+        ports = [base + n for n in (1, 2, 3)] + [base + 100 + n for n in (1, 2, 3)]
+        if all(port_free(port) for port in ports):
+            return base
+    raise SystemExit("no free ports")
+
+
+def port_free(port):
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def setup(cluster, sink, leader, policy_id, level_seconds, routing_key):
+    people = []
+    for person in ("first", "second"):
+        people.append(("PUT", f"/api/v1/people/{person}", {
+            "id": person, "name": person, "role": "responder",
+            "contact_methods": [{"id": "hook", "kind": "webhook", "address": f"http://127.0.0.1:{sink.port}/{policy_id}/{person}"}],
+            "notification_rules": [{"contact_method_id": "hook", "delay_seconds": 0}]}))
+    steps = people + [
+        ("PUT", f"/api/v1/escalation-policies/{policy_id}", {
+            "id": policy_id, "name": policy_id, "repeat_count": 0, "repeat_from_level": 0,
+            "levels": [{"targets": [{"person": "first"}], "delay_seconds": level_seconds},
+                       {"targets": [{"person": "second"}], "delay_seconds": level_seconds}]}),
+        ("PUT", f"/api/v1/services/{policy_id}", {"id": policy_id, "name": policy_id, "escalation_policy_id": policy_id}),
+        ("POST", f"/api/v1/services/{policy_id}/integration-keys", {"key": routing_key}),
+    ]
+    for method, path, body in steps:
+        status, _ = cluster.request(leader, method, path, body)
+        if status not in (200, 201):
+            raise SystemExit(f"{method} {path} answered {status}")
+
+
+def page_for(summary, person, policy_id):
+    def find(requests):
+        for arrived, path, document in requests:
+            if path == f"/{policy_id}/{person}" and document and document.get("ticket", {}).get("title") == summary:
+                return arrived, document
+        return None
+    return find
+
+
+def trigger(cluster, node, routing_key, summary):
+    body = {"routing_key": routing_key, "event_action": "trigger", "dedup_key": summary,
+            "payload": {"summary": summary, "source": "bench", "severity": "critical"}}
+    return cluster.request(node, "POST", "/v2/enqueue", body)[0]
+
+
+def intake_and_lateness(cluster, sink, alerts):
+    leader = cluster.leader()
+    follower = next(n for n in (1, 2, 3) if n != leader)
+    key = "b" * 32
+    setup(cluster, sink, leader, "intake", LEVEL_SECONDS, key)
+    intake_ms, sent = [], []
+    for number in range(alerts):
+        summary = f"intake-{number}"
+        started = time.time()
+        if trigger(cluster, follower, key, summary) != 202:
+            log(f"trigger {number} refused")
+            continue
+        found = sink.wait(page_for(summary, "first", "intake"), 10)
+        if found is None:
+            log(f"no page for alert {number}")
+            continue
+        intake_ms.append((found[0] - started) * 1000)
+        sent.append(summary)
+    # Level 2 of every ticket falls due LEVEL_SECONDS after registration (the leader's stamp).
+    sink.wait(lambda r: True if sum(1 for _, p, _ in r if p == "/intake/second") >= len(sent) else None, LEVEL_SECONDS + 30)
+    registered = {}
+    after = 0
+    for _ in range(100):
+        status, page = cluster.request(leader, "GET", f"/api/v1/tickets?limit=500&after={after}")
+        if status != 200 or not page or not page.get("items"):
+            break
+        for ticket in page["items"]:
+            registered[ticket["title"]] = ticket["registered_at"]
+        if not page.get("next"):
+            break
+        after = int(page["next"])
+    lateness_ms = []
+    with sink.lock:
+        for arrived, path, document in sink.requests:
+            if path == "/intake/second" and document:
+                title = document["ticket"]["title"]
+                if title in registered:
+                    lateness_ms.append(arrived * 1000 - (registered[title] + LEVEL_SECONDS * 1000))
+    return intake_ms, lateness_ms
+
+
+def failover_rounds(cluster, sink, rounds):
+    key = "k" * 32
+    leader = cluster.leader()
+    setup(cluster, sink, leader, "failover", KILL_LEVEL_SECONDS, key)
+    delays_ms = []
+    for number in range(rounds):
+        leader = cluster.leader()
+        summary = f"failover-{number}"
+        if trigger(cluster, leader, key, summary) != 202:
+            log(f"failover trigger {number} refused")
+            continue
+        first = sink.wait(page_for(summary, "first", "failover"), 10)
+        status, page = cluster.request(leader, "GET", "/api/v1/tickets?limit=500&open=true&service_id=failover")
+        ticket = next((t for t in (page or {}).get("items", []) if t["title"] == summary), None)
+        if first is None or ticket is None:
+            log(f"round {number}: no first page or ticket")
+            continue
+        due = ticket["registered_at"] / 1000 + KILL_LEVEL_SECONDS
+        time.sleep(max(0, due - 0.3 - time.time()))
+        cluster.kill9(leader)
+        found = sink.wait(page_for(summary, "second", "failover"), 20)
+        if found is None:
+            log(f"round {number}: level 2 never arrived")
+        else:
+            delays_ms.append((found[0] - due) * 1000)
+        cluster.start(leader)
+        cluster.leader(timeout=20)
+        # Acknowledge so the ticket pages no further levels during the next rounds.
+        cluster.request(cluster.leader(), "POST", f"/api/v1/tickets/{ticket['id']}/acknowledge")
+    return delays_ms
+
+
+def alertmanager_comparison(sink, alerts, work):
+    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if not binary:
+        log("prometheus-alertmanager not installed: no comparison")
+        return None
+    port = next(p for p in range(25093, 26000) if port_free(p) and port_free(p + 1))
+    directory = f"{work}/alertmanager"
+    os.makedirs(directory, exist_ok=True)
+    with open(f"{directory}/alertmanager.yml", "w") as config:
+        config.write(f"""route:
+  receiver: sink
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1m
+  repeat_interval: 1h
+receivers:
+  - name: sink
+    webhook_configs:
+      - url: http://127.0.0.1:{sink.port}/alertmanager
+        send_resolved: false
+""")
+    process = subprocess.Popen([binary, f"--config.file={directory}/alertmanager.yml", f"--storage.path={directory}/data",
+                                f"--web.listen-address=127.0.0.1:{port}", f"--cluster.listen-address=",
+                                "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=open(f"{directory}/log", "ab"))
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        latencies = []
+        for number in range(alerts):
+            name = f"am-{number}"
+            body = json.dumps([{"labels": {"alertname": name, "severity": "critical"},
+                                "annotations": {"summary": name}}]).encode()
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v2/alerts", data=body, method="POST",
+                                             headers={"Content-Type": "application/json"})
+            started = time.time()
+            urllib.request.urlopen(request, timeout=5).read()
+
+            def arrived(requests, name=name):
+                for when, path, document in requests:
+                    if path == "/alertmanager" and document and document.get("groupLabels", {}).get("alertname") == name:
+                        return when
+                return None
+            when = sink.wait(arrived, 10)
+            if when is not None:
+                latencies.append((when - started) * 1000)
+        return latencies
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("binary")
+    parser.add_argument("work")
+    parser.add_argument("--alerts", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    sink = Sink()
+    cluster = Cluster(args.binary, args.work)
+    try:
+        for node in (1, 2, 3):
+            cluster.start(node)
+        cluster.leader()
+        log(f"intake: {args.alerts} PagerDuty triggers through a follower, one at a time")
+        intake_ms, lateness_ms = intake_and_lateness(cluster, sink, args.alerts)
+        log(f"failover: {args.rounds} leader kills 0.3 s before a level falls due")
+        delays_ms = failover_rounds(cluster, sink, args.rounds)
+    finally:
+        cluster.stop_all()
+    log(f"Alertmanager: the same {args.alerts} alerts, group_wait 0s, webhook to the same sink")
+    am_ms = alertmanager_comparison(sink, args.alerts, args.work)
+
+    def line(name, values):
+        if not values:
+            return f"{name}: no samples"
+        return f"{name}: n={len(values)} p50={percentile(values, 0.5):.1f} ms p99={percentile(values, 0.99):.1f} ms max={max(values):.1f} ms"
+    print(line("vigil intake -> first page (PagerDuty v2 via a follower)", intake_ms))
+    if am_ms is not None:
+        print(line("alertmanager alert -> webhook (group_wait 0s)", am_ms))
+    print(line("vigil scheduler lateness (level 2 page arrival - deadline)", lateness_ms))
+    print(line("vigil page delay beyond the deadline across a leader kill", delays_ms))
+    if delays_ms:
+        print("  rounds (ms): " + " ".join(f"{d:.0f}" for d in delays_ms))
+
+
+if __name__ == "__main__":
+    main()
