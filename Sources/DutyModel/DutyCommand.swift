@@ -30,6 +30,8 @@ public enum DutyCommand: Codable, Sendable, Equatable {
     case recordSLAWarning(ticketID: TicketID, target: SLATarget)
     case recordSLABreach(ticketID: TicketID, target: SLATarget)
     case recordEscalationStep(ticketID: TicketID, stepIndex: Int)
+    /// Proposed by the scheduler once a service's acknowledgement timeout passed; replicas re-check it.
+    case expireAcknowledgement(ticketID: TicketID)
     /// The leader of `leaderTerm` is about to send these outbox pages; it sends only once this commits
     /// and it is still leader of that term (fencing). A later leader re-intends pages without an outcome.
     case recordPageIntents(keys: [String], leaderTerm: UInt64)

@@ -6,6 +6,7 @@ public struct DutyEvent: Codable, Sendable, Equatable {
         case stageChanged(TicketID, from: TicketStage, to: TicketStage)
         case ticketReopened(TicketID)
         case ticketAcknowledged(TicketID)
+        case acknowledgementExpired(TicketID)
         case ownerChanged(TicketID, from: String?, to: String)
         case priorityChanged(TicketID, from: Priority, to: Priority)
         case noteAdded(TicketID, customerVisible: Bool)

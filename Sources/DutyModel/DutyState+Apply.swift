@@ -54,6 +54,7 @@ extension DutyState {
         case .recordSLAWarning(let id, let target): try recordSLAWarning(id, target, &context)
         case .recordSLABreach(let id, let target): try recordSLABreach(id, target, &context)
         case .recordEscalationStep(let id, let step): try recordEscalationStep(id, stepIndex: step, &context)
+        case .expireAcknowledgement(let id): try expireAcknowledgement(id, &context)
         case .recordPageIntents(let keys, let term): try recordPageIntents(keys, leaderTerm: term, &context)
         case .recordPageOutcomes(let outcomes): try recordPageOutcomes(outcomes, &context)
         case .pagerDutyEvent(let event): try handlePagerDuty(event, &context)
@@ -104,6 +105,7 @@ extension DutyCommand {
         case .recordSLAWarning: "recordSLAWarning"
         case .recordSLABreach: "recordSLABreach"
         case .recordEscalationStep: "recordEscalationStep"
+        case .expireAcknowledgement: "expireAcknowledgement"
         case .recordPageIntents: "recordPageIntents"
         case .recordPageOutcomes: "recordPageOutcomes"
         case .pagerDutyEvent: "pagerDutyEvent"
@@ -140,7 +142,7 @@ extension DutyCommand {
         case .advanceTicket(let id, _), .reopenTicket(let id, _), .acknowledgeTicket(let id), .resolveTicket(let id), .assignTicket(let id, _),
              .changePriority(let id, _), .addNote(let id, _, _), .provideInitialSolution(let id, _),
              .setWaitingForCustomer(let id, _), .recordSLAWarning(let id, _), .recordSLABreach(let id, _),
-             .recordEscalationStep(let id, _), .submitFeedback(let id, _, _):
+             .recordEscalationStep(let id, _), .submitFeedback(let id, _, _), .expireAcknowledgement(let id):
             "ticket:\(id)"
         case .recordPageIntents(let keys, _): "page:\(keys.first ?? "-")\(keys.count > 1 ? "+\(keys.count - 1)" : "")"
         case .recordPageOutcomes(let outcomes): "page:\(outcomes.first?.key ?? "-")\(outcomes.count > 1 ? "+\(outcomes.count - 1)" : "")"

@@ -80,6 +80,9 @@ extension DutyState {
         if let policyID = service.slaPolicyID, slaPolicies[policyID] == nil {
             throw .notFound("service.slaPolicyID", "no SLA policy '\(policyID)'")
         }
+        if let seconds = service.acknowledgementTimeoutSeconds, !(10...86_400).contains(seconds) {
+            throw .invalid("service.acknowledgementTimeoutSeconds", "must be 10…86400 (or absent: acknowledgements last)")
+        }
         if services[service.id] == nil, services.count >= DutyLimits.maxServices { throw .limit("service.id", "at most \(DutyLimits.maxServices) services") }
         var stored = service
         // Keys and windows are managed by their own commands; an upsert keeps them.

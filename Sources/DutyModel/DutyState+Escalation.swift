@@ -66,6 +66,34 @@ extension DutyState {
         return persons
     }
 
+    /// When an acknowledged ticket's acknowledgement runs out, or nil (no timeout, not acknowledged, closed).
+    public func acknowledgementExpiry(_ ticketID: TicketID) -> Timestamp? {
+        guard let ticket = tickets.live[ticketID], ticket.stage.isOpen, let acknowledgedAt = ticket.acknowledgedAt,
+              let seconds = services[ticket.serviceID]?.acknowledgementTimeoutSeconds else { return nil }
+        return acknowledgedAt + Int64(seconds) * Millis.second
+    }
+
+    /// Acknowledged tickets whose acknowledgement ran out by `instant`, earliest first.
+    public func dueAcknowledgementExpiries(until instant: Timestamp) -> [(ticketID: TicketID, dueAt: Timestamp)] {
+        tickets.live.values.compactMap { ticket in acknowledgementExpiry(ticket.id).flatMap { $0 <= instant ? (ticket.id, $0) : nil } }
+            .sorted { ($0.dueAt, $0.ticketID) < ($1.dueAt, $1.ticketID) }
+    }
+
+    /// Un-acknowledges the ticket; its escalation goes on from the next level at once (keys stay unique
+    /// because steps only count up). An exhausted policy pages nobody more, but the ticket shows unacknowledged.
+    mutating func expireAcknowledgement(_ id: TicketID, _ context: inout ApplyContext) throws(DutyError) {
+        _ = try editableTicket(id)
+        guard let expiry = acknowledgementExpiry(id) else {
+            throw .conflict("ticketID", "ticket \(id) has no acknowledgement that can expire")
+        }
+        guard context.at >= expiry else { throw DutyError(.notDue, field: "ticketID", "the acknowledgement lasts until \(expiry)") }
+        tickets.live[id]!.acknowledgedAt = nil
+        tickets.live[id]!.acknowledgedBy = nil
+        if tickets.live[id]!.escalation != nil { tickets.live[id]!.escalation!.nextDueAt = context.at }
+        tickets.live[id]!.append(.acknowledgementExpired, at: context.at, actor: context.actor)
+        context.emit(.acknowledgementExpired(id))
+    }
+
     mutating func recordEscalationStep(_ id: TicketID, stepIndex: Int, _ context: inout ApplyContext) throws(DutyError) {
         _ = try editableTicket(id)
         guard let step = nextDueStep(id) else { throw .conflict("ticketID", "ticket \(id) has no escalation step due") }

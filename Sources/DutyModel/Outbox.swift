@@ -67,6 +67,7 @@ extension DutyState {
         }
         for row in outbox.values where !row.isIntended { consider(row.dueAt) }
         for ticket in tickets.live.values where ticket.stage.isOpen {
+            consider(acknowledgementExpiry(ticket.id))
             if ticket.acknowledgedAt == nil, let progress = ticket.escalation, !progress.suppressedByMaintenance,
                let policy = escalationPolicy(progress.policyID, version: progress.policyVersion),
                progress.stepsFired < policy.stepCount {

@@ -18,15 +18,20 @@ public struct Service: Codable, Sendable, Equatable {
     public let escalationPolicyID: String?
     /// Per-service SLA override (S15); nil uses the default policy.
     public let slaPolicyID: String?
+    /// PagerDuty's acknowledgement timeout: an acknowledged ticket still open this long after its
+    /// acknowledgement is un-acknowledged and escalates on from its next level. Nil: acknowledgements last.
+    public let acknowledgementTimeoutSeconds: Int?
     public internal(set) var integrationKeys: [String]
     public internal(set) var maintenanceWindows: [MaintenanceWindow]
 
-    public init(id: String, name: String, teamID: String? = nil, escalationPolicyID: String? = nil, slaPolicyID: String? = nil) {
+    public init(id: String, name: String, teamID: String? = nil, escalationPolicyID: String? = nil, slaPolicyID: String? = nil,
+                acknowledgementTimeoutSeconds: Int? = nil) {
         self.id = id
         self.name = name
         self.teamID = teamID
         self.escalationPolicyID = escalationPolicyID
         self.slaPolicyID = slaPolicyID
+        self.acknowledgementTimeoutSeconds = acknowledgementTimeoutSeconds
         integrationKeys = []
         maintenanceWindows = []
     }

@@ -106,6 +106,7 @@ enum TicketCodec {
             try r.skipEnumCase(ContactMethod.Kind.self); try r.skipEnumCase(PageOutcome.Result.self)
             _ = try r.int()
         case 20: _ = try r.int()
+        case 21: break
         case let tag: throw DutyError(.invalid, field: "snapshot.tickets", "unknown timeline action \(tag) at byte \(r.offset)")
         }
     }
@@ -254,6 +255,7 @@ enum TicketCodec {
         case .paged(let key, let personID, let channel, let result, let attempts):
             w.tag(19); w.string(key); w.string(personID); w.enumCase(channel); w.enumCase(result); w.int(attempts)
         case .pagesCancelled(let count): w.tag(20); w.int(count)
+        case .acknowledgementExpired: w.tag(21)
         }
     }
 
@@ -292,6 +294,7 @@ enum TicketCodec {
             action = .paged(key: try r.string(), personID: try r.string(), channel: try r.enumCase(), result: try r.enumCase(),
                             attempts: try r.int())
         case 20: action = .pagesCancelled(count: try r.int())
+        case 21: action = .acknowledgementExpired
         case let tag: throw DutyError(.invalid, field: "snapshot.tickets", "unknown timeline action \(tag) at byte \(r.offset)")
         }
         return TimelineEntry(at: at, actor: actor, action: action)

@@ -25,6 +25,8 @@ public struct TimelineEntry: Codable, Sendable, Equatable {
         case paged(key: String, personID: String, channel: ContactMethod.Kind, result: PageOutcome.Result, attempts: Int)
         /// Planned pages dropped because the ticket was acknowledged or closed first.
         case pagesCancelled(count: Int)
+        /// The service's acknowledgement timeout passed with the ticket still open: paging resumes.
+        case acknowledgementExpired
     }
 
     public let at: Timestamp

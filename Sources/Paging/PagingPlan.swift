@@ -52,6 +52,8 @@ public struct PagingPlan: Sendable, Equatable {
     public var toCancel: [OutboxPage] = []
     public var sla: [SLADue] = []
     public var heartbeats: [(monitorID: String, dueAt: Timestamp)] = []
+    /// Acknowledgements past their service's timeout: the tickets page again.
+    public var acknowledgementExpiries: [(ticketID: TicketID, dueAt: Timestamp)] = []
     public var inspections: [InspectionDue] = []
     /// When to plan again at the latest (nil: nothing pending; wait for a change).
     public var nextDeadline: Timestamp?
@@ -59,6 +61,7 @@ public struct PagingPlan: Sendable, Equatable {
     public static func == (lhs: PagingPlan, rhs: PagingPlan) -> Bool {
         lhs.steps == rhs.steps && lhs.toIntend == rhs.toIntend && lhs.toSend == rhs.toSend && lhs.toCancel == rhs.toCancel
             && lhs.sla == rhs.sla && lhs.heartbeats.map(\.monitorID) == rhs.heartbeats.map(\.monitorID)
+            && lhs.acknowledgementExpiries.map(\.ticketID) == rhs.acknowledgementExpiries.map(\.ticketID)
             && lhs.inspections == rhs.inspections && lhs.nextDeadline == rhs.nextDeadline
     }
 
@@ -91,6 +94,9 @@ public struct PagingPlan: Sendable, Equatable {
         where monitor.openIncidentID == nil && monitor.deadline <= now && !busy.contains(heartbeatKey(monitor.id)) {
             plan.heartbeats.append((monitor.id, monitor.deadline))
         }
+        for expiry in state.dueAcknowledgementExpiries(until: now) where !busy.contains(acknowledgementKey(expiry.ticketID)) {
+            plan.acknowledgementExpiries.append(expiry)
+        }
         for inspection in state.channelInspections.values.sorted(by: { $0.id < $1.id })
         where inspection.nextDueAt <= now && !busy.contains(inspectionKey(inspection.id)) {
             plan.inspections.append(InspectionDue(inspectionID: inspection.id, channel: inspection.channel, dueAt: inspection.nextDueAt,
@@ -103,6 +109,7 @@ public struct PagingPlan: Sendable, Equatable {
     public static func stepKey(_ step: EscalationStep) -> String { step.idempotencyKey }
     public static func slaKey(_ due: SLADue) -> String { "sla-\(due.ticketID)-\(due.target.rawValue)-\(due.isBreach ? "breach" : "warning")" }
     public static func heartbeatKey(_ monitorID: String) -> String { "heartbeat-\(monitorID)" }
+    public static func acknowledgementKey(_ ticketID: TicketID) -> String { "ack-expiry-\(ticketID)" }
     public static func inspectionKey(_ inspectionID: String) -> String { "inspection-\(inspectionID)" }
 
     static func job(for row: OutboxPage, in state: DutyState) -> PageJob {

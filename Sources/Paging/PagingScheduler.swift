@@ -120,6 +120,10 @@ public actor PagingScheduler {
             claim([PagingPlan.heartbeatKey(heartbeat.monitorID)])
             Task { await self.recordHeartbeatMissed(heartbeat.monitorID, dueAt: heartbeat.dueAt) }
         }
+        for expiry in plan.acknowledgementExpiries {
+            claim([PagingPlan.acknowledgementKey(expiry.ticketID)])
+            Task { await self.expireAcknowledgement(expiry.ticketID, dueAt: expiry.dueAt) }
+        }
         for inspection in plan.inspections {
             claim([PagingPlan.inspectionKey(inspection.inspectionID)])
             Task { await self.inspect(inspection, term: term) }
@@ -255,6 +259,14 @@ public actor PagingScheduler {
             logger.warning("heartbeat missed: incident opened", metadata: ["monitor": "\(monitorID)"])
         }
         release([PagingPlan.heartbeatKey(monitorID)])
+    }
+
+    private func expireAcknowledgement(_ ticketID: TicketID, dueAt: Timestamp) async {
+        if await host.propose([.expireAcknowledgement(ticketID: ticketID)]).first?.isApplied == true {
+            host.observeLateness(kind: "escalation", milliseconds: Self.nowMillis() - dueAt)
+            logger.info("acknowledgement timed out: paging again", metadata: ["ticket": "\(ticketID)"])
+        }
+        release([PagingPlan.acknowledgementKey(ticketID)])
     }
 
     /// S8: a test message to every contact method of the channel, and one recorded result.

@@ -147,3 +147,45 @@ import Testing
         #expect(restored.snapshot() == a.snapshot())
     }
 }
+
+/// PagerDuty's acknowledgement timeout: an acknowledged ticket left open pages again from its next level.
+@Suite struct AcknowledgementTimeoutTests {
+    let t0 = Fixture.t0
+    let minute = Fixture.minute
+
+    @Test func anAcknowledgementThatRunsOutResumesEscalationAtTheNextLevel() throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, .upsertService(Service(id: "web", name: "Web shop", teamID: "ops", escalationPolicyID: "emergency",
+                                                      acknowledgementTimeoutSeconds: 1_800)), at: t0)
+        let id = try Fixture.register(&state, kind: .emergency, priority: .p1, service: "web", at: t0)
+        try Fixture.ok(&state, .recordEscalationStep(ticketID: id, stepIndex: 0), at: t0, actor: ActorID("scheduler"))
+        try Fixture.ok(&state, .acknowledgeTicket(ticketID: id), at: t0 + minute, actor: ActorID("bob"))
+        #expect(state.acknowledgementExpiry(id) == t0 + 31 * minute)
+        #expect(state.nextSchedulerDeadline()! <= t0 + 31 * minute, "the scheduler wakes for it (or for an SLA clock before it)")
+        #expect(Fixture.failure(&state, .expireAcknowledgement(ticketID: id), at: t0 + 30 * minute)?.reason == .notDue)
+        #expect(state.dueAcknowledgementExpiries(until: t0 + 30 * minute).isEmpty)
+        #expect(state.dueAcknowledgementExpiries(until: t0 + 31 * minute).map(\.ticketID) == [id])
+
+        try Fixture.ok(&state, .expireAcknowledgement(ticketID: id), at: t0 + 31 * minute, actor: ActorID("scheduler"))
+        #expect(state.ticket(id)?.acknowledgedAt == nil)
+        #expect(state.ticket(id)!.timeline.last?.action == .acknowledgementExpired)
+        let step = try #require(state.nextDueStep(id))
+        #expect(step.stepIndex == 1 && step.levelIndex == 1, "on from the next level, not from the start")
+        #expect(step.dueAt == t0 + 31 * minute, "due at once")
+        #expect(step.idempotencyKey == "ticket-\(id)-step-1", "keys stay unique: steps only count up")
+        #expect(Fixture.failure(&state, .expireAcknowledgement(ticketID: id), at: t0 + 40 * minute)?.reason == .conflict,
+                "nothing left to expire")
+    }
+
+    @Test func withoutATimeoutAnAcknowledgementLastsAndBadTimeoutsAreRefused() throws {
+        var state = try Fixture.state()
+        let id = try Fixture.register(&state, kind: .emergency, priority: .p1, service: "web", at: t0)
+        try Fixture.ok(&state, .acknowledgeTicket(ticketID: id), at: t0, actor: ActorID("bob"))
+        #expect(state.acknowledgementExpiry(id) == nil)
+        #expect(Fixture.failure(&state, .expireAcknowledgement(ticketID: id), at: t0 + 1_000 * minute)?.reason == .conflict)
+        for seconds in [0, 9, 86_401] {
+            #expect(Fixture.failure(&state, .upsertService(Service(id: "web", name: "Web", acknowledgementTimeoutSeconds: seconds)),
+                                    at: t0)?.field == "service.acknowledgementTimeoutSeconds")
+        }
+    }
+}
