@@ -12,6 +12,10 @@ public struct ChannelInspection: Codable, Sendable, Equatable {
     /// Intake or notification channel name, e.g. "phone", "email", "chat", "sms-gateway".
     public let channel: String
     public let timesPerDay: Int
+    /// Where a failed inspection opens its ticket; nil: failures are only recorded.
+    public let serviceID: String?
+    /// The ticket open for the current failure; cleared by the next passing inspection.
+    public internal(set) var openTicketID: TicketID?
     public let createdAt: Timestamp
     public internal(set) var results: [Result]
     /// Results dropped from memory once `maxInspectionResultsKept` is reached (the events remain in the log).

@@ -45,7 +45,8 @@ public enum DutyCommand: Codable, Sendable, Equatable {
     case upsertHeartbeatMonitor(id: String, serviceID: String, intervalSeconds: Int64, graceSeconds: Int64)
     case heartbeatPing(monitorID: String)
     case heartbeatMissed(monitorID: String)
-    case upsertChannelInspection(id: String, channel: String, timesPerDay: Int)
+    /// `serviceID`: a failed inspection opens a ticket on that service (one at a time) for its team to fix the channel.
+    case upsertChannelInspection(id: String, channel: String, timesPerDay: Int, serviceID: String? = nil)
     case recordInspectionResult(inspectionID: String, passed: Bool, detail: String)
 
     // Knowledge, feedback, supervision, privacy

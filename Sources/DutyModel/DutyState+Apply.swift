@@ -64,7 +64,8 @@ extension DutyState {
             try upsertHeartbeatMonitor(id, serviceID: serviceID, intervalSeconds: interval, graceSeconds: grace, &context)
         case .heartbeatPing(let id): try heartbeatPing(id, &context)
         case .heartbeatMissed(let id): try heartbeatMissed(id, &context)
-        case .upsertChannelInspection(let id, let channel, let times): try upsertChannelInspection(id, channel: channel, timesPerDay: times, &context)
+        case .upsertChannelInspection(let id, let channel, let times, let serviceID):
+            try upsertChannelInspection(id, channel: channel, timesPerDay: times, serviceID: serviceID, &context)
         case .recordInspectionResult(let id, let passed, let detail): try recordInspectionResult(id, passed: passed, detail: detail, &context)
         case .upsertArticle(let draft): try upsertArticle(draft, &context)
         case .recordArticleHit(let id): try recordArticleHit(id, &context)
@@ -150,7 +151,7 @@ extension DutyCommand {
         case .alertmanagerNotification(let notification): "group:\(notification.groupKey)"
         case .changeEvent(let event): "change:\(event.routingKey.prefix(6))"
         case .upsertHeartbeatMonitor(let id, _, _, _), .heartbeatPing(let id), .heartbeatMissed(let id): "heartbeat:\(id)"
-        case .upsertChannelInspection(let id, _, _), .recordInspectionResult(let id, _, _): "inspection:\(id)"
+        case .upsertChannelInspection(let id, _, _, _), .recordInspectionResult(let id, _, _): "inspection:\(id)"
         case .upsertArticle(let draft): "article:\(draft.id)"
         case .recordArticleHit(let id): "article:\(id)"
         case .drawSupervisionSample(let id, _, _), .recordReviewVerdict(let id, _, _, _): "sample:\(id)"

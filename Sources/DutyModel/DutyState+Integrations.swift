@@ -147,15 +147,18 @@ extension DutyState {
         context.emit(.heartbeatMissed(monitorID: id, ticketID: ticketID))
     }
 
-    mutating func upsertChannelInspection(_ id: String, channel: String, timesPerDay: Int, _ context: inout ApplyContext) throws(DutyError) {
+    mutating func upsertChannelInspection(_ id: String, channel: String, timesPerDay: Int, serviceID: String?,
+                                          _ context: inout ApplyContext) throws(DutyError) {
         if let error = Validate.identifier(id, field: "inspectionID") { throw error }
         if let error = Validate.identifier(channel, field: "channel") { throw error }
         guard (1...288).contains(timesPerDay) else { throw .invalid("timesPerDay", "must be 1…288") }
+        if let serviceID, services[serviceID] == nil { throw .notFound("serviceID", "no service '\(serviceID)'") }
         if channelInspections[id] == nil, channelInspections.count >= DutyLimits.maxMonitors {
             throw .limit("inspectionID", "at most \(DutyLimits.maxMonitors) inspections")
         }
         let existing = channelInspections[id]
-        channelInspections[id] = ChannelInspection(id: id, channel: channel, timesPerDay: timesPerDay, createdAt: context.at,
+        channelInspections[id] = ChannelInspection(id: id, channel: channel, timesPerDay: timesPerDay, serviceID: serviceID,
+                                                   openTicketID: existing?.openTicketID, createdAt: context.at,
                                                    results: existing?.results ?? [], droppedResults: existing?.droppedResults ?? 0)
         context.emit(.configurationChanged(entity: "channelInspection", id: id))
     }
@@ -170,5 +173,16 @@ extension DutyState {
         }
         channelInspections[id]!.results.append(result)
         context.emit(.inspectionRecorded(inspectionID: id, passed: passed))
+        // S8: a failing channel becomes work for the service's team, once per failure streak.
+        if passed {
+            channelInspections[id]!.openTicketID = nil
+        } else if let serviceID = channelInspections[id]!.serviceID, channelInspections[id]!.openTicketID == nil, services[serviceID] != nil {
+            let channel = channelInspections[id]!.channel
+            let new = NewTicket(kind: .incident, priority: .p3, title: "Channel inspection '\(id)' failed (\(channel))",
+                                description: detail, serviceID: serviceID)
+            if validateNewTicket(new) == nil {
+                channelInspections[id]!.openTicketID = openTicket(new, &context)
+            }
+        }
     }
 }

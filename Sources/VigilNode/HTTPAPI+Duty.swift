@@ -120,7 +120,9 @@ extension HTTPAPI {
         router.put("/api/v1/inspections/{id}") { request, context in
             let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
             return await api.write(request) { body in
-                APIJSON.decodeStrict(InspectionBody.self, from: body).map { .upsertChannelInspection(id: id, channel: $0.channel, timesPerDay: $0.timesPerDay) }
+                APIJSON.decodeStrict(InspectionBody.self, from: body).map {
+                    .upsertChannelInspection(id: id, channel: $0.channel, timesPerDay: $0.timesPerDay, serviceID: $0.serviceID)
+                }
             } answer: { events in JSONResponse.api(WriteAnswer<ChannelInspection>(events: events, object: api.loop.state.duty { $0.channelInspections[id] })) }
         }
         router.post("/api/v1/inspections/{id}/results") { request, context in
@@ -498,6 +500,7 @@ struct VerdictBody: Codable, Sendable {
 struct InspectionBody: Codable, Sendable {
     let channel: String
     let timesPerDay: Int
+    let serviceID: String?
 }
 struct InspectionResultBody: Codable, Sendable {
     let passed: Bool

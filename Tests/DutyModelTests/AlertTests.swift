@@ -100,3 +100,25 @@ import Testing
         #expect(Fixture.failure(&state, .upsertChannelInspection(id: "x", channel: "sms", timesPerDay: 0), at: t0)?.field == "timesPerDay")
     }
 }
+
+/// S8: a failing channel becomes a ticket for the service's team, once per failure streak.
+@Suite struct InspectionTicketTests {
+    @Test func aFailedInspectionOpensOneTicketUntilTheChannelPassesAgain() throws {
+        let t0 = Fixture.t0
+        var state = try Fixture.state()
+        try Fixture.ok(&state, .upsertChannelInspection(id: "sms-check", channel: "sms", timesPerDay: 3, serviceID: "helpdesk"), at: t0)
+        let before = state.ticketCount
+        try Fixture.ok(&state, .recordInspectionResult(inspectionID: "sms-check", passed: false, detail: "bob/sms: 502"), at: t0 + 1)
+        #expect(state.ticketCount == before + 1)
+        let ticket = try #require(state.ticket(before + 1))
+        #expect(ticket.title == "Channel inspection 'sms-check' failed (sms)" && ticket.serviceID == "helpdesk")
+        #expect(state.channelInspections["sms-check"]?.openTicketID == ticket.id)
+        try Fixture.ok(&state, .recordInspectionResult(inspectionID: "sms-check", passed: false, detail: "still 502"), at: t0 + 2)
+        #expect(state.ticketCount == before + 1, "one ticket per failure streak")
+        try Fixture.ok(&state, .recordInspectionResult(inspectionID: "sms-check", passed: true, detail: ""), at: t0 + 3)
+        try Fixture.ok(&state, .recordInspectionResult(inspectionID: "sms-check", passed: false, detail: "502 again"), at: t0 + 4)
+        #expect(state.ticketCount == before + 2, "a new streak, a new ticket")
+        #expect(Fixture.failure(&state, .upsertChannelInspection(id: "x", channel: "sms", timesPerDay: 1, serviceID: "nope"), at: t0)?.field
+                == "serviceID")
+    }
+}
