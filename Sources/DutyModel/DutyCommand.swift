@@ -29,7 +29,9 @@ public enum DutyCommand: Codable, Sendable, Equatable {
     case setWaitingForCustomer(ticketID: TicketID, waiting: Bool)
     case recordSLAWarning(ticketID: TicketID, target: SLATarget)
     case recordSLABreach(ticketID: TicketID, target: SLATarget)
-    case recordEscalationStep(ticketID: TicketID, stepIndex: Int)
+    /// With `leaderTerm`, the pages of the step that are due at once are intended in the same entry, which
+    /// saves the leader a round of the log before the first page of an emergency.
+    case recordEscalationStep(ticketID: TicketID, stepIndex: Int, leaderTerm: UInt64? = nil)
     /// Proposed by the scheduler once a service's acknowledgement timeout passed; replicas re-check it.
     case expireAcknowledgement(ticketID: TicketID)
     /// The leader of `leaderTerm` is about to send these outbox pages; it sends only once this commits
@@ -91,13 +93,18 @@ public struct PagerDutyEvent: Codable, Sendable, Equatable {
     public let summary: String
     public let source: String
     public let severity: String
-    public init(routingKey: String, action: Action, dedupKey: String?, summary: String = "", source: String = "", severity: String = "error") {
+    /// The rest of the event as canonical JSON (component, group, class, custom_details, links, images,
+    /// client, client_url, timestamp), kept on the ticket's timeline; at most `DutyLimits.maxAlertDetailsBytes`.
+    public let details: String?
+    public init(routingKey: String, action: Action, dedupKey: String?, summary: String = "", source: String = "", severity: String = "error",
+                details: String? = nil) {
         self.routingKey = routingKey
         self.action = action
         self.dedupKey = dedupKey
         self.summary = summary
         self.source = source
         self.severity = severity
+        self.details = details
     }
 }
 
@@ -118,10 +125,14 @@ public struct AlertmanagerNotification: Codable, Sendable, Equatable {
     public let groupKey: String
     public let severity: String
     public let alerts: [Alert]
-    public init(routingKey: String, groupKey: String, severity: String = "critical", alerts: [Alert]) {
+    /// Labels, annotations and generator URL of every alert, as canonical JSON, kept on the ticket's
+    /// timeline when they change; at most `DutyLimits.maxAlertDetailsBytes`.
+    public let details: String?
+    public init(routingKey: String, groupKey: String, severity: String = "critical", alerts: [Alert], details: String? = nil) {
         self.routingKey = routingKey
         self.groupKey = groupKey
         self.severity = severity
         self.alerts = alerts
+        self.details = details
     }
 }

@@ -34,6 +34,8 @@ public enum DutyLimits {
     /// Pages waiting for an outcome; reaching it means the channels have been failing for a long time.
     public static let maxOutboxPages = 100_000
     public static let maxPagesPerCommand = 256
+    /// Alert details (PagerDuty custom_details and links, Alertmanager labels) kept per event.
+    public static let maxAlertDetailsBytes = 16_384
     public static let maxInspectionResultsKept = 500
     public static let maxFiringAlertsPerGroup = 1_000
     public static let maxAuditEntriesKept = 10_000

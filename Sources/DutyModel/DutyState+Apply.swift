@@ -53,7 +53,7 @@ extension DutyState {
         case .setWaitingForCustomer(let id, let waiting): try setWaitingForCustomer(id, waiting, &context)
         case .recordSLAWarning(let id, let target): try recordSLAWarning(id, target, &context)
         case .recordSLABreach(let id, let target): try recordSLABreach(id, target, &context)
-        case .recordEscalationStep(let id, let step): try recordEscalationStep(id, stepIndex: step, &context)
+        case .recordEscalationStep(let id, let step, let term): try recordEscalationStep(id, stepIndex: step, leaderTerm: term, &context)
         case .expireAcknowledgement(let id): try expireAcknowledgement(id, &context)
         case .recordPageIntents(let keys, let term): try recordPageIntents(keys, leaderTerm: term, &context)
         case .recordPageOutcomes(let outcomes): try recordPageOutcomes(outcomes, &context)
@@ -143,7 +143,7 @@ extension DutyCommand {
         case .advanceTicket(let id, _), .reopenTicket(let id, _), .acknowledgeTicket(let id), .resolveTicket(let id), .assignTicket(let id, _),
              .changePriority(let id, _), .addNote(let id, _, _), .provideInitialSolution(let id, _),
              .setWaitingForCustomer(let id, _), .recordSLAWarning(let id, _), .recordSLABreach(let id, _),
-             .recordEscalationStep(let id, _), .submitFeedback(let id, _, _), .expireAcknowledgement(let id):
+             .recordEscalationStep(let id, _, _), .submitFeedback(let id, _, _), .expireAcknowledgement(let id):
             "ticket:\(id)"
         case .recordPageIntents(let keys, _): "page:\(keys.first ?? "-")\(keys.count > 1 ? "+\(keys.count - 1)" : "")"
         case .recordPageOutcomes(let outcomes): "page:\(outcomes.first?.key ?? "-")\(outcomes.count > 1 ? "+\(outcomes.count - 1)" : "")"

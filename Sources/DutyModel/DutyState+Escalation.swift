@@ -94,7 +94,9 @@ extension DutyState {
         context.emit(.acknowledgementExpired(id))
     }
 
-    mutating func recordEscalationStep(_ id: TicketID, stepIndex: Int, _ context: inout ApplyContext) throws(DutyError) {
+    mutating func recordEscalationStep(_ id: TicketID, stepIndex: Int, leaderTerm: UInt64? = nil,
+                                       _ context: inout ApplyContext) throws(DutyError) {
+        if leaderTerm == 0 { throw .invalid("leaderTerm", "must be a Raft term (≥ 1)") }
         _ = try editableTicket(id)
         guard let step = nextDueStep(id) else { throw .conflict("ticketID", "ticket \(id) has no escalation step due") }
         guard step.stepIndex == stepIndex else {
@@ -110,7 +112,15 @@ extension DutyState {
         tickets.live[id]!.escalation!.nextDueAt = step.dueAt + level.delayMillis
         tickets.live[id]!.append(.escalated(step: step.stepIndex, level: step.levelIndex, personIDs: step.personIDs,
                                          idempotencyKey: step.idempotencyKey), at: context.at, actor: context.actor)
-        for page in pages { outbox[page.key] = page }
+        for var page in pages {
+            if let leaderTerm, page.dueAt <= context.at {
+                page.intentTerm = leaderTerm
+                page.intentCount = 1
+                page.intendedAt = context.at
+                context.emit(.pageIntended(key: page.key, ticketID: id, leaderTerm: leaderTerm))
+            }
+            outbox[page.key] = page
+        }
         context.emit(.escalationStepFired(step))
     }
 }

@@ -10,9 +10,23 @@ extension DutyState {
         return String(title.prefix(DutyLimits.maxTitleLength))
     }
 
+    static func validateDetails(_ details: String?) -> DutyError? {
+        guard let details, details.utf8.count > DutyLimits.maxAlertDetailsBytes else { return nil }
+        return .limit("details", "alert details are at most \(DutyLimits.maxAlertDetailsBytes) bytes")
+    }
+
+    /// Keeps what the source sent on the timeline, unless the ticket's last details say the same.
+    mutating func recordDetails(_ details: String?, source: String, on ticketID: TicketID, _ context: inout ApplyContext) {
+        guard let details, !details.isEmpty else { return }
+        let last = tickets.live[ticketID]!.timeline.last { if case .alertDetails = $0.action { true } else { false } }
+        if case let .alertDetails(_, json)? = last?.action, json == details { return }
+        tickets.live[ticketID]!.append(.alertDetails(source: source, json: details), at: context.at, actor: context.actor)
+    }
+
     /// PagerDuty Events v2: one open ticket per (routing key, dedup key).
     mutating func handlePagerDuty(_ event: PagerDutyEvent, _ context: inout ApplyContext) throws(DutyError) {
         let serviceID = try serviceID(forRoutingKey: event.routingKey)
+        if let error = Self.validateDetails(event.details) { throw error }
         if let dedupKey = event.dedupKey {
             if dedupKey.isEmpty || dedupKey.utf8.count > 255 { throw .invalid("dedupKey", "must be 1–255 bytes") }
         }
@@ -23,6 +37,7 @@ extension DutyState {
                 tickets.live[ticketID]!.alertCount += 1
                 tickets.live[ticketID]!.append(.alertTriggered(dedupKey: dedupKey, summary: String(event.summary.prefix(DutyLimits.maxTitleLength))),
                                       at: context.at, actor: context.actor)
+                recordDetails(event.details, source: "pagerduty", on: ticketID, &context)
                 context.emit(.alertDeduplicated(ticketID, dedupKey: dedupKey, alertCount: tickets.live[ticketID]!.alertCount))
                 return
             }
@@ -36,6 +51,7 @@ extension DutyState {
             let id = openTicket(new, alertKey: key, &context)
             openAlerts[key] = id
             tickets.live[id]!.append(.alertTriggered(dedupKey: dedupKey, summary: new.title), at: context.at, actor: context.actor)
+            recordDetails(event.details, source: "pagerduty", on: id, &context)
         case .acknowledge, .resolve:
             guard let dedupKey = event.dedupKey else { throw .invalid("dedupKey", "\(event.action.rawValue) needs a dedup key") }
             guard let ticketID = openAlerts["\(event.routingKey)/\(dedupKey)"] else {
@@ -68,6 +84,7 @@ extension DutyState {
         let serviceID = try serviceID(forRoutingKey: notification.routingKey)
         if notification.groupKey.isEmpty || notification.groupKey.utf8.count > 1024 { throw .invalid("groupKey", "must be 1–1024 bytes") }
         if notification.alerts.isEmpty { throw .invalid("alerts", "a notification carries at least one alert") }
+        if let error = Self.validateDetails(notification.details) { throw error }
         if notification.alerts.count > DutyLimits.maxFiringAlertsPerGroup {
             throw .limit("alerts", "at most \(DutyLimits.maxFiringAlertsPerGroup) alerts per notification")
         }
@@ -89,6 +106,7 @@ extension DutyState {
             let summary = notification.alerts.map { "\($0.firing ? "firing" : "resolved") \($0.fingerprint)" }.joined(separator: ", ")
             tickets.live[ticketID]!.append(.alertTriggered(dedupKey: notification.groupKey, summary: String(summary.prefix(DutyLimits.maxTitleLength))),
                                   at: context.at, actor: context.actor)
+            recordDetails(notification.details, source: "alertmanager", on: ticketID, &context)
             context.emit(.alertDeduplicated(ticketID, dedupKey: notification.groupKey, alertCount: tickets.live[ticketID]!.alertCount))
             if firing.isEmpty {
                 alertGroups[key] = nil
@@ -109,6 +127,7 @@ extension DutyState {
         let id = openTicket(new, alertKey: key, &context)
         alertGroups[key] = AlertGroup(ticketID: id, firingFingerprints: firing.sorted())
         tickets.live[id]!.append(.alertTriggered(dedupKey: notification.groupKey, summary: new.title), at: context.at, actor: context.actor)
+        recordDetails(notification.details, source: "alertmanager", on: id, &context)
     }
 
     mutating func upsertHeartbeatMonitor(_ id: String, serviceID: String, intervalSeconds: Int64, graceSeconds: Int64,

@@ -107,6 +107,7 @@ enum TicketCodec {
             _ = try r.int()
         case 20: _ = try r.int()
         case 21: break
+        case 22: try r.skipString(); try r.skipString()
         case let tag: throw DutyError(.invalid, field: "snapshot.tickets", "unknown timeline action \(tag) at byte \(r.offset)")
         }
     }
@@ -256,6 +257,7 @@ enum TicketCodec {
             w.tag(19); w.string(key); w.string(personID); w.enumCase(channel); w.enumCase(result); w.int(attempts)
         case .pagesCancelled(let count): w.tag(20); w.int(count)
         case .acknowledgementExpired: w.tag(21)
+        case .alertDetails(let source, let json): w.tag(22); w.string(source); w.string(json)
         }
     }
 
@@ -295,6 +297,7 @@ enum TicketCodec {
                             attempts: try r.int())
         case 20: action = .pagesCancelled(count: try r.int())
         case 21: action = .acknowledgementExpired
+        case 22: action = .alertDetails(source: try r.string(), json: try r.string())
         case let tag: throw DutyError(.invalid, field: "snapshot.tickets", "unknown timeline action \(tag) at byte \(r.offset)")
         }
         return TimelineEntry(at: at, actor: actor, action: action)

@@ -27,6 +27,8 @@ public struct TimelineEntry: Codable, Sendable, Equatable {
         case pagesCancelled(count: Int)
         /// The service's acknowledgement timeout passed with the ticket still open: paging resumes.
         case acknowledgementExpired
+        /// What the monitoring source sent beside the summary, as canonical JSON ("pagerduty" or "alertmanager").
+        case alertDetails(source: String, json: String)
     }
 
     public let at: Timestamp

@@ -30,6 +30,12 @@ public struct PageRateLimiter: Sendable {
         return true
     }
 
+    /// Whether `take` would succeed at `now`, without taking.
+    public func available(personID: String, contactMethodID: String, now: Timestamp) -> Bool {
+        guard let bucket = buckets[personID + "/" + contactMethodID] else { return true }
+        return min(Double(burst), bucket.tokens + Double(max(0, now - bucket.updatedAt)) / Double(refillMilliseconds)) >= 1
+    }
+
     /// When the next token for this person and method returns (for the scheduler's timer).
     public func nextTokenAt(personID: String, contactMethodID: String) -> Timestamp? {
         guard let bucket = buckets[personID + "/" + contactMethodID], bucket.tokens < 1 else { return nil }

@@ -89,7 +89,16 @@ public actor PagingScheduler {
         }
         for step in plan.steps {
             claim([PagingPlan.stepKey(step)])
-            Task { await self.recordStep(step, term: term) }
+            // Pages due at once are intended with the step itself when storm control lets all of them go now;
+            // otherwise they are only planned and wait for a token like any other page.
+            let immediate = host.readDuty { state in
+                ((try? state.notificationPlan(for: step, readerRole: .admin).get()) ?? []).filter { $0.dueAt <= now }
+            }
+            let allowed = immediate.allSatisfy { limiter.available(personID: $0.personID, contactMethodID: $0.contactMethodID, now: now) }
+            if allowed {
+                for page in immediate { _ = limiter.take(personID: page.personID, contactMethodID: page.contactMethodID, now: now) }
+            }
+            Task { await self.recordStep(step, term: term, intendingDuePages: allowed && !immediate.isEmpty) }
         }
         for (group, jobs) in Self.grouped(plan.toIntend) {
             guard limiter.take(personID: group.personID, contactMethodID: group.contactMethodID, now: now) else {
@@ -164,10 +173,30 @@ public actor PagingScheduler {
 
     // MARK: - Actions
 
-    private func recordStep(_ step: EscalationStep, term: UInt64) async {
-        let results = await host.propose([.recordEscalationStep(ticketID: step.ticketID, stepIndex: step.stepIndex)])
-        if results.first?.isApplied == true {
+    /// Records the step and, in the same entry, intends its pages that are due at once; sends those only if
+    /// the entry committed and this node still leads `term` (the same fencing as `claimAndSend`).
+    private func recordStep(_ step: EscalationStep, term: UInt64, intendingDuePages: Bool) async {
+        let command = DutyCommand.recordEscalationStep(ticketID: step.ticketID, stepIndex: step.stepIndex,
+                                                       leaderTerm: intendingDuePages ? term : nil)
+        let results = await host.propose([command])
+        if case let .applied(events)? = results.first {
             host.observeLateness(kind: "escalation", milliseconds: Self.nowMillis() - step.dueAt)
+            let intended = Set(events.compactMap { event -> String? in
+                if case let .pageIntended(key, _, _) = event.kind { return key }
+                return nil
+            })
+            let jobs = host.readDuty { state in
+                intended.sorted().compactMap { key in state.outbox[key].map { PagingPlan.job(for: $0, in: state) } }
+            }
+            if !jobs.isEmpty, host.leaderTerm() == term {
+                for (_, groupJobs) in Self.grouped(jobs) {
+                    claim(groupJobs.map(\.row.key))
+                    Task {
+                        Failpoint.hit(Failpoint.pagingAfterIntent)
+                        await self.send(groupJobs, term: term)
+                    }
+                }
+            }
         } else {
             logger.debug("escalation step not recorded", metadata: ["ticket": "\(step.ticketID)", "step": "\(step.stepIndex)",
                                                                     "result": "\(results.first.map { "\($0)" } ?? "none")"])

@@ -188,7 +188,19 @@ enum PagerDutyIntake {
         // A trigger without a key gets one here, on the node that accepted it, so the answer can return it.
         let dedupKey = body.dedupKey ?? (action == .trigger ? UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") : nil)
         return .success(PagerDutyEvent(routingKey: key, action: action, dedupKey: dedupKey, summary: body.payload?.summary ?? "",
-                                       source: body.payload?.source ?? "", severity: body.payload?.severity ?? "error"))
+                                       source: body.payload?.source ?? "", severity: body.payload?.severity ?? "error",
+                                       details: action == .trigger ? details(of: data) : nil))
+    }
+
+    /// What a trigger carries beside summary, source and severity, as canonical JSON for the ticket's
+    /// timeline; custom_details (then links and images) are left out, with their size, when it would not fit.
+    static func details(of data: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        let payload = object["payload"] as? [String: Any] ?? [:]
+        var kept: [String: Any] = [:]
+        for key in ["component", "group", "class", "custom_details", "timestamp"] { kept[key] = payload[key] }
+        for key in ["links", "images", "client", "client_url"] { kept[key] = object[key] }
+        return AlertDetails.canonical(kept, droppingInTurn: ["custom_details", "links", "images"])
     }
 
     struct ChangeBody: Decodable {
@@ -312,6 +324,37 @@ enum AlertmanagerIntake {
             alerts.append(.init(fingerprint: fingerprint, firing: alert.status == "firing", summary: summary))
         }
         let severity = body.commonLabels?["severity"] ?? body.alerts.first?.labels["severity"] ?? "critical"
-        return .success(AlertmanagerNotification(routingKey: routingKey, groupKey: body.groupKey, severity: severity, alerts: alerts))
+        let details = body.alerts.map { alert -> [String: Any] in
+            var entry: [String: Any] = ["status": alert.status, "labels": alert.labels]
+            entry["fingerprint"] = alert.fingerprint
+            entry["annotations"] = alert.annotations
+            entry["generator_url"] = alert.generatorURL
+            return entry
+        }
+        var kept: [String: Any] = ["alerts": details]
+        kept["external_url"] = body.externalURL
+        return .success(AlertmanagerNotification(routingKey: routingKey, groupKey: body.groupKey, severity: severity, alerts: alerts,
+                                                 details: AlertDetails.canonical(kept, droppingInTurn: ["alerts"])))
+    }
+}
+
+/// Alert details as the ticket keeps them: JSON with sorted keys, at most `DutyLimits.maxAlertDetailsBytes`.
+enum AlertDetails {
+    /// Nil when nothing is left; keys of `droppingInTurn` are replaced by their size until the rest fits.
+    static func canonical(_ object: [String: Any], droppingInTurn keys: [String]) -> String? {
+        var object = object
+        var candidates = keys[...]
+        while !object.isEmpty {
+            guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+                return nil
+            }
+            if data.count <= DutyLimits.maxAlertDetailsBytes { return String(decoding: data, as: UTF8.self) }
+            guard let key = candidates.popFirst() else { return nil }
+            if let value = object[key], let size = try? JSONSerialization.data(withJSONObject: ["v": value]).count {
+                object[key] = nil
+                object["\(key)_omitted_bytes"] = size
+            }
+        }
+        return nil
     }
 }

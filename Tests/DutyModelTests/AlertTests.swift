@@ -122,3 +122,46 @@ import Testing
                 == "serviceID")
     }
 }
+
+/// Issue 5: what PagerDuty and Alertmanager send beside the summary stays on the ticket.
+@Suite struct AlertDetailsTests {
+    let t0 = Fixture.t0
+
+    func details(_ state: DutyState, _ id: TicketID) -> [String] {
+        state.ticket(id)!.timeline.compactMap { if case let .alertDetails(_, json) = $0.action { json } else { nil } }
+    }
+
+    @Test func pagerDutyDetailsAreKeptOncePerChange() throws {
+        var state = try Fixture.state()
+        let first = #"{"component":"db","custom_details":{"disk":"95%"},"links":[{"href":"https://grafana/d/1"}]}"#
+        func trigger(_ details: String?) -> DutyCommand {
+            .pagerDutyEvent(PagerDutyEvent(routingKey: Fixture.routingKey, action: .trigger, dedupKey: "disk", summary: "Disk full",
+                                           source: "db1", severity: "critical", details: details))
+        }
+        try Fixture.ok(&state, trigger(first), at: t0)
+        let id = state.ticketCount
+        #expect(details(state, id) == [first])
+        try Fixture.ok(&state, trigger(first), at: t0 + 1)
+        #expect(details(state, id) == [first], "a repeat with the same details adds nothing")
+        let second = #"{"component":"db","custom_details":{"disk":"99%"}}"#
+        try Fixture.ok(&state, trigger(second), at: t0 + 2)
+        #expect(details(state, id) == [first, second])
+        let before = state.snapshot()
+        let huge = String(repeating: "x", count: DutyLimits.maxAlertDetailsBytes + 1)
+        #expect(Fixture.failure(&state, trigger(huge), at: t0 + 3)?.field == "details")
+        #expect(state.snapshot() == before, "a refused event changes nothing")
+        // Archived records keep them too (the ticket codec round-trips the new timeline entry).
+        let restored = try DutyState.restore(from: state.snapshot())
+        #expect(details(restored, id) == [first, second])
+    }
+
+    @Test func alertmanagerLabelsAreKeptWhenTheyChange() throws {
+        var state = try Fixture.state()
+        let labels = #"{"alerts":[{"fingerprint":"f1","labels":{"alertname":"DiskFull"},"status":"firing"}]}"#
+        let notification = AlertmanagerNotification(routingKey: Fixture.routingKey, groupKey: "{}:{alertname=\"DiskFull\"}",
+                                                     alerts: [.init(fingerprint: "f1", firing: true, summary: "Disk full")], details: labels)
+        try Fixture.ok(&state, .alertmanagerNotification(notification), at: t0)
+        try Fixture.ok(&state, .alertmanagerNotification(notification), at: t0 + 1)
+        #expect(details(state, state.ticketCount) == [labels])
+    }
+}

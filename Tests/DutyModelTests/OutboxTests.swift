@@ -189,3 +189,16 @@ import Testing
         }
     }
 }
+
+@Suite struct StepWithIntentTests {
+    @Test func aStepRecordedWithATermIntendsOnlyThePagesDueAtOnce() throws {
+        var state = try Fixture.state()
+        let id = try Fixture.register(&state, kind: .emergency, priority: .p1, service: "web", at: Fixture.t0)
+        #expect(Fixture.failure(&state, .recordEscalationStep(ticketID: id, stepIndex: 0, leaderTerm: 0), at: Fixture.t0)?.field == "leaderTerm")
+        try Fixture.ok(&state, .recordEscalationStep(ticketID: id, stepIndex: 0, leaderTerm: 4), at: Fixture.t0, actor: ActorID("scheduler"))
+        // bob: chat at once (intended now), SMS after 1 min and a call after 3 min (planned).
+        #expect(state.outbox["ticket-\(id)-step-0-bob-chat"]?.intentTerm == 4)
+        #expect(state.outbox["ticket-\(id)-step-0-bob-sms"]?.isIntended == false)
+        #expect(state.outbox["ticket-\(id)-step-0-bob-call"]?.isIntended == false)
+    }
+}

@@ -6,7 +6,7 @@ import Testing
 
 /// A node as the scheduler sees it, in memory: the duty state, a term, and a log of what happened in order.
 final class FakePagingHost: PagingHost, @unchecked Sendable {
-    /// How the fake Raft log answers a proposal of page intents.
+    /// How the fake Raft log answers a proposal that intends pages (`recordPageIntents`, or a step with a term).
     enum IntentMode { case commit, commitThenDepose(newTerm: UInt64?), fail }
 
     struct State {
@@ -26,7 +26,12 @@ final class FakePagingHost: PagingHost, @unchecked Sendable {
     func propose(_ commands: [DutyCommand]) async -> [PagingProposalResult] {
         state.withLock { state in
             commands.map { command in
-                if case .recordPageIntents = command, case .fail = state.intentMode {
+                let intends: Bool = switch command {
+                case .recordPageIntents: true
+                case let .recordEscalationStep(_, _, term): term != nil
+                default: false
+                }
+                if intends, case .fail = state.intentMode {
                     state.log.append("lost \(command.name)")
                     return .failed("timed out")
                 }
@@ -34,7 +39,7 @@ final class FakePagingHost: PagingHost, @unchecked Sendable {
                 switch state.duty.apply(command, at: now, actor: ActorID("scheduler")) {
                 case let .success(events):
                     state.log.append("\(command.name) \(command.subject)")
-                    if case .recordPageIntents = command, case let .commitThenDepose(newTerm) = state.intentMode {
+                    if intends, case let .commitThenDepose(newTerm) = state.intentMode {
                         state.term = newTerm
                     }
                     return .applied(events)
@@ -114,8 +119,9 @@ final class RecordingChannel: NotificationChannel {
         let (scheduler, channel) = try Self.scheduler(host)
         await Self.drive(scheduler) { host.log.contains { $0.hasPrefix("recordPageOutcomes") } }
         let log = host.log.filter { !$0.hasPrefix("refused") }
-        #expect(log == ["recordEscalationStep ticket:1", "recordPageIntents page:ticket-1-step-0-ann-hook",
-                        "send ticket-1-step-0-ann-hook", "recordPageOutcomes page:ticket-1-step-0-ann-hook"], "\(host.log)")
+        // The page due at once is intended in the step's own entry (term 3), so the send follows that commit.
+        #expect(log == ["recordEscalationStep ticket:1", "send ticket-1-step-0-ann-hook", "recordPageOutcomes page:ticket-1-step-0-ann-hook"],
+                "\(host.log)")
         #expect(channel.sent.withLock { $0.map(\.address) } == ["http://127.0.0.1:9/ann"])
         #expect(host.readDuty { $0.outbox.isEmpty })
     }
@@ -143,7 +149,7 @@ final class RecordingChannel: NotificationChannel {
         let host = FakePagingHost(duty: try Self.state(tickets: 1), term: 3)
         host.state.withLock { $0.intentMode = .commitThenDepose(newTerm: nil) }
         let (scheduler, channel) = try Self.scheduler(host)
-        await Self.drive(scheduler) { host.log.contains { $0.hasPrefix("recordPageIntents") } }
+        await Self.drive(scheduler) { host.log.contains { $0.hasPrefix("recordEscalationStep") } }
         for _ in 0..<5 { _ = await scheduler.pass() }
         try await Task.sleep(for: .milliseconds(50))
         #expect(channel.sent.withLock { $0.isEmpty }, "\(host.log)")
@@ -155,7 +161,7 @@ final class RecordingChannel: NotificationChannel {
         }
         await Self.drive(scheduler) { host.readDuty { $0.outbox.isEmpty } }
         #expect(channel.sent.withLock { $0.map(\.key) } == ["ticket-1-step-0-ann-hook"])
-        #expect(host.log.filter { $0.hasPrefix("recordPageIntents") }.count == 2, "claimed again in term 5")
+        #expect(host.log.filter { $0.hasPrefix("recordPageIntents") }.count == 1, "claimed again in term 5")
     }
 
     /// Storm control: pages due together for one person and channel become one message with a count; once
