@@ -250,6 +250,9 @@ def intake_and_lateness(cluster, sink, alerts):
         after = int(page["next"])
     lateness_ms = []
     with sink.lock:
+        keys = [document.get("idempotency_key") for _, path, document in sink.requests if path.startswith("/intake/") and document]
+    log(f"intake: {len(keys)} page messages, {len(keys) - len(set(keys))} of them repeats of a key already received")
+    with sink.lock:
         for arrived, path, document in sink.requests:
             if path == "/intake/second" and document:
                 title = document["ticket"]["title"]

@@ -95,10 +95,14 @@ public actor PagingScheduler {
                 ((try? state.notificationPlan(for: step, readerRole: .admin).get()) ?? []).filter { $0.dueAt <= now }
             }
             let allowed = immediate.allSatisfy { limiter.available(personID: $0.personID, contactMethodID: $0.contactMethodID, now: now) }
+            var intending: [String] = []
             if allowed {
                 for page in immediate { _ = limiter.take(personID: page.personID, contactMethodID: page.contactMethodID, now: now) }
+                // Claimed before the entry commits, so a plan made after it applies does not send them too.
+                intending = immediate.map(\.idempotencyKey)
+                claim(intending)
             }
-            Task { await self.recordStep(step, term: term, intendingDuePages: allowed && !immediate.isEmpty) }
+            Task { await self.recordStep(step, term: term, intending: intending) }
         }
         for (group, jobs) in Self.grouped(plan.toIntend) {
             guard limiter.take(personID: group.personID, contactMethodID: group.contactMethodID, now: now) else {
@@ -175,10 +179,12 @@ public actor PagingScheduler {
 
     /// Records the step and, in the same entry, intends its pages that are due at once; sends those only if
     /// the entry committed and this node still leads `term` (the same fencing as `claimAndSend`).
-    private func recordStep(_ step: EscalationStep, term: UInt64, intendingDuePages: Bool) async {
+    private func recordStep(_ step: EscalationStep, term: UInt64, intending: [String]) async {
         let command = DutyCommand.recordEscalationStep(ticketID: step.ticketID, stepIndex: step.stepIndex,
-                                                       leaderTerm: intendingDuePages ? term : nil)
+                                                       leaderTerm: intending.isEmpty ? nil : term)
         let results = await host.propose([command])
+        var unsent = Set(intending)
+        defer { if !unsent.isEmpty { release(Array(unsent)) } }
         if case let .applied(events)? = results.first {
             host.observeLateness(kind: "escalation", milliseconds: Self.nowMillis() - step.dueAt)
             let intended = Set(events.compactMap { event -> String? in
@@ -191,6 +197,7 @@ public actor PagingScheduler {
             if !jobs.isEmpty, host.leaderTerm() == term {
                 for (_, groupJobs) in Self.grouped(jobs) {
                     claim(groupJobs.map(\.row.key))
+                    unsent.subtract(groupJobs.map(\.row.key))
                     Task {
                         Failpoint.hit(Failpoint.pagingAfterIntent)
                         await self.send(groupJobs, term: term)

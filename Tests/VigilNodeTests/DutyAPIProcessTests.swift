@@ -61,6 +61,11 @@ extension ProcessTests {
             #expect(ticket["priority"] as? String == "P1")
             #expect(ticket["alert_count"] as? Int == 2)
             #expect(ticket["stage"] as? String == "registered")
+            // What PagerDuty sent beside the summary is kept on the ticket, once while it does not change.
+            let kept = (ticket["timeline"] as? [[String: Any]] ?? []).compactMap { entry -> String? in
+                ((entry["action"] as? [String: Any])?["alert_details"] as? [String: Any])?["json"] as? String
+            }
+            #expect(kept == [#"{"custom_details":{"free":"0%"}}"#], "\(kept)")
 
             // A change event lands on the service's timeline.
             let change = await cluster.request(follower, .POST, "/v2/change/enqueue",
