@@ -62,6 +62,7 @@ public struct HTTPAPI: Sendable {
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let api = self
+        router.add(middleware: NotFoundMiddleware())
         router.add(middleware: AuthMiddleware(state: loop.state, bootstrapTokenSHA256: config.api.bootstrapTokenSHA256,
                                               tokenLimiter: tokenLimiter, integrationLimiter: integrationLimiter,
                                               catchUp: { [loop] in
@@ -273,6 +274,10 @@ public struct HTTPAPI: Sendable {
             }
             var headers = HTTPFields()
             headers[.contentType] = response.headers.first(name: "Content-Type") ?? "application/json"
+            // The leader's advice is the client's too (back off after a 429, the new revision of a write).
+            for name in Self.answeredHeaderNames {
+                if let value = response.headers.first(name: name), let field = HTTPFields.Key(name) { headers[field] = value }
+            }
             return Response(status: HTTPResponse.Status(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: answer))
         } catch {
             logger.warning("forwarding to the leader failed", metadata: ["leader": "\(leader)", "error": "\(error)"])
@@ -283,4 +288,6 @@ public struct HTTPAPI: Sendable {
 
     /// Request headers the leader needs to see as the client sent them.
     static let forwardedHeaderNames: Set<String> = ["content-type", "if-match", "authorization", "user-agent"]
+    /// Answer headers of the leader a forwarding node passes back unchanged.
+    static let answeredHeaderNames = ["Retry-After", "ETag", "Location", "Cache-Control"]
 }

@@ -142,6 +142,7 @@ extension ProcessTests {
                 (.POST, "/api/v1/tickets/1/transition", #"{"stage":"registered"}"#, 409, "illegal_transition"),
                 (.POST, "/api/v1/tickets/99/acknowledge", "", 404, "not_found"),
                 (.POST, "/api/v1/tickets/abc/acknowledge", "", 400, "invalid_parameter"),
+                (.GET, "/api/v1/no-such-thing", "", 404, "no_route"),
             ]
             for (method, path, body, status, code) in bad {
                 let answer = await cluster.request(follower, method, path, body: body.isEmpty ? nil : body)
