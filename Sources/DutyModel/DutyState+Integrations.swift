@@ -171,7 +171,10 @@ extension DutyState {
         if let error = Validate.identifier(id, field: "inspectionID") { throw error }
         if let error = Validate.identifier(channel, field: "channel") { throw error }
         guard (1...288).contains(timesPerDay) else { throw .invalid("timesPerDay", "must be 1…288") }
-        if let serviceID, services[serviceID] == nil { throw .notFound("serviceID", "no service '\(serviceID)'") }
+        if let serviceID {
+            if let error = Validate.identifier(serviceID, field: "serviceID") { throw error }
+            guard services[serviceID] != nil else { throw .notFound("serviceID", "no service '\(serviceID)'") }
+        }
         if channelInspections[id] == nil, channelInspections.count >= DutyLimits.maxMonitors {
             throw .limit("inspectionID", "at most \(DutyLimits.maxMonitors) inspections")
         }
