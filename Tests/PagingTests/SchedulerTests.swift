@@ -211,6 +211,33 @@ final class RecordingChannel: NotificationChannel {
         #expect(cancelled)
     }
 
+    @Test func aMissedHeartbeatOpensAnIncidentThatIsPaged() async throws {
+        var duty = try Self.state(tickets: 0)
+        _ = try duty.apply(.upsertHeartbeatMonitor(id: "backup", serviceID: "svc", intervalSeconds: 10, graceSeconds: 0),
+                           at: Self.now - 20_000, actor: ActorID("admin")).get()
+        let host = FakePagingHost(duty: duty, term: 1)
+        let (scheduler, channel) = try Self.scheduler(host)
+        await Self.drive(scheduler) { channel.sent.withLock { !$0.isEmpty } }
+        #expect(host.log.first == "heartbeatMissed heartbeat:backup", "\(host.log)")
+        #expect(channel.sent.withLock { $0.map(\.title) } == ["Heartbeat 'backup' missed"])
+        for _ in 0..<3 { _ = await scheduler.pass() }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(host.log.filter { $0.hasPrefix("heartbeatMissed") }.count == 1, "one incident per miss")
+    }
+
+    @Test func aDueInspectionTestsEveryContactMethodOfItsKindAndRecordsTheResult() async throws {
+        var duty = try Self.state(tickets: 0)
+        _ = try duty.apply(.upsertChannelInspection(id: "hooks", channel: "webhook", timesPerDay: 3), at: Self.now - 1_000,
+                           actor: ActorID("admin")).get()
+        let host = FakePagingHost(duty: duty, term: 1)
+        let (scheduler, channel) = try Self.scheduler(host)
+        await Self.drive(scheduler) { host.readDuty { !($0.channelInspections["hooks"]?.results.isEmpty ?? true) } }
+        let result = try #require(host.readDuty { $0.channelInspections["hooks"]?.results.first })
+        #expect(result.passed && result.detail == "1 of 1 delivered" && result.actor == ActorID("scheduler"))
+        #expect(channel.sent.withLock { $0.map(\.address) } == ["http://127.0.0.1:9/ann"])
+        #expect(host.readDuty { $0.channelInspections["hooks"]!.nextDueAt } > Self.now, "the next run is a third of a day later")
+    }
+
     @Test func theRateLimiterRefillsAndForgets() {
         var limiter = PageRateLimiter(burst: 2, refillMilliseconds: 1_000)
         var taken: [Bool] = []
