@@ -151,8 +151,14 @@ func withPeerStopped(
         let two = try await startNodeOnFixedPort(2, credentials: credentials2, trusting: ca.certificate)
         one.transport.setPeers([2: two.address])
         two.transport.setPeers([1: one.address])
-        one.transport.send(marker(from: 1, to: 2, 1))
-        _ = try await two.mailbox.waitForCount(1)
+        // Sent until it arrives, as Raft would: on a loaded machine the first connect can fail, and frames
+        // for a peer in back-off are dropped rather than queued (one CI run waited 10 s for a single send).
+        var sequence: UInt64 = 0
+        try await eventually("node2 to hear from node1") {
+            sequence += 1
+            one.transport.send(marker(from: 1, to: 2, sequence))
+            return !two.mailbox.messages.isEmpty
+        }
         await two.transport.shutdown()
         try await body(ca, one, two, credentials2)
     }
