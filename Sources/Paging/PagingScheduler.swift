@@ -41,6 +41,12 @@ public actor PagingScheduler {
     private var awaitingOutcome: [String: PageOutcome] = [:]
     private var limiter: PageRateLimiter
     private var ledTerm: UInt64?
+    /// Keys whose command the model refused, with when to try again: a refusal does not change by itself,
+    /// and retrying at once would fill the log with refused entries.
+    private var refusedUntil: [String: Timestamp] = [:]
+    static let refusalBackoffMilliseconds: Int64 = 5_000
+    /// Shortest sleep while everything due is already in hand (its commit's signal wakes the scheduler sooner).
+    static let inHandSleepMilliseconds: Int64 = 50
 
     public init(host: any PagingHost, router: ChannelRouter, configuration: PagingSchedulerConfiguration, wake: WakeSignal,
                 logger: Logger) {
@@ -77,7 +83,8 @@ public actor PagingScheduler {
             awaitingOutcome = [:]
         }
         let now = Self.nowMillis()
-        let inHand = busy.union(awaitingOutcome.keys)
+        refusedUntil = refusedUntil.filter { $0.value > now }
+        let inHand = busy.union(awaitingOutcome.keys).union(refusedUntil.keys)
         let plan = host.readDuty { PagingPlan.make($0, now: now, term: term, busy: inHand) }
         var wakeAt = plan.nextDeadline
 
@@ -142,15 +149,33 @@ public actor PagingScheduler {
             Task { await self.inspect(inspection, term: term) }
         }
         limiter.forgetFull(now: now)
-        guard let wakeAt else { return configuration.maxSleep }
-        let untilMillis = max(1, min(wakeAt - now, Int64(configuration.maxSleep.components.seconds * 1_000)))
+        guard var wakeAt else { return configuration.maxSleep }
+        if let retry = refusedUntil.values.min() { wakeAt = min(wakeAt, retry) }
+        // A deadline already past is work in hand now (or refused): wait for its commit, not a busy loop.
+        let untilMillis = wakeAt <= now ? Self.inHandSleepMilliseconds
+            : min(wakeAt - now, Int64(configuration.maxSleep.components.seconds * 1_000))
         return .milliseconds(untilMillis)
     }
 
     private func claim(_ keys: [String]) { busy.formUnion(keys) }
 
-    private func release(_ keys: [String]) {
+    /// `text` cut to at most `bytes` of UTF-8 on a character boundary (the model refuses longer details).
+    static func truncated(_ text: String, toBytes bytes: Int) -> String {
+        guard text.utf8.count > bytes else { return text }
+        var cut = Substring(text)
+        while cut.utf8.count > bytes { cut = cut.dropLast() }
+        return String(cut)
+    }
+
+    private func release(_ keys: [String], after result: PagingProposalResult? = nil) {
         busy.subtract(keys)
+        if case let .refused(error)? = result {
+            logger.warning("the duty model refused a scheduler command; retrying later",
+                           metadata: ["keys": "\(keys.prefix(3))", "field": "\(error.field)", "reason": "\(error.reason.rawValue)"])
+            let until = Self.nowMillis() + Self.refusalBackoffMilliseconds
+            for key in keys { refusedUntil[key] = until }
+            return
+        }
         // What was in hand may be due again (a failed proposal, a new row): plan once more.
         wake.signal()
     }
@@ -184,7 +209,7 @@ public actor PagingScheduler {
                                                        leaderTerm: intending.isEmpty ? nil : term)
         let results = await host.propose([command])
         var unsent = Set(intending)
-        defer { if !unsent.isEmpty { release(Array(unsent)) } }
+        defer { if !unsent.isEmpty { release(Array(unsent), after: results.first) } }
         if case let .applied(events)? = results.first {
             host.observeLateness(kind: "escalation", milliseconds: Self.nowMillis() - step.dueAt)
             let intended = Set(events.compactMap { event -> String? in
@@ -208,7 +233,7 @@ public actor PagingScheduler {
             logger.debug("escalation step not recorded", metadata: ["ticket": "\(step.ticketID)", "step": "\(step.stepIndex)",
                                                                     "result": "\(results.first.map { "\($0)" } ?? "none")"])
         }
-        release([PagingPlan.stepKey(step)])
+        release([PagingPlan.stepKey(step)], after: results.first)
     }
 
     /// Claims the pages with an intent of `term`, then sends them only if that committed and this node still
@@ -219,7 +244,7 @@ public actor PagingScheduler {
         guard results.first?.isApplied == true, host.leaderTerm() == term else {
             logger.debug("page intent not committed in this term; not sending",
                          metadata: ["pages": "\(keys.count)", "result": "\(results.first.map { "\($0)" } ?? "none")"])
-            release(keys)
+            release(keys, after: results.first)
             return
         }
         Failpoint.hit(Failpoint.pagingAfterIntent)
@@ -250,7 +275,7 @@ public actor PagingScheduler {
             ])
         }
         Failpoint.hit(Failpoint.pagingAfterSend)
-        let detail = String(result.description.utf8.prefix(PageOutcome.maxDetailBytes)) ?? ""
+        let detail = Self.truncated(result.description, toBytes: PageOutcome.maxDetailBytes)
         let outcomes = jobs.map {
             PageOutcome(key: $0.row.key, result: result.isDelivered ? .delivered : .failed, attempts: min(result.attempts, 100), detail: detail)
         }
@@ -277,37 +302,41 @@ public actor PagingScheduler {
             // Still leader: keep the outcome and propose it again rather than sending the page twice.
             for outcome in outcomes where outcome.result != .cancelled { awaitingOutcome[outcome.key] = outcome }
         }
-        release(outcomes.map(\.key))
+        release(outcomes.map(\.key), after: results.first)
     }
 
     private func recordSLA(_ due: PagingPlan.SLADue) async {
         let command: DutyCommand = due.isBreach ? .recordSLABreach(ticketID: due.ticketID, target: due.target)
             : .recordSLAWarning(ticketID: due.ticketID, target: due.target)
-        if await host.propose([command]).first?.isApplied == true {
+        let result = await host.propose([command]).first
+        if result?.isApplied == true {
             host.observeLateness(kind: "sla", milliseconds: Self.nowMillis() - due.dueAt)
         }
-        release([PagingPlan.slaKey(due)])
+        release([PagingPlan.slaKey(due)], after: result)
     }
 
     private func recordHeartbeatMissed(_ monitorID: String, dueAt: Timestamp) async {
-        if await host.propose([.heartbeatMissed(monitorID: monitorID)]).first?.isApplied == true {
+        let result = await host.propose([.heartbeatMissed(monitorID: monitorID)]).first
+        if result?.isApplied == true {
             host.observeLateness(kind: "heartbeat", milliseconds: Self.nowMillis() - dueAt)
             logger.warning("heartbeat missed: incident opened", metadata: ["monitor": "\(monitorID)"])
         }
-        release([PagingPlan.heartbeatKey(monitorID)])
+        release([PagingPlan.heartbeatKey(monitorID)], after: result)
     }
 
     private func expireAcknowledgement(_ ticketID: TicketID, dueAt: Timestamp) async {
-        if await host.propose([.expireAcknowledgement(ticketID: ticketID)]).first?.isApplied == true {
+        let result = await host.propose([.expireAcknowledgement(ticketID: ticketID)]).first
+        if result?.isApplied == true {
             host.observeLateness(kind: "escalation", milliseconds: Self.nowMillis() - dueAt)
             logger.info("acknowledgement timed out: paging again", metadata: ["ticket": "\(ticketID)"])
         }
-        release([PagingPlan.acknowledgementKey(ticketID)])
+        release([PagingPlan.acknowledgementKey(ticketID)], after: result)
     }
 
     /// S8: a test message to every contact method of the channel, and one recorded result.
     private func inspect(_ inspection: PagingPlan.InspectionDue, term: UInt64) async {
-        defer { release([PagingPlan.inspectionKey(inspection.inspectionID)]) }
+        var recorded: PagingProposalResult?
+        defer { release([PagingPlan.inspectionKey(inspection.inspectionID)], after: recorded) }
         guard host.leaderTerm() == term else { return }
         var failures: [String] = []
         var delivered = 0
@@ -329,8 +358,9 @@ public actor PagingScheduler {
             : "\(delivered) of \(inspection.targets.count) delivered"
         if !failures.isEmpty { detail += "; failed: " + failures.joined(separator: "; ") }
         let command = DutyCommand.recordInspectionResult(inspectionID: inspection.inspectionID, passed: passed,
-                                                         detail: String(detail.utf8.prefix(1_000)) ?? "")
-        if await host.propose([command]).first?.isApplied == true {
+                                                         detail: Self.truncated(detail, toBytes: 1_000))
+        recorded = await host.propose([command]).first
+        if recorded?.isApplied == true {
             host.observeLateness(kind: "inspection", milliseconds: Self.nowMillis() - inspection.dueAt)
         }
     }

@@ -13,6 +13,8 @@ final class FakePagingHost: PagingHost, @unchecked Sendable {
         var duty: DutyState
         var term: UInt64?
         var intentMode: IntentMode = .commit
+        /// Commands of this name are refused, as the model would refuse a command that no longer applies.
+        var refuse: String?
         var log: [String] = []
     }
     let state: Mutex<State>
@@ -36,6 +38,10 @@ final class FakePagingHost: PagingHost, @unchecked Sendable {
                     return .failed("timed out")
                 }
                 let now = Int64(Date().timeIntervalSince1970 * 1_000)
+                if command.name == state.refuse {
+                    state.log.append("refused \(command.name): forged")
+                    return .refused(DutyError(.conflict, field: "forged", "refused by the test"))
+                }
                 switch state.duty.apply(command, at: now, actor: ActorID("scheduler")) {
                 case let .success(events):
                     state.log.append("\(command.name) \(command.subject)")
@@ -252,5 +258,31 @@ final class RecordingChannel: NotificationChannel {
         #expect(refilled)
         limiter.forgetFull(now: 10_000)
         #expect(limiter.nextTokenAt(personID: "a", contactMethodID: "m") == nil)
+    }
+}
+
+@Suite struct SchedulerBackoffTests {
+    /// A command the model refuses is not proposed again at once: the log would fill with refusals.
+    @Test func aRefusedCommandIsRetriedAfterABackoffNotInALoop() async throws {
+        var duty = try SchedulerTests.state(tickets: 0)
+        _ = try duty.apply(.upsertHeartbeatMonitor(id: "backup", serviceID: "svc", intervalSeconds: 10, graceSeconds: 0),
+                           at: SchedulerTests.now - 20_000, actor: ActorID("admin")).get()
+        // The heartbeat stays due in the plan while the (fake) log refuses `heartbeatMissed`: the situation of
+        // any command the model refuses, such as a ticket limit reached.
+        let host = FakePagingHost(duty: duty, term: 1)
+        host.state.withLock { $0.refuse = "heartbeatMissed" }
+        let (scheduler, _) = try SchedulerTests.scheduler(host)
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < .milliseconds(500) {
+            _ = await scheduler.pass()
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let attempts = host.log.filter { $0.hasPrefix("refused heartbeatMissed") }.count
+        #expect(attempts == 1, "proposed \(attempts) times in 0.5 s")
+    }
+
+    @Test func detailsAreCutOnACharacterBoundary() {
+        #expect(PagingScheduler.truncated("ab€", toBytes: 4) == "ab")
+        #expect(PagingScheduler.truncated("abc", toBytes: 4) == "abc")
     }
 }
