@@ -44,6 +44,9 @@ public actor PagingScheduler {
     /// Keys whose command the model refused, with when to try again: a refusal does not change by itself,
     /// and retrying at once would fill the log with refused entries.
     private var refusedUntil: [String: Timestamp] = [:]
+    /// When each key was last refused: a first refusal is usually a plan that raced a commit and is retried
+    /// at once; a second within the back-off means the model and the plan disagree, so the key waits.
+    private var lastRefusedAt: [String: Timestamp] = [:]
     static let refusalBackoffMilliseconds: Int64 = 5_000
     /// Shortest sleep while everything due is already in hand (its commit's signal wakes the scheduler sooner).
     static let inHandSleepMilliseconds: Int64 = 50
@@ -84,6 +87,7 @@ public actor PagingScheduler {
         }
         let now = Self.nowMillis()
         refusedUntil = refusedUntil.filter { $0.value > now }
+        lastRefusedAt = lastRefusedAt.filter { now - $0.value < Self.refusalBackoffMilliseconds }
         let inHand = busy.union(awaitingOutcome.keys).union(refusedUntil.keys)
         let plan = host.readDuty { PagingPlan.make($0, now: now, term: term, busy: inHand) }
         var wakeAt = plan.nextDeadline
@@ -170,11 +174,15 @@ public actor PagingScheduler {
     private func release(_ keys: [String], after result: PagingProposalResult? = nil) {
         busy.subtract(keys)
         if case let .refused(error)? = result {
-            logger.warning("the duty model refused a scheduler command; retrying later",
-                           metadata: ["keys": "\(keys.prefix(3))", "field": "\(error.field)", "reason": "\(error.reason.rawValue)"])
-            let until = Self.nowMillis() + Self.refusalBackoffMilliseconds
-            for key in keys { refusedUntil[key] = until }
-            return
+            let now = Self.nowMillis()
+            let repeated = keys.contains { lastRefusedAt[$0] != nil }
+            for key in keys { lastRefusedAt[key] = now }
+            if repeated {
+                logger.warning("the duty model refused a scheduler command again; retrying in a while",
+                               metadata: ["keys": "\(keys.prefix(3))", "field": "\(error.field)", "reason": "\(error.reason.rawValue)"])
+                for key in keys { refusedUntil[key] = now + Self.refusalBackoffMilliseconds }
+                return
+            }
         }
         // What was in hand may be due again (a failed proposal, a new row): plan once more.
         wake.signal()

@@ -14,6 +14,9 @@ struct LoopState {
     var nextReadContext: UInt64 = 0
     var lastRole: Role = .follower
     var lastLeader: NodeID = noNode
+    /// While leading: the term, and the last log index when this node first published itself leader of it
+    /// (at or after its no-op). Its state is current once it has applied that far.
+    var leadership: (term: Term, index: LogIndex)?
 
     /// Answers reads whose index the state machine has reached.
     mutating func answerReads() {

@@ -15,9 +15,12 @@ final class NodePagingHost: PagingHost {
         self.loop = loop
     }
 
+    /// The term once this node leads and has applied its term's no-op: a plan made earlier could act on
+    /// state that lacks the previous leader's last entries (for example record a step it already recorded).
     func leaderTerm() -> UInt64? {
         let status = loop.status
-        guard status.role == .leader, status.leader == loop.nodeID, !status.stopping else { return nil }
+        guard status.role == .leader, status.leader == loop.nodeID, !status.stopping,
+              let start = status.leaderStateIndex, status.appliedIndex >= start else { return nil }
         return status.term
     }
 

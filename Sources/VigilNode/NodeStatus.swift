@@ -21,6 +21,9 @@ public struct NodeStatus: Sendable, Equatable {
     /// Filled on the leader only.
     public var progress: [NodeID: Progress] = [:]
     public var stopping = false
+    /// On a leader: the index at or after its term's no-op. Once `appliedIndex` reaches it, the state holds
+    /// everything earlier leaders committed, so acting on it (paging) cannot repeat their work from stale state.
+    public var leaderStateIndex: LogIndex?
 
     public var counters = Counters()
 

@@ -304,6 +304,12 @@ public final class RaftLoop: Sendable {
         for (peer, value) in raft.memberProgress() ?? [:] {
             progress[peer] = NodeStatus.Progress(match: value.match, next: value.next, recentlyActive: value.recentlyActive)
         }
+        if raft.role == .leader {
+            if state.leadership?.term != raft.term { state.leadership = (raft.term, raft.lastIndex) }
+        } else {
+            state.leadership = nil
+        }
+        let leaderStateIndex = state.leadership?.index
         let counters = state.counters
         let applied = state.appliedIndex
         published.withLock { status in
@@ -317,6 +323,7 @@ public final class RaftLoop: Sendable {
             status.voters = raft.conf.voters
             status.progress = progress
             status.counters = counters
+            status.leaderStateIndex = leaderStateIndex
         }
     }
 }
