@@ -1,7 +1,7 @@
 import NIOCore
 import RaftCore
 
-/// Splits the inbound byte stream into frames and decodes each into a `Message`.
+/// Splits the inbound byte stream into frames and decodes each into a Raft `Message` or a snapshot-stream frame.
 ///
 /// The length prefix is checked against the frame limit as soon as its 4 bytes arrive, so an oversized frame
 /// closes the connection before its body is buffered. Errors are thrown as `WireError` and reach
@@ -18,8 +18,8 @@ struct FrameDecoder: ByteToMessageDecoder {
         guard buffer.readableBytes >= WireCodec.lengthPrefixBytes + bodyBytes else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: WireCodec.lengthPrefixBytes)
         let body = buffer.readBytes(length: bodyBytes)!
-        let message = try codec.decodeBody(body)
-        context.fireChannelRead(wrapInboundOut(DecodedFrame(message: message, frameBytes: WireCodec.lengthPrefixBytes + bodyBytes)))
+        let payload = try codec.decodeInbound(body)
+        context.fireChannelRead(wrapInboundOut(DecodedFrame(payload: payload, frameBytes: WireCodec.lengthPrefixBytes + bodyBytes)))
         return .continue
     }
 

@@ -42,7 +42,7 @@ final class InboundMessageHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        let message = frame.message
+        let message = frame.payload
         guard message.from == peerID, message.to == localID else {
             onRejected()
             // One warning per connection: a misbehaving peer must not flood the log.

@@ -26,6 +26,9 @@ public final class PeerTransport: Sendable {
     public let localID: NodeID
     /// Messages addressed to this node from authenticated members; finishes after `shutdown()`.
     public let incoming: AsyncStream<Message>
+    /// Snapshot chunks and their acknowledgements from authenticated members, apart from `incoming` so that a
+    /// slow snapshot consumer never holds up votes and heartbeats; finishes after `shutdown()`.
+    public let incomingSnapshotStream: AsyncStream<SnapshotStreamFrame>
     private let eventLoop: EventLoop
     private let state: NIOLoopBoundBox<TransportState>
 
@@ -43,7 +46,12 @@ public final class PeerTransport: Sendable {
         logger[metadataKey: "node"] = "node\(configuration.localID)"
         let (stream, continuation) = AsyncStream<Message>.makeStream(
             bufferingPolicy: .bufferingOldest(configuration.inboundBufferMaxMessages))
+        // Senders keep only a few chunks in flight per transfer, so a small buffer suffices; an overflow loses
+        // chunks, which the receiver's rewind acknowledgement recovers.
+        let (snapshotStream, streamContinuation) = AsyncStream<SnapshotStreamFrame>.makeStream(
+            bufferingPolicy: .bufferingOldest(256))
         let eventLoop = eventLoopGroup.next()
+        self.incomingSnapshotStream = snapshotStream
         self.localID = configuration.localID
         self.incoming = stream
         self.eventLoop = eventLoop
@@ -54,7 +62,8 @@ public final class PeerTransport: Sendable {
                 serverContext: try identity.makeServerContext(configuration),
                 clientContext: try identity.makeClientContext(configuration),
                 logger: logger,
-                continuation: continuation),
+                continuation: continuation,
+                streamContinuation: streamContinuation),
             as: TransportState.self,
             eventLoop: eventLoop)
     }
@@ -88,6 +97,12 @@ public final class PeerTransport: Sendable {
 
     public func send(_ message: Message) {
         send([message])
+    }
+
+    /// Queues one snapshot-stream frame for its `to` peer; like `send(_:)` it never blocks and may drop.
+    public func send(_ frame: SnapshotStreamFrame) {
+        let state = self.state
+        eventLoop.execute { state.value.send(frame) }
     }
 
     /// A snapshot of reachability and counters.

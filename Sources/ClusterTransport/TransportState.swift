@@ -14,6 +14,7 @@ final class TransportState {
     private let serverContext: NIOSSLContext
     private let clientContext: NIOSSLContext
     private let continuation: AsyncStream<Message>.Continuation
+    private let streamContinuation: AsyncStream<SnapshotStreamFrame>.Continuation
 
     private var peerAddresses: [NodeID: PeerAddress]
     private var peers: [NodeID: PeerConnection] = [:]
@@ -31,7 +32,8 @@ final class TransportState {
         serverContext: NIOSSLContext,
         clientContext: NIOSSLContext,
         logger: Logger,
-        continuation: AsyncStream<Message>.Continuation
+        continuation: AsyncStream<Message>.Continuation,
+        streamContinuation: AsyncStream<SnapshotStreamFrame>.Continuation
     ) {
         self.configuration = configuration
         self.eventLoop = eventLoop
@@ -40,6 +42,7 @@ final class TransportState {
         self.clientContext = clientContext
         self.logger = logger
         self.continuation = continuation
+        self.streamContinuation = streamContinuation
         self.peerAddresses = configuration.peers
     }
 
@@ -87,6 +90,7 @@ final class TransportState {
             closing.append(channel.closeFuture)
         }
         continuation.finish()
+        streamContinuation.finish()
         return EventLoopFuture.andAllComplete(closing, on: eventLoop)
     }
 
@@ -140,6 +144,24 @@ final class TransportState {
             touched[message.to] = peer
         }
         for peer in touched.values { peer.flush() }
+    }
+
+    func send(_ frame: SnapshotStreamFrame) {
+        guard !isShutDown else { return }
+        guard frame.from == configuration.localID, let peer = peers[frame.to] else {
+            metrics.messagesToUnknownPeer += 1
+            return
+        }
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        do {
+            try codec.encode(frame, into: &buffer)
+        } catch {
+            peer.countOversize()
+            logger.warning("not sending \(frame.kindName) to node\(frame.to): \(error)")
+            return
+        }
+        peer.enqueue(buffer)
+        peer.flush()
     }
 
     // MARK: Inbound connections
@@ -198,8 +220,11 @@ final class TransportState {
 
     private func deliver(_ frame: DecodedFrame, from peerID: NodeID) {
         peers[peerID]?.recordReceived(frameBytes: frame.frameBytes)
-        if case .dropped = continuation.yield(frame.message) {
-            metrics.deliveriesDroppedBufferFull += 1
+        switch frame.payload {
+        case let .raft(message):
+            if case .dropped = continuation.yield(message) { metrics.deliveriesDroppedBufferFull += 1 }
+        case let .snapshotStream(streamFrame):
+            if case .dropped = streamContinuation.yield(streamFrame) { metrics.deliveriesDroppedBufferFull += 1 }
         }
     }
 

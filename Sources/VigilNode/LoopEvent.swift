@@ -8,6 +8,8 @@ enum LoopEvent: Sendable {
     case read(ReadWaiter)
     /// SIGTERM: hand leadership over if leader, then stop once done or after the deadline.
     case gracefulStop
+    /// A snapshot file written off the loop, ready to become the compaction point.
+    case snapshotBuilt(Result<SnapshotDescriptor, SnapshotFileError>, startedAt: ContinuousClock.Instant)
 }
 
 /// A client waiting for its proposal to be applied.

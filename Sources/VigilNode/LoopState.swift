@@ -17,6 +17,12 @@ struct LoopState {
     /// While leading: the term, and the last log index when this node first published itself leader of it
     /// (at or after its no-op). Its state is current once it has applied that far.
     var leadership: (term: Term, index: LogIndex)?
+    /// A snapshot file is being written off the loop (at most one at a time).
+    var snapshotBuildInFlight = false
+    /// After a failed build (a full disk, say), the next attempt waits until then.
+    var snapshotRetryAfter: ContinuousClock.Instant?
+    /// The longest time one round of the loop took (ticks, messages, persist, apply), since the last publish.
+    var loopRoundLongest: Duration = .zero
 
     /// Answers reads whose index the state machine has reached.
     mutating func answerReads() {

@@ -17,6 +17,8 @@ import ServiceLifecycle
 public enum NodeRuntime {
     /// The file name of the Raft log inside `data_dir`.
     public static let logFileName = "raft.sqlite"
+    /// The folder of snapshot files inside `data_dir`.
+    public static let snapshotDirectoryName = "snapshots"
 
     public static func run(configPath: String, logger baseLogger: Logger) async throws(NodeError) {
         let config: NodeConfig
@@ -44,7 +46,16 @@ public enum NodeRuntime {
         }
 
         let state = StateView()
-        let loop = RaftLoop(config: config, store: store, persisted: persisted, transport: transport, state: state, logger: logger)
+        let snapshots: SnapshotStore
+        do {
+            snapshots = try SnapshotStore(directory: dataDirectory + "/" + snapshotDirectoryName)
+        } catch {
+            await transport.shutdown()
+            try? store.close()
+            throw error
+        }
+        let loop = RaftLoop(config: config, store: store, snapshots: snapshots, persisted: persisted, transport: transport,
+                            state: state, logger: logger)
         let server: HTTPServerBuilder
         let forwardingClient: HTTPClient
         let paging: PagingRuntime?

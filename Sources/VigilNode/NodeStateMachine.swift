@@ -47,6 +47,63 @@ public struct NodeStateMachine: Sendable {
         return bytes
     }
 
+    static let fileMagic = Array("VIGILSM2".utf8)
+
+    /// Streams the whole state to a snapshot file without building it in memory first: magic, the settings (one
+    /// record at a time), the duty state as length-prefixed chunks ended by a zero length, the token list (JSON,
+    /// length-prefixed) and the undecodable-entry count.
+    func writeSnapshot(to writer: inout SnapshotFileWriter) throws(SnapshotFileError) {
+        try writer.append(Self.fileMagic)
+        try settings.writeSnapshot(to: &writer)
+        do {
+            try duty.writeSnapshot { (chunk: [UInt8]) throws in
+                guard !chunk.isEmpty else { return }
+                try writer.appendU32(UInt32(chunk.count))
+                try writer.append(chunk)
+            }
+        } catch let error as SnapshotFileError {
+            throw error
+        } catch {
+            throw SnapshotFileError(path: writer.finalPath, "the duty state could not be written: \(error)")
+        }
+        try writer.appendU32(0)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let tokenBytes = Array((try? encoder.encode(tokens)) ?? Data())
+        try writer.appendU64(UInt64(tokenBytes.count))
+        try writer.append(tokenBytes)
+        try writer.appendU64(undecodableEntries)
+    }
+
+    /// Reads what `writeSnapshot(to:)` wrote, up to the end of the file.
+    ///
+    /// The duty state's restore still takes its bytes whole, so its part is gathered into one buffer (the
+    /// settings, usually the bulk of a large state, are not).
+    init(reading reader: inout SnapshotFileReader) throws(SnapshotFileError) {
+        guard try reader.bytes(Self.fileMagic.count, "magic") == Self.fileMagic else {
+            throw SnapshotFileError(path: reader.path, "does not start with \(String(decoding: Self.fileMagic, as: UTF8.self))")
+        }
+        settings = try SettingsStateMachine(reading: &reader)
+        var dutyBytes: [UInt8] = []
+        while true {
+            let count = Int(try reader.u32("duty chunk length"))
+            if count == 0 { break }
+            dutyBytes.append(contentsOf: try reader.bytes(count, "duty chunk"))
+        }
+        do {
+            duty = try DutyState.restore(from: dutyBytes)
+        } catch {
+            throw SnapshotFileError(path: reader.path, "duty state: \(error)")
+        }
+        let tokenBytes = try reader.bytes(Int(clamping: try reader.u64("tokens.length")), "tokens")
+        do {
+            tokens = try JSONDecoder().decode(TokenRegistry.self, from: Data(tokenBytes))
+        } catch {
+            throw SnapshotFileError(path: reader.path, "token list: \(error)")
+        }
+        undecodableEntries = try reader.u64("undecodableEntries")
+    }
+
     /// The state a snapshot holds. Empty data is the empty state; a bare settings image (what nodes wrote
     /// before the duty state joined the log) restores settings alone.
     public init(snapshotData data: [UInt8]) throws(NodeError) {

@@ -24,6 +24,10 @@ public struct NodeStatus: Sendable, Equatable {
     /// On a leader: the index at or after its term's no-op. Once `appliedIndex` reaches it, the state holds
     /// everything earlier leaders committed, so acting on it (paging) cannot repeat their work from stale state.
     public var leaderStateIndex: LogIndex?
+    /// On a leader: snapshot transfers to followers (in progress, or how the last one ended), by follower.
+    public var snapshotsOut: [NodeID: SnapshotTransferStatus] = [:]
+    /// Snapshot transfers this node received or is receiving, by sending leader.
+    public var snapshotsIn: [NodeID: SnapshotTransferStatus] = [:]
 
     public var counters = Counters()
 
@@ -39,7 +43,13 @@ public struct NodeStatus: Sendable, Equatable {
         public var leaderChanges: UInt64 = 0
         public var snapshotsTaken: UInt64 = 0
         public var snapshotsInstalled: UInt64 = 0
+        /// Snapshot files that could not be written (a full disk, say); the log keeps growing meanwhile.
+        public var snapshotsFailed: UInt64 = 0
         public var persistLatency = LatencyHistogram()
+        /// From the copy of the state to the compacted log, off the loop.
+        public var snapshotBuildLatency = LatencyHistogram()
+        /// One round of the Raft loop: a long one delays heartbeats and can cost leadership.
+        public var loopRoundLatency = LatencyHistogram()
     }
 
     public init(nodeID: NodeID) {

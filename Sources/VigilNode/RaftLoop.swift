@@ -5,6 +5,9 @@ import Paging
 import RaftCore
 import RaftStorage
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Drives one `RaftNode`: the clock, peer messages, client proposals and reads go in through one inbox;
 /// each `Ready` is handled in the order its doc comment prescribes (send → persist → send → apply → advance).
@@ -17,19 +20,28 @@ public final class RaftLoop: Sendable {
     public let state: StateView
     private let config: NodeConfig
     private let store: RaftLogStore
+    private let snapshots: SnapshotStore
+    private let transfers = SnapshotTransferBoard()
+    private let snapshotSender: SnapshotSender
+    private let snapshotReceiver: SnapshotReceiver
     private let transport: PeerTransport
     private let initialState: PersistedState
     private let inbox = LoopInbox()
     private let published: Mutex<NodeStatus>
     private let logger: Logger
+    /// Set while `run()` runs: the threads that write and receive snapshot files.
+    private let snapshotPool = Mutex<NIOThreadPool?>(nil)
     /// Signalled after entries are applied or the role changes, so the paging scheduler re-plans at once.
     public let changed = WakeSignal()
 
-    public init(config: NodeConfig, store: RaftLogStore, persisted: PersistedState, transport: PeerTransport,
-                state: StateView, logger: Logger) {
+    public init(config: NodeConfig, store: RaftLogStore, snapshots: SnapshotStore, persisted: PersistedState,
+                transport: PeerTransport, state: StateView, logger: Logger) {
         self.nodeID = config.nodeID
         self.config = config
         self.store = store
+        self.snapshots = snapshots
+        self.snapshotSender = SnapshotSender(localID: config.nodeID, transport: transport, store: snapshots, board: transfers, logger: logger)
+        self.snapshotReceiver = SnapshotReceiver(localID: config.nodeID, store: snapshots, board: transfers, logger: logger)
         self.transport = transport
         self.initialState = persisted
         self.state = state
@@ -70,11 +82,19 @@ public final class RaftLoop: Sendable {
         raftConfig.heartbeatIntervalTicks = config.raft.heartbeatIntervalTicks
         raftConfig.randomSeed = UInt64.random(in: 0...UInt64.max)
         let raft = RaftNode(config: raftConfig, persisted: initialState)
-        let restored = try NodeStateMachine(snapshotData: initialState.snapshot.data)
+        snapshots.removeTemporaries()
+        let restored = try snapshots.restore(initialState.snapshot.data)
         try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in machine = restored }
+        snapshots.prune(keeping: SnapshotDescriptor(decoding: initialState.snapshot.data))
+        snapshotReceiver.installed(initialState.snapshot.index)
 
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
+        // Snapshot files are written and received on threads of their own, so neither the persist thread nor
+        // the cooperative pool the loop runs on waits for a large state's I/O.
+        let snapshotPool = NIOThreadPool(numberOfThreads: 2)
+        snapshotPool.start()
+        self.snapshotPool.withLock { $0 = snapshotPool }
         let inbox = self.inbox
         let tickInterval = self.tickInterval
         let ticker = Task {
@@ -87,11 +107,26 @@ public final class RaftLoop: Sendable {
         let receiver = Task {
             for await message in transport.incoming { inbox.push(.message(message)) }
         }
+        let snapshotReceiver = self.snapshotReceiver
+        let snapshotSender = self.snapshotSender
+        let snapshotStream = Task {
+            for await frame in transport.incomingSnapshotStream {
+                switch frame {
+                case let .chunk(chunk):
+                    guard let ack = try? await snapshotPool.runIfActive({ snapshotReceiver.handle(chunk) }) else { continue }
+                    transport.send(.ack(ack))
+                case let .ack(ack):
+                    snapshotSender.handle(ack)
+                }
+            }
+        }
         var state = LoopState(appliedIndex: initialState.snapshot.index, counters: NodeStatus.Counters(),
                               storedHardState: initialState.hardState)
         defer {
             ticker.cancel()
             receiver.cancel()
+            snapshotStream.cancel()
+            snapshotSender.cancelAll()
         }
         publish(raft, &state)
         logger.info("raft loop started", metadata: [
@@ -115,6 +150,7 @@ public final class RaftLoop: Sendable {
         state.failAll(.stopping)
         published.withLock { $0.stopping = true }
         try? await pool.shutdownGracefully()
+        try? await snapshotPool.shutdownGracefully()
         if let failure {
             logger.critical("raft loop stopped", metadata: ["error": "\(failure)"])
             throw failure
@@ -127,6 +163,7 @@ public final class RaftLoop: Sendable {
         var ticksSinceStop = 0
         while true {
             let events = await inbox.take()
+            let roundStarted = ContinuousClock.now
             let before = (applied: state.appliedIndex, role: raft.role, term: raft.term)
             var batch: [(command: ReplicatedCommand, waiter: ProposalWaiter)] = []
             for event in events {
@@ -136,7 +173,16 @@ public final class RaftLoop: Sendable {
                     state.expire(now: .now)
                     if stopDeadlineTicks != nil { ticksSinceStop += 1 }
                 case let .message(message):
+                    if case let .installSnapshot(snapshot) = message.payload, let descriptor = SnapshotDescriptor(decoding: snapshot.data),
+                       !snapshots.hasFile(descriptor) {
+                        // The leader sends this only after the file arrived; without it the install could not
+                        // proceed, so the message is dropped and the leader's next transfer brings the file.
+                        logger.warning("ignoring a snapshot whose file has not arrived", metadata: ["snapshot": "\(descriptor)", "from": "node\(message.from)"])
+                        break
+                    }
                     raft.step(message)
+                case let .snapshotBuilt(result, startedAt):
+                    try await finishSnapshot(result, startedAt: startedAt, raft, &state, pool)
                 case let .propose(command, waiter):
                     batch.append((command, waiter))
                 case let .read(waiter):
@@ -166,6 +212,7 @@ public final class RaftLoop: Sendable {
             while raft.hasReady {
                 try await handleReady(raft, &state, pool)
             }
+            state.counters.loopRoundLatency.observe(.now - roundStarted)
             publish(raft, &state)
             // After publishing, so a woken scheduler reads the new role and term.
             if before != (state.appliedIndex, raft.role, raft.term) { changed.signal() }
@@ -200,7 +247,13 @@ public final class RaftLoop: Sendable {
             state.lastRole = soft.role
             state.lastLeader = soft.leader
         }
-        transport.send(ready.messages)
+        var messages = ready.messages
+        messages.removeAll { message in
+            guard case .installSnapshot = message.payload else { return false }
+            snapshotSender.offer(message)
+            return true
+        }
+        transport.send(messages)
         if ready.needsPersist {
             if ready.entries.isEmpty, ready.snapshot == nil, let hard = ready.hardState,
                hard.term == state.storedHardState.term, hard.vote == state.storedHardState.vote {
@@ -218,7 +271,15 @@ public final class RaftLoop: Sendable {
 
         var answers: [(ProposalWaiter, Result<ApplyOutcome, ProposalError>)] = []
         if let snapshot = ready.snapshot {
-            let restored = try NodeStateMachine(snapshotData: snapshot.data)
+            let descriptor = SnapshotDescriptor(decoding: snapshot.data)
+            let restored: NodeStateMachine
+            if let descriptor, let prepared = snapshotReceiver.takePrepared(descriptor) {
+                restored = prepared
+            } else {
+                restored = try snapshots.restore(snapshot.data)
+            }
+            snapshotReceiver.installed(snapshot.index)
+            snapshots.prune(keeping: descriptor)
             try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in machine = restored }
             state.appliedIndex = max(state.appliedIndex, snapshot.index)
             state.counters.snapshotsInstalled += 1
@@ -277,18 +338,70 @@ public final class RaftLoop: Sendable {
         try await persist(hardState: hardState, entries: [], snapshot: nil, &state, pool)
     }
 
+    /// Starts writing a snapshot file of the applied state when enough entries accumulated since the last one.
+    ///
+    /// The state is copied under the lock (its collections are copy-on-write, so this is cheap) and written on the
+    /// snapshot pool; the loop goes on with heartbeats, appends and check-quorum meanwhile, and compacts once the
+    /// file is durable (`finishSnapshot`). A leader is never deposed by its own compaction.
     private func compactIfDue(_ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
-        guard state.appliedIndex >= raft.snapshotIndex + LogIndex(config.raft.snapshotEveryEntries) else { return }
+        guard !state.snapshotBuildInFlight,
+              state.appliedIndex >= raft.snapshotIndex + LogIndex(config.raft.snapshotEveryEntries) else { return }
+        if let retry = state.snapshotRetryAfter, retry > .now { return }
+        let index = state.appliedIndex
+        guard let term = raft.term(at: index), let snapshotPool = self.snapshotPool.withLock({ $0 }) else { return }
+        let machine = self.state.copy()
+        state.snapshotBuildInFlight = true
+        let snapshots = self.snapshots
+        let inbox = self.inbox
+        let started = ContinuousClock.now
+        Task {
+            let result: Result<SnapshotDescriptor, SnapshotFileError>
+            do {
+                result = .success(try await snapshotPool.runIfActive { try snapshots.write(machine, index: index, term: term) })
+            } catch let error as SnapshotFileError {
+                result = .failure(error)
+            } catch {
+                result = .failure(SnapshotFileError(path: snapshots.directory, "\(error)"))
+            }
+            inbox.push(.snapshotBuilt(result, startedAt: started))
+        }
+    }
+
+    /// Makes a written snapshot file the compaction point: the core forgets the entries it covers, the log store
+    /// records its descriptor and deletes them, older files go.
+    private func finishSnapshot(_ result: Result<SnapshotDescriptor, SnapshotFileError>, startedAt: ContinuousClock.Instant,
+                                _ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
+        state.snapshotBuildInFlight = false
+        let descriptor: SnapshotDescriptor
+        switch result {
+        case let .success(written):
+            descriptor = written
+        case let .failure(error):
+            state.counters.snapshotsFailed += 1
+            state.snapshotRetryAfter = .now + .seconds(10)
+            logger.error("could not write a snapshot; the log keeps growing until one succeeds (retry in 10 s)", metadata: ["error": "\(error)"])
+            return
+        }
+        state.snapshotRetryAfter = nil
         try await flushDeferredHardState(&state, pool)
-        guard let snapshot = raft.compact(through: state.appliedIndex, data: self.state.snapshotData()) else { return }
+        guard let snapshot = raft.compact(through: descriptor.index, data: descriptor.encoded) else {
+            // A snapshot from the leader overtook it; its file is the one in use unless they share index and term.
+            if raft.snapshotIndex != descriptor.index { unlink(snapshots.path(of: descriptor)) }
+            return
+        }
         let store = self.store
         do {
             try await pool.runIfActive { try store.compact(to: snapshot) }
         } catch {
             throw .persistFailed("compaction to \(snapshot.index): \(error)")
         }
+        snapshots.prune(keeping: descriptor)
         state.counters.snapshotsTaken += 1
-        logger.info("compacted the log", metadata: ["through": "\(snapshot.index)", "bytes": "\(snapshot.data.count)"])
+        state.counters.snapshotBuildLatency.observe(.now - startedAt)
+        logger.info("compacted the log", metadata: [
+            "through": "\(snapshot.index)", "bytes": "\(descriptor.sizeBytes)",
+            "seconds": "\(Double((ContinuousClock.now - startedAt) / .milliseconds(1)) / 1000)",
+        ])
     }
 
     /// The voter with the highest match index that answered recently.
@@ -311,6 +424,8 @@ public final class RaftLoop: Sendable {
         }
         let leaderStateIndex = state.leadership?.index
         let counters = state.counters
+        let outgoing = raft.role == .leader ? transfers.outgoingTransfers : [:]
+        let incoming = transfers.incomingTransfers
         let applied = state.appliedIndex
         published.withLock { status in
             status.role = raft.role
@@ -324,6 +439,8 @@ public final class RaftLoop: Sendable {
             status.progress = progress
             status.counters = counters
             status.leaderStateIndex = leaderStateIndex
+            status.snapshotsOut = outgoing
+            status.snapshotsIn = incoming
         }
     }
 }

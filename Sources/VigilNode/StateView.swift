@@ -34,4 +34,7 @@ public final class StateView: Sendable {
     }
 
     func snapshotData() -> [UInt8] { machine.withLock { $0.snapshotData() } }
+
+    /// A consistent copy of the whole state, cheap to take (copy-on-write), for writing a snapshot off the loop.
+    func copy() -> NodeStateMachine { machine.withLock { $0 } }
 }
