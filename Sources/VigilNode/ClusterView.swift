@@ -11,9 +11,12 @@ public struct ClusterView: Codable, Sendable, Equatable {
         public var lag: UInt64?
         /// `self`, `connected`, `connecting` or `backoff` (this node's outbound connection to it).
         public var reachability: String
+        /// On the leader: the snapshot transfer to this member under way, or how the last one ended.
+        public var snapshotTransfer: SnapshotTransferStatus?
 
         enum CodingKeys: String, CodingKey {
             case id, lag, reachability
+            case snapshotTransfer = "snapshot_transfer"
             case peerAddress = "peer_address"
             case httpAddress = "http_address"
             case isSelf = "self"
@@ -33,6 +36,9 @@ public struct ClusterView: Codable, Sendable, Equatable {
             self.reachability = reachability
         }
     }
+
+    /// Snapshot transfers this node received or is receiving, by sending leader.
+    public var incomingSnapshots: [SnapshotTransferStatus]?
 
     public var clusterID: String
     public var nodeID: UInt64
@@ -56,6 +62,7 @@ public struct ClusterView: Codable, Sendable, Equatable {
         case lastIndex = "last_index"
         case snapshotIndex = "snapshot_index"
         case settingsRevision = "settings_revision"
+        case incomingSnapshots = "incoming_snapshots"
     }
 
     public init(clusterID: String, nodeID: UInt64, role: String, term: UInt64, leader: UInt64, commitIndex: UInt64,

@@ -115,17 +115,21 @@ public struct HTTPAPI: Sendable {
         let members = config.members.map { member -> ClusterView.MemberView in
             let match = status.progress[member.id]?.match
             let reachability = member.id == config.nodeID ? "self" : (peers[member.id]?.reachability.rawValue ?? "unknown")
-            return ClusterView.MemberView(
+            var view = ClusterView.MemberView(
                 id: member.id, peerAddress: member.peer.description, httpAddress: member.http.description,
                 isSelf: member.id == config.nodeID, isVoter: status.voters.contains(member.id),
                 matchIndex: match, lag: match.map { status.lastIndex >= $0 ? status.lastIndex - $0 : 0 },
                 reachability: reachability)
+            view.snapshotTransfer = status.snapshotsOut[member.id]
+            return view
         }
-        return ClusterView(
+        var view = ClusterView(
             clusterID: config.clusterID, nodeID: config.nodeID, role: status.role.rawValue, term: status.term,
             leader: status.leader, commitIndex: status.commitIndex, appliedIndex: status.appliedIndex,
             lastIndex: status.lastIndex, snapshotIndex: status.snapshotIndex,
             settingsRevision: loop.state.revision, members: members)
+        if !status.snapshotsIn.isEmpty { view.incomingSnapshots = status.snapshotsIn.values.sorted { $0.peer < $1.peer } }
+        return view
     }
 
     // MARK: - Settings

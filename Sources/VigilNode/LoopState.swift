@@ -21,8 +21,6 @@ struct LoopState {
     var snapshotBuildInFlight = false
     /// After a failed build (a full disk, say), the next attempt waits until then.
     var snapshotRetryAfter: ContinuousClock.Instant?
-    /// The longest time one round of the loop took (ticks, messages, persist, apply), since the last publish.
-    var loopRoundLongest: Duration = .zero
 
     /// Answers reads whose index the state machine has reached.
     mutating func answerReads() {

@@ -34,6 +34,36 @@ public enum MetricsExposition {
         one("vigil_raft_snapshots_taken_total", "counter", "Log compactions.", counters.snapshotsTaken)
         one("vigil_raft_snapshots_installed_total", "counter", "Snapshots received from a leader and installed.", counters.snapshotsInstalled)
 
+        one("vigil_raft_snapshots_failed_total", "counter", "Snapshot files that could not be written (the log grows until one succeeds).", counters.snapshotsFailed)
+        let progress = status.progress.sorted { $0.key < $1.key }.filter { $0.key != status.nodeID }
+        metric("vigil_raft_follower_lag_entries", "gauge", "On the leader: last index minus the follower's match index.",
+               progress.map { ("{peer=\"\($0.key)\"}", "\(status.lastIndex >= $0.value.match ? status.lastIndex - $0.value.match : 0)") })
+        let outgoing = status.snapshotsOut.sorted { $0.key < $1.key }
+        metric("vigil_snapshot_send_in_progress", "gauge", "On the leader: 1 while a snapshot is streamed to the follower.",
+               outgoing.map { ("{peer=\"\($0.key)\"}", $0.value.phase == .sending ? "1" : "0") })
+        metric("vigil_snapshot_send_bytes", "gauge", "Bytes of the current or last snapshot the follower confirmed.",
+               outgoing.map { ("{peer=\"\($0.key)\"}", "\($0.value.doneBytes)") })
+        metric("vigil_snapshot_send_size_bytes", "gauge", "Size of the current or last snapshot streamed to the follower.",
+               outgoing.map { ("{peer=\"\($0.key)\"}", "\($0.value.totalBytes)") })
+        metric("vigil_snapshot_send_attempts_total", "counter", "Snapshot transfers started to the follower.",
+               outgoing.map { ("{peer=\"\($0.key)\"}", "\($0.value.attempts)") })
+        metric("vigil_snapshot_send_failures_total", "counter", "Snapshot transfers to the follower that failed.",
+               outgoing.map { ("{peer=\"\($0.key)\"}", "\($0.value.failures)") })
+        let incoming = status.snapshotsIn.sorted { $0.key < $1.key }
+        metric("vigil_snapshot_receive_bytes", "gauge", "Bytes of the current or last snapshot received from the leader.",
+               incoming.map { ("{peer=\"\($0.key)\"}", "\($0.value.doneBytes)") })
+        metric("vigil_snapshot_receive_failures_total", "counter", "Snapshot transfers from the leader that failed here.",
+               incoming.map { ("{peer=\"\($0.key)\"}", "\($0.value.failures)") })
+
+        out += "# HELP vigil_raft_loop_round_seconds One round of the Raft loop (ticks, messages, persist, apply); long rounds delay heartbeats.\n"
+        out += "# TYPE vigil_raft_loop_round_seconds histogram\n"
+        out += histogramSamples("vigil_raft_loop_round_seconds", counters.loopRoundLatency)
+        one("vigil_raft_loop_round_longest_seconds", "gauge", "The longest round of the Raft loop since the node started.",
+            Double(counters.loopRoundLongest / .microseconds(1)) / 1_000_000)
+        out += "# HELP vigil_raft_snapshot_build_seconds From copying the state to the compacted log (off the Raft loop).\n"
+        out += "# TYPE vigil_raft_snapshot_build_seconds histogram\n"
+        out += histogramSamples("vigil_raft_snapshot_build_seconds", counters.snapshotBuildLatency)
+
         out += "# HELP vigil_raft_append_seconds Duration of one durable Raft log write (fsync included).\n"
         out += "# TYPE vigil_raft_append_seconds histogram\n"
         out += histogramSamples("vigil_raft_append_seconds", counters.persistLatency)

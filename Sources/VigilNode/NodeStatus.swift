@@ -50,6 +50,7 @@ public struct NodeStatus: Sendable, Equatable {
         public var snapshotBuildLatency = LatencyHistogram()
         /// One round of the Raft loop: a long one delays heartbeats and can cost leadership.
         public var loopRoundLatency = LatencyHistogram()
+        public var loopRoundLongest: Duration = .zero
     }
 
     public init(nodeID: NodeID) {

@@ -212,7 +212,9 @@ public final class RaftLoop: Sendable {
             while raft.hasReady {
                 try await handleReady(raft, &state, pool)
             }
-            state.counters.loopRoundLatency.observe(.now - roundStarted)
+            let round = ContinuousClock.now - roundStarted
+            state.counters.loopRoundLatency.observe(round)
+            state.counters.loopRoundLongest = max(state.counters.loopRoundLongest, round)
             publish(raft, &state)
             // After publishing, so a woken scheduler reads the new role and term.
             if before != (state.appliedIndex, raft.role, raft.term) { changed.signal() }

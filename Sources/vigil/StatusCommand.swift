@@ -76,11 +76,35 @@ struct StatusCommand: AsyncParsableCommand {
             let peers = view.members.filter { !$0.isSelf }.map { member -> String in
                 var text = "\(member.id):\(member.reachability)"
                 if let lag = member.lag { text += "/lag \(lag)" }
+                if let transfer = member.snapshotTransfer, transfer.phase != .complete {
+                    text += "/" + Self.describe(transfer, verb: "snapshot")
+                }
                 return text
             }.joined(separator: " ")
             print(pad(entry.endpoint, 26) + pad("\(view.nodeID)", 6) + pad(view.role, 13) + pad("\(view.term)", 6)
                   + pad(view.leader == 0 ? "-" : "\(view.leader)", 8) + pad("\(view.commitIndex)", 9)
                   + pad("\(view.appliedIndex)", 9) + peers)
+        }
+        // Transfers under way or failed: a follower that cannot catch up leaves the cluster one failure from a stop.
+        for entry in views {
+            guard let view = entry.view else { continue }
+            for transfer in view.incomingSnapshots ?? [] where transfer.phase != .complete {
+                print("node\(view.nodeID): " + Self.describe(transfer, verb: "receiving snapshot") + " from node\(transfer.peer)")
+            }
+        }
+    }
+
+    /// "snapshot 1234 sending 45% of 96.0 MB" or "snapshot 1234 failed (3 of 4): reason".
+    static func describe(_ transfer: SnapshotTransferStatus, verb: String) -> String {
+        let megabytes = String(format: "%.1f MB", Double(transfer.totalBytes) / 1_000_000)
+        switch transfer.phase {
+        case .sending, .receiving:
+            let percent = transfer.totalBytes == 0 ? 100 : Int(Double(transfer.doneBytes) * 100 / Double(transfer.totalBytes))
+            return "\(verb) \(transfer.snapshotIndex) \(transfer.phase.rawValue) \(percent)% of \(megabytes)"
+        case .complete:
+            return "\(verb) \(transfer.snapshotIndex) complete (\(megabytes))"
+        case .failed:
+            return "\(verb) \(transfer.snapshotIndex) failed (\(transfer.failures) of \(transfer.attempts) attempts): \(transfer.lastError ?? "?")"
         }
     }
 }
