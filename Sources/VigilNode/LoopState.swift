@@ -17,6 +17,14 @@ struct LoopState {
     /// While leading: the term, and the last log index when this node first published itself leader of it
     /// (at or after its no-op). Its state is current once it has applied that far.
     var leadership: (term: Term, index: LogIndex)?
+    /// Where the current round's time goes, for the slow-round warning.
+    struct RoundCost {
+        var persist: Duration = .zero
+        var apply: Duration = .zero
+        var compact: Duration = .zero
+        var entries = 0
+    }
+    var round = RoundCost()
     /// A snapshot file is being written off the loop (at most one at a time).
     var snapshotBuildInFlight = false
     /// After a failed build (a full disk, say), the next attempt waits until then.

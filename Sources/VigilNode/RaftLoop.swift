@@ -164,6 +164,7 @@ public final class RaftLoop: Sendable {
         while true {
             let events = await inbox.take()
             let roundStarted = ContinuousClock.now
+            state.round = LoopState.RoundCost()
             let before = (applied: state.appliedIndex, role: raft.role, term: raft.term)
             var batch: [(command: ReplicatedCommand, waiter: ProposalWaiter)] = []
             for event in events {
@@ -215,6 +216,14 @@ public final class RaftLoop: Sendable {
             let round = ContinuousClock.now - roundStarted
             state.counters.loopRoundLatency.observe(round)
             state.counters.loopRoundLongest = max(state.counters.loopRoundLongest, round)
+            if round > .milliseconds(config.raft.tickIntervalMilliseconds * config.raft.electionTimeoutTicks / 4) {
+                // A quarter of the election timeout: heartbeats waited that long. Say where the time went.
+                logger.warning("slow Raft loop round", metadata: [
+                    "seconds": "\(Self.seconds(round))", "events": "\(events.count)", "persist_seconds": "\(Self.seconds(state.round.persist))",
+                    "apply_seconds": "\(Self.seconds(state.round.apply))", "compact_seconds": "\(Self.seconds(state.round.compact))",
+                    "entries": "\(state.round.entries)",
+                ])
+            }
             publish(raft, &state)
             // After publishing, so a woken scheduler reads the new role and term.
             if before != (state.appliedIndex, raft.role, raft.term) { changed.signal() }
@@ -293,6 +302,8 @@ public final class RaftLoop: Sendable {
             logger.info("installed snapshot", metadata: ["index": "\(snapshot.index)", "term": "\(snapshot.term)"])
         }
         if !ready.committedEntries.isEmpty {
+            let applyStarted = ContinuousClock.now
+            defer { state.round.apply += .now - applyStarted }
             try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in
                 for entry in ready.committedEntries {
                     let outcome: ApplyOutcome? = (entry.kind == .normal && !entry.data.isEmpty) ? machine.apply(entry.data) : nil
@@ -330,6 +341,8 @@ public final class RaftLoop: Sendable {
             throw .persistFailed("\(error)")
         }
         state.counters.persistLatency.observe(.now - started)
+        state.round.persist += .now - started
+        state.round.entries += entries.count
         if let hardState { state.storedHardState = hardState }
         state.deferredHardState = nil
     }
@@ -392,11 +405,13 @@ public final class RaftLoop: Sendable {
             return
         }
         let store = self.store
+        let compactStarted = ContinuousClock.now
         do {
             try await pool.runIfActive { try store.compact(to: snapshot) }
         } catch {
             throw .persistFailed("compaction to \(snapshot.index): \(error)")
         }
+        state.round.compact += .now - compactStarted
         snapshots.prune(keeping: descriptor)
         state.counters.snapshotsTaken += 1
         state.counters.snapshotBuildLatency.observe(.now - startedAt)
@@ -405,6 +420,8 @@ public final class RaftLoop: Sendable {
             "seconds": "\(Double((ContinuousClock.now - startedAt) / .milliseconds(1)) / 1000)",
         ])
     }
+
+    static func seconds(_ duration: Duration) -> Double { Double(duration / .microseconds(1)) / 1_000_000 }
 
     /// The voter with the highest match index that answered recently.
     private func bestSuccessor(_ raft: RaftNode) -> NodeID? {
