@@ -29,11 +29,16 @@ public enum DutyCommand: Codable, Sendable, Equatable {
     case setWaitingForCustomer(ticketID: TicketID, waiting: Bool)
     case recordSLAWarning(ticketID: TicketID, target: SLATarget)
     case recordSLABreach(ticketID: TicketID, target: SLATarget)
+    /// The scheduler's batch of one pass: every warning and breach that fell due together, in one entry
+    /// (at most `DutyLimits.maxSchedulerBatch`). An item no longer owed (the clock stopped meanwhile) is skipped.
+    case recordSLAEvents([SLAEventRecord])
     /// With `leaderTerm`, the pages of the step that are due at once are intended in the same entry, which
     /// saves the leader a round of the log before the first page of an emergency.
     case recordEscalationStep(ticketID: TicketID, stepIndex: Int, leaderTerm: UInt64? = nil)
     /// Proposed by the scheduler once a service's acknowledgement timeout passed; replicas re-check it.
     case expireAcknowledgement(ticketID: TicketID)
+    /// A batch of `expireAcknowledgement`, skipping tickets no longer acknowledged.
+    case expireAcknowledgements(ticketIDs: [TicketID])
     /// The leader of `leaderTerm` is about to send these outbox pages; it sends only once this commits
     /// and it is still leader of that term (fencing). A later leader re-intends pages without an outcome.
     case recordPageIntents(keys: [String], leaderTerm: UInt64)
@@ -134,5 +139,18 @@ public struct AlertmanagerNotification: Codable, Sendable, Equatable {
         self.severity = severity
         self.alerts = alerts
         self.details = details
+    }
+}
+
+/// One SLA warning or breach the scheduler records in a batch.
+public struct SLAEventRecord: Codable, Sendable, Equatable {
+    public let ticketID: TicketID
+    public let target: SLATarget
+    public let isBreach: Bool
+
+    public init(ticketID: TicketID, target: SLATarget, isBreach: Bool) {
+        self.ticketID = ticketID
+        self.target = target
+        self.isBreach = isBreach
     }
 }

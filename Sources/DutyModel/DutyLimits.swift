@@ -5,6 +5,8 @@ public enum DutyLimits {
     public static let maxTextLength = 10_000
     public static let maxTimelineEntriesPerTicket = 2_000
     public static let maxTickets = 50_000_000
+    /// Items in one scheduler batch (SLA events, acknowledgement expiries): one log entry of a few tens of KB.
+    public static let maxSchedulerBatch = 1_000
     public static let maxPeople = 100_000
     public static let maxTeams = 10_000
     public static let maxTeamMembers = 1_000

@@ -11,8 +11,10 @@ extension DutyState {
         do {
             try execute(command, &context)
         } catch {
+            reindexDeadlines(after: command)
             return .failure(error)
         }
+        reindexDeadlines(after: command)
         if !outbox.isEmpty {
             for event in context.events {
                 switch event.kind {
@@ -53,8 +55,10 @@ extension DutyState {
         case .setWaitingForCustomer(let id, let waiting): try setWaitingForCustomer(id, waiting, &context)
         case .recordSLAWarning(let id, let target): try recordSLAWarning(id, target, &context)
         case .recordSLABreach(let id, let target): try recordSLABreach(id, target, &context)
+        case .recordSLAEvents(let records): try recordSLAEvents(records, &context)
         case .recordEscalationStep(let id, let step, let term): try recordEscalationStep(id, stepIndex: step, leaderTerm: term, &context)
         case .expireAcknowledgement(let id): try expireAcknowledgement(id, &context)
+        case .expireAcknowledgements(let ids): try expireAcknowledgements(ids, &context)
         case .recordPageIntents(let keys, let term): try recordPageIntents(keys, leaderTerm: term, &context)
         case .recordPageOutcomes(let outcomes): try recordPageOutcomes(outcomes, &context)
         case .pagerDutyEvent(let event): try handlePagerDuty(event, &context)
@@ -105,8 +109,10 @@ extension DutyCommand {
         case .setWaitingForCustomer: "setWaitingForCustomer"
         case .recordSLAWarning: "recordSLAWarning"
         case .recordSLABreach: "recordSLABreach"
+        case .recordSLAEvents: "recordSLAEvents"
         case .recordEscalationStep: "recordEscalationStep"
         case .expireAcknowledgement: "expireAcknowledgement"
+        case .expireAcknowledgements: "expireAcknowledgements"
         case .recordPageIntents: "recordPageIntents"
         case .recordPageOutcomes: "recordPageOutcomes"
         case .pagerDutyEvent: "pagerDutyEvent"
@@ -145,6 +151,8 @@ extension DutyCommand {
              .setWaitingForCustomer(let id, _), .recordSLAWarning(let id, _), .recordSLABreach(let id, _),
              .recordEscalationStep(let id, _, _), .submitFeedback(let id, _, _), .expireAcknowledgement(let id):
             "ticket:\(id)"
+        case .recordSLAEvents(let records): "tickets:\(records.first.map { "\($0.ticketID)" } ?? "-")\(records.count > 1 ? "+\(records.count - 1)" : "")"
+        case .expireAcknowledgements(let ids): "tickets:\(ids.first.map { "\($0)" } ?? "-")\(ids.count > 1 ? "+\(ids.count - 1)" : "")"
         case .recordPageIntents(let keys, _): "page:\(keys.first ?? "-")\(keys.count > 1 ? "+\(keys.count - 1)" : "")"
         case .recordPageOutcomes(let outcomes): "page:\(outcomes.first?.key ?? "-")\(outcomes.count > 1 ? "+\(outcomes.count - 1)" : "")"
         case .pagerDutyEvent(let event): "dedup:\(event.dedupKey ?? "-")"

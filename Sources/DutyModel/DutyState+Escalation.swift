@@ -35,9 +35,8 @@ extension DutyState {
     /// Every open ticket's next step, earliest deadline first (what the paging scheduler polls).
     public func dueEscalationSteps(until instant: Timestamp) -> [EscalationStep] {
         var steps: [EscalationStep] = []
-        for ticket in tickets.live.values where ticket.stage.isOpen && ticket.acknowledgedAt == nil {
-            guard let progress = ticket.escalation, progress.nextDueAt <= instant else { continue }
-            if let step = nextDueStep(ticket.id), step.dueAt <= instant { steps.append(step) }
+        for id in ticketsDue(until: instant) {
+            if let step = nextDueStep(id), step.dueAt <= instant { steps.append(step) }
         }
         return steps.sorted { ($0.dueAt, $0.ticketID) < ($1.dueAt, $1.ticketID) }
     }
@@ -75,7 +74,7 @@ extension DutyState {
 
     /// Acknowledged tickets whose acknowledgement ran out by `instant`, earliest first.
     public func dueAcknowledgementExpiries(until instant: Timestamp) -> [(ticketID: TicketID, dueAt: Timestamp)] {
-        tickets.live.values.compactMap { ticket in acknowledgementExpiry(ticket.id).flatMap { $0 <= instant ? (ticket.id, $0) : nil } }
+        ticketsDue(until: instant).compactMap { id in acknowledgementExpiry(id).flatMap { $0 <= instant ? (id, $0) : nil } }
             .sorted { ($0.dueAt, $0.ticketID) < ($1.dueAt, $1.ticketID) }
     }
 
@@ -92,6 +91,22 @@ extension DutyState {
         if tickets.live[id]!.escalation != nil { tickets.live[id]!.escalation!.nextDueAt = context.at }
         tickets.live[id]!.append(.acknowledgementExpired, at: context.at, actor: context.actor)
         context.emit(.acknowledgementExpired(id))
+    }
+
+    /// The scheduler's batch of expiries; a ticket whose acknowledgement no longer expires (closed, acknowledged
+    /// again or un-acknowledged meanwhile) is skipped.
+    mutating func expireAcknowledgements(_ ids: [TicketID], _ context: inout ApplyContext) throws(DutyError) {
+        guard (1...DutyLimits.maxSchedulerBatch).contains(ids.count) else {
+            throw .limit("ticketIDs", "a batch holds 1–\(DutyLimits.maxSchedulerBatch) tickets, not \(ids.count)")
+        }
+        for id in ids {
+            do {
+                try expireAcknowledgement(id, &context)
+            } catch {
+                // Any refusal of one item is the same on every replica: skip it, keep the rest.
+                continue
+            }
+        }
     }
 
     mutating func recordEscalationStep(_ id: TicketID, stepIndex: Int, leaderTerm: UInt64? = nil,

@@ -281,10 +281,32 @@ extension DutyState {
         context.emit(.slaBreached(id, target, dueAt: dueAt))
     }
 
+    /// The scheduler's batch: each item is recorded as `recordSLAWarning`/`recordSLABreach` would, or skipped when
+    /// it is no longer owed (the clock stopped or paused, or the item was recorded already), so that one ticket
+    /// closed meanwhile does not hold back the others. A malformed batch (empty, too long) changes nothing.
+    mutating func recordSLAEvents(_ records: [SLAEventRecord], _ context: inout ApplyContext) throws(DutyError) {
+        guard (1...DutyLimits.maxSchedulerBatch).contains(records.count) else {
+            throw .limit("records", "a batch holds 1–\(DutyLimits.maxSchedulerBatch) SLA events, not \(records.count)")
+        }
+        for record in records {
+            do {
+                if record.isBreach {
+                    try recordSLABreach(record.ticketID, record.target, &context)
+                } else {
+                    try recordSLAWarning(record.ticketID, record.target, &context)
+                }
+            } catch {
+                // Any refusal of one item is the same on every replica: skip it, keep the rest.
+                continue
+            }
+        }
+    }
+
     /// SLA warnings and breaches due at `instant` that the scheduler should record, oldest first.
     public func dueSLAEvents(at instant: Timestamp) -> [(ticketID: TicketID, target: SLATarget, isBreach: Bool, dueAt: Timestamp)] {
         var result: [(dueAt: Timestamp, ticketID: TicketID, clockIndex: Int, target: SLATarget, isBreach: Bool)] = []
-        for ticket in tickets.live.values where ticket.stage.isOpen {
+        for id in ticketsDue(until: instant) {
+            guard let ticket = tickets.live[id], ticket.stage.isOpen else { continue }
             for (clockIndex, clock) in ticket.clocks.enumerated() where clock.isRunning {
                 if let dueAt = clock.dueAt, dueAt <= instant, !clock.breachRecordedForCurrentCycle {
                     result.append((dueAt, ticket.id, clockIndex, clock.target, true))
@@ -293,7 +315,7 @@ extension DutyState {
                 }
             }
         }
-        // The working set is a dictionary: a total order keeps its layout out of the answer.
+        // Tickets come in deadline order, their clocks not: one total order for the answer.
         result.sort { ($0.dueAt, $0.ticketID, $0.clockIndex) < ($1.dueAt, $1.ticketID, $1.clockIndex) }
         return result.map { ($0.ticketID, $0.target, $0.isBreach, $0.dueAt) }
     }

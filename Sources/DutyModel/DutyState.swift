@@ -300,6 +300,7 @@ public struct DutyState: Codable, Sendable, Equatable {
         }
         guard reader.isAtEnd else { throw DutyError(.invalid, field: "snapshot", "trailing bytes after the tickets") }
         try state.checkTicketReferences(field: "snapshot")
+        state.reindexAllDeadlines()
         return state
     }
 
@@ -372,6 +373,7 @@ public struct DutyState: Codable, Sendable, Equatable {
         try state.checkTicketReferences(field: "workingSet")
         // Just loaded from the store: nothing to write back.
         state.tickets.live.changesStored()
+        state.reindexAllDeadlines()
         return state
     }
 }

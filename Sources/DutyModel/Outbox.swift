@@ -66,18 +66,8 @@ extension DutyState {
             if earliest == nil || instant < earliest! { earliest = instant }
         }
         for row in outbox.values where !row.isIntended { consider(row.dueAt) }
-        for ticket in tickets.live.values where ticket.stage.isOpen {
-            consider(acknowledgementExpiry(ticket.id))
-            if ticket.acknowledgedAt == nil, let progress = ticket.escalation, !progress.suppressedByMaintenance,
-               let policy = escalationPolicy(progress.policyID, version: progress.policyVersion),
-               progress.stepsFired < policy.stepCount {
-                consider(services[ticket.serviceID].map { Self.deferred(progress.nextDueAt, pastWindowsOf: $0) } ?? progress.nextDueAt)
-            }
-            for clock in ticket.clocks where clock.isRunning {
-                if let dueAt = clock.dueAt, !clock.breachRecordedForCurrentCycle { consider(dueAt) }
-                consider(clock.warnAt)
-            }
-        }
+        // Escalation steps, SLA warnings and breaches, acknowledgement expiries: the deadline index's first.
+        consider(earliestTicketDeadline)
         for monitor in heartbeatMonitors.values where monitor.openIncidentID == nil { consider(monitor.deadline) }
         for inspection in channelInspections.values { consider(inspection.nextDueAt) }
         return earliest

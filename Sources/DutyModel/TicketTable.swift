@@ -16,6 +16,8 @@ struct TicketTable: Sendable {
     /// Tickets reopened while the archive may still hold an older record of them.
     private(set) var reopenedFromArchive: Set<TicketID> = []
     private(set) var archive: (any TicketArchive)?
+    /// Unarchived tickets by scheduler deadline (`DutyState.reindexDeadlines`); derived, so not compared or encoded.
+    var deadlines = DeadlineIndex()
 
     init(archive: (any TicketArchive)? = nil) {
         self.archive = archive
@@ -163,6 +165,8 @@ struct WorkingSet: Sendable {
     private(set) var tickets: [TicketID: Ticket] = [:]
     /// Written (changed, added or removed) since `changesStored()`.
     private(set) var changed: Set<TicketID> = []
+    /// Written since `takeTouched()`: the tickets whose scheduler deadline may have moved.
+    private(set) var touched: Set<TicketID> = []
     let tracksChanges: Bool
 
     init(tracksChanges: Bool) { self.tracksChanges = tracksChanges }
@@ -172,6 +176,7 @@ struct WorkingSet: Sendable {
         _modify {
             // _modify rather than get/set: a set would copy the ticket, and then its timeline on append.
             if tracksChanges { changed.insert(id) }
+            touched.insert(id)
             yield &tickets[id]
         }
     }
@@ -182,12 +187,18 @@ struct WorkingSet: Sendable {
 
     mutating func removeValue(forKey id: TicketID) -> Ticket? {
         if tracksChanges { changed.insert(id) }
+        touched.insert(id)
         return tickets.removeValue(forKey: id)
     }
 
     mutating func reserveCapacity(_ capacity: Int) { tickets.reserveCapacity(capacity) }
 
     mutating func changesStored() { changed = [] }
+
+    mutating func takeTouched() -> Set<TicketID> {
+        defer { touched = [] }
+        return touched
+    }
 
     /// Tickets by ascending id, without hashing each id again.
     func sortedByID() -> [Ticket] {

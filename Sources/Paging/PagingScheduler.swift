@@ -136,17 +136,19 @@ public actor PagingScheduler {
             claim(outcomes.map(\.key))
             Task { await self.recordOutcomes(outcomes, term: term) }
         }
-        for due in plan.sla {
-            claim([PagingPlan.slaKey(due)])
-            Task { await self.recordSLA(due) }
+        // One entry per batch, not one per ticket: a backlog whose deadlines fall due together (tens of thousands
+        // of consultations, an alert storm) must not flood the log.
+        for batch in Self.batches(plan.sla) {
+            claim(batch.map(PagingPlan.slaKey))
+            Task { await self.recordSLA(batch) }
         }
         for heartbeat in plan.heartbeats {
             claim([PagingPlan.heartbeatKey(heartbeat.monitorID)])
             Task { await self.recordHeartbeatMissed(heartbeat.monitorID, dueAt: heartbeat.dueAt) }
         }
-        for expiry in plan.acknowledgementExpiries {
-            claim([PagingPlan.acknowledgementKey(expiry.ticketID)])
-            Task { await self.expireAcknowledgement(expiry.ticketID, dueAt: expiry.dueAt) }
+        for batch in Self.batches(plan.acknowledgementExpiries) {
+            claim(batch.map { PagingPlan.acknowledgementKey($0.ticketID) })
+            Task { await self.expireAcknowledgements(batch) }
         }
         for inspection in plan.inspections {
             claim([PagingPlan.inspectionKey(inspection.inspectionID)])
@@ -313,14 +315,36 @@ public actor PagingScheduler {
         release(outcomes.map(\.key), after: results.first)
     }
 
-    private func recordSLA(_ due: PagingPlan.SLADue) async {
-        let command: DutyCommand = due.isBreach ? .recordSLABreach(ticketID: due.ticketID, target: due.target)
-            : .recordSLAWarning(ticketID: due.ticketID, target: due.target)
-        let result = await host.propose([command]).first
-        if result?.isApplied == true {
-            host.observeLateness(kind: "sla", milliseconds: Self.nowMillis() - due.dueAt)
+    /// `items` in runs of at most `DutyLimits.maxSchedulerBatch`, in order.
+    static func batches<Item>(_ items: [Item]) -> [[Item]] {
+        stride(from: 0, to: items.count, by: DutyLimits.maxSchedulerBatch).map {
+            Array(items[$0..<min($0 + DutyLimits.maxSchedulerBatch, items.count)])
         }
-        release([PagingPlan.slaKey(due)], after: result)
+    }
+
+    private func recordSLA(_ batch: [PagingPlan.SLADue]) async {
+        let records = batch.map { SLAEventRecord(ticketID: $0.ticketID, target: $0.target, isBreach: $0.isBreach) }
+        let result = await host.propose([.recordSLAEvents(records)]).first
+        guard case let .applied(events)? = result else {
+            release(batch.map(PagingPlan.slaKey), after: result)
+            return
+        }
+        var recorded: Set<String> = []
+        for event in events {
+            switch event.kind {
+            case let .slaWarning(id, target, _): recorded.insert("sla-\(id)-\(target.rawValue)-warning")
+            case let .slaBreached(id, target, _): recorded.insert("sla-\(id)-\(target.rawValue)-breach")
+            default: break
+            }
+        }
+        let now = Self.nowMillis()
+        for due in batch where recorded.contains(PagingPlan.slaKey(due)) {
+            host.observeLateness(kind: "sla", milliseconds: now - due.dueAt)
+        }
+        // An item the model skipped would be planned again at once: it backs off like a refused command.
+        let skipped = batch.map(PagingPlan.slaKey).filter { !recorded.contains($0) }
+        release(Array(recorded), after: result)
+        if !skipped.isEmpty { release(skipped, after: .refused(DutyError(.conflict, field: "records", "skipped by the model"))) }
     }
 
     private func recordHeartbeatMissed(_ monitorID: String, dueAt: Timestamp) async {
@@ -332,13 +356,24 @@ public actor PagingScheduler {
         release([PagingPlan.heartbeatKey(monitorID)], after: result)
     }
 
-    private func expireAcknowledgement(_ ticketID: TicketID, dueAt: Timestamp) async {
-        let result = await host.propose([.expireAcknowledgement(ticketID: ticketID)]).first
-        if result?.isApplied == true {
-            host.observeLateness(kind: "escalation", milliseconds: Self.nowMillis() - dueAt)
-            logger.info("acknowledgement timed out: paging again", metadata: ["ticket": "\(ticketID)"])
+    private func expireAcknowledgements(_ batch: [(ticketID: TicketID, dueAt: Timestamp)]) async {
+        let result = await host.propose([.expireAcknowledgements(ticketIDs: batch.map(\.ticketID))]).first
+        guard case let .applied(events)? = result else {
+            release(batch.map { PagingPlan.acknowledgementKey($0.ticketID) }, after: result)
+            return
         }
-        release([PagingPlan.acknowledgementKey(ticketID)], after: result)
+        var expired: Set<TicketID> = []
+        for event in events { if case let .acknowledgementExpired(id) = event.kind { expired.insert(id) } }
+        let now = Self.nowMillis()
+        for expiry in batch where expired.contains(expiry.ticketID) {
+            host.observeLateness(kind: "escalation", milliseconds: now - expiry.dueAt)
+        }
+        if !expired.isEmpty {
+            logger.info("acknowledgements timed out: paging again", metadata: ["tickets": "\(expired.sorted().prefix(10))", "count": "\(expired.count)"])
+        }
+        let skipped = batch.filter { !expired.contains($0.ticketID) }.map { PagingPlan.acknowledgementKey($0.ticketID) }
+        release(expired.map(PagingPlan.acknowledgementKey), after: result)
+        if !skipped.isEmpty { release(skipped, after: .refused(DutyError(.conflict, field: "ticketIDs", "skipped by the model"))) }
     }
 
     /// S8: a test message to every contact method of the channel, and one recorded result.

@@ -17,7 +17,7 @@ struct RandomWorkload {
         let actor = pick(actors)
         let ticketID = (state.ticketCount == 0) ? 1 : 1 + random.next(below: state.ticketCount + 1)
         let command: DutyCommand
-        switch random.next(below: 22) {
+        switch random.next(below: 24) {
         case 0, 1, 2:
             command = .registerTicket(NewTicket(
                 kind: pick(TicketKind.allCases), priority: pick(Priority.allCases),
@@ -71,6 +71,12 @@ struct RandomWorkload {
         case 20:
             command = .upsertSLAPolicy(.init(id: pick(["default", "gold"]), name: "Policy",
                                              rules: [.init(pick(Priority.allCases), .firstResponse, seconds: Int64(60 * (1 + random.next(below: 30))))]))
+        case 22:
+            // The scheduler's batch: what is due, plus an item that is not (skipped, not fatal).
+            let due = state.dueSLAEvents(at: now).prefix(5).map { SLAEventRecord(ticketID: $0.ticketID, target: $0.target, isBreach: $0.isBreach) }
+            command = .recordSLAEvents(due + [SLAEventRecord(ticketID: ticketID, target: pick(SLATarget.allCases), isBreach: true)])
+        case 23:
+            command = .expireAcknowledgements(ticketIDs: state.dueAcknowledgementExpiries(until: now).prefix(5).map(\.ticketID) + [ticketID])
         default:
             command = .changePriority(ticketID: ticketID, priority: pick(Priority.allCases))
         }

@@ -1,0 +1,110 @@
+/// Open tickets ordered by the earliest instant the scheduler may owe them something (an SLA warning or breach,
+/// an escalation step, an acknowledgement expiry), so a scheduler pass costs O(tickets due), not O(open tickets).
+///
+/// Derived state: rebuilt on restore, never in a snapshot, kept exact by `DutyState.apply` for every ticket a
+/// command touched. An ordered set in sorted chunks of at most `chunkCapacity` keys: insert and remove cost
+/// O(log n + chunkCapacity), a walk in deadline order visits only what it returns.
+struct DeadlineIndex: Sendable {
+    struct Key: Comparable, Sendable {
+        let at: Timestamp
+        let ticketID: TicketID
+        static func < (lhs: Key, rhs: Key) -> Bool { (lhs.at, lhs.ticketID) < (rhs.at, rhs.ticketID) }
+    }
+
+    static let chunkCapacity = 256
+    /// Each chunk sorted and non-empty; every key of a chunk precedes every key of the next.
+    private var chunks: [[Key]] = []
+    private var deadlineByTicket: [TicketID: Timestamp] = [:]
+
+    var count: Int { deadlineByTicket.count }
+    var earliest: Timestamp? { chunks.first?.first?.at }
+
+    func deadline(of ticketID: TicketID) -> Timestamp? { deadlineByTicket[ticketID] }
+
+    /// Sets (or with nil, removes) the ticket's deadline.
+    mutating func set(_ ticketID: TicketID, _ at: Timestamp?) {
+        let previous = deadlineByTicket[ticketID]
+        guard previous != at else { return }
+        if let previous { remove(Key(at: previous, ticketID: ticketID)) }
+        deadlineByTicket[ticketID] = at
+        if let at { insert(Key(at: at, ticketID: ticketID)) }
+    }
+
+    mutating func removeAll() {
+        chunks = []
+        deadlineByTicket = [:]
+    }
+
+    /// Tickets whose deadline is at or before `instant`, earliest first.
+    func due(until instant: Timestamp) -> [TicketID] {
+        var ids: [TicketID] = []
+        for chunk in chunks {
+            for key in chunk {
+                guard key.at <= instant else { return ids }
+                ids.append(key.ticketID)
+            }
+        }
+        return ids
+    }
+
+    /// The first chunk whose last key is not below `key` (the last chunk when every key is below).
+    private func chunkIndex(for key: Key) -> Int {
+        var low = 0
+        var high = chunks.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if chunks[middle].last! < key { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    private static func position(of key: Key, in chunk: [Key]) -> Int {
+        var low = 0
+        var high = chunk.count
+        while low < high {
+            let middle = (low + high) / 2
+            if chunk[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    private mutating func insert(_ key: Key) {
+        guard !chunks.isEmpty else {
+            chunks = [[key]]
+            return
+        }
+        let index = chunkIndex(for: key)
+        let position = Self.position(of: key, in: chunks[index])
+        chunks[index].insert(key, at: position)
+        if chunks[index].count > 2 * Self.chunkCapacity {
+            let upper = Array(chunks[index][Self.chunkCapacity...])
+            chunks[index].removeSubrange(Self.chunkCapacity...)
+            chunks.insert(upper, at: index + 1)
+        }
+    }
+
+    private mutating func remove(_ key: Key) {
+        guard !chunks.isEmpty else { preconditionFailure("deadline index: removing \(key) from an empty index") }
+        let index = chunkIndex(for: key)
+        let position = Self.position(of: key, in: chunks[index])
+        precondition(position < chunks[index].count && chunks[index][position] == key, "deadline index: \(key) is not indexed")
+        chunks[index].remove(at: position)
+        if chunks[index].isEmpty { chunks.remove(at: index) }
+    }
+
+    /// Checks the ordering invariants (tests).
+    func isConsistent() -> Bool {
+        var previous: Key?
+        var total = 0
+        for chunk in chunks {
+            guard !chunk.isEmpty else { return false }
+            for key in chunk {
+                if let previous, !(previous < key) { return false }
+                guard deadlineByTicket[key.ticketID] == key.at else { return false }
+                previous = key
+                total += 1
+            }
+        }
+        return total == deadlineByTicket.count
+    }
+}
