@@ -1,4 +1,5 @@
 import DutyModel
+import Foundation
 
 /// One line of a ticket list; the full ticket (with its timeline) is `GET /api/v1/tickets/{id}`.
 struct TicketSummary: Codable, Sendable {
@@ -91,7 +92,11 @@ struct ReportView: Codable, Sendable {
         let satisfactionAverage: Double?
         /// Per SLA target: met, breached and the attainment percentage.
         let attainment: [String: AttainmentView]
+        /// Every breach of the group; only the first `DutyReport.listedBreaches` are listed in `breaches`.
+        let breachCount: Int
         let breaches: [BreachView]
+        /// Pages through all of them when more than the listed ones exist.
+        let breachesURL: String?
     }
     struct AttainmentView: Codable, Sendable {
         let met: Int
@@ -102,16 +107,24 @@ struct ReportView: Codable, Sendable {
         let ticketID: TicketID
         let target: SLATarget
         let dueAt: Timestamp
+
+        init(_ breach: DutyReport.Breach) {
+            ticketID = breach.ticketID
+            target = breach.target
+            dueAt = breach.dueAt
+        }
     }
     let year: Int
     let month: Int
     let grouping: String
     let rows: [Row]
 
-    init(_ report: DutyReport) {
+    init(_ report: DutyReport, timeZone: String) {
         year = report.year
         month = report.month
         grouping = report.grouping.rawValue
+        let monthText = "\(report.year)-\(report.month < 10 ? "0" : "")\(report.month)"
+        let zone = timeZone.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&+="))) ?? timeZone
         rows = report.rows.map { row in
             Row(group: row.group, ticketsRegistered: row.ticketsRegistered, ticketsResolved: row.ticketsResolved,
                 resolutionRatePercent: row.resolutionRatePercent, mttaSeconds: row.mttaSeconds, mttrSeconds: row.mttrSeconds,
@@ -119,7 +132,11 @@ struct ReportView: Codable, Sendable {
                 attainment: Dictionary(uniqueKeysWithValues: row.attainment.map {
                     (APIJSON.snake($0.key.rawValue), AttainmentView(met: $0.value.met, breached: $0.value.breached, percent: $0.value.percent))
                 }),
-                breaches: row.breaches.map { BreachView(ticketID: $0.ticketID, target: $0.target, dueAt: $0.dueAt) })
+                breachCount: row.breachCount,
+                breaches: row.breaches.map(BreachView.init),
+                breachesURL: row.breachCount > row.breaches.count
+                    ? "/api/v1/reports/breaches?month=\(monthText)&group=\(report.grouping.rawValue)&group_name=\(row.group)&time_zone=\(zone)"
+                    : nil)
         }
     }
 }

@@ -184,6 +184,7 @@ extension HTTPAPI {
             }
         }
         router.get("/api/v1/reports") { request, _ in await api.read(request) { api.report(request, $0) } }
+        router.get("/api/v1/reports/breaches") { request, _ in await api.read(request) { api.reportBreaches(request, $0) } }
     }
 
     // MARK: - The write path
@@ -452,29 +453,74 @@ extension HTTPAPI {
                                              nextShifts: schedule.nextShifts(after: at, count: count)))
     }
 
-    func report(_ request: Request, _ state: DutyState) -> Response {
+    /// Month, grouping and time zone of a report request, or the 400 that names the bad parameter.
+    private func reportParameters(_ request: Request) -> Result<(year: Int, month: Int, grouping: DutyReport.Grouping, timeZone: String), APIError> {
         let query = request.uri.queryParameters
         let month = query.get("month") ?? ""
         let parts = month.split(separator: "-")
         guard parts.count == 2, let year = Int(parts[0]), let number = Int(parts[1]) else {
-            return APIError(status: 400, code: "invalid_parameter", message: "month is YYYY-MM, not '\(month)'", field: "month").response
+            return .failure(APIError(status: 400, code: "invalid_parameter", message: "month is YYYY-MM, not '\(month)'", field: "month"))
         }
-        let grouping = DutyReport.Grouping(rawValue: query.get("group") ?? "overall")
-        guard let grouping else {
-            return APIError(status: 400, code: "invalid_parameter", message: "group is overall, team or person", field: "group").response
+        guard let grouping = DutyReport.Grouping(rawValue: query.get("group") ?? "overall") else {
+            return .failure(APIError(status: 400, code: "invalid_parameter", message: "group is overall, team or person", field: "group"))
+        }
+        return .success((year, number, grouping, query.get("time_zone") ?? "UTC"))
+    }
+
+    func report(_ request: Request, _ state: DutyState) -> Response {
+        let parameters: (year: Int, month: Int, grouping: DutyReport.Grouping, timeZone: String)
+        switch reportParameters(request) {
+        case let .success(value): parameters = value
+        case let .failure(error): return error.response
         }
         let report: DutyReport
         do {
-            report = try DutyReport(state: state, year: year, month: number, timeZoneIdentifier: query.get("time_zone") ?? "UTC",
-                                    grouping: grouping, asOf: Self.nowMillis())
+            report = try DutyReport(state: state, year: parameters.year, month: parameters.month, timeZoneIdentifier: parameters.timeZone,
+                                    grouping: parameters.grouping, asOf: Self.nowMillis())
         } catch {
             return APIError(error).response
         }
-        if query.get("format") == "csv" {
+        if request.uri.queryParameters.get("format") == "csv" {
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: report.csv())))
         }
-        return JSONResponse.api(ReportView(report))
+        return JSONResponse.api(ReportView(report, timeZone: parameters.timeZone))
+    }
+
+    /// Every breach of the month, a page at a time (the report lists only the first few of each group).
+    func reportBreaches(_ request: Request, _ state: DutyState) -> Response {
+        let parameters: (year: Int, month: Int, grouping: DutyReport.Grouping, timeZone: String)
+        switch reportParameters(request) {
+        case let .success(value): parameters = value
+        case let .failure(error): return error.response
+        }
+        let query = request.uri.queryParameters
+        var limit = 100
+        if let text = query.get("limit") {
+            guard let value = Int(text), (1...1_000).contains(value) else {
+                return APIError(status: 400, code: "invalid_parameter", message: "limit must be 1–1000", field: "limit").response
+            }
+            limit = value
+        }
+        var after = 0
+        if let text = query.get("after") {
+            guard let value = Int(text), value >= 0, value < Int(Int32.max) else {
+                return APIError(status: 400, code: "invalid_parameter", message: "after must be a ticket id (0 … 2147483646)", field: "after").response
+            }
+            after = value
+        }
+        let group = query.get("group_name")
+        if let group, group.isEmpty || group.utf8.count > 128 {
+            return APIError(status: 400, code: "invalid_parameter", message: "group_name is a report row's group, 1–128 bytes", field: "group_name").response
+        }
+        do {
+            let page = try DutyReport.breaches(state: state, year: parameters.year, month: parameters.month, timeZoneIdentifier: parameters.timeZone,
+                                               grouping: parameters.grouping, group: group, afterTicketID: after, limit: limit,
+                                               asOf: Self.nowMillis())
+            return JSONResponse.api(ListPage(items: page.items.map(ReportView.BreachView.init), next: page.next.map { String($0) }))
+        } catch {
+            return APIError(error).response
+        }
     }
 }
 

@@ -32,7 +32,8 @@ public struct NodeStateMachine: Sendable {
 
     static let snapshotMagic = Array("VIGILSM1".utf8)
 
-    /// Magic, then the settings image, the duty snapshot and the token list, each with a 64-bit big-endian length.
+    /// Magic, then the settings image, the duty snapshot and the token list, each with a 64-bit big-endian length:
+    /// the inline format of earlier versions, still read from old logs; nodes now write `writeSnapshot(to:)` files.
     public func snapshotData() -> [UInt8] {
         var bytes = Self.snapshotMagic
         let encoder = JSONEncoder()

@@ -33,8 +33,6 @@ public final class StateView: Sendable {
         try machine.withLock { (machine: inout NodeStateMachine) throws(NodeError) -> T in try body(&machine) }
     }
 
-    func snapshotData() -> [UInt8] { machine.withLock { $0.snapshotData() } }
-
     /// A consistent copy of the whole state, cheap to take (copy-on-write), for writing a snapshot off the loop.
     func copy() -> NodeStateMachine { machine.withLock { $0 } }
 }

@@ -58,7 +58,34 @@ import Testing
         #expect(lines.count == 3)
         #expect(lines[0].hasPrefix("month,group,tickets,resolved,resolution_rate_pct,first_response_pct"))
         #expect(lines[1].hasPrefix("2026-03,bob,1,1,100.0,100.0,100.0,"))
-        #expect(lines[2].contains("\"#2 firstResponse, #2 initialSolution"), "the breach list is one quoted field")
+        #expect(lines[2].hasSuffix(",\(carol.breachCount)") && carol.breachCount == 3, "the CSV counts breaches: \(lines[2])")
+    }
+
+    @Test("a month of many breaches is summarised in the report and paged through in full, each breach once")
+    func breachesAreSummarisedAndPaged() throws {
+        var state = try Fixture.state()
+        for index in 0..<30 { _ = try Fixture.register(&state, priority: .p3, at: t0 + Int64(index) * 1_000) }
+        let asOf = t0 + 3 * Fixture.hour
+        let report = try DutyReport(state: state, year: 2026, month: 3, timeZoneIdentifier: "UTC", grouping: .overall, asOf: asOf)
+        let row = try #require(report.rows.first)
+        #expect(row.breachCount >= 30)
+        #expect(row.breaches.count == DutyReport.listedBreaches)
+        #expect(row.breaches.map(\.ticketID) == row.breaches.map(\.ticketID).sorted())
+        var seen: [DutyReport.Breach] = []
+        var after = 0
+        for _ in 0..<100 {
+            let page = try DutyReport.breaches(state: state, year: 2026, month: 3, timeZoneIdentifier: "UTC", grouping: .overall,
+                                               group: nil, afterTicketID: after, limit: 7, asOf: asOf)
+            seen += page.items
+            guard let next = page.next else { break }
+            #expect(page.items.count <= 7)
+            after = next
+        }
+        #expect(seen.count == row.breachCount)
+        #expect(Set(seen.map { "\($0.ticketID)-\($0.target)" }).count == seen.count, "a breach was listed twice")
+        let other = try DutyReport.breaches(state: state, year: 2026, month: 3, timeZoneIdentifier: "UTC", grouping: .team,
+                                            group: "no-such-team", afterTicketID: 0, limit: 7, asOf: asOf)
+        #expect(other.items.isEmpty && other.next == nil)
     }
 
     @Test func invalidReportArguments() throws {

@@ -308,7 +308,7 @@ def probe_request(method: str, path: str) -> tuple[str, dict | None, dict]:
         url = path.replace("{id}", "999999999")
     if path.startswith("/api/v1/integrations/alertmanager/"):
         url = path.replace("{key}", "00000000000000000000000000000000")
-    query = {"/api/v1/reports": "?month=2026-01", "/api/v1/kb/search": "?q=probe",
+    query = {"/api/v1/reports": "?month=2026-01", "/api/v1/reports/breaches": "?month=2026-01", "/api/v1/kb/search": "?q=probe",
              "/api/v1/people/{id}/contact-methods": "?reason=probe"}.get(path, "")
     body = None
     if method in ("PUT", "POST"):
@@ -689,6 +689,13 @@ def test_reports(client):
     assert response.headers["Content-Type"].startswith("text/csv") and text.startswith("month,group,tickets,")
     for bad in ({"month": "2026"}, {"month": month, "group": "planet"}, {"month": month, "time_zone": "Mars/Olympus"}, {}):
         client.call("GET", "/api/v1/reports", params=bad, expect=400)
+    # Breaches: counted and listed (at most 20) per row, every one of them a page at a time.
+    for row in answer["rows"]:
+        assert row["breach_count"] >= len(row["breaches"]) and len(row["breaches"]) <= 20
+    _, page, _ = client.call("GET", "/api/v1/reports/breaches", params={"month": month, "limit": 5}, expect=200)
+    assert len(page["items"]) <= 5 + 3 or "next" not in page
+    for bad in ({"month": month, "limit": 0}, {"month": month, "after": -1}, {"month": "13"}, {"month": month, "group_name": ""}):
+        client.call("GET", "/api/v1/reports/breaches", params=bad, expect=400)
 
 
 @live
