@@ -122,6 +122,7 @@ def main():
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--idle-seconds", type=int, default=20)
+    parser.add_argument("--sla-seconds", type=int, default=60, help="P3 first-response target (resolution: 10x)")
     arguments = parser.parse_args()
     cluster = Cluster(arguments.binary, arguments.work)
     wrk_cpu = 0.0
@@ -132,6 +133,13 @@ def main():
         subprocess.run([arguments.binary, "apply", "-f", "deploy/examples/oncall.yaml", "--endpoints",
                         f"http://127.0.0.1:{cluster.base + 100 + leader}"], check=True, stdout=subprocess.DEVNULL,
                        env={**os.environ, "VIGIL_TOKEN": cluster.token})
+        # Short SLA targets, so warnings and breaches fall due while the backlog grows (the scheduler's real load).
+        policy = {"id": "default", "name": "Bench desk", "warning_threshold_percent": 80, "rules": [
+            {"priority": "P3", "target": "firstResponse", "target_seconds": arguments.sla_seconds, "clock_mode": "calendarTime"},
+            {"priority": "P3", "target": "resolution", "target_seconds": 10 * arguments.sla_seconds, "clock_mode": "calendarTime"}]}
+        status, payload, _ = cluster.request(leader, "PUT", "/api/v1/sla-policies/default", policy)
+        if status != 200:
+            raise SystemExit(f"SLA policy refused: {status} {payload[:300]}")
         script = f"{arguments.work}/register.lua"
         open(script, "w").write(LUA.replace("TOKEN", cluster.token))
         start_term = cluster.view(leader)["term"]

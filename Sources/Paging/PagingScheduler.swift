@@ -50,6 +50,8 @@ public actor PagingScheduler {
     static let refusalBackoffMilliseconds: Int64 = 5_000
     /// Shortest sleep while everything due is already in hand (its commit's signal wakes the scheduler sooner).
     static let inHandSleepMilliseconds: Int64 = 50
+    /// How long a due SLA warning or breach may wait for others to share its log entry.
+    static let slaBatchWindowMilliseconds: Int64 = 250
 
     public init(host: any PagingHost, router: ChannelRouter, configuration: PagingSchedulerConfiguration, wake: WakeSignal,
                 logger: Logger) {
@@ -137,10 +139,19 @@ public actor PagingScheduler {
             Task { await self.recordOutcomes(outcomes, term: term) }
         }
         // One entry per batch, not one per ticket: a backlog whose deadlines fall due together (tens of thousands
-        // of consultations, an alert storm) must not flood the log.
-        for batch in Self.batches(plan.sla) {
-            claim(batch.map(PagingPlan.slaKey))
-            Task { await self.recordSLA(batch) }
+        // of consultations, an alert storm) must not flood the log. Items are held until the oldest has waited
+        // `slaBatchWindowMilliseconds` (a breach is recorded at its deadline whenever it is written), so a steady
+        // stream of deadlines makes a few entries a second, not one per pass.
+        if let oldest = plan.sla.map(\.dueAt).min() {
+            if plan.sla.count >= DutyLimits.maxSchedulerBatch || now - oldest >= Self.slaBatchWindowMilliseconds {
+                for batch in Self.batches(plan.sla) {
+                    claim(batch.map(PagingPlan.slaKey))
+                    Task { await self.recordSLA(batch) }
+                }
+            } else {
+                let flushAt = oldest + Self.slaBatchWindowMilliseconds
+                wakeAt = min(wakeAt ?? flushAt, flushAt)
+            }
         }
         for heartbeat in plan.heartbeats {
             claim([PagingPlan.heartbeatKey(heartbeat.monitorID)])
