@@ -123,7 +123,7 @@ struct TicketTable: Sendable {
     /// Tickets in memory registered in `range`, by ascending id.
     func inMemory(registeredIn range: Range<Timestamp>?) throws(DutyError) -> [Ticket] {
         var tickets: [Ticket] = []
-        for ticket in live.tickets.values where range?.contains(ticket.registeredAt) ?? true { tickets.append(ticket) }
+        for ticket in live.values where range?.contains(ticket.registeredAt) ?? true { tickets.append(ticket) }
         for record in archivedInMemory.values where range?.contains(record.registeredAt) ?? true {
             tickets.append(try TicketCodec.decodeRecord(record.bytes, expecting: record.id))
         }
@@ -162,7 +162,11 @@ extension TicketTable: Codable {
 /// Every write goes through the subscript's modify accessor (or `removeValue`), so no command
 /// can change a ticket without it being marked: there is no list of call sites to keep in step.
 struct WorkingSet: Sendable {
-    private(set) var tickets: [TicketID: Ticket] = [:]
+    /// Tickets sit in boxes: the table then moves 16-byte entries when it grows, not ~200-byte `Ticket` values
+    /// (growing past 65,536 open tickets moved and faulted in tens of MB on the Raft loop, long enough to
+    /// delay heartbeats), and a copy of the state for a snapshot shares the boxes. Value semantics are
+    /// kept by hand: a box is written only while uniquely referenced, and cloned first otherwise.
+    private(set) var boxes: [TicketID: TicketBox] = [:]
     /// Written (changed, added or removed) since `changesStored()`.
     private(set) var changed: Set<TicketID> = []
     /// Written since `takeTouched()`: the tickets whose scheduler deadline may have moved.
@@ -172,26 +176,40 @@ struct WorkingSet: Sendable {
     init(tracksChanges: Bool) { self.tracksChanges = tracksChanges }
 
     subscript(id: TicketID) -> Ticket? {
-        get { tickets[id] }
+        get { boxes[id]?.ticket }
         _modify {
-            // _modify rather than get/set: a set would copy the ticket, and then its timeline on append.
+            // _modify rather than get/set: a set would copy the ticket, and then its timeline on append. The
+            // ticket is moved out of its box for the caller, so it is the only reference while it changes.
             if tracksChanges { changed.insert(id) }
             touched.insert(id)
-            yield &tickets[id]
+            var ticket: Ticket?
+            if boxes[id] != nil {
+                if !isKnownUniquelyReferenced(&boxes[id]!) { boxes[id] = TicketBox(boxes[id]!.ticket) }
+                ticket = boxes[id]!.ticket
+                boxes[id]!.ticket = nil
+            }
+            defer {
+                if let ticket {
+                    if let box = boxes[id] { box.ticket = ticket } else { boxes[id] = TicketBox(ticket) }
+                } else {
+                    boxes[id] = nil
+                }
+            }
+            yield &ticket
         }
     }
 
-    func contains(_ id: TicketID) -> Bool { tickets[id] != nil }
-    var count: Int { tickets.count }
-    var values: Dictionary<TicketID, Ticket>.Values { tickets.values }
+    func contains(_ id: TicketID) -> Bool { boxes[id] != nil }
+    var count: Int { boxes.count }
+    var values: LazyMapCollection<Dictionary<TicketID, TicketBox>.Values, Ticket> { boxes.values.lazy.map { $0.ticket! } }
 
     mutating func removeValue(forKey id: TicketID) -> Ticket? {
         if tracksChanges { changed.insert(id) }
         touched.insert(id)
-        return tickets.removeValue(forKey: id)
+        return boxes.removeValue(forKey: id)?.ticket
     }
 
-    mutating func reserveCapacity(_ capacity: Int) { tickets.reserveCapacity(capacity) }
+    mutating func reserveCapacity(_ capacity: Int) { boxes.reserveCapacity(capacity) }
 
     mutating func changesStored() { changed = [] }
 
@@ -200,13 +218,23 @@ struct WorkingSet: Sendable {
         return touched
     }
 
-    /// Tickets by ascending id, without hashing each id again.
+    /// Tickets by ascending id.
     func sortedByID() -> [Ticket] {
-        tickets.values.sorted { $0.id < $1.id }
+        values.sorted { $0.id < $1.id }
     }
+}
+
+/// One working-set ticket; see `WorkingSet` for why it is boxed. Nil only while `WorkingSet`'s modify accessor
+/// has the ticket out.
+final class TicketBox: @unchecked Sendable {
+    var ticket: Ticket?
+
+    init(_ ticket: Ticket?) { self.ticket = ticket }
 }
 
 extension WorkingSet: Equatable {
     /// What changed since the last store is bookkeeping, not state.
-    static func == (lhs: WorkingSet, rhs: WorkingSet) -> Bool { lhs.tickets == rhs.tickets }
+    static func == (lhs: WorkingSet, rhs: WorkingSet) -> Bool {
+        lhs.boxes.count == rhs.boxes.count && lhs.boxes.allSatisfy { rhs.boxes[$0.key]?.ticket == $0.value.ticket }
+    }
 }

@@ -21,6 +21,8 @@ struct LoopState {
     struct RoundCost {
         var persist: Duration = .zero
         var apply: Duration = .zero
+        /// Part of `apply` spent waiting for readers (HTTP, the scheduler) to release the state.
+        var lockWait: Duration = .zero
         var compact: Duration = .zero
         var entries = 0
     }

@@ -113,7 +113,10 @@ public final class RaftLoop: Sendable {
             for await frame in transport.incomingSnapshotStream {
                 switch frame {
                 case let .chunk(chunk):
-                    guard let ack = try? await snapshotPool.runIfActive({ snapshotReceiver.handle(chunk) }) else { continue }
+                    guard let ack = try? await snapshotPool.runIfActive({
+                        Self.yieldToTheLoop()
+                        return snapshotReceiver.handle(chunk)
+                    }) else { continue }
                     transport.send(.ack(ack))
                 case let .ack(ack):
                     snapshotSender.handle(ack)
@@ -220,7 +223,8 @@ public final class RaftLoop: Sendable {
                 // A quarter of the election timeout: heartbeats waited that long. Say where the time went.
                 logger.warning("slow Raft loop round", metadata: [
                     "seconds": "\(Self.seconds(round))", "events": "\(events.count)", "persist_seconds": "\(Self.seconds(state.round.persist))",
-                    "apply_seconds": "\(Self.seconds(state.round.apply))", "compact_seconds": "\(Self.seconds(state.round.compact))",
+                    "apply_seconds": "\(Self.seconds(state.round.apply))", "lock_wait_seconds": "\(Self.seconds(state.round.lockWait))",
+                    "compact_seconds": "\(Self.seconds(state.round.compact))",
                     "entries": "\(state.round.entries)",
                 ])
             }
@@ -305,6 +309,7 @@ public final class RaftLoop: Sendable {
             let applyStarted = ContinuousClock.now
             defer { state.round.apply += .now - applyStarted }
             try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in
+                state.round.lockWait += .now - applyStarted
                 for entry in ready.committedEntries {
                     let outcome: ApplyOutcome? = (entry.kind == .normal && !entry.data.isEmpty) ? machine.apply(entry.data) : nil
                     if let pending = state.proposalWaiters.removeValue(forKey: entry.index) {
@@ -372,7 +377,10 @@ public final class RaftLoop: Sendable {
         Task {
             let result: Result<SnapshotDescriptor, SnapshotFileError>
             do {
-                result = .success(try await snapshotPool.runIfActive { try snapshots.write(machine, index: index, term: term) })
+                result = .success(try await snapshotPool.runIfActive {
+                    Self.yieldToTheLoop()
+                    return try snapshots.write(machine, index: index, term: term)
+                })
             } catch let error as SnapshotFileError {
                 result = .failure(error)
             } catch {
@@ -419,6 +427,16 @@ public final class RaftLoop: Sendable {
             "through": "\(snapshot.index)", "bytes": "\(descriptor.sizeBytes)",
             "seconds": "\(Double((ContinuousClock.now - startedAt) / .milliseconds(1)) / 1000)",
         ])
+    }
+
+    /// Runs the calling snapshot thread at the lowest CPU priority: writing or decoding a large state takes seconds
+    /// of CPU, and on a busy machine it must not take them from the Raft loop, the transport or the API (three nodes
+    /// compacting together on two cores once delayed heartbeats past the election timeout).
+    static func yieldToTheLoop() {
+        #if canImport(Glibc)
+        // Linux keeps the nice value per thread, and 0 names the calling one.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        #endif
     }
 
     static func seconds(_ duration: Duration) -> Double { Double(duration / .microseconds(1)) / 1_000_000 }

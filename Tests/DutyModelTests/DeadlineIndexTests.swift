@@ -73,4 +73,21 @@ import Testing
         #expect(state.dueSLAEvents(at: instant).count == 3)
         #expect(state.nextSchedulerDeadline() == Fixture.t0 + 4 * Fixture.minute)
     }
+
+    @Test("a copy of the state (a snapshot in the making) never sees the original's later changes, nor they the copy's")
+    func boxedWorkingSetKeepsValueSemantics() throws {
+        var state = try Fixture.state()
+        let id = try Fixture.register(&state, priority: .p2, at: Fixture.t0)
+        let frozen = state
+        let frozenBytes = frozen.snapshot()
+        try Fixture.ok(&state, .acknowledgeTicket(ticketID: id), at: Fixture.t0 + Fixture.minute)
+        try Fixture.ok(&state, .addNote(ticketID: id, text: "on it", customerVisible: true), at: Fixture.t0 + 2 * Fixture.minute)
+        #expect(frozen.ticket(id)?.acknowledgedAt == nil)
+        #expect(frozen.ticket(id)?.timeline.count == 1 && state.ticket(id)!.timeline.count >= 3)
+        #expect(frozen.snapshot() == frozenBytes)
+        var copy = state
+        try Fixture.ok(&copy, .resolveTicket(ticketID: id), at: Fixture.t0 + 3 * Fixture.minute)
+        #expect(state.ticket(id)?.stage != copy.ticket(id)?.stage)
+        #expect(state.deadlineIndexIsExact() && copy.deadlineIndexIsExact())
+    }
 }
