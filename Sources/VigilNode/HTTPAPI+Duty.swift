@@ -183,8 +183,10 @@ extension HTTPAPI {
                 return JSONResponse.api(ListPage(items: matches, next: nil))
             }
         }
-        router.get("/api/v1/reports") { request, _ in await api.read(request) { api.report(request, $0) } }
-        router.get("/api/v1/reports/breaches") { request, _ in await api.read(request) { api.reportBreaches(request, $0) } }
+        router.get("/api/v1/reports") { request, _ in await api.read(request, copyingState: true) { api.report(request, $0) } }
+        router.get("/api/v1/reports/breaches") { request, _ in
+            await api.read(request, copyingState: true) { api.reportBreaches(request, $0) }
+        }
     }
 
     // MARK: - The write path
@@ -248,7 +250,11 @@ extension HTTPAPI {
     static func nowMillis() -> Timestamp { Timestamp((Date().timeIntervalSince1970 * 1000).rounded()) }
 
     /// Serves a read from the duty state, after a ReadIndex barrier unless `consistency=local`.
-    func read(_ request: Request, _ body: @Sendable (DutyState) -> Response) async -> Response {
+    /// Serves a read at the consistency the request asks for. `copyingState` is for reads that walk every ticket of a
+    /// month (reports): they run on a copy taken under the lock (copy-on-write, so O(1) to take), so the Raft loop
+    /// is not held for their whole length. Other reads are short and run under the lock, since a live copy costs
+    /// the loop's next apply a copy of the working-set table.
+    func read(_ request: Request, copyingState: Bool = false, _ body: @Sendable (DutyState) -> Response) async -> Response {
         switch request.uri.queryParameters.get("consistency") {
         case nil, "linearizable":
             if case let .failure(error) = await loop.readBarrier(timeout: Self.readTimeout) {
@@ -260,7 +266,8 @@ extension HTTPAPI {
             return APIError(status: 400, code: "invalid_parameter",
                             message: "consistency must be 'linearizable' or 'local', not '\(other)'", field: "consistency").response
         }
-        return loop.state.duty(body)
+        guard copyingState else { return loop.state.duty(body) }
+        return body(loop.state.duty { $0 })
     }
 
     private func upsert<T: Codable & Sendable>(_ request: Request, _ context: BasicRequestContext, _ type: T.Type,
