@@ -120,6 +120,18 @@ struct TicketTable: Sendable {
         reopenedFromArchive = []
     }
 
+    /// Calls `body` with each ticket in memory registered in `range`, by ascending id.
+    func forEachInMemory(registeredIn range: Range<Timestamp>?, _ body: (Ticket) -> Void) throws(DutyError) {
+        guard count > 0 else { return }
+        for id in 1...count {
+            if let box = live.boxes[id] {
+                if range?.contains(box.ticket!.registeredAt) ?? true { body(box.ticket!) }
+            } else if let record = archivedInMemory[id], range?.contains(record.registeredAt) ?? true {
+                body(try TicketCodec.decodeRecord(record.bytes, expecting: record.id))
+            }
+        }
+    }
+
     /// Tickets in memory registered in `range`, by ascending id. Walks the ids (they are dense) instead of sorting
     /// what the tables hold, and decodes an archived record only when it is in range.
     func inMemory(registeredIn range: Range<Timestamp>?) throws(DutyError) -> [Ticket] {
