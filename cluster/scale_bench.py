@@ -148,7 +148,8 @@ def main():
               "| RSS leader (MB) | first page (ms) | report (ms, bytes) | term changes |")
         print("|---|---|---|---|---|---|---|---|")
         registered = 0
-        rate = 300.0
+        rate = 1000.0
+        previous = [(0, 0, 1.0, float("nan"), float("nan"), float("nan"))]
         for step in range(1, 11):
             target = arguments.tickets * step // 10
             results = []
@@ -156,7 +157,8 @@ def main():
                 remaining = target - registered
                 if remaining <= 0:
                     break
-                seconds = max(2, min(120, int(remaining / max(rate, 1)) + 1))
+                # Aim a little short of the step and top up, so a step is not overshot into the next one.
+                seconds = max(2, min(120, int(0.85 * remaining / max(rate, 1)) + 1))
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 output = subprocess.run(["wrk", "-t", "2", "-c", str(arguments.connections), "-d", f"{seconds}s", "-s", script,
                                          f"http://127.0.0.1:{cluster.base + 100 + leader}"], capture_output=True, text=True,
@@ -170,6 +172,8 @@ def main():
                 results.append((requests, errors, micros / 1e6, float(match[4]), float(match[5]), float(match[6])))
                 registered += requests - errors
                 rate = (requests - errors) / (micros / 1e6)
+            results = results or previous
+            previous = results
             total = sum(r[0] - r[1] for r in results)
             duration = sum(r[2] for r in results)
             p50 = max(r[3] for r in results)
