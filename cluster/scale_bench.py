@@ -7,10 +7,11 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
+
+from benchlib import free_base_port
 
 LUA = """
 wrk.method = "POST"
@@ -35,21 +36,12 @@ def log(message):
     print(f"[scale-bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def port_free(port):
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
 class Cluster:
     def __init__(self, binary, work):
         self.binary, self.work, self.processes = binary, work, {}
         if os.path.exists(work):
             shutil.rmtree(work)
-        self.base = next(b for b in range(28000, 60000, 250) if all(port_free(b + n) for n in (1, 2, 3, 101, 102, 103)))
+        self.base = free_base_port(28000)
         subprocess.run([binary, "init", "--nodes", "3", "--dir", work, "--base-port", str(self.base), "--plain-http"],
                        check=True, stdout=subprocess.DEVNULL)
         for node in (1, 2, 3):

@@ -10,12 +10,13 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
 import threading
 import time
+
+from benchlib import free_base_port
 
 VALUE_BYTES = 64_000
 
@@ -31,28 +32,12 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def port_free(port):
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-def free_base_port():
-    for base in range(26000, 60000, 250):
-        if all(port_free(base + n) for n in (1, 2, 3, 101, 102, 103)):
-            return base
-    raise SystemExit("no free ports")
-
-
 class Cluster:
     def __init__(self, binary, work, snapshot_every):
         self.binary, self.work, self.processes = binary, work, {}
         if os.path.exists(work):
             shutil.rmtree(work)
-        self.base = free_base_port()
+        self.base = free_base_port(26000)
         subprocess.run([binary, "init", "--nodes", "3", "--dir", work, "--base-port", str(self.base),
                         "--snapshot-every", str(snapshot_every)], check=True, stdout=subprocess.DEVNULL)
         for node in (1, 2, 3):

@@ -384,21 +384,31 @@ extension HTTPAPI {
         return await write(request, allowEmptyBody: allowEmpty, build: build) { events in self.ticketAnswer(events, id: id) }
     }
 
-    func listTickets(_ request: Request, _ state: DutyState) -> Response {
-        let query = request.uri.queryParameters
-        var limit = 50
+    /// `limit` and `after` (a ticket id) of a paged list, or the 400 naming the bad one.
+    static func cursor(_ query: Parameters, defaultLimit: Int, maximumLimit: Int) -> Result<(limit: Int, after: Int), APIError> {
+        var limit = defaultLimit
         if let text = query.get("limit") {
-            guard let value = Int(text), (1...500).contains(value) else {
-                return APIError(status: 400, code: "invalid_parameter", message: "limit must be 1–500", field: "limit").response
+            guard let value = Int(text), (1...maximumLimit).contains(value) else {
+                return .failure(APIError(status: 400, code: "invalid_parameter", message: "limit must be 1–\(maximumLimit)", field: "limit"))
             }
             limit = value
         }
         var after = 0
         if let text = query.get("after") {
             guard let value = Int(text), value >= 0, value < Int(Int32.max) else {
-                return APIError(status: 400, code: "invalid_parameter", message: "after must be a ticket id (0 … 2147483646)", field: "after").response
+                return .failure(APIError(status: 400, code: "invalid_parameter", message: "after must be a ticket id (0 … 2147483646)", field: "after"))
             }
             after = value
+        }
+        return .success((limit, after))
+    }
+
+    func listTickets(_ request: Request, _ state: DutyState) -> Response {
+        let query = request.uri.queryParameters
+        let limit: Int, after: Int
+        switch Self.cursor(query, defaultLimit: 50, maximumLimit: 500) {
+        case let .success(value): (limit, after) = value
+        case let .failure(error): return error.response
         }
         var stage: TicketStage?
         if let text = query.get("stage") {
@@ -502,19 +512,10 @@ extension HTTPAPI {
         case let .failure(error): return error.response
         }
         let query = request.uri.queryParameters
-        var limit = 100
-        if let text = query.get("limit") {
-            guard let value = Int(text), (1...1_000).contains(value) else {
-                return APIError(status: 400, code: "invalid_parameter", message: "limit must be 1–1000", field: "limit").response
-            }
-            limit = value
-        }
-        var after = 0
-        if let text = query.get("after") {
-            guard let value = Int(text), value >= 0, value < Int(Int32.max) else {
-                return APIError(status: 400, code: "invalid_parameter", message: "after must be a ticket id (0 … 2147483646)", field: "after").response
-            }
-            after = value
+        let limit: Int, after: Int
+        switch Self.cursor(query, defaultLimit: 100, maximumLimit: 1_000) {
+        case let .success(value): (limit, after) = value
+        case let .failure(error): return error.response
         }
         let group = query.get("group_name")
         if let group, group.isEmpty || group.utf8.count > 128 {
