@@ -35,6 +35,10 @@ public enum DutyCommand: Codable, Sendable, Equatable {
     /// With `leaderTerm`, the pages of the step that are due at once are intended in the same entry, which
     /// saves the leader a round of the log before the first page of an emergency.
     case recordEscalationStep(ticketID: TicketID, stepIndex: Int, leaderTerm: UInt64? = nil)
+    /// The scheduler's batch of one pass: every escalation step that fell due together, in one entry (at most
+    /// `DutyLimits.maxSchedulerBatch`); items marked `intendDuePages` intend their due pages for `leaderTerm`.
+    /// A step no longer due (acknowledged, closed or recorded meanwhile) is skipped.
+    case recordEscalationSteps([EscalationStepRecord], leaderTerm: UInt64?)
     /// Proposed by the scheduler once a service's acknowledgement timeout passed; replicas re-check it.
     case expireAcknowledgement(ticketID: TicketID)
     /// A batch of `expireAcknowledgement`, skipping tickets no longer acknowledged.
@@ -139,6 +143,20 @@ public struct AlertmanagerNotification: Codable, Sendable, Equatable {
         self.severity = severity
         self.alerts = alerts
         self.details = details
+    }
+}
+
+/// One escalation step the scheduler records in a batch.
+public struct EscalationStepRecord: Codable, Sendable, Equatable {
+    public let ticketID: TicketID
+    public let stepIndex: Int
+    /// Storm control let every page of the step that is due now go at once: intend them in the same entry.
+    public let intendDuePages: Bool
+
+    public init(ticketID: TicketID, stepIndex: Int, intendDuePages: Bool) {
+        self.ticketID = ticketID
+        self.stepIndex = stepIndex
+        self.intendDuePages = intendDuePages
     }
 }
 

@@ -57,6 +57,7 @@ extension DutyState {
         case .recordSLABreach(let id, let target): try recordSLABreach(id, target, &context)
         case .recordSLAEvents(let records): try recordSLAEvents(records, &context)
         case .recordEscalationStep(let id, let step, let term): try recordEscalationStep(id, stepIndex: step, leaderTerm: term, &context)
+        case .recordEscalationSteps(let records, let term): try recordEscalationSteps(records, leaderTerm: term, &context)
         case .expireAcknowledgement(let id): try expireAcknowledgement(id, &context)
         case .expireAcknowledgements(let ids): try expireAcknowledgements(ids, &context)
         case .recordPageIntents(let keys, let term): try recordPageIntents(keys, leaderTerm: term, &context)
@@ -111,6 +112,7 @@ extension DutyCommand {
         case .recordSLABreach: "recordSLABreach"
         case .recordSLAEvents: "recordSLAEvents"
         case .recordEscalationStep: "recordEscalationStep"
+        case .recordEscalationSteps: "recordEscalationSteps"
         case .expireAcknowledgement: "expireAcknowledgement"
         case .expireAcknowledgements: "expireAcknowledgements"
         case .recordPageIntents: "recordPageIntents"
@@ -152,6 +154,8 @@ extension DutyCommand {
              .recordEscalationStep(let id, _, _), .submitFeedback(let id, _, _), .expireAcknowledgement(let id):
             "ticket:\(id)"
         case .recordSLAEvents(let records): "tickets:\(records.first.map { "\($0.ticketID)" } ?? "-")\(records.count > 1 ? "+\(records.count - 1)" : "")"
+        case .recordEscalationSteps(let records, _):
+            "tickets:\(records.first.map { "\($0.ticketID)" } ?? "-")\(records.count > 1 ? "+\(records.count - 1)" : "")"
         case .expireAcknowledgements(let ids): "tickets:\(ids.first.map { "\($0)" } ?? "-")\(ids.count > 1 ? "+\(ids.count - 1)" : "")"
         case .recordPageIntents(let keys, _): "page:\(keys.first ?? "-")\(keys.count > 1 ? "+\(keys.count - 1)" : "")"
         case .recordPageOutcomes(let outcomes): "page:\(outcomes.first?.key ?? "-")\(outcomes.count > 1 ? "+\(outcomes.count - 1)" : "")"

@@ -109,6 +109,28 @@ extension DutyState {
         }
     }
 
+    /// The scheduler's batch of steps. Every refusal of `recordEscalationStep` comes before it changes anything,
+    /// so a skipped item leaves no trace; a malformed batch (empty, too long, term 0) changes nothing.
+    mutating func recordEscalationSteps(_ records: [EscalationStepRecord], leaderTerm: UInt64?,
+                                        _ context: inout ApplyContext) throws(DutyError) {
+        guard (1...DutyLimits.maxSchedulerBatch).contains(records.count) else {
+            throw .limit("records", "a batch holds 1–\(DutyLimits.maxSchedulerBatch) escalation steps, not \(records.count)")
+        }
+        if leaderTerm == 0 { throw .invalid("leaderTerm", "must be a Raft term (≥ 1)") }
+        if leaderTerm == nil, records.contains(where: \.intendDuePages) {
+            throw .invalid("leaderTerm", "required when a step intends its pages")
+        }
+        for record in records {
+            do {
+                try recordEscalationStep(record.ticketID, stepIndex: record.stepIndex,
+                                         leaderTerm: record.intendDuePages ? leaderTerm : nil, &context)
+            } catch {
+                // The same on every replica: skip it, keep the rest.
+                continue
+            }
+        }
+    }
+
     mutating func recordEscalationStep(_ id: TicketID, stepIndex: Int, leaderTerm: UInt64? = nil,
                                        _ context: inout ApplyContext) throws(DutyError) {
         if leaderTerm == 0 { throw .invalid("leaderTerm", "must be a Raft term (≥ 1)") }

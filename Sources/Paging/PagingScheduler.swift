@@ -100,6 +100,8 @@ public actor PagingScheduler {
             claim(outcomes.map(\.key))
             Task { await self.recordOutcomes(outcomes, term: term) }
         }
+        // Steps due together go in one entry per batch, like the SLA stream: an alert storm must not flood the log.
+        var stepRecords: [(step: EscalationStep, record: EscalationStepRecord, intending: [String])] = []
         for step in plan.steps {
             claim([PagingPlan.stepKey(step)])
             // Pages due at once are intended with the step itself when storm control lets all of them go now;
@@ -115,7 +117,11 @@ public actor PagingScheduler {
                 intending = immediate.map(\.idempotencyKey)
                 claim(intending)
             }
-            Task { await self.recordStep(step, term: term, intending: intending) }
+            let record = EscalationStepRecord(ticketID: step.ticketID, stepIndex: step.stepIndex, intendDuePages: !intending.isEmpty)
+            stepRecords.append((step, record, intending))
+        }
+        for batch in Self.batches(stepRecords) {
+            Task { await self.recordSteps(batch, term: term) }
         }
         for (group, jobs) in Self.grouped(plan.toIntend) {
             guard limiter.take(personID: group.personID, contactMethodID: group.contactMethodID, now: now) else {
@@ -223,38 +229,51 @@ public actor PagingScheduler {
 
     // MARK: - Actions
 
-    /// Records the step and, in the same entry, intends its pages that are due at once; sends those only if
+    /// Records the steps and, in the same entry, intends their pages that are due at once; sends those only if
     /// the entry committed and this node still leads `term` (the same fencing as `claimAndSend`).
-    private func recordStep(_ step: EscalationStep, term: UInt64, intending: [String]) async {
-        let command = DutyCommand.recordEscalationStep(ticketID: step.ticketID, stepIndex: step.stepIndex,
-                                                       leaderTerm: intending.isEmpty ? nil : term)
-        let results = await host.propose([command])
-        var unsent = Set(intending)
-        defer { if !unsent.isEmpty { release(Array(unsent), after: results.first) } }
-        if case let .applied(events)? = results.first {
-            host.observeLateness(kind: "escalation", milliseconds: Self.nowMillis() - step.dueAt)
-            let intended = Set(events.compactMap { event -> String? in
-                if case let .pageIntended(key, _, _) = event.kind { return key }
-                return nil
-            })
-            let jobs = host.readDuty { state in
-                intended.sorted().compactMap { key in state.outbox[key].map { PagingPlan.job(for: $0, in: state) } }
+    private func recordSteps(_ batch: [(step: EscalationStep, record: EscalationStepRecord, intending: [String])], term: UInt64) async {
+        let records = batch.map(\.record)
+        let command = DutyCommand.recordEscalationSteps(records, leaderTerm: records.contains(where: \.intendDuePages) ? term : nil)
+        let result = await host.propose([command]).first
+        var unsent = Set(batch.flatMap(\.intending))
+        let stepKeys = batch.map { PagingPlan.stepKey($0.step) }
+        guard case let .applied(events)? = result else {
+            logger.debug("escalation steps not recorded", metadata: ["first": "\(records[0].ticketID)/\(records[0].stepIndex)",
+                                                                    "steps": "\(records.count)", "result": "\(result.map { "\($0)" } ?? "none")"])
+            release(Array(unsent) + stepKeys, after: result)
+            return
+        }
+        var fired: Set<String> = []
+        var intended: Set<String> = []
+        for event in events {
+            switch event.kind {
+            case let .escalationStepFired(step): fired.insert(PagingPlan.stepKey(step))
+            case let .pageIntended(key, _, _): intended.insert(key)
+            default: break
             }
-            if !jobs.isEmpty, host.leaderTerm() == term {
-                for (_, groupJobs) in Self.grouped(jobs) {
-                    claim(groupJobs.map(\.row.key))
-                    unsent.subtract(groupJobs.map(\.row.key))
-                    Task {
-                        Failpoint.hit(Failpoint.pagingAfterIntent)
-                        await self.send(groupJobs, term: term)
-                    }
+        }
+        let now = Self.nowMillis()
+        for item in batch where fired.contains(PagingPlan.stepKey(item.step)) {
+            host.observeLateness(kind: "escalation", milliseconds: now - item.step.dueAt)
+        }
+        let jobs = host.readDuty { state in
+            intended.sorted().compactMap { key in state.outbox[key].map { PagingPlan.job(for: $0, in: state) } }
+        }
+        if !jobs.isEmpty, host.leaderTerm() == term {
+            for (_, groupJobs) in Self.grouped(jobs) {
+                claim(groupJobs.map(\.row.key))
+                unsent.subtract(groupJobs.map(\.row.key))
+                Task {
+                    Failpoint.hit(Failpoint.pagingAfterIntent)
+                    await self.send(groupJobs, term: term)
                 }
             }
-        } else {
-            logger.debug("escalation step not recorded", metadata: ["ticket": "\(step.ticketID)", "step": "\(step.stepIndex)",
-                                                                    "result": "\(results.first.map { "\($0)" } ?? "none")"])
         }
-        release([PagingPlan.stepKey(step)], after: results.first)
+        release(Array(unsent))
+        // A step the model skipped would be planned again at once: it backs off like a refused command.
+        let skipped = stepKeys.filter { !fired.contains($0) }
+        release(Array(fired))
+        if !skipped.isEmpty { release(skipped, after: .refused(DutyError(.conflict, field: "records", "skipped by the model"))) }
     }
 
     /// Claims the pages with an intent of `term`, then sends them only if that committed and this node still

@@ -202,3 +202,46 @@ import Testing
         #expect(state.outbox["ticket-\(id)-step-0-bob-call"]?.isIntended == false)
     }
 }
+
+@Suite struct EscalationBatchTests {
+    /// An alert storm's steps share one entry: each due step fires as it would alone, one no longer due is
+    /// skipped without a trace, and only the items marked for it intend their pages.
+    @Test func aBatchFiresEveryDueStepAndSkipsTheRest() throws {
+        var state = try Fixture.state()
+        let first = try Fixture.register(&state, kind: .emergency, priority: .p1, service: "web", at: Fixture.t0)
+        let second = try Fixture.register(&state, kind: .emergency, priority: .p1, service: "web", at: Fixture.t0)
+        let acknowledged = try Fixture.register(&state, kind: .emergency, priority: .p1, service: "web", at: Fixture.t0)
+        try Fixture.ok(&state, .acknowledgeTicket(ticketID: acknowledged), at: Fixture.t0, actor: ActorID("bob"))
+        let before = state.ticket(acknowledged)
+        let records = [
+            EscalationStepRecord(ticketID: first, stepIndex: 0, intendDuePages: true),
+            EscalationStepRecord(ticketID: second, stepIndex: 0, intendDuePages: false),
+            EscalationStepRecord(ticketID: acknowledged, stepIndex: 0, intendDuePages: true),
+            EscalationStepRecord(ticketID: second, stepIndex: 0, intendDuePages: false),
+        ]
+        let events = try Fixture.ok(&state, .recordEscalationSteps(records, leaderTerm: 7), at: Fixture.t0, actor: ActorID("scheduler"))
+        let fired = events.compactMap { event -> TicketID? in
+            if case let .escalationStepFired(step) = event.kind { return step.ticketID }
+            return nil
+        }
+        #expect(fired == [first, second], "the acknowledged ticket and the repeated step are skipped")
+        #expect(state.ticket(acknowledged) == before)
+        #expect(state.outbox["ticket-\(first)-step-0-bob-chat"]?.intentTerm == 7)
+        #expect(state.outbox["ticket-\(second)-step-0-bob-chat"]?.isIntended == false)
+        #expect(state.nextDueStep(first)?.stepIndex == 1)
+        #expect(state.nextDueStep(second)?.stepIndex == 1)
+    }
+
+    @Test func aMalformedBatchChangesNothing() throws {
+        var state = try Fixture.state()
+        let id = try Fixture.register(&state, kind: .emergency, priority: .p1, service: "web", at: Fixture.t0)
+        let one = [EscalationStepRecord(ticketID: id, stepIndex: 0, intendDuePages: true)]
+        let tooMany = Array(repeating: EscalationStepRecord(ticketID: id, stepIndex: 0, intendDuePages: false),
+                            count: DutyLimits.maxSchedulerBatch + 1)
+        #expect(Fixture.failure(&state, .recordEscalationSteps([], leaderTerm: nil), at: Fixture.t0)?.reason == .limitExceeded)
+        #expect(Fixture.failure(&state, .recordEscalationSteps(tooMany, leaderTerm: nil), at: Fixture.t0)?.reason == .limitExceeded)
+        #expect(Fixture.failure(&state, .recordEscalationSteps(one, leaderTerm: 0), at: Fixture.t0)?.field == "leaderTerm")
+        #expect(Fixture.failure(&state, .recordEscalationSteps(one, leaderTerm: nil), at: Fixture.t0)?.field == "leaderTerm")
+        #expect(state.nextDueStep(id)?.stepIndex == 0)
+    }
+}

@@ -34,7 +34,12 @@ struct RandomWorkload {
         case 8:
             command = .reopenTicket(ticketID: ticketID, reason: "not fixed")
         case 9:
-            if let step = state.dueEscalationSteps(until: now).first {
+            let due = state.dueEscalationSteps(until: now).prefix(3)
+            if due.count > 1 {
+                let records = due.map { EscalationStepRecord(ticketID: $0.ticketID, stepIndex: $0.stepIndex, intendDuePages: random.next(below: 2) == 0) }
+                command = .recordEscalationSteps(records + [EscalationStepRecord(ticketID: ticketID, stepIndex: 0, intendDuePages: false)],
+                                                 leaderTerm: UInt64(1 + random.next(below: 3)))
+            } else if let step = due.first {
                 command = .recordEscalationStep(ticketID: step.ticketID, stepIndex: step.stepIndex)
             } else {
                 command = .recordEscalationStep(ticketID: ticketID, stepIndex: random.next(below: 3))

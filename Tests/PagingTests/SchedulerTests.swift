@@ -30,7 +30,7 @@ final class FakePagingHost: PagingHost, @unchecked Sendable {
             commands.map { command in
                 let intends: Bool = switch command {
                 case .recordPageIntents: true
-                case let .recordEscalationStep(_, _, term): term != nil
+                case let .recordEscalationStep(_, _, term), let .recordEscalationSteps(_, term): term != nil
                 default: false
                 }
                 if intends, case .fail = state.intentMode {
@@ -126,7 +126,7 @@ final class RecordingChannel: NotificationChannel {
         await Self.drive(scheduler) { host.log.contains { $0.hasPrefix("recordPageOutcomes") } }
         let log = host.log.filter { !$0.hasPrefix("refused") }
         // The page due at once is intended in the step's own entry (term 3), so the send follows that commit.
-        #expect(log == ["recordEscalationStep ticket:1", "send ticket-1-step-0-ann-hook", "recordPageOutcomes page:ticket-1-step-0-ann-hook"],
+        #expect(log == ["recordEscalationSteps tickets:1", "send ticket-1-step-0-ann-hook", "recordPageOutcomes page:ticket-1-step-0-ann-hook"],
                 "\(host.log)")
         #expect(channel.sent.withLock { $0.map(\.address) } == ["http://127.0.0.1:9/ann"])
         #expect(host.readDuty { $0.outbox.isEmpty })
@@ -155,7 +155,7 @@ final class RecordingChannel: NotificationChannel {
         let host = FakePagingHost(duty: try Self.state(tickets: 1), term: 3)
         host.state.withLock { $0.intentMode = .commitThenDepose(newTerm: nil) }
         let (scheduler, channel) = try Self.scheduler(host)
-        await Self.drive(scheduler) { host.log.contains { $0.hasPrefix("recordEscalationStep") } }
+        await Self.drive(scheduler) { host.log.contains { $0.hasPrefix("recordEscalationSteps") } }
         for _ in 0..<5 { _ = await scheduler.pass() }
         try await Task.sleep(for: .milliseconds(50))
         #expect(channel.sent.withLock { $0.isEmpty }, "\(host.log)")
@@ -199,6 +199,19 @@ final class RecordingChannel: NotificationChannel {
         await Self.drive(next) { host.readDuty { $0.outbox.isEmpty } }
         #expect(nextChannel.sent.withLock { $0.map(\.title) } == ["Alert 3 (and 1 more page for you)"])
         #expect(host.readDuty { $0.outbox.isEmpty }, "every page got its outcome")
+    }
+
+    /// An alert storm's first steps fall due together: one log entry records them all and intends their
+    /// pages, instead of one entry per ticket; every ticket is still paged.
+    @Test func stepsDueTogetherShareOneEntry() async throws {
+        let host = FakePagingHost(duty: try Self.state(tickets: 40), term: 4)
+        let (scheduler, channel) = try Self.scheduler(host, burst: 100)
+        await Self.drive(scheduler) { host.log.contains { $0.hasPrefix("recordPageOutcomes") } && host.readDuty { $0.outbox.isEmpty } }
+        let steps = host.log.filter { $0.hasPrefix("recordEscalationStep") }
+        #expect(steps == ["recordEscalationSteps tickets:1+39"], "\(host.log.prefix(5))")
+        #expect(host.readDuty { $0.dueEscalationSteps(until: Self.now + 1_000).isEmpty })
+        // One recipient: the 40 pages go as one message with a count (storm control), each with its outcome.
+        #expect(channel.sent.withLock { $0.map(\.title) } == ["Alert 0 (and 39 more pages for you)"])
     }
 
     @Test func anIntendedPageOfAnAcknowledgedTicketIsCancelledNotSent() async throws {
