@@ -105,6 +105,20 @@ public final class RaftNode {
         checkInvariants()
     }
 
+    /// How many calls of `tick()` from now the next one can change anything (a heartbeat, an election, a
+    /// quorum check, a snapshot given up); ≥ 1. Every earlier tick only counts, so a host that sleeps that long
+    /// and then ticks the elapsed count behaves exactly like one that woke for every tick.
+    public var ticksUntilNextTimeout: Int {
+        guard role == .leader else {
+            return isVoter ? max(1, randomizedElectionTimeoutTicks - electionElapsedTicks) : Int.max
+        }
+        var ticks = min(config.heartbeatIntervalTicks - heartbeatElapsedTicks, config.electionTimeoutTicks - electionElapsedTicks)
+        for (peer, progress) in progress where peer != id {
+            if case .snapshot = progress.state { ticks = min(ticks, 2 * config.electionTimeoutTicks - progress.snapshotWaitTicks) }
+        }
+        return max(1, ticks)
+    }
+
     private func tickElection() {
         electionElapsedTicks += 1
         if isVoter && electionElapsedTicks >= randomizedElectionTimeoutTicks {

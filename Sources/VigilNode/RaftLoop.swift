@@ -33,6 +33,8 @@ public final class RaftLoop: Sendable {
     private let snapshotPool = Mutex<NIOThreadPool?>(nil)
     /// Signalled after entries are applied or the role changes, so the paging scheduler re-plans at once.
     public let changed = WakeSignal()
+    /// When the ticker next wakes the loop.
+    private let tickPlan = TickPlan()
 
     public init(config: NodeConfig, store: RaftLogStore, snapshots: SnapshotStore, persisted: PersistedState,
                 transport: PeerTransport, state: StateView, logger: Logger) {
@@ -97,10 +99,19 @@ public final class RaftLoop: Sendable {
         self.snapshotPool.withLock { $0 = snapshotPool }
         let inbox = self.inbox
         let tickInterval = self.tickInterval
+        let tickPlan = self.tickPlan
+        // Wakes the loop when the core's next timeout is due, not every tick: an idle leader wakes for its
+        // heartbeats, an idle follower a few times a second. The loop counts the ticks that passed by the clock.
         let ticker = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: tickInterval)
+                let wait = tickPlan.wakeAt - .now
+                if wait > .zero {
+                    await tickPlan.moved.wait(atMost: wait)
+                    continue
+                }
                 inbox.push(.tick)
+                // The loop answers with a new plan; a busy loop gets another nudge a tick later.
+                await tickPlan.moved.wait(atMost: tickInterval)
             }
         }
         let transport = self.transport
@@ -164,18 +175,27 @@ public final class RaftLoop: Sendable {
     private func loop(_ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
         var stopDeadlineTicks: Int?
         var ticksSinceStop = 0
+        var tickedUntil = ContinuousClock.now
         while true {
             let events = await inbox.take()
             let roundStarted = ContinuousClock.now
+            // Ticks are counted by the clock before anything that arrived now is stepped, so the core sees the
+            // same sequence as with a wake per tick. A loop held for long (a paused process) catches up only
+            // a bounded number: enough for every timeout to run out.
+            let elapsedTicks = Int((roundStarted - tickedUntil) / tickInterval)
+            if elapsedTicks > 0 {
+                tickedUntil += tickInterval * elapsedTicks
+                for _ in 0..<min(elapsedTicks, 4 * config.raft.electionTimeoutTicks) { raft.tick() }
+                state.expire(now: roundStarted)
+                if stopDeadlineTicks != nil { ticksSinceStop += elapsedTicks }
+            }
             state.round = LoopState.RoundCost()
             let before = (applied: state.appliedIndex, role: raft.role, term: raft.term)
             var batch: [(command: ReplicatedCommand, waiter: ProposalWaiter)] = []
             for event in events {
                 switch event {
                 case .tick:
-                    raft.tick()
-                    state.expire(now: .now)
-                    if stopDeadlineTicks != nil { ticksSinceStop += 1 }
+                    break
                 case let .message(message):
                     if case let .installSnapshot(snapshot) = message.payload, let descriptor = SnapshotDescriptor(decoding: snapshot.data),
                        !snapshots.hasFile(descriptor) {
@@ -229,6 +249,7 @@ public final class RaftLoop: Sendable {
                 ])
             }
             publish(raft, &state)
+            tickPlan.plan(tickedUntil + tickInterval * min(raft.ticksUntilNextTimeout, Self.longestSleepTicks(config.raft)))
             // After publishing, so a woken scheduler reads the new role and term.
             if before != (state.appliedIndex, raft.role, raft.term) { changed.signal() }
             if let deadline = stopDeadlineTicks, !raft.isLeader || ticksSinceStop >= deadline {
@@ -437,6 +458,12 @@ public final class RaftLoop: Sendable {
         // Linux keeps the nice value per thread, and 0 names the calling one.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
         #endif
+    }
+
+    /// The longest the loop sleeps without an event: waiters' deadlines are checked on wakes, so they may run
+    /// over by this much.
+    static func longestSleepTicks(_ timing: NodeConfig.RaftTiming) -> Int {
+        max(1, 250 / max(1, timing.tickIntervalMilliseconds))
     }
 
     static func seconds(_ duration: Duration) -> Double { Double(duration / .microseconds(1)) / 1_000_000 }

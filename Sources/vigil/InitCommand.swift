@@ -11,9 +11,9 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Directory to write the cluster into; must not hold a cluster already.") var dir: String
     @Option(help: "Address every node listens on and is reached at.") var host: String = "127.0.0.1"
     @Option(name: .customLong("base-port"), help: "Node N uses peer port BASE+N and HTTP port BASE+100+N.") var basePort: Int = 7000
-    @Option(name: .customLong("tick-ms"), help: "Raft tick interval in milliseconds.") var tickMilliseconds: Int = 10
-    @Option(name: .customLong("election-ticks"), help: "Election timeout in ticks (randomised up to twice this).") var electionTicks: Int = 40
-    @Option(name: .customLong("heartbeat-ticks"), help: "Leader heartbeat interval in ticks.") var heartbeatTicks: Int = 5
+    @Option(name: .customLong("tick-ms"), help: "Raft tick interval in milliseconds.") var tickMilliseconds: Int = NodeConfig.RaftTiming().tickIntervalMilliseconds
+    @Option(name: .customLong("election-ticks"), help: "Election timeout in ticks (randomised up to twice this).") var electionTicks: Int = NodeConfig.RaftTiming().electionTimeoutTicks
+    @Option(name: .customLong("heartbeat-ticks"), help: "Leader heartbeat interval in ticks.") var heartbeatTicks: Int = NodeConfig.RaftTiming().heartbeatIntervalTicks
     @Option(name: .customLong("snapshot-every"), help: "Compact the log after this many applied entries.") var snapshotEvery: Int = 10_000
     @Flag(name: .customLong("plain-http"), help: "Serve the client API over plain HTTP instead of HTTPS (not for production).")
     var plainHTTP = false

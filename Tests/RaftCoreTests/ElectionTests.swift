@@ -128,4 +128,33 @@ struct ElectionTests {
         #expect(cluster[1].term == cluster[newLeader ?? 2].term)
         #expect(cluster.leaders() == [newLeader ?? 2])
     }
+
+    @Test("timers: the ticks before ticksUntilNextTimeout only count, so a host may sleep through them")
+    func ticksBeforeTheNextTimeoutChangeNothing() {
+        let cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.deliverAll()
+        // The leader, over several heartbeat and quorum-check periods: quiet ticks, then a heartbeat or check.
+        for _ in 0..<30 {
+            let leader = cluster[1]
+            let ticks = leader.ticksUntilNextTimeout
+            #expect(ticks >= 1)
+            for _ in 0..<(ticks - 1) {
+                leader.tick()
+                #expect(!leader.hasReady, "a tick before the next timeout changed something")
+                #expect(leader.ticksUntilNextTimeout >= 1)
+            }
+            leader.tick()
+            cluster.deliverAll()
+            #expect(leader.isLeader)
+        }
+        // A follower that hears nothing campaigns exactly when it says it would.
+        cluster.isolate(2)
+        let follower = cluster[2]
+        let ticks = follower.ticksUntilNextTimeout
+        for _ in 0..<(ticks - 1) { follower.tick() }
+        #expect(follower.role == .follower && !follower.hasReady)
+        follower.tick()
+        #expect(follower.role != .follower, "the election timeout ran out on the promised tick")
+    }
 }
