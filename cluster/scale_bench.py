@@ -115,6 +115,7 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--idle-seconds", type=int, default=20)
     parser.add_argument("--sla-seconds", type=int, default=60, help="P3 first-response target (resolution: 10x)")
+    parser.add_argument("--hold-seconds", type=int, default=0, help="keep the cluster up this long after the table (to profile it)")
     arguments = parser.parse_args()
     cluster = Cluster(arguments.binary, arguments.work)
     wrk_cpu = 0.0
@@ -182,7 +183,11 @@ def main():
             print(f"| {registered:,} | {total / duration:.0f} | {p50:.1f} / {p99:.1f} / {worst:.0f} | {idle[leader]:.1f} / "
                   f"{' , '.join(followers)} | {cluster.rss_mb(leader):.0f} | {first_page * 1000:.1f} | "
                   f"{report_seconds * 1000:.0f}, {len(report):,} | {term_changes} |", flush=True)
-        print(f"load generator (wrk) CPU: {wrk_cpu:.1f} s in all")
+        print(f"load generator (wrk) CPU: {wrk_cpu:.1f} s in all", flush=True)
+        if arguments.hold_seconds > 0:
+            pids = {node: process.pid for node, process in cluster.processes.items()}
+            print(f"holding the cluster for {arguments.hold_seconds} s (pids: {pids}, leader {leader})", flush=True)
+            time.sleep(min(arguments.hold_seconds, 3_600))
     finally:
         cluster.stop_all()
 

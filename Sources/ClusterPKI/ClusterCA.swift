@@ -57,14 +57,16 @@ public struct ClusterCA: Sendable {
         }
     }
 
-    /// Issues a node certificate whose identity is the DNS name `node<ID>`, usable as TLS server and client.
+    /// Issues a node certificate whose identity is the DNS name `node<ID>`, usable as TLS server and client;
+    /// `ipAddresses` and `dnsNames` are the hosts clients and peers reach it at (more SANs).
     public func issueNodeCredentials(
         nodeID: UInt64,
         ipAddresses: [String] = [],
+        dnsNames: [String] = [],
         validityDays: Int = defaultNodeValidityDays,
         now: Date = Date()
     ) throws(PKIError) -> NodeCredentials {
-        try issueCredentials(forName: try canonicalName(nodeID), nodeID: nodeID, ipAddresses: ipAddresses,
+        try issueCredentials(forName: try canonicalName(nodeID), nodeID: nodeID, ipAddresses: ipAddresses, dnsNames: dnsNames,
                              validityDays: validityDays, now: now)
     }
 
@@ -73,11 +75,12 @@ public struct ClusterCA: Sendable {
         forName dnsName: String,
         nodeID: UInt64,
         ipAddresses: [String] = [],
+        dnsNames: [String] = [],
         validityDays: Int = defaultNodeValidityDays,
         now: Date = Date()
     ) throws(PKIError) -> NodeCredentials {
         guard validityDays > 0 else { throw .invalidValidity(days: validityDays) }
-        var names: [GeneralName] = [.dnsName(dnsName)]
+        var names: [GeneralName] = [.dnsName(dnsName)] + dnsNames.map { .dnsName($0) }
         for address in ipAddresses {
             names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(try IPAddressBytes.parse(address)))))
         }

@@ -6,7 +6,8 @@ import RaftCore
 ///
 /// Layout: `DIR/ca/{ca.pem,ca-key.pem}` (the CA key stays here, no node needs it) and for each node
 /// `DIR/nodeN/{vigil.yaml,tls/ca.pem,tls/node.pem,tls/node-key.pem,data/}`, so a node directory can be
-/// copied to its machine as it is. Peer ports are `basePort + N`, HTTP ports `basePort + 100 + N`.
+/// copied to its machine as it is. Peer ports are `basePort + N`, HTTP ports `basePort + 100 + N`, unless every
+/// member's address is given (nodes on separate hosts); each certificate names its node's hosts as SANs.
 public struct ClusterInitializer: Sendable {
     public var nodeCount: Int
     public var directory: String
@@ -15,12 +16,16 @@ public struct ClusterInitializer: Sendable {
     public var timing: NodeConfig.RaftTiming
     /// Serve the client API over plain HTTP instead of HTTPS (only when asked for explicitly).
     public var plainHTTP: Bool
+    /// One address per node (`--member`), for nodes on separate hosts; empty: `nodeCount` nodes on `host`.
+    public var explicitMembers: [NodeConfig.Member]
     /// Where the bootstrap admin token is written (mode 0600).
     public var adminTokenPath: String { directory + "/admin.token" }
 
     public init(nodeCount: Int, directory: String, host: String = "127.0.0.1", basePort: Int = 7000,
-                timing: NodeConfig.RaftTiming = NodeConfig.RaftTiming(), plainHTTP: Bool = false) {
-        self.nodeCount = nodeCount
+                timing: NodeConfig.RaftTiming = NodeConfig.RaftTiming(), plainHTTP: Bool = false,
+                members: [NodeConfig.Member] = []) {
+        self.nodeCount = members.isEmpty ? nodeCount : members.count
+        self.explicitMembers = members
         self.directory = directory
         self.host = host
         self.basePort = basePort
@@ -30,7 +35,8 @@ public struct ClusterInitializer: Sendable {
 
     /// The members this initializer writes, with their addresses.
     public var members: [NodeConfig.Member] {
-        (1...max(nodeCount, 1)).map { index in
+        if !explicitMembers.isEmpty { return explicitMembers }
+        return (1...max(nodeCount, 1)).map { index in
             NodeConfig.Member(id: NodeID(index), peer: HostPort(host: host, port: basePort + index),
                               http: HostPort(host: host, port: basePort + 100 + index))
         }
@@ -38,9 +44,13 @@ public struct ClusterInitializer: Sendable {
 
     /// Creates everything; returns the config paths. Refuses when any of the files already exists.
     public func run() throws(InitError) -> [String] {
-        guard (1...7).contains(nodeCount) else { throw .invalidArgument("--nodes", "\(nodeCount) is not in 1...7") }
-        guard basePort >= 1, basePort + 100 + nodeCount <= 65_535 else {
-            throw .invalidArgument("--base-port", "\(basePort) leaves ports outside 1...65535")
+        if explicitMembers.isEmpty {
+            guard (1...7).contains(nodeCount) else { throw .invalidArgument("--nodes", "\(nodeCount) is not in 1...7") }
+            guard basePort >= 1, basePort + 100 + nodeCount <= 65_535 else {
+                throw .invalidArgument("--base-port", "\(basePort) leaves ports outside 1...65535")
+            }
+        } else {
+            try MemberSpec.validate(explicitMembers)
         }
         let fileManager = FileManager.default
         let caDirectory = directory + "/ca"
@@ -75,8 +85,8 @@ public struct ClusterInitializer: Sendable {
                         throw InitError.writeFailed(path: path, reason: "could not create the file")
                     }
                 }
-                let addresses = IPAddressCheck.isIPLiteral(host) ? [host] : []
-                let credentials = try ca.issueNodeCredentials(nodeID: member.id, ipAddresses: addresses)
+                let names = MemberSpec.subjectAlternativeNames(member)
+                let credentials = try ca.issueNodeCredentials(nodeID: member.id, ipAddresses: names.ipAddresses, dnsNames: names.dnsNames)
                 try credentials.write(certificatePath: nodeDirectory + "/tls/node.pem", privateKeyPath: nodeDirectory + "/tls/node-key.pem")
                 try PEMFile.writeCertificate(ca.certificate, to: nodeDirectory + "/tls/ca.pem")
                 let config = NodeConfig(
@@ -102,6 +112,29 @@ public struct ClusterInitializer: Sendable {
             throw .writeFailed(path: directory, reason: "\(error)")
         }
         return written
+    }
+
+    /// `vigil cert issue`: a key and certificate for `member` signed by the CA in `caDirectory` (as `vigil init`
+    /// wrote it), with the CA certificate, into `outDirectory/tls/`. Refuses to overwrite any of the three files.
+    public static func issueNodeBundle(caDirectory: String, member: NodeConfig.Member, outDirectory: String) throws(InitError) -> [String] {
+        let tls = outDirectory + "/tls"
+        let paths = [tls + "/node.pem", tls + "/node-key.pem", tls + "/ca.pem"]
+        for path in paths where FileManager.default.fileExists(atPath: path) {
+            throw .invalidArgument("--out", "\(path) already exists; refusing to overwrite a node's credentials")
+        }
+        do {
+            let ca = try ClusterCA.load(certificatePath: caDirectory + "/ca.pem", privateKeyPath: caDirectory + "/ca-key.pem")
+            let names = MemberSpec.subjectAlternativeNames(member)
+            let credentials = try ca.issueNodeCredentials(nodeID: member.id, ipAddresses: names.ipAddresses, dnsNames: names.dnsNames)
+            try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
+            try credentials.write(certificatePath: paths[0], privateKeyPath: paths[1])
+            try PEMFile.writeCertificate(ca.certificate, to: paths[2])
+        } catch let error as PKIError {
+            throw .pki("\(caDirectory): \(error.description)")
+        } catch {
+            throw .writeFailed(path: tls, reason: "\(error)")
+        }
+        return paths
     }
 
     static func randomHex(bytes: Int) -> String {

@@ -7,7 +7,11 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Write a cluster CA, one key and certificate per node and one vigil.yaml per node.")
 
-    @Option(help: "Number of nodes (1-7).") var nodes: Int = 3
+    @Option(help: "Number of nodes (1-7) on --host.") var nodes: Int?
+    @Option(name: .customLong("member"),
+            help: ArgumentHelp("One node on its own host, as ID=HOST:PEER_PORT:API_PORT; repeat for every node.",
+                               discussion: "HOST is a DNS name or IP address (IPv6 in brackets); it goes into the node's certificate."))
+    var memberSpecs: [String] = []
     @Option(help: "Directory to write the cluster into; must not hold a cluster already.") var dir: String
     @Option(help: "Address every node listens on and is reached at.") var host: String = "127.0.0.1"
     @Option(name: .customLong("base-port"), help: "Node N uses peer port BASE+N and HTTP port BASE+100+N.") var basePort: Int = 7000
@@ -19,14 +23,21 @@ struct InitCommand: ParsableCommand {
     var plainHTTP = false
 
     func run() throws {
+        var members: [NodeConfig.Member] = []
+        do throws(InitError) {
+            for spec in memberSpecs { members.append(try MemberSpec.parse(spec)) }
+            if !members.isEmpty, nodes != nil { throw .invalidArgument("--nodes", "give either --nodes or --member, not both") }
+        } catch {
+            throw fail(error.description, code: 2)
+        }
         let initializer = ClusterInitializer(
-            nodeCount: nodes, directory: dir, host: host, basePort: basePort,
+            nodeCount: nodes ?? 3, directory: dir, host: host, basePort: basePort,
             timing: .init(tickIntervalMilliseconds: tickMilliseconds, electionTimeoutTicks: electionTicks,
                           heartbeatIntervalTicks: heartbeatTicks, snapshotEveryEntries: snapshotEvery),
-            plainHTTP: plainHTTP)
+            plainHTTP: plainHTTP, members: members)
         do {
             let paths = try initializer.run()
-            print("wrote a \(nodes)-node cluster to \(dir):")
+            print("wrote a \(initializer.nodeCount)-node cluster to \(dir):")
             for (path, member) in zip(paths, initializer.members) {
                 print("  node\(member.id): \(path)  peer \(member.peer)  api \(plainHTTP ? "http" : "https")://\(member.http)")
             }
@@ -34,6 +45,38 @@ struct InitCommand: ParsableCommand {
             print("bootstrap admin token (mode 0600; issue personal tokens with it, then keep it offline): \(initializer.adminTokenPath)")
         } catch {
             throw fail(error.description, code: 2)
+        }
+    }
+}
+
+/// `vigil cert`: node credentials signed by the cluster CA.
+struct CertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cert", abstract: "Node certificates signed by the cluster CA.", subcommands: [Issue.self])
+
+    struct Issue: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a key and certificate for a node (a new member, or a re-issue) into OUT/tls/.",
+            discussion: "Reads the CA key from --ca-dir (the operator's ca/ folder written by `vigil init`); it is never copied.")
+
+        @Option(help: "The node id.") var node: UInt64
+        @Option(name: .customLong("member"), help: "The node's addresses, as ID=HOST:PEER_PORT:API_PORT (ID must be --node).")
+        var memberSpec: String
+        @Option(name: .customLong("ca-dir"), help: "The folder holding ca.pem and ca-key.pem.") var caDirectory: String
+        @Option(help: "The node's folder; the files go into its tls/ folder.") var out: String
+
+        func run() throws {
+            do {
+                let member = try MemberSpec.parse(memberSpec)
+                guard member.id == node else {
+                    throw InitError.invalidArgument("--member", "names node \(member.id), but --node is \(node)")
+                }
+                for path in try ClusterInitializer.issueNodeBundle(caDirectory: caDirectory, member: member, outDirectory: out) {
+                    print("wrote \(path)")
+                }
+            } catch let error as InitError {
+                throw fail(error.description, code: 2)
+            }
         }
     }
 }

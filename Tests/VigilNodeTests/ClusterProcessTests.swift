@@ -7,8 +7,8 @@ extension ProcessTests {
     /// Failover drills against real `vigil` processes over mutual TLS on 127.0.0.1.
     @Suite("real processes", .serialized)
     struct ClusterProcessTests {
-        /// The upper end of the randomised election timeout `vigil init` writes by default (10 ms × 40 ticks × 2).
-        static let electionTimeoutUpperBound: Duration = .milliseconds(800)
+        /// The upper end of the randomised election timeout `vigil init` writes by default (10 ms × 50 ticks × 2).
+        static let electionTimeoutUpperBound: Duration = .milliseconds(1_000)
 
         /// Writes `count` settings with `clients` concurrent clients spread over `nodes`; returns the acknowledged
         /// key → value pairs. Each write is retried a bounded number of times on 503s and connection errors.

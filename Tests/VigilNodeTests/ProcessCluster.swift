@@ -16,6 +16,8 @@ final class ProcessCluster: @unchecked Sendable {
     let binary: URL
     let basePort: Int
     let nodeCount: Int
+    /// Node N listens on hosts[N-1].
+    let hosts: [String]
     private(set) var processes: [UInt64: Process] = [:]
     /// Trusts the cluster CA `vigil init` wrote, as every client of the API must.
     private(set) var client: HTTPClient
@@ -43,13 +45,19 @@ final class ProcessCluster: @unchecked Sendable {
     }
 
     /// Runs `vigil init`; `basePort` nil picks free ports, a given one lets a second cluster impersonate the first.
-    init(nodes: Int, extraInitArguments: [String] = [], basePort: Int? = nil) throws {
+    /// With `hosts`, node N is `vigil init --member N=hosts[N-1]:…` (separate addresses on 127.0.0.0/8, as
+    /// separate machines would have); otherwise every node is on 127.0.0.1.
+    init(nodes: Int, extraInitArguments: [String] = [], basePort: Int? = nil, hosts: [String]? = nil) throws {
         self.binary = try Self.vigilBinary()
         self.nodeCount = nodes
+        self.hosts = hosts ?? Array(repeating: "127.0.0.1", count: nodes)
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-test-\(UUID().uuidString.prefix(8))")
         self.basePort = try basePort ?? Self.freeBasePort(nodes: nodes)
-        let (status, output) = try Self.runToEnd(binary, ["init", "--nodes", "\(nodes)", "--dir", directory.path,
-                                                          "--base-port", "\(self.basePort)"] + extraInitArguments)
+        let base = self.basePort
+        let placement = hosts.map { hosts in
+            hosts.enumerated().flatMap { index, host in ["--member", "\(index + 1)=\(host):\(base + index + 1):\(base + 101 + index)"] }
+        } ?? ["--nodes", "\(nodes)", "--base-port", "\(base)"]
+        let (status, output) = try Self.runToEnd(binary, ["init", "--dir", directory.path] + placement + extraInitArguments)
         guard status == 0 else { throw ClusterTestError("vigil init failed (\(status)): \(output)") }
         adminToken = try String(contentsOf: directory.appendingPathComponent("admin.token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -71,7 +79,7 @@ final class ProcessCluster: @unchecked Sendable {
     func configPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id)/vigil.yaml").path }
     func logPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id).log").path }
     func dataPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id)/data/raft.sqlite").path }
-    func httpURL(_ id: UInt64) -> String { "https://127.0.0.1:\(basePort + 100 + Int(id))" }
+    func httpURL(_ id: UInt64) -> String { "https://\(hosts[Int(id) - 1]):\(basePort + 100 + Int(id))" }
     var caPath: String { directory.appendingPathComponent("ca/ca.pem").path }
     var ids: [UInt64] { (1...UInt64(nodeCount)).map { $0 } }
 
