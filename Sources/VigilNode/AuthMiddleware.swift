@@ -32,6 +32,7 @@ struct AuthMiddleware: RouterMiddleware {
         if path == "/v2/enqueue" || path == "/v2/change/enqueue" || path.hasPrefix("/api/v1/integrations/") { return .integrationKey }
         if path.hasPrefix("/ack/") { return .open }
         if path == "/api/v1/tokens" || path.hasPrefix("/api/v1/tokens/") { return .role(.admin) }
+        if path.hasPrefix("/api/v1/cluster/") { return .role(.admin) }
         let reads: Set<HTTPRequest.Method> = [.get, .head]
         if reads.contains(method) {
             return path.hasSuffix("/contact-methods") ? .role(.manager) : .role(.viewer)

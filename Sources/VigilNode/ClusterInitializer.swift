@@ -116,23 +116,68 @@ public struct ClusterInitializer: Sendable {
 
     /// `vigil cert issue`: a key and certificate for `member` signed by the CA in `caDirectory` (as `vigil init`
     /// wrote it), with the CA certificate, into `outDirectory/tls/`. Refuses to overwrite any of the three files.
-    public static func issueNodeBundle(caDirectory: String, member: NodeConfig.Member, outDirectory: String) throws(InitError) -> [String] {
+    ///
+    /// With `configFrom` (a member's `vigil.yaml`), also writes `outDirectory/vigil.yaml` for the new node — the same
+    /// cluster, timing, API and paging settings, `join: true`, the source's members plus this one — and copies the
+    /// cluster's paging secrets, so the folder is complete to copy to the new machine.
+    public static func issueNodeBundle(caDirectory: String, member: NodeConfig.Member, outDirectory: String,
+                                       configFrom: String? = nil) throws(InitError) -> [String] {
         let tls = outDirectory + "/tls"
-        let paths = [tls + "/node.pem", tls + "/node-key.pem", tls + "/ca.pem"]
+        var paths = [tls + "/node.pem", tls + "/node-key.pem", tls + "/ca.pem"]
+        var joining: NodeConfig?
+        var secrets: [(from: String, to: String)] = []
+        if let configFrom {
+            var config: NodeConfig
+            do { config = try NodeConfig.load(path: configFrom) } catch { throw .invalidArgument("--config-from", error.description) }
+            let sourceDirectory = URL(fileURLWithPath: configFrom).deletingLastPathComponent().path
+            for file in [config.paging.ackSecretFile, config.paging.webhookSecretFile].compactMap({ $0 }) {
+                secrets.append((NodeConfig.resolve(file, against: sourceDirectory), NodeConfig.resolve(file, against: outDirectory)))
+            }
+            config.members.removeAll { $0.id == member.id }
+            config.members.append(member)
+            config.members.sort { $0.id < $1.id }
+            config.nodeID = member.id
+            config.peerListen = member.peer
+            config.httpListen = member.http
+            config.dataDir = "data"
+            config.tls = .init(caCert: "tls/ca.pem", cert: "tls/node.pem", key: "tls/node-key.pem")
+            config.join = true
+            joining = config
+            paths.append(outDirectory + "/vigil.yaml")
+            paths += secrets.map(\.to)
+        }
         for path in paths where FileManager.default.fileExists(atPath: path) {
-            throw .invalidArgument("--out", "\(path) already exists; refusing to overwrite a node's credentials")
+            throw .invalidArgument("--out", "\(path) already exists; refusing to overwrite a node's files")
         }
         do {
+            if let joining {
+                try FileManager.default.createDirectory(atPath: outDirectory + "/data", withIntermediateDirectories: true)
+                for secret in secrets {
+                    try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: secret.to).deletingLastPathComponent().path,
+                                                            withIntermediateDirectories: true)
+                    let contents = try Data(contentsOf: URL(fileURLWithPath: secret.from))
+                    guard FileManager.default.createFile(atPath: secret.to, contents: contents, attributes: [.posixPermissions: 0o600]) else {
+                        throw InitError.writeFailed(path: secret.to, reason: "could not create the file")
+                    }
+                }
+                let text = "# Vigil node \(member.id) of cluster \(joining.clusterID), joining a running cluster; written by `vigil cert issue`.\n"
+                    + "# Relative paths are relative to this file's directory.\n" + (try joining.yaml())
+                guard FileManager.default.createFile(atPath: outDirectory + "/vigil.yaml", contents: Data(text.utf8)) else {
+                    throw InitError.writeFailed(path: outDirectory + "/vigil.yaml", reason: "could not create the file")
+                }
+            }
             let ca = try ClusterCA.load(certificatePath: caDirectory + "/ca.pem", privateKeyPath: caDirectory + "/ca-key.pem")
             let names = MemberSpec.subjectAlternativeNames(member)
             let credentials = try ca.issueNodeCredentials(nodeID: member.id, ipAddresses: names.ipAddresses, dnsNames: names.dnsNames)
             try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
             try credentials.write(certificatePath: paths[0], privateKeyPath: paths[1])
             try PEMFile.writeCertificate(ca.certificate, to: paths[2])
+        } catch let error as InitError {
+            throw error
         } catch let error as PKIError {
             throw .pki("\(caDirectory): \(error.description)")
         } catch {
-            throw .writeFailed(path: tls, reason: "\(error)")
+            throw .writeFailed(path: outDirectory, reason: "\(error)")
         }
         return paths
     }

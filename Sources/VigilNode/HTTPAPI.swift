@@ -96,6 +96,7 @@ public struct HTTPAPI: Sendable {
         addDutyRoutes(to: router)
         addIntakeRoutes(to: router)
         addTokenRoutes(to: router)
+        addMemberRoutes(to: router)
         addAckRoutes(to: router)
         return router
     }
@@ -109,15 +110,19 @@ public struct HTTPAPI: Sendable {
         return APIError(status: 503, code: "not_ready", message: reason).response
     }
 
-    func clusterView() async -> ClusterView {
+    /// This node's view; `conf` overrides the published configuration (a change just applied, not yet published).
+    func clusterView(conf override: ConfState? = nil) async -> ClusterView {
         let status = loop.status
         let peers = await transport.metrics().peers
-        let members = config.members.map { member -> ClusterView.MemberView in
+        let conf = override ?? ConfState(voters: status.voters, learners: status.learners)
+        let known = MemberDirectory.members(of: conf, config: config, state: loop.state)
+        // Before this node knows the configuration (joining, empty log) it shows the members of its config.
+        let members = (known.isEmpty ? config.members : known).map { member -> ClusterView.MemberView in
             let match = status.progress[member.id]?.match
             let reachability = member.id == config.nodeID ? "self" : (peers[member.id]?.reachability.rawValue ?? "unknown")
             var view = ClusterView.MemberView(
                 id: member.id, peerAddress: member.peer.description, httpAddress: member.http.description,
-                isSelf: member.id == config.nodeID, isVoter: status.voters.contains(member.id),
+                isSelf: member.id == config.nodeID, isVoter: conf.voters.contains(member.id),
                 matchIndex: match, lag: match.map { status.lastIndex >= $0 ? status.lastIndex - $0 : 0 },
                 reachability: reachability)
             view.snapshotTransfer = status.snapshotsOut[member.id]
@@ -134,17 +139,22 @@ public struct HTTPAPI: Sendable {
 
     // MARK: - Settings
 
-    private func key(_ context: BasicRequestContext) -> Result<String, APIError> {
+    private func key(_ context: BasicRequestContext, isRead: Bool = false) -> Result<String, APIError> {
         let key = (context.parameters.get("key")?.removingPercentEncoding ?? "")
         if let problem = SettingsPayloads.keyProblem(key) {
             return .failure(APIError(status: 400, code: "invalid_key", message: problem, field: "key"))
+        }
+        if key.hasPrefix(MemberDirectory.reservedPrefix), !isRead {
+            return .failure(APIError(status: 400, code: "reserved_key",
+                                     message: "keys beginning with '\(MemberDirectory.reservedPrefix)' belong to the cluster (see /api/v1/cluster/members)",
+                                     field: "key"))
         }
         return .success(key)
     }
 
     func getSetting(_ request: Request, _ context: BasicRequestContext) async -> Response {
         let key: String
-        switch self.key(context) {
+        switch self.key(context, isRead: true) {
         case let .success(value): key = value
         case let .failure(error): return error.response
         }
@@ -252,7 +262,7 @@ public struct HTTPAPI: Sendable {
 
     /// Sends the request as received to the leader and returns the leader's answer unchanged.
     func forward(_ request: Request, body: ByteBuffer?, to leader: NodeID) async -> Response {
-        guard let member = config.members.first(where: { $0.id == leader }) else {
+        guard let member = MemberDirectory.member(leader, config: config, state: loop.state) else {
             return APIError(status: 503, code: "no_leader", message: "the leader, node \(leader), is not in this node's member list").response
         }
         // AsyncHTTPClient retries a refused connect until the request deadline, so a request to a leader that

@@ -6,6 +6,10 @@ enum LoopEvent: Sendable {
     case message(Message)
     case propose(ReplicatedCommand, ProposalWaiter)
     case read(ReadWaiter)
+    /// A membership change; its waiter is answered once the change is applied.
+    case confChange(ConfChange, ProposalWaiter)
+    /// Hand leadership to a voter; answered once the transfer started (or was refused).
+    case transferLeadership(NodeID, CheckedContinuation<Result<Void, ProposalError>, Never>)
     /// SIGTERM: hand leadership over if leader, then stop once done or after the deadline.
     case gracefulStop
     /// A snapshot file written off the loop, ready to become the compaction point.

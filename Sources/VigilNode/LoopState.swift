@@ -2,6 +2,10 @@ import RaftCore
 
 /// The Raft loop's bookkeeping of waiting clients; owned by the loop task alone.
 struct LoopState {
+    /// A configuration change or member record was applied: the transport's peers need refreshing.
+    var membersChanged = true
+    /// The configuration the transport's peers were last set for.
+    var refreshPeersAt: ConfState?
     var appliedIndex: LogIndex
     var counters: NodeStatus.Counters
     /// The hard state as last written to the store.

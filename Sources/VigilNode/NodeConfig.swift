@@ -17,6 +17,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// The leader's pager: secrets, links, storm control, channels. Absent in a file: defaults, no secrets.
     public var paging: PagingSettings
     public var members: [Member]
+    /// A node added to a running cluster (`vigil member add`) starts with an empty log and waits for the leader
+    /// instead of founding a cluster of the members listed here.
+    public var join: Bool = false
 
     /// How the client API is served and who may use it.
     public struct APISettings: Codable, Sendable, Equatable {
@@ -131,7 +134,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case dataDir = "data_dir"
         case peerListen = "peer_listen"
         case httpListen = "http_listen"
-        case tls, raft, api, paging, members
+        case tls, raft, api, paging, members, join
     }
 
     public init(from decoder: any Decoder) throws {
@@ -146,6 +149,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         api = try container.decodeIfPresent(APISettings.self, forKey: .api) ?? APISettings()
         paging = try container.decodeIfPresent(PagingSettings.self, forKey: .paging) ?? PagingSettings()
         members = try container.decode([Member].self, forKey: .members)
+        join = try container.decodeIfPresent(Bool.self, forKey: .join) ?? false
     }
 
     public init(clusterID: String, nodeID: NodeID, dataDir: String, peerListen: HostPort, httpListen: HostPort,

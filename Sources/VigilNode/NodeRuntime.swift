@@ -132,7 +132,9 @@ public enum NodeRuntime {
             let store = try RaftLogStore(path: path, clusterID: config.clusterID, nodeID: config.nodeID)
             var persisted = try store.load()
             let isEmpty = persisted.hardState == HardState() && persisted.entries.isEmpty && persisted.snapshot.index == 0
-            if isEmpty {
+            if isEmpty, config.join {
+                logger.info("joining a running cluster: waiting for the leader to add this node", metadata: ["path": "\(path)"])
+            } else if isEmpty {
                 // Every member listed in a config written by `vigil init` is a founding member.
                 let founding = PersistedState.bootstrap(voters: config.members.map(\.id))
                 try store.persist(hardState: founding.hardState, entries: founding.entries, snapshot: nil)

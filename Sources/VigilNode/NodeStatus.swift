@@ -18,6 +18,7 @@ public struct NodeStatus: Sendable, Equatable {
     public var lastIndex: LogIndex = 0
     public var snapshotIndex: LogIndex = 0
     public var voters: [NodeID] = []
+    public var learners: [NodeID] = []
     /// Filled on the leader only.
     public var progress: [NodeID: Progress] = [:]
     public var stopping = false

@@ -72,6 +72,21 @@ public final class RaftLoop: Sendable {
         }
     }
 
+    /// Proposes a membership change and waits until it is applied (one at a time; the core refuses a second).
+    public func proposeConfChange(_ change: ConfChange, timeout: Duration) async -> Result<ApplyOutcome, ProposalError> {
+        await withCheckedContinuation { continuation in
+            let waiter = ProposalWaiter(continuation: continuation, deadline: .now + timeout)
+            if !inbox.push(.confChange(change, waiter)) { continuation.resume(returning: .failure(.stopping)) }
+        }
+    }
+
+    /// Starts handing leadership to `target` (this node must lead); the hand-over completes within an election timeout.
+    public func transferLeadership(to target: NodeID) async -> Result<Void, ProposalError> {
+        await withCheckedContinuation { continuation in
+            if !inbox.push(.transferLeadership(target, continuation)) { continuation.resume(returning: .failure(.stopping)) }
+        }
+    }
+
     /// Asks the loop to stop gracefully: a leader first hands leadership to the most caught-up follower.
     public func requestGracefulStop() {
         inbox.push(.gracefulStop)
@@ -217,6 +232,13 @@ public final class RaftLoop: Sendable {
                         state.counters.readsFailed += 1
                         waiter.continuation.resume(returning: .failure(ProposalError(error)))
                     }
+                case let .confChange(change, waiter):
+                    switch raft.proposeConfChange(change) {
+                    case let .success(id): state.proposalWaiters[id.index] = (id.term, waiter)
+                    case let .failure(error): waiter.continuation.resume(returning: .failure(ProposalError(error)))
+                    }
+                case let .transferLeadership(target, continuation):
+                    continuation.resume(returning: raft.transferLeadership(to: target).mapError(ProposalError.init))
                 case .gracefulStop:
                     guard stopDeadlineTicks == nil else { break }
                     stopDeadlineTicks = 2 * config.raft.electionTimeoutTicks
@@ -248,6 +270,10 @@ public final class RaftLoop: Sendable {
                     "entries": "\(state.round.entries)",
                 ])
             }
+            if state.membersChanged || state.refreshPeersAt != raft.conf {
+                refreshPeers(raft, &state)
+            }
+            if elapsedTicks > 0, raft.role == .leader { promoteCaughtUpLearners(raft) }
             publish(raft, &state)
             tickPlan.plan(tickedUntil + tickInterval * min(raft.ticksUntilNextTimeout, Self.longestSleepTicks(config.raft)))
             // After publishing, so a woken scheduler reads the new role and term.
@@ -324,6 +350,7 @@ public final class RaftLoop: Sendable {
                 answers.append((pending.waiter, .failure(.timedOut)))
                 state.proposalWaiters[index] = nil
             }
+            state.membersChanged = true
             logger.info("installed snapshot", metadata: ["index": "\(snapshot.index)", "term": "\(snapshot.term)"])
         }
         if !ready.committedEntries.isEmpty {
@@ -332,7 +359,15 @@ public final class RaftLoop: Sendable {
             try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in
                 state.round.lockWait += .now - applyStarted
                 for entry in ready.committedEntries {
-                    let outcome: ApplyOutcome? = (entry.kind == .normal && !entry.data.isEmpty) ? machine.apply(entry.data) : nil
+                    let outcome: ApplyOutcome? = switch entry.kind {
+                    case .normal: entry.data.isEmpty ? nil : machine.apply(entry.data)
+                    case .confChange: .membership(raft.conf)
+                    default: nil
+                    }
+                    if entry.kind == .confChange || entry.kind == .bootstrap { state.membersChanged = true }
+                    if case let .settings(.stored(key, _, _))? = outcome, key.hasPrefix(MemberDirectory.reservedPrefix) {
+                        state.membersChanged = true
+                    }
                     if let pending = state.proposalWaiters.removeValue(forKey: entry.index) {
                         if pending.term == entry.term, let outcome {
                             answers.append((pending.waiter, .success(outcome)))
@@ -468,6 +503,33 @@ public final class RaftLoop: Sendable {
 
     static func seconds(_ duration: Duration) -> Double { Double(duration / .microseconds(1)) / 1_000_000 }
 
+    /// Points the transport at every member of the configuration: a member added or removed, or a record with
+    /// new addresses, changes whom this node dials and accepts.
+    private func refreshPeers(_ raft: RaftNode, _ state: inout LoopState) {
+        state.membersChanged = false
+        state.refreshPeersAt = raft.conf
+        var peers: [NodeID: PeerAddress] = [:]
+        for member in MemberDirectory.members(of: raft.conf, config: config, state: self.state) where member.id != nodeID {
+            peers[member.id] = PeerAddress(host: member.peer.host, port: member.peer.port)
+        }
+        // Before this node knows its configuration (a joining node, an empty log) it keeps its configured peers.
+        guard !(raft.conf.voters + raft.conf.learners).isEmpty else { return }
+        transport.setPeers(peers)
+        logger.info("members", metadata: ["voters": "\(raft.conf.voters)", "learners": "\(raft.conf.learners)"])
+    }
+
+    /// A learner that has caught up is made a voter (thesis §4.2.1): added as a learner first, a new node
+    /// cannot stall commits while it copies the log.
+    private func promoteCaughtUpLearners(_ raft: RaftNode) {
+        guard let progress = raft.memberProgress() else { return }
+        for learner in raft.conf.learners where (progress[learner]?.match ?? 0) >= raft.commitIndex && raft.commitIndex > 0 {
+            if case .success = raft.proposeConfChange(ConfChange(.promoteLearner, node: learner)) {
+                logger.info("promoting a caught-up learner to voter", metadata: ["node": "\(learner)"])
+            }
+            return
+        }
+    }
+
     /// The voter with the highest match index that answered recently.
     private func bestSuccessor(_ raft: RaftNode) -> NodeID? {
         guard let progress = raft.memberProgress() else { return nil }
@@ -500,6 +562,7 @@ public final class RaftLoop: Sendable {
             status.lastIndex = raft.lastIndex
             status.snapshotIndex = raft.snapshotIndex
             status.voters = raft.conf.voters
+            status.learners = raft.conf.learners
             status.progress = progress
             status.counters = counters
             status.leaderStateIndex = leaderStateIndex

@@ -1,5 +1,6 @@
 import DutyModel
 import Foundation
+import RaftCore
 
 /// What one Raft entry carries: a settings change or a duty command stamped by the leader.
 ///
@@ -59,5 +60,7 @@ public enum ApplyOutcome: Sendable, Equatable {
     case settings(SettingsOutcome)
     case duty(Result<[DutyEvent], DutyError>)
     case tokens(TokenOutcome)
+    /// A membership change applied; the configuration it made.
+    case membership(ConfState)
     case undecodable
 }

@@ -79,7 +79,9 @@ final class ProcessCluster: @unchecked Sendable {
     func configPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id)/vigil.yaml").path }
     func logPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id).log").path }
     func dataPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id)/data/raft.sqlite").path }
-    func httpURL(_ id: UInt64) -> String { "https://\(hosts[Int(id) - 1]):\(basePort + 100 + Int(id))" }
+    func httpURL(_ id: UInt64) -> String {
+        "https://\(Int(id) <= hosts.count ? hosts[Int(id) - 1] : "127.0.0.1"):\(basePort + 100 + Int(id))"
+    }
     var caPath: String { directory.appendingPathComponent("ca/ca.pem").path }
     var ids: [UInt64] { (1...UInt64(nodeCount)).map { $0 } }
 

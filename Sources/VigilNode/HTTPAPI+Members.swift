@@ -1,0 +1,176 @@
+import ClusterTransport
+import Foundation
+import Hummingbird
+import NIOCore
+import RaftCore
+
+/// `/api/v1/cluster/members` and `/api/v1/cluster/leader` (admin only): membership changes, one at a time,
+/// made on the leader (a follower forwards). A new node joins as a learner and the leader makes it a voter
+/// once it has caught up, so it never counts towards a quorum while it copies the log.
+extension HTTPAPI {
+    struct AddMemberBody: Codable, Sendable {
+        let id: UInt64
+        let peer: String
+        let http: String
+    }
+
+    struct TransferBody: Codable, Sendable {
+        let to: UInt64
+    }
+
+    static let membershipTimeout: Duration = .seconds(10)
+
+    func addMemberRoutes(to router: Router<BasicRequestContext>) {
+        let api = self
+        router.get("/api/v1/cluster/members") { request, _ in
+            if let forwarded = await api.forwardUnlessLeader(request, body: nil) { return forwarded }
+            return JSONResponse.api(ListPage(items: await api.clusterView().members, next: nil))
+        }
+        router.post("/api/v1/cluster/members") { request, _ in await api.addMember(request) }
+        router.delete("/api/v1/cluster/members/{id}") { request, context in
+            await api.changeMember(request, context, action: .remove)
+        }
+        router.post("/api/v1/cluster/members/{id}/promote") { request, context in
+            await api.changeMember(request, context, action: .promoteLearner)
+        }
+        router.post("/api/v1/cluster/leader") { request, _ in await api.transferLeader(request) }
+    }
+
+    /// The leader's answer when this node does not lead; nil when it does (or when no leader is known and the
+    /// request must fail here).
+    func forwardUnlessLeader(_ request: Request, body: ByteBuffer?) async -> Response? {
+        let status = loop.status
+        guard status.leader != config.nodeID else { return nil }
+        let forwarded = request.headers.first(where: { $0.name.canonicalName == Self.forwardedHeader.lowercased() }) != nil
+        guard status.leader != noNode, !forwarded else {
+            return Self.unavailable(.notLeader(leaderHint: forwarded ? noNode : status.leader)).response
+        }
+        return await forward(request, body: body, to: status.leader)
+    }
+
+    private func readBody(_ request: Request) async -> Result<ByteBuffer, APIError> {
+        var request = request
+        do {
+            return .success(try await request.collectBody(upTo: 4096))
+        } catch {
+            return .failure(APIError(status: 413, code: "body_too_large", message: "a membership request has at most 4096 bytes"))
+        }
+    }
+
+    func addMember(_ request: Request) async -> Response {
+        let buffer: ByteBuffer
+        switch await readBody(request) {
+        case let .success(value): buffer = value
+        case let .failure(error): return error.response
+        }
+        if let forwarded = await forwardUnlessLeader(request, body: buffer) { return forwarded }
+        let body: AddMemberBody
+        switch APIJSON.decodeStrict(AddMemberBody.self, from: Data(buffer.readableBytesView)) {
+        case let .success(value): body = value
+        case let .failure(error): return error.response
+        }
+        guard body.id != noNode else { return APIError(status: 400, code: "invalid_field", message: "node ids start at 1", field: "id").response }
+        guard let peer = HostPort(parsing: body.peer) else {
+            return APIError(status: 400, code: "invalid_field", message: "'\(body.peer)' is not HOST:PORT (IPv6 in brackets)", field: "peer").response
+        }
+        guard let http = HostPort(parsing: body.http) else {
+            return APIError(status: 400, code: "invalid_field", message: "'\(body.http)' is not HOST:PORT (IPv6 in brackets)", field: "http").response
+        }
+        let status = loop.status
+        let current = Set(status.voters + status.learners)
+        guard !current.contains(body.id) else {
+            return APIError(status: 409, code: "conflict", message: "node \(body.id) is already a member; remove it first to replace it", field: "id").response
+        }
+        let members = MemberDirectory.members(of: ConfState(voters: status.voters, learners: status.learners), config: config, state: loop.state)
+        for member in members {
+            for (field, address) in [("peer", peer), ("http", http)] where address == member.peer || address == member.http {
+                return APIError(status: 409, code: "conflict", message: "\(address) is node \(member.id)'s address", field: field).response
+            }
+        }
+        let member = NodeConfig.Member(id: body.id, peer: peer, http: http)
+        // The addresses first: once the change commits, every node must know where the new member is.
+        let record = SettingsCommand.put(key: MemberDirectory.key(body.id), value: MemberDirectory.value(for: member), ifRevision: nil)
+        if case let .failure(error) = await loop.propose(.settings(record), timeout: Self.proposalTimeout) {
+            return Self.unavailable(error).response
+        }
+        logger.info("adding a member as a learner", metadata: ["node": "\(body.id)", "peer": "\(peer)", "http": "\(http)"])
+        return await applyChange(ConfChange(.addLearner, node: body.id), created: true)
+    }
+
+    func changeMember(_ request: Request, _ context: BasicRequestContext, action: ConfChange.Action) async -> Response {
+        if let forwarded = await forwardUnlessLeader(request, body: nil) { return forwarded }
+        guard let text = context.parameters.get("id"), let id = UInt64(text), id != noNode else {
+            return APIError(status: 400, code: "invalid_parameter", message: "a node id is a whole number from 1", field: "id").response
+        }
+        let status = loop.status
+        guard (status.voters + status.learners).contains(id) else { return APIError.notFound("member", "\(id)").response }
+        if action == .remove, status.voters.contains(id) {
+            let remaining = status.voters.filter { $0 != id }
+            guard !remaining.isEmpty else {
+                return APIError(status: 409, code: "would_lose_quorum", message: "node \(id) is the last voter; a cluster cannot remove it", field: "id").response
+            }
+            // Only voters the leader heard from lately and is connected to count: removing a live voter while
+            // another is down can leave fewer live voters than the smaller cluster's majority, and then nothing
+            // commits. (A new leader marks every peer recently active until its first quorum check, so the
+            // connection is the sharper test right after an election.)
+            let peers = await transport.metrics().peers
+            let live = remaining.filter {
+                $0 == config.nodeID || (status.progress[$0]?.recentlyActive == true && peers[$0]?.reachability == .connected)
+            }
+            let quorum = remaining.count / 2 + 1
+            guard live.count >= quorum else {
+                return APIError(status: 409, code: "would_lose_quorum", message: """
+                    removing node \(id) leaves voters \(remaining) of which \(live.count) answer (\(live)); \(quorum) are needed. \
+                    Bring a voter back or add a node first
+                    """, field: "id").response
+            }
+        }
+        if action == .promoteLearner, !status.learners.contains(id) {
+            return APIError(status: 409, code: "conflict", message: "node \(id) is a voter already", field: "id").response
+        }
+        logger.info("membership change", metadata: ["action": "\(action)", "node": "\(id)"])
+        return await applyChange(ConfChange(action, node: id), created: false)
+    }
+
+    private func applyChange(_ change: ConfChange, created: Bool) async -> Response {
+        switch await loop.proposeConfChange(change, timeout: Self.membershipTimeout) {
+        case let .success(outcome):
+            var conf: ConfState?
+            if case let .membership(applied) = outcome { conf = applied }
+            return JSONResponse.api(status: created ? .created : .ok, ListPage(items: await clusterView(conf: conf).members, next: nil))
+        case let .failure(.refused(reason)):
+            return APIError(status: 409, code: "conflict", message: "the change was refused: \(reason)", field: "id").response
+        case let .failure(error):
+            return Self.unavailable(error).response
+        }
+    }
+
+    func transferLeader(_ request: Request) async -> Response {
+        let buffer: ByteBuffer
+        switch await readBody(request) {
+        case let .success(value): buffer = value
+        case let .failure(error): return error.response
+        }
+        if let forwarded = await forwardUnlessLeader(request, body: buffer) { return forwarded }
+        let body: TransferBody
+        switch APIJSON.decodeStrict(TransferBody.self, from: Data(buffer.readableBytesView)) {
+        case let .success(value): body = value
+        case let .failure(error): return error.response
+        }
+        guard loop.status.voters.contains(body.to), body.to != config.nodeID else {
+            return APIError(status: 409, code: "conflict", message: "node \(body.to) is not another voter", field: "to").response
+        }
+        switch await loop.transferLeadership(to: body.to) {
+        case .success: break
+        case let .failure(.refused(reason)): return APIError(status: 409, code: "conflict", message: reason, field: "to").response
+        case let .failure(error): return Self.unavailable(error).response
+        }
+        // The hand-over takes the target's catch-up and one election round; answer once it is done (bounded).
+        let deadline = ContinuousClock.now + .milliseconds(4 * config.raft.electionTimeoutTicks * config.raft.tickIntervalMilliseconds)
+        while ContinuousClock.now < deadline {
+            if loop.status.leader == body.to { return JSONResponse.api(["leader": body.to]) }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return APIError(status: 503, code: "timeout", message: "node \(body.to) did not take over in time; leader is node \(loop.status.leader)").response
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import VigilNode
+
+extension ProcessTests {
+    /// The operations guide's procedure "replace a dead node", performed with the CLI against real processes.
+    @Suite("membership", .serialized)
+    struct MembershipProcessTests {
+        static func run(_ cluster: ProcessCluster, _ arguments: [String]) throws -> (Int32, String) {
+            try ProcessCluster.runToEnd(cluster.binary, arguments + ["--cluster-dir", cluster.directory.path])
+        }
+
+        static func members(_ cluster: ProcessCluster, via id: UInt64) async -> [ClusterView.MemberView]? {
+            guard let answer = await cluster.request(id, .GET, "/api/v1/cluster/members", timeout: .seconds(3)), answer.status == 200 else {
+                return nil
+            }
+            struct Page: Decodable { let items: [ClusterView.MemberView] }
+            return answer.decode(Page.self)?.items
+        }
+
+        @Test("node 3 dies with its disk; it is removed, node 4 joins as a learner, catches up, becomes a voter, and the cluster survives another kill")
+        func replaceADeadNode() async throws {
+            let cluster = try ProcessCluster(nodes: 3, basePort: try ProcessCluster.freeBasePort(nodes: 4))
+            for id in cluster.ids { try cluster.start(id) }
+            _ = try #require(await cluster.waitForLeader(timeout: .seconds(30)), "no leader\n\(cluster.logTail(1))")
+            for index in 0..<200 {
+                let answer = await cluster.put(1, key: "before-\(index)", value: "v\(index)")
+                #expect(answer?.status == 200, "write \(index): \(String(describing: answer?.status))")
+            }
+            // Bad requests change nothing.
+            let duplicate = await cluster.request(1, .POST, "/api/v1/cluster/members", body: #"{"id": 2, "peer": "127.0.0.1:1", "http": "127.0.0.1:2"}"#)
+            #expect(duplicate?.status == 409, "adding a member twice")
+            let badAddress = await cluster.request(1, .POST, "/api/v1/cluster/members", body: #"{"id": 9, "peer": "nowhere", "http": "127.0.0.1:2"}"#)
+            #expect(badAddress?.status == 400 && String(decoding: badAddress?.body ?? Data(), as: UTF8.self).contains("peer"))
+            let reserved = await cluster.put(1, key: "_vigil:member:9", value: "{}")
+            #expect(reserved?.status == 400, "the member records are the cluster's own")
+
+            // Node 3 dies and its disk with it.
+            cluster.kill9(3)
+            try FileManager.default.removeItem(atPath: cluster.directory.appendingPathComponent("node3/data").path)
+            let leader = try #require(await cluster.waitForLeader(among: [1, 2], timeout: .seconds(30)))
+            let other: UInt64 = leader == 1 ? 2 : 1
+            // Removing a live voter now would leave voters of which too few answer: refused, with the reason.
+            var refusal: ProcessCluster.HTTPAnswer?
+            for _ in 0..<40 {
+                refusal = await cluster.request(leader, .DELETE, "/api/v1/cluster/members/\(other)")
+                if refusal?.status == 409 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(refusal?.status == 409 && String(decoding: refusal?.body ?? Data(), as: UTF8.self).contains("would_lose_quorum"),
+                    "\(String(describing: refusal.map { String(decoding: $0.body, as: UTF8.self) }))")
+
+            let (removed, removeOutput) = try Self.run(cluster, ["member", "remove", "3"])
+            #expect(removed == 0, "\(removeOutput)")
+            let afterRemove = await Self.members(cluster, via: other)
+            #expect(afterRemove?.map(\.id) == [1, 2], "\(String(describing: afterRemove))")
+
+            // Node 4: a bundle from the operator's CA folder and node 1's config, an empty disk.
+            let node4 = cluster.directory.appendingPathComponent("node4").path
+            let spec = "4=127.0.0.1:\(cluster.basePort + 4):\(cluster.basePort + 104)"
+            let (issued, issueOutput) = try ProcessCluster.runToEnd(cluster.binary, [
+                "cert", "issue", "--node", "4", "--member", spec, "--ca-dir", cluster.directory.appendingPathComponent("ca").path,
+                "--out", node4, "--config-from", cluster.configPath(1)])
+            #expect(issued == 0, "\(issueOutput)")
+            try cluster.start(4)
+            let (added, addOutput) = try Self.run(cluster, ["member", "add", "--member", spec])
+            #expect(added == 0, "\(addOutput)\n\(cluster.logTail(leader))")
+
+            // It catches up and is promoted (bounded).
+            var promoted = false
+            for _ in 0..<300 where !promoted {
+                if let members = await Self.members(cluster, via: leader), members.contains(where: { $0.id == 4 && $0.isVoter }) {
+                    promoted = true
+                } else {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            #expect(promoted, "node 4 never became a voter\n\(cluster.logTail(4))\n\(cluster.logTail(leader))")
+            let copied = await cluster.request(4, .GET, "/api/v1/settings/before-199?consistency=local")
+            #expect(copied?.status == 200, "node 4 holds the writes made before it joined")
+            let (listed, listOutput) = try Self.run(cluster, ["member", "list"])
+            #expect(listed == 0 && listOutput.contains("voter") && !listOutput.contains("learner"), "\(listOutput)")
+
+            // Another node dies: two voters of three remain, and they take writes.
+            cluster.kill9(leader)
+            var written = false
+            for attempt in 0..<400 where !written {
+                let node: UInt64 = attempt % 2 == 0 ? 4 : other
+                if let answer = await cluster.put(node, key: "after-replacement", value: "ok"), answer.status == 200 {
+                    written = true
+                } else {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            #expect(written, "no write after the second failure\n\(cluster.logTail(4))\n\(cluster.logTail(other))")
+            let (transferred, transferOutput) = try ProcessCluster.runToEnd(cluster.binary, [
+                "leader", "transfer", "--to", "\(await cluster.clusterView(4)?.leader == 4 ? other : 4)",
+                "--endpoints", "\(cluster.httpURL(4)),\(cluster.httpURL(other))", "--ca", cluster.caPath,
+                "--token-file", cluster.directory.appendingPathComponent("admin.token").path])
+            #expect(transferred == 0, "\(transferOutput)")
+        }
+    }
+}
