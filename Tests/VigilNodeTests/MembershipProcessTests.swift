@@ -18,9 +18,13 @@ extension ProcessTests {
             return answer.decode(Page.self)?.items
         }
 
-        @Test("node 3 dies with its disk; it is removed, node 4 joins as a learner, catches up, becomes a voter, and the cluster survives another kill")
-        func replaceADeadNode() async throws {
-            let cluster = try ProcessCluster(nodes: 3, basePort: try ProcessCluster.freeBasePort(nodes: 4))
+        @Test("the last node dies with its disk; it is removed, a new node joins as a learner, catches up, becomes a voter, and the cluster survives another kill",
+              arguments: [3, 5])
+        func replaceADeadNode(nodes: Int) async throws {
+            let cluster = try ProcessCluster(nodes: nodes, basePort: try ProcessCluster.freeBasePort(nodes: nodes + 1))
+            let dead = UInt64(nodes)
+            let new = dead + 1
+            let survivors = (1..<dead).map { $0 }
             for id in cluster.ids { try cluster.start(id) }
             _ = try #require(await cluster.waitForLeader(timeout: .seconds(30)), "no leader\n\(cluster.logTail(1))")
             for index in 0..<200 {
@@ -35,67 +39,69 @@ extension ProcessTests {
             let reserved = await cluster.put(1, key: "_vigil:member:9", value: "{}")
             #expect(reserved?.status == 400, "the member records are the cluster's own")
 
-            // Node 3 dies and its disk with it.
-            cluster.kill9(3)
-            try FileManager.default.removeItem(atPath: cluster.directory.appendingPathComponent("node3/data").path)
-            let leader = try #require(await cluster.waitForLeader(among: [1, 2], timeout: .seconds(30)))
-            let other: UInt64 = leader == 1 ? 2 : 1
-            // Removing a live voter now would leave voters of which too few answer: refused, with the reason.
-            var refusal: ProcessCluster.HTTPAnswer?
-            for _ in 0..<40 {
-                refusal = await cluster.request(leader, .DELETE, "/api/v1/cluster/members/\(other)")
-                if refusal?.status == 409 { break }
-                try await Task.sleep(for: .milliseconds(100))
+            // The last node dies and its disk with it.
+            cluster.kill9(dead)
+            try FileManager.default.removeItem(atPath: cluster.directory.appendingPathComponent("node\(dead)/data").path)
+            let leader = try #require(await cluster.waitForLeader(among: survivors, timeout: .seconds(30)))
+            let other = survivors.first { $0 != leader }!
+            if nodes == 3 {
+                // Removing a live voter now would leave voters of which too few answer: refused, with the reason.
+                var refusal: ProcessCluster.HTTPAnswer?
+                for _ in 0..<40 {
+                    refusal = await cluster.request(leader, .DELETE, "/api/v1/cluster/members/\(other)")
+                    if refusal?.status == 409 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(refusal?.status == 409 && String(decoding: refusal?.body ?? Data(), as: UTF8.self).contains("would_lose_quorum"),
+                        "\(String(describing: refusal.map { String(decoding: $0.body, as: UTF8.self) }))")
             }
-            #expect(refusal?.status == 409 && String(decoding: refusal?.body ?? Data(), as: UTF8.self).contains("would_lose_quorum"),
-                    "\(String(describing: refusal.map { String(decoding: $0.body, as: UTF8.self) }))")
 
-            let (removed, removeOutput) = try Self.run(cluster, ["member", "remove", "3"])
+            let (removed, removeOutput) = try Self.run(cluster, ["member", "remove", "\(dead)"])
             #expect(removed == 0, "\(removeOutput)")
             let afterRemove = await Self.members(cluster, via: other)
-            #expect(afterRemove?.map(\.id) == [1, 2], "\(String(describing: afterRemove))")
+            #expect(afterRemove?.map(\.id) == survivors, "\(String(describing: afterRemove))")
 
-            // Node 4: a bundle from the operator's CA folder and node 1's config, an empty disk.
-            let node4 = cluster.directory.appendingPathComponent("node4").path
-            let spec = "4=127.0.0.1:\(cluster.basePort + 4):\(cluster.basePort + 104)"
+            // The new node: a bundle from the operator's CA folder and node 1's config, an empty disk.
+            let folder = cluster.directory.appendingPathComponent("node\(new)").path
+            let spec = "\(new)=127.0.0.1:\(cluster.basePort + Int(new)):\(cluster.basePort + 100 + Int(new))"
             let (issued, issueOutput) = try ProcessCluster.runToEnd(cluster.binary, [
-                "cert", "issue", "--node", "4", "--member", spec, "--ca-dir", cluster.directory.appendingPathComponent("ca").path,
-                "--out", node4, "--config-from", cluster.configPath(1)])
+                "cert", "issue", "--node", "\(new)", "--member", spec, "--ca-dir", cluster.directory.appendingPathComponent("ca").path,
+                "--out", folder, "--config-from", cluster.configPath(1)])
             #expect(issued == 0, "\(issueOutput)")
-            try cluster.start(4)
+            try cluster.start(new)
             let (added, addOutput) = try Self.run(cluster, ["member", "add", "--member", spec])
             #expect(added == 0, "\(addOutput)\n\(cluster.logTail(leader))")
 
             // It catches up and is promoted (bounded).
             var promoted = false
             for _ in 0..<300 where !promoted {
-                if let members = await Self.members(cluster, via: leader), members.contains(where: { $0.id == 4 && $0.isVoter }) {
+                if let members = await Self.members(cluster, via: leader), members.contains(where: { $0.id == new && $0.isVoter }) {
                     promoted = true
                 } else {
                     try await Task.sleep(for: .milliseconds(100))
                 }
             }
-            #expect(promoted, "node 4 never became a voter\n\(cluster.logTail(4))\n\(cluster.logTail(leader))")
-            let copied = await cluster.request(4, .GET, "/api/v1/settings/before-199?consistency=local")
-            #expect(copied?.status == 200, "node 4 holds the writes made before it joined")
+            #expect(promoted, "node \(new) never became a voter\n\(cluster.logTail(new))\n\(cluster.logTail(leader))")
+            let copied = await cluster.request(new, .GET, "/api/v1/settings/before-199?consistency=local")
+            #expect(copied?.status == 200, "node \(new) holds the writes made before it joined")
             let (listed, listOutput) = try Self.run(cluster, ["member", "list"])
             #expect(listed == 0 && listOutput.contains("voter") && !listOutput.contains("learner"), "\(listOutput)")
 
-            // Another node dies: two voters of three remain, and they take writes.
+            // Another node dies, the leader: a majority remains, and it takes writes.
             cluster.kill9(leader)
             var written = false
             for attempt in 0..<400 where !written {
-                let node: UInt64 = attempt % 2 == 0 ? 4 : other
+                let node: UInt64 = attempt % 2 == 0 ? new : other
                 if let answer = await cluster.put(node, key: "after-replacement", value: "ok"), answer.status == 200 {
                     written = true
                 } else {
                     try await Task.sleep(for: .milliseconds(50))
                 }
             }
-            #expect(written, "no write after the second failure\n\(cluster.logTail(4))\n\(cluster.logTail(other))")
+            #expect(written, "no write after the second failure\n\(cluster.logTail(new))\n\(cluster.logTail(other))")
             let (transferred, transferOutput) = try ProcessCluster.runToEnd(cluster.binary, [
-                "leader", "transfer", "--to", "\(await cluster.clusterView(4)?.leader == 4 ? other : 4)",
-                "--endpoints", "\(cluster.httpURL(4)),\(cluster.httpURL(other))", "--ca", cluster.caPath,
+                "leader", "transfer", "--to", "\(await cluster.clusterView(new)?.leader == new ? other : new)",
+                "--endpoints", "\(cluster.httpURL(new)),\(cluster.httpURL(other))", "--ca", cluster.caPath,
                 "--token-file", cluster.directory.appendingPathComponent("admin.token").path])
             #expect(transferred == 0, "\(transferOutput)")
         }
