@@ -18,6 +18,8 @@ public struct ClusterInitializer: Sendable {
     public var plainHTTP: Bool
     /// One address per node (`--member`), for nodes on separate hosts; empty: `nodeCount` nodes on `host`.
     public var explicitMembers: [NodeConfig.Member]
+    /// The cluster id to write instead of a new one (a restore that keeps the backup's).
+    public var clusterIDOverride: String?
     /// Where the bootstrap admin token is written (mode 0600).
     public var adminTokenPath: String { directory + "/admin.token" }
 
@@ -57,7 +59,7 @@ public struct ClusterInitializer: Sendable {
         for path in [caDirectory, adminTokenPath] + members.map({ "\(directory)/node\($0.id)" }) where fileManager.fileExists(atPath: path) {
             throw .clusterExists(path: path)
         }
-        let clusterID = "vigil-" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let clusterID = clusterIDOverride ?? Self.newClusterID()
         var written: [String] = []
         do {
             try makeDirectory(caDirectory)
@@ -181,6 +183,8 @@ public struct ClusterInitializer: Sendable {
         }
         return paths
     }
+
+    public static func newClusterID() -> String { "vigil-" + randomHex(bytes: 8) }
 
     static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()

@@ -3,6 +3,9 @@ import Foundation
 import Hummingbird
 import NIOCore
 import RaftCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `/api/v1/cluster/members` and `/api/v1/cluster/leader` (admin only): membership changes, one at a time,
 /// made on the leader (a follower forwards). A new node joins as a learner and the leader makes it a voter
@@ -34,6 +37,42 @@ extension HTTPAPI {
             await api.changeMember(request, context, action: .promoteLearner)
         }
         router.post("/api/v1/cluster/leader") { request, _ in await api.transferLeader(request) }
+        router.get("/api/v1/cluster/backup") { _, _ in await api.backup() }
+    }
+
+    /// `vigil backup`: everything committed before the request, from this node (after a ReadIndex barrier, so a
+    /// follower answers as well as the leader), as a backup file streamed in 1 MiB pieces.
+    func backup() async -> Response {
+        if case let .failure(error) = await loop.readBarrier(timeout: Self.readTimeout) { return Self.unavailable(error).response }
+        let written: (path: String, descriptor: SnapshotDescriptor)
+        switch await loop.writeBackup() {
+        case let .success(value): written = value
+        case let .failure(error): return APIError(status: 500, code: "backup_failed", message: error.description).response
+        }
+        let header = BackupHeader(
+            formatVersion: BackupFile.formatVersion, clusterID: config.clusterID, index: written.descriptor.index,
+            term: written.descriptor.term, bodyBytes: written.descriptor.sizeBytes,
+            bodySHA256: written.descriptor.checksum.map { String(format: "%02x", $0) }.joined(),
+            createdAtMilliseconds: Self.nowMillis(), takenOnNode: config.nodeID)
+        let prefix = BackupFile.headerBytes(header)
+        let path = written.path
+        let size = written.descriptor.sizeBytes
+        logger.info("backup", metadata: ["index": "\(header.index)", "bytes": "\(size)"])
+        let body = ResponseBody(contentLength: prefix.count + Int(size)) { writer in
+            defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+            try await writer.write(ByteBuffer(bytes: prefix))
+            let fd = try POSIXFile.open(path, O_RDONLY | O_CLOEXEC)
+            defer { close(fd) }
+            var offset: UInt64 = 0
+            while offset < size {
+                let chunk = try POSIXFile.read(fd, count: Int(min(1 << 20, size - offset)), at: offset, path: path)
+                guard !chunk.isEmpty else { throw SnapshotFileError(path: path, "ended early") }
+                try await writer.write(ByteBuffer(bytes: chunk))
+                offset += UInt64(chunk.count)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: body)
     }
 
     /// The leader's answer when this node does not lead; nil when it does (or when no leader is known and the

@@ -10,6 +10,8 @@ enum LoopEvent: Sendable {
     case confChange(ConfChange, ProposalWaiter)
     /// Hand leadership to a voter; answered once the transfer started (or was refused).
     case transferLeadership(NodeID, CheckedContinuation<Result<Void, ProposalError>, Never>)
+    /// A consistent copy of the state with its applied index and term, for a backup.
+    case backupPoint(CheckedContinuation<BackupPoint?, Never>)
     /// SIGTERM: hand leadership over if leader, then stop once done or after the deadline.
     case gracefulStop
     /// A snapshot file written off the loop, ready to become the compaction point.
@@ -26,4 +28,11 @@ struct ProposalWaiter: Sendable {
 struct ReadWaiter: Sendable {
     let continuation: CheckedContinuation<Result<Void, ProposalError>, Never>
     let deadline: ContinuousClock.Instant
+}
+
+/// The state as applied through `index` (of `term`).
+struct BackupPoint: Sendable {
+    let machine: NodeStateMachine
+    let index: LogIndex
+    let term: Term
 }

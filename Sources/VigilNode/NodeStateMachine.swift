@@ -13,6 +13,9 @@ public struct NodeStateMachine: Sendable {
 
     public init() {}
 
+    /// For a restore into a new cluster: the old cluster's member addresses must not override the new one's.
+    mutating func forgetMemberRecords() { settings.removeKeys(withPrefix: MemberDirectory.reservedPrefix) }
+
     public mutating func apply(_ data: [UInt8]) -> ApplyOutcome {
         guard let command = ReplicatedCommand(decoding: data) else {
             undecodableEntries += 1

@@ -1,4 +1,5 @@
 import ClusterTransport
+import Foundation
 import Logging
 import NIOPosix
 import Paging
@@ -84,6 +85,27 @@ public final class RaftLoop: Sendable {
     public func transferLeadership(to target: NodeID) async -> Result<Void, ProposalError> {
         await withCheckedContinuation { continuation in
             if !inbox.push(.transferLeadership(target, continuation)) { continuation.resume(returning: .failure(.stopping)) }
+        }
+    }
+
+    /// Writes the state as applied now into a snapshot file of its own (under `snapshots/backups/`), off the loop;
+    /// the caller streams it and removes its folder.
+    public func writeBackup() async -> Result<(path: String, descriptor: SnapshotDescriptor), NodeError> {
+        let point = await withCheckedContinuation { (continuation: CheckedContinuation<BackupPoint?, Never>) in
+            if !inbox.push(.backupPoint(continuation)) { continuation.resume(returning: nil) }
+        }
+        guard let point, let pool = snapshotPool.withLock({ $0 }) else { return .failure(.storage("the node is stopping")) }
+        let directory = snapshots.directory + "/backups/" + UUID().uuidString.prefix(8)
+        do {
+            let store = try SnapshotStore(directory: directory)
+            let descriptor = try await pool.runIfActive {
+                Self.yieldToTheLoop()
+                return try store.write(point.machine, index: point.index, term: point.term)
+            }
+            return .success((store.path(of: descriptor), descriptor))
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            return .failure(.storage("could not write the backup: \(error)"))
         }
     }
 
@@ -239,6 +261,9 @@ public final class RaftLoop: Sendable {
                     }
                 case let .transferLeadership(target, continuation):
                     continuation.resume(returning: raft.transferLeadership(to: target).mapError(ProposalError.init))
+                case let .backupPoint(continuation):
+                    let index = state.appliedIndex
+                    continuation.resume(returning: raft.term(at: index).map { BackupPoint(machine: self.state.copy(), index: index, term: $0) })
                 case .gracefulStop:
                     guard stopDeadlineTicks == nil else { break }
                     stopDeadlineTicks = 2 * config.raft.electionTimeoutTicks

@@ -58,6 +58,11 @@ public struct SettingsStateMachine: Sendable, Equatable {
 
     public func get(_ key: String) -> Setting? { settings[key] }
 
+    /// Drops every key with `prefix`, outside the log (a restore into a new cluster forgets the old one's records).
+    mutating func removeKeys(withPrefix prefix: String) {
+        for key in settings.keys where key.hasPrefix(prefix) { settings[key] = nil }
+    }
+
     // MARK: - Snapshots
 
     private struct Image: Codable {

@@ -59,13 +59,28 @@ final class ProcessCluster: @unchecked Sendable {
         } ?? ["--nodes", "\(nodes)", "--base-port", "\(base)"]
         let (status, output) = try Self.runToEnd(binary, ["init", "--dir", directory.path] + placement + extraInitArguments)
         guard status == 0 else { throw ClusterTestError("vigil init failed (\(status)): \(output)") }
-        adminToken = try String(contentsOf: directory.appendingPathComponent("admin.token"), encoding: .utf8)
+        (adminToken, client) = try Self.connect(directory)
+    }
+
+    /// A cluster another command wrote (`vigil restore`), with every node on 127.0.0.1 from `basePort`.
+    init(existing directory: URL, nodes: Int, basePort: Int) throws {
+        self.binary = try Self.vigilBinary()
+        self.nodeCount = nodes
+        self.hosts = Array(repeating: "127.0.0.1", count: nodes)
+        self.directory = directory
+        self.basePort = basePort
+        (adminToken, client) = try Self.connect(directory)
+    }
+
+    /// The bootstrap admin token and an HTTPS client trusting the cluster's CA.
+    private static func connect(_ directory: URL) throws -> (String, HTTPClient) {
+        let adminToken = try String(contentsOf: directory.appendingPathComponent("admin.token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(directory.appendingPathComponent("ca/ca.pem").path))
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
-        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        return (adminToken, HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration))
     }
 
     deinit {
