@@ -33,9 +33,6 @@ extension HTTPAPI {
         router.delete("/api/v1/cluster/members/{id}") { request, context in
             await api.changeMember(request, context, action: .remove)
         }
-        router.post("/api/v1/cluster/members/{id}/promote") { request, context in
-            await api.changeMember(request, context, action: .promoteLearner)
-        }
         router.post("/api/v1/cluster/leader") { request, _ in await api.transferLeader(request) }
         router.get("/api/v1/cluster/backup") { _, _ in await api.backup() }
     }
@@ -163,9 +160,6 @@ extension HTTPAPI {
                     Bring a voter back or add a node first
                     """, field: "id").response
             }
-        }
-        if action == .promoteLearner, !status.learners.contains(id) {
-            return APIError(status: 409, code: "conflict", message: "node \(id) is a voter already", field: "id").response
         }
         logger.info("membership change", metadata: ["action": "\(action)", "node": "\(id)"])
         return await applyChange(ConfChange(action, node: id), created: false)

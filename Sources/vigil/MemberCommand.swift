@@ -11,7 +11,7 @@ struct MemberCommand: AsyncParsableCommand {
             --config-from`, start it, and `vigil member add --member ID=HOST:PEER_PORT:API_PORT`. It joins as a learner \
             and becomes a voter once it has caught up.
             """,
-        subcommands: [List.self, Add.self, Promote.self, Remove.self])
+        subcommands: [List.self, Add.self, Remove.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Each member: addresses, voter or learner, match index and lag (from the leader).")
@@ -40,17 +40,6 @@ struct MemberCommand: AsyncParsableCommand {
             let body = ["id": member.id, "peer": member.peer.description, "http": member.http.description] as [String: Any]
             let data = try await connection.resolve().call(.POST, "/api/v1/cluster/members", body: try JSONSerialization.data(withJSONObject: body))
             print("added node \(member.id) as a learner; it becomes a voter once it has caught up")
-            MemberCommand.printMembers(data)
-        }
-    }
-
-    struct Promote: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a caught-up learner a voter now.")
-        @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The learner's node id.") var id: UInt64
-
-        func run() async throws {
-            let data = try await connection.resolve().call(.POST, "/api/v1/cluster/members/\(id)/promote")
             MemberCommand.printMembers(data)
         }
     }

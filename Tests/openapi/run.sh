@@ -113,12 +113,15 @@ step "pytest Tests/openapi/test_openapi.py (routes, roles, every operation again
 (cd "$work" && VIGIL_URL="$url" VIGIL_CA="$ca" VIGIL_TOKEN="$token" \
     python3 -m pytest -p no:cacheprovider --rootdir "$work" -q -rfE "$root/Tests/openapi/test_openapi.py") || failed+=(pytest)
 
+# Membership and leadership changes are exercised by the pytest above with care (a learner that holds no vote,
+# a hand-over and back); fuzzed, they would remove voters until the cluster could not answer.
 step "schemathesis against node $follower (max $examples examples per operation, seed $seed, at most ${st_timeout}s)"
 (cd "$work" && timeout "$st_timeout" "${schemathesis[@]}" run "$root/deploy/openapi.yaml" --url "$url" \
     -H "Authorization: Bearer $token" --tls-verify "$ca" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing --max-examples "$examples" --seed "$seed" --workers 1 \
-    --request-timeout 20 --max-failures 50) || failed+=(schemathesis)
+    --request-timeout 20 --max-failures 50 \
+    --exclude-path-regex '^/api/v1/cluster/(members|leader)') || failed+=(schemathesis)
 
 step "every node still up and ready"
 for n in 1 2 3; do

@@ -143,6 +143,8 @@ def required_access(method: str, path: str) -> str:
         return "open"
     if path == "/api/v1/tokens" or path.startswith("/api/v1/tokens/"):
         return "admin"
+    if path.startswith("/api/v1/cluster/"):
+        return "admin"
     if method in ("GET", "HEAD"):
         return "manager" if path.endswith("/contact-methods") else "viewer"
     if path.startswith("/api/v1/settings/"):
@@ -166,7 +168,7 @@ def test_documented_roles_match_the_middleware(spec):
     source = (SWIFT_DIR / "AuthMiddleware.swift").read_text(encoding="utf-8")
     # If the rules change, required_access above must change with them (and the spec with it).
     for needle in ('"/healthz", "/readyz", "/metrics", "/api/v1/cluster"', 'hasSuffix("/contact-methods") ? .role(.manager) : .role(.viewer)',
-                   'path.hasPrefix("/api/v1/settings/") { return .role(.admin) }', 'path.hasPrefix("/ack/") { return .open }', 'hasSuffix("/ping") { return .role(.responder) }',
+                   'path.hasPrefix("/api/v1/settings/") { return .role(.admin) }', 'path.hasPrefix("/api/v1/cluster/") { return .role(.admin) }', 'path.hasPrefix("/ack/") { return .open }', 'hasSuffix("/ping") { return .role(.responder) }',
                    "return .role(.manager)\n"):
         assert needle in source, f"AuthMiddleware changed ({needle!r} is gone): update required_access in this test"
     wrong = []
@@ -888,6 +890,40 @@ def test_ack_links(client, run_id):
         client.call("GET", "/ack/not-a-link", token=None, expect=404)
     finally:
         server.shutdown()
+
+
+@live
+def test_cluster_membership_leadership_and_backup(client):
+    """Membership changes on the live cluster, with a learner that never runs (it holds no vote, so the cluster
+    is unaffected), a leadership hand-over and back, and a backup file. Schemathesis leaves these routes alone."""
+    _, answer, _ = client.call("GET", "/api/v1/cluster/members", expect=200)
+    ids = [member["id"] for member in answer["items"]]
+    assert ids == [1, 2, 3] and all(member["voter"] for member in answer["items"])
+    ghost = {"id": 9, "peer": "127.0.0.1:9", "http": "127.0.0.1:19"}
+    _, answer, _ = client.call("POST", "/api/v1/cluster/members", ghost, expect=201)
+    assert [(member["id"], member["voter"]) for member in answer["items"]][-1] == (9, False)
+    client.call("POST", "/api/v1/cluster/members", ghost, expect=409)
+    client.call("POST", "/api/v1/cluster/members", {"id": 10, "peer": "no port", "http": "127.0.0.1:20"}, expect=400)
+    client.call("POST", "/api/v1/cluster/members", {"id": 10, "peer": "127.0.0.1:9", "http": "127.0.0.1:20"}, expect=409)
+    _, answer, _ = client.call("DELETE", "/api/v1/cluster/members/9", expect=200)
+    assert [member["id"] for member in answer["items"]] == [1, 2, 3]
+    client.call("DELETE", "/api/v1/cluster/members/9", expect=404)
+    client.call("PUT", "/api/v1/settings/_vigil:member:9", {"value": "{}"}, expect=400)
+
+    _, view, _ = client.call("GET", "/api/v1/cluster", expect=200)
+    leader = view["leader"]
+    here = view["node_id"]
+    target = here if here != leader else (1 if leader != 1 else 2)
+    client.call("POST", "/api/v1/cluster/leader", {"to": leader}, expect=409)
+    client.call("POST", "/api/v1/cluster/leader", {"to": target}, expect=200)
+    client.call("POST", "/api/v1/cluster/leader", {"to": leader}, expect=200)
+
+    status, body, response = client.call("GET", "/api/v1/cluster/backup", expect=200)
+    assert response.content.startswith(b"VIGILBAK")
+    length = int.from_bytes(response.content[8:12], "big")
+    header = json.loads(response.content[12:12 + length])
+    assert header["format_version"] == 1 and header["index"] >= 1
+    assert len(response.content) == 12 + length + header["body_bytes"]
 
 
 @live
