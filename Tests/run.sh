@@ -26,8 +26,8 @@ need_debian_packages() {
 command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.x, e.g. /opt/swift/usr/bin)" >&2; exit 2; }
 # libsqlite3-dev: GRDB links the system SQLite; strace: the storage test counts fdatasync calls per acknowledged write;
 # prometheus-alertmanager: the intake test runs the real Alertmanager and amtool against a cluster;
-# openssl: the webhook signature test checks our HMAC against `openssl dgst`.
-need_debian_packages libsqlite3-dev strace prometheus-alertmanager openssl
+# openssl: the webhook signature test checks our HMAC against `openssl dgst`; systemd: `systemd-analyze verify` checks deploy/systemd.
+need_debian_packages libsqlite3-dev strace prometheus-alertmanager openssl systemd
 [ -x /usr/bin/prometheus-alertmanager ] && [ -x /usr/bin/amtool ] || { echo "prometheus-alertmanager is installed but /usr/bin/prometheus-alertmanager or /usr/bin/amtool is missing" >&2; exit 2; }
 
 # aiosmtpd: PagingTests run a real SMTP server on 127.0.0.1 (pip: the python3 on PATH may not be Debian's).

@@ -20,6 +20,15 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// A node added to a running cluster (`vigil member add`) starts with an empty log and waits for the leader
     /// instead of founding a cluster of the members listed here.
     public var join: Bool = false
+    /// How the node writes its log lines.
+    public var log: LogSettings = LogSettings()
+
+    /// `text` (one human-readable line per record) or `json` (one JSON object per line, for journald and log shippers).
+    public struct LogSettings: Codable, Sendable, Equatable {
+        public var format: String = "text"
+        public static let formats = ["text", "json"]
+        public init(format: String = "text") { self.format = format }
+    }
 
     /// How the client API is served and who may use it.
     public struct APISettings: Codable, Sendable, Equatable {
@@ -134,7 +143,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case dataDir = "data_dir"
         case peerListen = "peer_listen"
         case httpListen = "http_listen"
-        case tls, raft, api, paging, members, join
+        case tls, raft, api, paging, members, join, log
     }
 
     public init(from decoder: any Decoder) throws {
@@ -150,6 +159,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         paging = try container.decodeIfPresent(PagingSettings.self, forKey: .paging) ?? PagingSettings()
         members = try container.decode([Member].self, forKey: .members)
         join = try container.decodeIfPresent(Bool.self, forKey: .join) ?? false
+        log = try container.decodeIfPresent(LogSettings.self, forKey: .log) ?? LogSettings()
     }
 
     public init(clusterID: String, nodeID: NodeID, dataDir: String, peerListen: HostPort, httpListen: HostPort,
@@ -176,6 +186,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         guard nodeID != noNode else { throw .invalidValue(key: "node_id", reason: "node ids start at 1") }
         guard !dataDir.isEmpty else { throw .invalidValue(key: "data_dir", reason: "must not be empty") }
         guard !members.isEmpty else { throw .invalidValue(key: "members", reason: "lists no member") }
+        guard LogSettings.formats.contains(log.format) else {
+            throw .invalidValue(key: "log.format", reason: "'\(log.format)' is not one of \(LogSettings.formats.joined(separator: ", "))")
+        }
         var seen = Set<NodeID>()
         for (position, member) in members.enumerated() {
             guard member.id != noNode else { throw .invalidValue(key: "members[\(position)].id", reason: "node ids start at 1") }

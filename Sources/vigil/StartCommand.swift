@@ -10,12 +10,23 @@ struct StartCommand: AsyncParsableCommand {
 
     @Option(help: "Path to the node's vigil.yaml.") var config: String
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String = "info"
+    @Option(name: .customLong("log-format"), help: "text or json (overrides log.format in vigil.yaml).") var logFormat: String?
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw fail("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical", code: 2)
         }
+        // The format comes from the config; a config that does not load is reported by the node itself below.
+        let format = logFormat ?? (try? NodeConfig.load(path: config))?.log.format ?? "text"
+        guard NodeConfig.LogSettings.formats.contains(format) else {
+            throw fail("--log-format: '\(format)' is not one of \(NodeConfig.LogSettings.formats.joined(separator: ", "))", code: 2)
+        }
         LoggingSystem.bootstrap { label in
+            if format == "json" {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
