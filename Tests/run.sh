@@ -26,8 +26,8 @@ need_debian_packages() {
 command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.x, e.g. /opt/swift/usr/bin)" >&2; exit 2; }
 # libsqlite3-dev: GRDB links the system SQLite; strace: the storage test counts fdatasync calls per acknowledged write;
 # prometheus-alertmanager: the intake test runs the real Alertmanager and amtool against a cluster;
-# openssl: the webhook signature test checks our HMAC against `openssl dgst`; systemd: `systemd-analyze verify` checks deploy/systemd.
-need_debian_packages libsqlite3-dev strace prometheus-alertmanager openssl systemd
+# openssl: the webhook signature test checks our HMAC against `openssl dgst`; systemd: `systemd-analyze verify` checks deploy/systemd; iproute2: cluster/netns-up.sh.
+need_debian_packages libsqlite3-dev strace prometheus-alertmanager openssl systemd iproute2
 [ -x /usr/bin/prometheus-alertmanager ] && [ -x /usr/bin/amtool ] || { echo "prometheus-alertmanager is installed but /usr/bin/prometheus-alertmanager or /usr/bin/amtool is missing" >&2; exit 2; }
 
 # aiosmtpd: PagingTests run a real SMTP server on 127.0.0.1 (pip: the python3 on PATH may not be Debian's).
@@ -52,6 +52,15 @@ swift test --skip-build --filter VigilNodeTests
 # schemathesis on a follower (installs openapi-spec-validator, schemathesis and pytest with pip when missing).
 step "OpenAPI document against a live cluster"
 bash Tests/openapi/run.sh .build/debug/vigil
+
+# The multi-host demo: every node in its own network namespace and address (needs root; bounded).
+if [ "$(id -u)" -eq 0 ] && ip netns add vigil-probe 2>/dev/null; then
+    ip netns del vigil-probe
+    step "nodes in network namespaces (cluster/netns-up.sh --check)"
+    VIGIL_BINARY=.build/debug/vigil timeout 300 bash cluster/netns-up.sh --prefix vigilci --check
+else
+    step "SKIPPED: nodes in network namespaces (needs root and ip netns)"
+fi
 
 step "release build of the simulator"
 swift build -c release --product vigil-sim
