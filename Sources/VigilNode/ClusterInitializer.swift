@@ -123,7 +123,8 @@ public struct ClusterInitializer: Sendable {
     /// cluster, timing, API and paging settings, `join: true`, the source's members plus this one — and copies the
     /// cluster's paging secrets, so the folder is complete to copy to the new machine.
     public static func issueNodeBundle(caDirectory: String, member: NodeConfig.Member, outDirectory: String,
-                                       configFrom: String? = nil) throws(InitError) -> [String] {
+                                       configFrom: String? = nil, validityDays: Int = ClusterCA.defaultNodeValidityDays) throws(InitError) -> [String] {
+        guard (1...3_650).contains(validityDays) else { throw .invalidArgument("--days", "\(validityDays) is not in 1...3650") }
         let tls = outDirectory + "/tls"
         var paths = [tls + "/node.pem", tls + "/node-key.pem", tls + "/ca.pem"]
         var joining: NodeConfig?
@@ -170,7 +171,8 @@ public struct ClusterInitializer: Sendable {
             }
             let ca = try ClusterCA.load(certificatePath: caDirectory + "/ca.pem", privateKeyPath: caDirectory + "/ca-key.pem")
             let names = MemberSpec.subjectAlternativeNames(member)
-            let credentials = try ca.issueNodeCredentials(nodeID: member.id, ipAddresses: names.ipAddresses, dnsNames: names.dnsNames)
+            let credentials = try ca.issueNodeCredentials(nodeID: member.id, ipAddresses: names.ipAddresses, dnsNames: names.dnsNames,
+                                                          validityDays: validityDays)
             try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
             try credentials.write(certificatePath: paths[0], privateKeyPath: paths[1])
             try PEMFile.writeCertificate(ca.certificate, to: paths[2])

@@ -39,6 +39,8 @@ public struct ClusterView: Codable, Sendable, Equatable {
 
     /// Snapshot transfers this node received or is receiving, by sending leader.
     public var incomingSnapshots: [SnapshotTransferStatus]?
+    /// When this node's certificate expires (milliseconds since the epoch); re-issue it well before.
+    public var certificateExpiresAtMilliseconds: Int64?
 
     public var clusterID: String
     public var nodeID: UInt64
@@ -63,6 +65,7 @@ public struct ClusterView: Codable, Sendable, Equatable {
         case snapshotIndex = "snapshot_index"
         case settingsRevision = "settings_revision"
         case incomingSnapshots = "incoming_snapshots"
+        case certificateExpiresAtMilliseconds = "certificate_expires_at_ms"
     }
 
     public init(clusterID: String, nodeID: UInt64, role: String, term: UInt64, leader: UInt64, commitIndex: UInt64,

@@ -28,6 +28,8 @@ public struct HTTPAPI: Sendable {
     let ackSigner: AckLinkSigner?
     /// The scheduler's lateness histograms for `/metrics`; nil when paging is off.
     let pagingHost: NodePagingHost?
+    /// This node's certificate expiry, shown in the cluster view and `/metrics`.
+    let certificateExpiresAt: Date?
     static let proposalTimeout: Duration = .seconds(5)
     static let readTimeout: Duration = .seconds(3)
     static let forwardTimeout: TimeAmount = .seconds(7)
@@ -47,8 +49,9 @@ public struct HTTPAPI: Sendable {
     }
 
     init(config: NodeConfig, loop: RaftLoop, transport: PeerTransport, forwardingClient: HTTPClient, logger: Logger,
-         ackSigner: AckLinkSigner? = nil, pagingHost: NodePagingHost? = nil) {
+         ackSigner: AckLinkSigner? = nil, pagingHost: NodePagingHost? = nil, certificateExpiresAt: Date? = nil) {
         self.forwardingClient = forwardingClient
+        self.certificateExpiresAt = certificateExpiresAt
         self.ackSigner = ackSigner
         self.pagingHost = pagingHost
         self.config = config
@@ -81,6 +84,7 @@ public struct HTTPAPI: Sendable {
                                                 settingsRevision: api.loop.state.revision, settingsCount: api.loop.state.count)
                 + MetricsExposition.renderPaging(lateness: api.pagingHost?.latenessHistograms ?? [:],
                                                  outboxPages: api.loop.state.duty { $0.outbox.count })
+                + MetricsExposition.renderCertificate(expiresAt: api.certificateExpiresAt)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
@@ -134,6 +138,7 @@ public struct HTTPAPI: Sendable {
             lastIndex: status.lastIndex, snapshotIndex: status.snapshotIndex,
             settingsRevision: loop.state.revision, members: members)
         if !status.snapshotsIn.isEmpty { view.incomingSnapshots = status.snapshotsIn.values.sorted { $0.peer < $1.peer } }
+        view.certificateExpiresAtMilliseconds = certificateExpiresAt.map { Int64($0.timeIntervalSince1970 * 1_000) }
         return view
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import ClusterTransport
 import RaftCore
 
@@ -81,6 +82,14 @@ public enum MetricsExposition {
         one("vigil_settings_revision", "gauge", "Global revision of the settings store.", settingsRevision)
         one("vigil_settings_keys", "gauge", "Number of settings stored.", settingsCount)
         return out
+    }
+
+    /// The node certificate's expiry, for an alert well before it (the node also logs a warning 30 days ahead).
+    static func renderCertificate(expiresAt: Date?) -> String {
+        guard let expiresAt else { return "" }
+        return "# HELP vigil_tls_certificate_expiry_timestamp_seconds When this node's certificate expires (Unix time).\n"
+            + "# TYPE vigil_tls_certificate_expiry_timestamp_seconds gauge\n"
+            + "vigil_tls_certificate_expiry_timestamp_seconds \(Int64(expiresAt.timeIntervalSince1970))\n"
     }
 
     /// The paging scheduler's lateness (actual − due) per kind of action, and the outbox size.

@@ -33,8 +33,9 @@ public enum NodeRuntime {
 
         let (store, persisted) = try openStore(config: config, dataDirectory: dataDirectory, logger: logger)
         let transport: PeerTransport
+        let certificateExpiresAt: Date
         do {
-            transport = try makeTransport(config: config, baseDirectory: baseDirectory, logger: logger)
+            (transport, certificateExpiresAt) = try makeTransport(config: config, baseDirectory: baseDirectory, logger: logger)
             let port = try await transport.start()
             logger.info("peer transport listening", metadata: ["address": "\(config.peerListen.host):\(port)", "tls": "1.3 mutual"])
         } catch let error as NodeError {
@@ -71,7 +72,15 @@ public enum NodeRuntime {
         }
         let pagingHost = paging.map { _ in NodePagingHost(loop: loop) }
         let api = HTTPAPI(config: config, loop: loop, transport: transport, forwardingClient: forwardingClient, logger: logger,
-                          ackSigner: paging?.signer, pagingHost: pagingHost)
+                          ackSigner: paging?.signer, pagingHost: pagingHost, certificateExpiresAt: certificateExpiresAt)
+        // A certificate that expires stops the peers from talking: say so a month ahead, and twice a day after.
+        let expiryWatch = Task {
+            while !Task.isCancelled {
+                warnIfExpiringSoon(certificateExpiresAt, path: config.tls.cert, logger: logger)
+                try? await Task.sleep(for: .seconds(12 * 3_600))
+            }
+        }
+        defer { expiryWatch.cancel() }
         // Runs on every node; it pages only while its node leads (and has committed its intent in that term).
         let scheduler: Task<Void, Never>? = paging.map { paging in
             var pagingLogger = logger
@@ -171,8 +180,19 @@ public enum NodeRuntime {
         }
     }
 
-    static func makeTransport(config: NodeConfig, baseDirectory: String, logger: Logger) throws(NodeError) -> PeerTransport {
+    static let certificateWarningDays = 30
+
+    static func warnIfExpiringSoon(_ expiresAt: Date, path: String, logger: Logger, now: Date = Date()) {
+        let days = Int(expiresAt.timeIntervalSince(now) / 86_400)
+        guard days < certificateWarningDays else { return }
+        logger.warning("the node certificate expires soon: re-issue it with `vigil cert issue` and restart the node", metadata: [
+            "certificate": "\(path)", "days_left": "\(days)", "expires_at": "\(expiresAt)",
+        ])
+    }
+
+    static func makeTransport(config: NodeConfig, baseDirectory: String, logger: Logger) throws(NodeError) -> (PeerTransport, Date) {
         let identity: TransportIdentity
+        let expiresAt: Date
         do {
             let credentials = try NodeCredentials.load(
                 certificatePath: NodeConfig.resolve(config.tls.cert, against: baseDirectory),
@@ -182,6 +202,7 @@ public enum NodeRuntime {
             }
             let ca = try PEMFile.readCertificate(at: NodeConfig.resolve(config.tls.caCert, against: baseDirectory))
             identity = try TransportIdentity(credentials: credentials, clusterCA: ca)
+            expiresAt = credentials.certificate.notValidAfter
         } catch let error as NodeError {
             throw error
         } catch let error as PKIError {
@@ -198,7 +219,7 @@ public enum NodeRuntime {
         let configuration = TransportConfiguration(
             localID: config.nodeID, listenHost: config.peerListen.host, listenPort: config.peerListen.port, peers: peers)
         do {
-            return try PeerTransport(configuration: configuration, identity: identity, logger: logger)
+            return (try PeerTransport(configuration: configuration, identity: identity, logger: logger), expiresAt)
         } catch {
             throw .transport("\(error)")
         }

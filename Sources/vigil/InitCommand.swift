@@ -64,6 +64,7 @@ struct CertCommand: ParsableCommand {
         var memberSpec: String
         @Option(name: .customLong("ca-dir"), help: "The folder holding ca.pem and ca-key.pem.") var caDirectory: String
         @Option(help: "The node's folder; the files go into its tls/ folder.") var out: String
+        @Option(help: "Days the certificate is valid (default 730).") var days: Int = 730
         @Option(name: .customLong("config-from"),
                 help: "A member's vigil.yaml: also write OUT/vigil.yaml for a node joining that cluster, and copy its paging secrets.")
         var configFrom: String?
@@ -74,7 +75,8 @@ struct CertCommand: ParsableCommand {
                 guard member.id == node else {
                     throw InitError.invalidArgument("--member", "names node \(member.id), but --node is \(node)")
                 }
-                for path in try ClusterInitializer.issueNodeBundle(caDirectory: caDirectory, member: member, outDirectory: out, configFrom: configFrom) {
+                for path in try ClusterInitializer.issueNodeBundle(caDirectory: caDirectory, member: member, outDirectory: out, configFrom: configFrom,
+                                                                   validityDays: days) {
                     print("wrote \(path)")
                 }
             } catch let error as InitError {

@@ -67,7 +67,7 @@ struct StatusCommand: AsyncParsableCommand {
     private func printTable(_ views: [(endpoint: String, view: ClusterView?, error: String?)]) {
         func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count) }
         print(pad("ENDPOINT", 26) + pad("NODE", 6) + pad("ROLE", 13) + pad("TERM", 6) + pad("LEADER", 8)
-              + pad("COMMIT", 9) + pad("APPLIED", 9) + "PEERS")
+              + pad("COMMIT", 9) + pad("APPLIED", 9) + pad("CERT", 7) + "PEERS")
         for entry in views {
             guard let view = entry.view else {
                 print(pad(entry.endpoint, 26) + "error: " + (entry.error ?? "?"))
@@ -81,9 +81,13 @@ struct StatusCommand: AsyncParsableCommand {
                 }
                 return text
             }.joined(separator: " ")
+            let certificate = view.certificateExpiresAtMilliseconds.map { expiry in
+                let days = (expiry - Int64(Date().timeIntervalSince1970 * 1_000)) / 86_400_000
+                return days < 30 ? "\(days)d!" : "\(days)d"
+            } ?? "-"
             print(pad(entry.endpoint, 26) + pad("\(view.nodeID)", 6) + pad(view.role, 13) + pad("\(view.term)", 6)
                   + pad(view.leader == 0 ? "-" : "\(view.leader)", 8) + pad("\(view.commitIndex)", 9)
-                  + pad("\(view.appliedIndex)", 9) + peers)
+                  + pad("\(view.appliedIndex)", 9) + pad(certificate, 7) + peers)
         }
         // Transfers under way or failed: a follower that cannot catch up leaves the cluster one failure from a stop.
         for entry in views {

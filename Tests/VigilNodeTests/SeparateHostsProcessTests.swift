@@ -44,5 +44,29 @@ extension ProcessTests {
             let (wrongNode, wrongOutput) = try ProcessCluster.runToEnd(cluster.binary, mismatched)
             #expect(wrongNode == 2 && wrongOutput.contains("names node 4, but --node is 5"), "\(wrongOutput)")
         }
+    
+        @Test("a certificate near its expiry is shown in the cluster view, /metrics and vigil status, and logged")
+        func certificateExpiryIsVisible() async throws {
+            let cluster = try ProcessCluster(nodes: 1)
+            let tls = cluster.directory.appendingPathComponent("node1/tls")
+            for file in ["node.pem", "node-key.pem", "ca.pem"] { try FileManager.default.removeItem(at: tls.appendingPathComponent(file)) }
+            let (issued, output) = try ProcessCluster.runToEnd(cluster.binary, [
+                "cert", "issue", "--node", "1", "--member", "1=127.0.0.1:\(cluster.basePort + 1):\(cluster.basePort + 101)", "--days", "10",
+                "--ca-dir", cluster.directory.appendingPathComponent("ca").path, "--out", cluster.directory.appendingPathComponent("node1").path])
+            #expect(issued == 0, "\(output)")
+            try cluster.start(1)
+            _ = try #require(await cluster.waitForLeader(timeout: .seconds(30)), "\(cluster.logTail(1))")
+            let view = try #require(await cluster.clusterView(1))
+            let daysLeft = (try #require(view.certificateExpiresAtMilliseconds) - Int64(Date().timeIntervalSince1970 * 1_000)) / 86_400_000
+            #expect((9...10).contains(daysLeft), "expires in \(daysLeft) days")
+            #expect(await cluster.metric(1, "vigil_tls_certificate_expiry_timestamp_seconds") != nil)
+            #expect(cluster.logTail(1, lines: 200).contains("the node certificate expires soon"), "\(cluster.logTail(1))")
+            let (status, statusOutput) = try ProcessCluster.runToEnd(cluster.binary, ["status", "--cluster-dir", cluster.directory.path])
+            #expect(status == 0 && (statusOutput.contains("9d!") || statusOutput.contains("10d!")), "\(statusOutput)")
+            let (tooLong, tooLongOutput) = try ProcessCluster.runToEnd(cluster.binary, [
+                "cert", "issue", "--node", "2", "--member", "2=127.0.0.1:1:2", "--days", "0",
+                "--ca-dir", cluster.directory.appendingPathComponent("ca").path, "--out", cluster.directory.appendingPathComponent("node2").path])
+            #expect(tooLong == 2 && tooLongOutput.contains("--days"), "\(tooLongOutput)")
+        }
     }
 }
