@@ -280,6 +280,7 @@ public final class RaftLoop: Sendable {
                     propose(batch, raft, &state)
                 }
             }
+            if elapsedTicks > 0, raft.role == .leader, stopDeadlineTicks == nil { promoteCaughtUpLearners(raft) }
             while raft.hasReady {
                 try await handleReady(raft, &state, pool)
             }
@@ -298,7 +299,6 @@ public final class RaftLoop: Sendable {
             if state.membersChanged || state.refreshPeersAt != raft.conf {
                 refreshPeers(raft, &state)
             }
-            if elapsedTicks > 0, raft.role == .leader { promoteCaughtUpLearners(raft) }
             publish(raft, &state)
             tickPlan.plan(tickedUntil + tickInterval * min(raft.ticksUntilNextTimeout, Self.longestSleepTicks(config.raft)))
             // After publishing, so a woken scheduler reads the new role and term.
