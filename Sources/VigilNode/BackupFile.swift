@@ -38,6 +38,40 @@ public enum BackupFile {
     public static let formatVersion = 1
     static let maximumHeaderBytes: UInt32 = 64 << 10
 
+    /// The header of a backup whose body is the snapshot file `descriptor` names.
+    static func header(for descriptor: SnapshotDescriptor, clusterID: String, node: NodeID, at milliseconds: Int64) -> BackupHeader {
+        BackupHeader(formatVersion: formatVersion, clusterID: clusterID, index: descriptor.index, term: descriptor.term,
+                     bodyBytes: descriptor.sizeBytes, bodySHA256: descriptor.checksum.map { String(format: "%02x", $0) }.joined(),
+                     createdAtMilliseconds: milliseconds, takenOnNode: node)
+    }
+
+    /// Writes a whole backup file at `path` (through a `.part` file, synced, then renamed): the header, then the body.
+    static func assemble(_ header: BackupHeader, bodyPath: String, to path: String) throws(SnapshotFileError) {
+        let partial = path + ".part"
+        let fd = try POSIXFile.open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
+        do throws(SnapshotFileError) {
+            defer { close(fd) }
+            try POSIXFile.writeAll(fd, headerBytes(header), path: partial)
+            let source = try POSIXFile.open(bodyPath, O_RDONLY | O_CLOEXEC)
+            defer { close(source) }
+            var offset: UInt64 = 0
+            while offset < header.bodyBytes {
+                let chunk = try POSIXFile.read(source, count: Int(min(1 << 20, header.bodyBytes - offset)), at: offset, path: bodyPath)
+                guard !chunk.isEmpty else { throw SnapshotFileError(path: bodyPath, "ended early") }
+                try POSIXFile.writeAll(fd, chunk, path: partial)
+                offset += UInt64(chunk.count)
+            }
+            try POSIXFile.fsync(fd, path: partial)
+        } catch {
+            unlink(partial)
+            throw error
+        }
+        guard rename(partial, path) == 0 else {
+            unlink(partial)
+            throw SnapshotFileError.system(path, "rename")
+        }
+    }
+
     public static func headerBytes(_ header: BackupHeader) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

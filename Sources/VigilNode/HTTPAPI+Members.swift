@@ -46,11 +46,7 @@ extension HTTPAPI {
         case let .success(value): written = value
         case let .failure(error): return APIError(status: 500, code: "backup_failed", message: error.description).response
         }
-        let header = BackupHeader(
-            formatVersion: BackupFile.formatVersion, clusterID: config.clusterID, index: written.descriptor.index,
-            term: written.descriptor.term, bodyBytes: written.descriptor.sizeBytes,
-            bodySHA256: written.descriptor.checksum.map { String(format: "%02x", $0) }.joined(),
-            createdAtMilliseconds: Self.nowMillis(), takenOnNode: config.nodeID)
+        let header = BackupFile.header(for: written.descriptor, clusterID: config.clusterID, node: config.nodeID, at: Self.nowMillis())
         let prefix = BackupFile.headerBytes(header)
         let path = written.path
         let size = written.descriptor.sizeBytes

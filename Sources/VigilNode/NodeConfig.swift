@@ -22,6 +22,28 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var join: Bool = false
     /// How the node writes its log lines.
     public var log: LogSettings = LogSettings()
+    /// Scheduled backups of this node's applied state; absent: none.
+    public var backup: BackupSettings?
+
+    /// `vigil backup` on a timer: every node writes the state it has applied into `directory` (relative paths are
+    /// relative to this file), keeping the newest `keep` files.
+    public struct BackupSettings: Codable, Sendable, Equatable {
+        public var directory: String
+        /// Minutes between backups; fractions allowed (at least 0.05, three seconds, for drills).
+        public var everyMinutes: Double
+        public var keep: Int
+
+        enum CodingKeys: String, CodingKey {
+            case directory, keep
+            case everyMinutes = "every_minutes"
+        }
+
+        public init(directory: String, everyMinutes: Double, keep: Int) {
+            self.directory = directory
+            self.everyMinutes = everyMinutes
+            self.keep = keep
+        }
+    }
 
     /// `text` (one human-readable line per record) or `json` (one JSON object per line, for journald and log shippers).
     public struct LogSettings: Codable, Sendable, Equatable {
@@ -143,7 +165,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case dataDir = "data_dir"
         case peerListen = "peer_listen"
         case httpListen = "http_listen"
-        case tls, raft, api, paging, members, join, log
+        case tls, raft, api, paging, members, join, log, backup
     }
 
     public init(from decoder: any Decoder) throws {
@@ -160,6 +182,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         members = try container.decode([Member].self, forKey: .members)
         join = try container.decodeIfPresent(Bool.self, forKey: .join) ?? false
         log = try container.decodeIfPresent(LogSettings.self, forKey: .log) ?? LogSettings()
+        backup = try container.decodeIfPresent(BackupSettings.self, forKey: .backup)
     }
 
     public init(clusterID: String, nodeID: NodeID, dataDir: String, peerListen: HostPort, httpListen: HostPort,
@@ -186,6 +209,13 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         guard nodeID != noNode else { throw .invalidValue(key: "node_id", reason: "node ids start at 1") }
         guard !dataDir.isEmpty else { throw .invalidValue(key: "data_dir", reason: "must not be empty") }
         guard !members.isEmpty else { throw .invalidValue(key: "members", reason: "lists no member") }
+        if let backup {
+            guard !backup.directory.isEmpty else { throw .invalidValue(key: "backup.directory", reason: "must not be empty") }
+            guard backup.everyMinutes >= 0.05, backup.everyMinutes <= 43_200 else {
+                throw .invalidValue(key: "backup.every_minutes", reason: "\(backup.everyMinutes) is not in 0.05...43200")
+            }
+            guard (1...1_000).contains(backup.keep) else { throw .invalidValue(key: "backup.keep", reason: "\(backup.keep) is not in 1...1000") }
+        }
         guard LogSettings.formats.contains(log.format) else {
             throw .invalidValue(key: "log.format", reason: "'\(log.format)' is not one of \(LogSettings.formats.joined(separator: ", "))")
         }

@@ -81,6 +81,12 @@ public enum NodeRuntime {
             }
         }
         defer { expiryWatch.cancel() }
+        let backups = config.backup.map { settings in
+            let scheduled = ScheduledBackups(loop: loop, settings: settings, directory: NodeConfig.resolve(settings.directory, against: baseDirectory),
+                                             clusterID: config.clusterID, nodeID: config.nodeID, logger: logger)
+            return Task { await scheduled.run() }
+        }
+        defer { backups?.cancel() }
         // Runs on every node; it pages only while its node leads (and has committed its intent in that term).
         let scheduler: Task<Void, Never>? = paging.map { paging in
             var pagingLogger = logger

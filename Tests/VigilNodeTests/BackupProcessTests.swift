@@ -56,5 +56,33 @@ extension ProcessTests {
             #expect(bob?.status == 200, "people are restored")
             #expect(await second.put(1, key: "after-restore", value: "x")?.status == 200, "the restored cluster takes writes")
         }
+    
+        @Test("scheduled backups: a node writes valid backups on its timer and keeps the newest; a bad interval is refused")
+        func scheduledBackups() async throws {
+            let cluster = try ProcessCluster(nodes: 1)
+            let config = cluster.configPath(1)
+            let original = try String(contentsOfFile: config, encoding: .utf8)
+            try (original + "backup:\n  directory: backups\n  every_minutes: 0.001\n  keep: 2\n").write(toFile: config, atomically: true, encoding: .utf8)
+            let (refused, refusal) = try ProcessCluster.runToEnd(cluster.binary, ["start", "--config", config], timeout: .seconds(20))
+            #expect(refused == 2 && refusal.contains("backup.every_minutes"), "\(refusal)")
+
+            try (original + "backup:\n  directory: backups\n  every_minutes: 0.05\n  keep: 2\n").write(toFile: config, atomically: true, encoding: .utf8)
+            try cluster.start(1)
+            _ = try #require(await cluster.waitForLeader(timeout: .seconds(30)))
+            _ = await cluster.put(1, key: "scheduled", value: "yes")
+            let directory = cluster.directory.appendingPathComponent("node1/backups").path
+            var files: [String] = []
+            for _ in 0..<100 {
+                files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".vbak") }.sorted()
+                if files.count >= 2, cluster.logTail(1, lines: 400).components(separatedBy: "scheduled backup written").count > 4 { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(files.count == 2, "the newest two are kept: \(files)\n\(cluster.logTail(1))")
+            for file in files {
+                let header = try BackupFile.verify(path: directory + "/" + file).header
+                #expect(header.takenOnNode == 1 && header.index >= 1)
+            }
+            #expect(!cluster.logTail(1, lines: 400).contains("scheduled backup failed"))
+        }
     }
 }
