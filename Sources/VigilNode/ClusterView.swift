@@ -41,6 +41,8 @@ public struct ClusterView: Codable, Sendable, Equatable {
     public var incomingSnapshots: [SnapshotTransferStatus]?
     /// When this node's certificate expires (milliseconds since the epoch); re-issue it well before.
     public var certificateExpiresAtMilliseconds: Int64?
+    /// The vigil version this node runs (during a rolling upgrade, nodes differ).
+    public var version: String?
 
     public var clusterID: String
     public var nodeID: UInt64
@@ -66,6 +68,7 @@ public struct ClusterView: Codable, Sendable, Equatable {
         case settingsRevision = "settings_revision"
         case incomingSnapshots = "incoming_snapshots"
         case certificateExpiresAtMilliseconds = "certificate_expires_at_ms"
+        case version
     }
 
     public init(clusterID: String, nodeID: UInt64, role: String, term: UInt64, leader: UInt64, commitIndex: UInt64,

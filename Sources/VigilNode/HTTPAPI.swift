@@ -139,6 +139,7 @@ public struct HTTPAPI: Sendable {
             settingsRevision: loop.state.revision, members: members)
         if !status.snapshotsIn.isEmpty { view.incomingSnapshots = status.snapshotsIn.values.sorted { $0.peer < $1.peer } }
         view.certificateExpiresAtMilliseconds = certificateExpiresAt.map { Int64($0.timeIntervalSince1970 * 1_000) }
+        view.version = VigilVersion.current
         return view
     }
 

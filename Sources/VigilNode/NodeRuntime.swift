@@ -28,6 +28,7 @@ public enum NodeRuntime {
             logger[metadataKey: "node"] = "\(config.nodeID)"
             return logger
         }()
+        logger.info("starting", metadata: ["version": "\(VigilVersion.description)", "cluster": "\(config.clusterID)"])
         let baseDirectory = URL(fileURLWithPath: configPath).deletingLastPathComponent().path
         let dataDirectory = NodeConfig.resolve(config.dataDir, against: baseDirectory)
 

@@ -67,7 +67,7 @@ struct StatusCommand: AsyncParsableCommand {
     private func printTable(_ views: [(endpoint: String, view: ClusterView?, error: String?)]) {
         func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count) }
         print(pad("ENDPOINT", 26) + pad("NODE", 6) + pad("ROLE", 13) + pad("TERM", 6) + pad("LEADER", 8)
-              + pad("COMMIT", 9) + pad("APPLIED", 9) + pad("CERT", 7) + "PEERS")
+              + pad("COMMIT", 9) + pad("APPLIED", 9) + pad("CERT", 7) + pad("VERSION", 9) + "PEERS")
         for entry in views {
             guard let view = entry.view else {
                 print(pad(entry.endpoint, 26) + "error: " + (entry.error ?? "?"))
@@ -87,7 +87,7 @@ struct StatusCommand: AsyncParsableCommand {
             } ?? "-"
             print(pad(entry.endpoint, 26) + pad("\(view.nodeID)", 6) + pad(view.role, 13) + pad("\(view.term)", 6)
                   + pad(view.leader == 0 ? "-" : "\(view.leader)", 8) + pad("\(view.commitIndex)", 9)
-                  + pad("\(view.appliedIndex)", 9) + pad(certificate, 7) + peers)
+                  + pad("\(view.appliedIndex)", 9) + pad(certificate, 7) + pad(view.version ?? "-", 9) + peers)
         }
         // Transfers under way or failed: a follower that cannot catch up leaves the cluster one failure from a stop.
         for entry in views {

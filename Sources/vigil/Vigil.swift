@@ -15,6 +15,7 @@ struct Vigil: AsyncParsableCommand {
             VIGIL_CLUSTER_DIR, or ./cluster/local). Exit codes: 0 done; 1 the cluster refused the request (4xx); \
             2 bad arguments, files or configuration; 3 the cluster is unavailable; 4 not authenticated or not allowed.
             """,
+        version: VigilVersion.description,
         subcommands: [InitCommand.self, CertCommand.self, MemberCommand.self, LeaderCommand.self, BackupCommand.self, RestoreCommand.self, StartCommand.self, StatusCommand.self, TicketCommand.self, OnCallCommand.self,
                       ScheduleCommand.self, PolicyCommand.self, ServiceCommand.self, ObjectCommand.self, ApplyCommand.self, KnowledgeBaseCommand.self, ReportCommand.self, TokenCommand.self,
                       BenchCommand.self])
