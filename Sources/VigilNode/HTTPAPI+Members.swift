@@ -7,9 +7,10 @@ import RaftCore
 import Glibc
 #endif
 
-/// `/api/v1/cluster/members` and `/api/v1/cluster/leader` (admin only): membership changes, one at a time,
-/// made on the leader (a follower forwards). A new node joins as a learner and the leader makes it a voter
-/// once it has caught up, so it never counts towards a quorum while it copies the log.
+/// `/api/v1/cluster/members`, `/api/v1/cluster/leader` and `/api/v1/cluster/backup` (admin only): membership
+/// changes, one at a time, made on the leader (a follower forwards), and backups from any node. A new node joins
+/// as a learner and the leader makes it a voter once it has caught up, so it never counts towards a quorum
+/// while it copies the log.
 extension HTTPAPI {
     struct AddMemberBody: Codable, Sendable {
         let id: UInt64

@@ -122,6 +122,8 @@ public final class RaftLoop: Sendable {
         raftConfig.randomSeed = UInt64.random(in: 0...UInt64.max)
         let raft = RaftNode(config: raftConfig, persisted: initialState)
         snapshots.removeTemporaries()
+        // Backup files left by a stream the client abandoned, or by a crash while one was written.
+        try? FileManager.default.removeItem(atPath: snapshots.directory + "/backups")
         let restored = try snapshots.restore(initialState.snapshot.data)
         try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in machine = restored }
         snapshots.prune(keeping: SnapshotDescriptor(decoding: initialState.snapshot.data))
