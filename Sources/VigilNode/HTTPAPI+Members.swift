@@ -81,26 +81,33 @@ extension HTTPAPI {
         return await forward(request, body: body, to: status.leader)
     }
 
-    private func readBody(_ request: Request) async -> Result<ByteBuffer, APIError> {
+    /// A membership request's JSON body, or the answer to send instead: the leader's (a follower forwards the
+    /// request with its body) or an error (too large, not the documented JSON).
+    enum LeaderBody<Body> {
+        case body(Body)
+        case answered(Response)
+    }
+
+    private func leaderBody<Body: Codable>(_ request: Request, _ type: Body.Type) async -> LeaderBody<Body> {
         var request = request
+        let buffer: ByteBuffer
         do {
-            return .success(try await request.collectBody(upTo: 4096))
+            buffer = try await request.collectBody(upTo: 4096)
         } catch {
-            return .failure(APIError(status: 413, code: "body_too_large", message: "a membership request has at most 4096 bytes"))
+            return .answered(APIError(status: 413, code: "body_too_large", message: "a membership request has at most 4096 bytes").response)
+        }
+        if let forwarded = await forwardUnlessLeader(request, body: buffer) { return .answered(forwarded) }
+        switch APIJSON.decodeStrict(type, from: Data(buffer.readableBytesView)) {
+        case let .success(value): return .body(value)
+        case let .failure(error): return .answered(error.response)
         }
     }
 
     func addMember(_ request: Request) async -> Response {
-        let buffer: ByteBuffer
-        switch await readBody(request) {
-        case let .success(value): buffer = value
-        case let .failure(error): return error.response
-        }
-        if let forwarded = await forwardUnlessLeader(request, body: buffer) { return forwarded }
         let body: AddMemberBody
-        switch APIJSON.decodeStrict(AddMemberBody.self, from: Data(buffer.readableBytesView)) {
-        case let .success(value): body = value
-        case let .failure(error): return error.response
+        switch await leaderBody(request, AddMemberBody.self) {
+        case let .body(value): body = value
+        case let .answered(response): return response
         }
         guard body.id != noNode else { return APIError(status: 400, code: "invalid_field", message: "node ids start at 1", field: "id").response }
         guard let peer = HostPort(parsing: body.peer) else {
@@ -176,16 +183,10 @@ extension HTTPAPI {
     }
 
     func transferLeader(_ request: Request) async -> Response {
-        let buffer: ByteBuffer
-        switch await readBody(request) {
-        case let .success(value): buffer = value
-        case let .failure(error): return error.response
-        }
-        if let forwarded = await forwardUnlessLeader(request, body: buffer) { return forwarded }
         let body: TransferBody
-        switch APIJSON.decodeStrict(TransferBody.self, from: Data(buffer.readableBytesView)) {
-        case let .success(value): body = value
-        case let .failure(error): return error.response
+        switch await leaderBody(request, TransferBody.self) {
+        case let .body(value): body = value
+        case let .answered(response): return response
         }
         guard loop.status.voters.contains(body.to), body.to != config.nodeID else {
             return APIError(status: 409, code: "conflict", message: "node \(body.to) is not another voter", field: "to").response

@@ -40,6 +40,14 @@ public enum MemberSpec {
                                  http: HostPort(host: String(host), port: numbers[1]))
     }
 
+    /// The `--member` values of a command that also takes `--nodes` (init, restore): parsed, and not both given.
+    public static func parse(_ specs: [String], nodes: Int?) throws(InitError) -> [NodeConfig.Member] {
+        var members: [NodeConfig.Member] = []
+        for spec in specs { members.append(try parse(spec)) }
+        if !members.isEmpty, nodes != nil { throw .invalidArgument("--nodes", "give either --nodes or --member, not both") }
+        return members
+    }
+
     /// Checks a whole member list: 1–7 members, no id or address twice.
     public static func validate(_ members: [NodeConfig.Member], option: String = "--member") throws(InitError) {
         guard (1...7).contains(members.count) else { throw .invalidArgument(option, "\(members.count) members; a cluster has 1 to 7") }

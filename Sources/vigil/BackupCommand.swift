@@ -77,10 +77,8 @@ struct RestoreCommand: ParsableCommand {
     var plainHTTP = false
 
     func run() throws {
-        var members: [NodeConfig.Member] = []
         do throws(InitError) {
-            for spec in memberSpecs { members.append(try MemberSpec.parse(spec)) }
-            if !members.isEmpty, nodes != nil { throw .invalidArgument("--nodes", "give either --nodes or --member, not both") }
+            let members = try MemberSpec.parse(memberSpecs, nodes: nodes)
             let initializer = ClusterInitializer(nodeCount: nodes ?? 3, directory: dir, host: host, basePort: basePort,
                                                  plainHTTP: plainHTTP, members: members)
             let (header, paths) = try ClusterRestorer.restore(from: from, into: initializer, keepClusterID: keepClusterID)

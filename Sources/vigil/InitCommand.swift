@@ -23,10 +23,9 @@ struct InitCommand: ParsableCommand {
     var plainHTTP = false
 
     func run() throws {
-        var members: [NodeConfig.Member] = []
+        let members: [NodeConfig.Member]
         do throws(InitError) {
-            for spec in memberSpecs { members.append(try MemberSpec.parse(spec)) }
-            if !members.isEmpty, nodes != nil { throw .invalidArgument("--nodes", "give either --nodes or --member, not both") }
+            members = try MemberSpec.parse(memberSpecs, nodes: nodes)
         } catch {
             throw fail(error.description, code: 2)
         }
