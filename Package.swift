@@ -79,6 +79,7 @@ let package = Package(
         // Wiring of one node: config, Raft loop, settings and duty state machines, HTTP API and intake.
         .target(name: "VigilNode", dependencies: [
             "RaftCore", "RaftStorage", "ClusterTransport", "ClusterPKI", "DutyModel", "Paging",
+            .product(name: "X509", package: "swift-certificates"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),

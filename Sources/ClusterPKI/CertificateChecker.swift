@@ -45,7 +45,8 @@ public enum CertificateChecker {
         return NodeName.parse(only)!
     }
 
-    static func requireCertificateAuthority(_ certificate: Certificate) throws(PKIError) {
+    /// Throws unless `certificate` may sign node certificates (a CA basic constraint and the keyCertSign usage).
+    public static func requireCertificateAuthority(_ certificate: Certificate) throws(PKIError) {
         do {
             guard case .isCertificateAuthority? = try certificate.extensions.basicConstraints,
                   let usage = try certificate.extensions.keyUsage, usage.keyCertSign

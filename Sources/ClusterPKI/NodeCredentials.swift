@@ -21,9 +21,16 @@ public struct NodeCredentials: Sendable {
         return try NodeCredentials(nodeID: nodeID, certificate: certificate, privateKey: privateKey)
     }
 
-    /// Writes the certificate (0644) and the key (0600); refuses to overwrite either file.
-    public func write(certificatePath: String, privateKeyPath: String) throws(PKIError) {
-        try PEMFile.writeCertificate(certificate, to: certificatePath)
-        try PEMFile.writePrivateKey(privateKey, to: privateKeyPath)
+    /// Writes the certificate (0644) and the key (0600); refuses to overwrite either file unless `replacing`
+    /// (a re-issue: the key first, then the certificate, so a node that reloads in between fails its key check
+    /// and keeps its old pair rather than pairing the old certificate with the new key silently).
+    public func write(certificatePath: String, privateKeyPath: String, replacing: Bool = false) throws(PKIError) {
+        if replacing {
+            try PEMFile.writePrivateKey(privateKey, replacing: privateKeyPath)
+            try PEMFile.writeCertificate(certificate, replacing: certificatePath)
+        } else {
+            try PEMFile.writeCertificate(certificate, to: certificatePath)
+            try PEMFile.writePrivateKey(privateKey, to: privateKeyPath)
+        }
     }
 }

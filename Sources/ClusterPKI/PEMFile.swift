@@ -8,7 +8,8 @@ import Darwin
 import SwiftASN1
 import X509
 
-/// Reads and writes PEM files; writes never overwrite and private keys are created with mode 0600.
+/// Reads and writes PEM files; writes never overwrite (except the explicit `replacing` ones, which swap a complete
+/// new file in by rename) and private keys are created with mode 0600.
 public enum PEMFile {
     /// Keys and certificates are small; anything bigger is not what we wrote.
     public static let maximumFileBytes = 1 << 20
@@ -28,6 +29,44 @@ public enum PEMFile {
         } catch {
             throw .invalidPEM(what: path, reason: String(describing: error))
         }
+    }
+
+    /// Every certificate of a PEM file, in file order: a trust bundle holds one per CA. At least one.
+    public static func readCertificates(at path: String) throws(PKIError) -> [Certificate] {
+        let text = try read(path)
+        let documents: [PEMDocument]
+        do {
+            documents = try PEMDocument.parseMultiple(pemString: text)
+        } catch {
+            throw .invalidPEM(what: path, reason: String(describing: error))
+        }
+        guard !documents.isEmpty else { throw .invalidPEM(what: path, reason: "it holds no certificate") }
+        var certificates: [Certificate] = []
+        for (position, document) in documents.enumerated() {
+            do {
+                certificates.append(try Certificate(pemDocument: document))
+            } catch {
+                throw .invalidPEM(what: "\(path) (certificate \(position + 1) of \(documents.count))", reason: String(describing: error))
+            }
+        }
+        return certificates
+    }
+
+    /// Writes `certificates` as one PEM file in place of `path` (complete or not at all).
+    public static func writeCertificates(_ certificates: [Certificate], replacing path: String) throws(PKIError) {
+        var text = ""
+        for certificate in certificates { text += try pem(certificate.serializeAsPEM, what: "certificate") + "\n" }
+        try replace(text, at: path, mode: 0o644)
+    }
+
+    /// Replaces the certificate at `path` (complete or not at all).
+    public static func writeCertificate(_ certificate: Certificate, replacing path: String) throws(PKIError) {
+        try replace(pem(certificate.serializeAsPEM, what: "certificate"), at: path, mode: 0o644)
+    }
+
+    /// Replaces the private key at `path` (complete or not at all, mode 0600 from the start).
+    public static func writePrivateKey(_ key: Certificate.PrivateKey, replacing path: String) throws(PKIError) {
+        try replace(pem(key.serializeAsPEM, what: "private key"), at: path, mode: 0o600)
     }
 
     public static func readPrivateKey(at path: String) throws(PKIError) -> Certificate.PrivateKey {
@@ -87,6 +126,19 @@ public enum PEMFile {
         if failure != 0 {
             unlink(path)
             throw .fileWriteFailed(path: path, reason: String(cString: strerror(failure)))
+        }
+    }
+
+    /// Writes a sibling file and renames it over `path`, so a reader (a node reloading on SIGHUP) sees the old
+    /// file or the new one, never half of one.
+    private static func replace(_ text: String, at path: String, mode: mode_t) throws(PKIError) {
+        let staging = path + ".new"
+        unlink(staging)
+        try write(text, to: staging, mode: mode)
+        guard rename(staging, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(staging)
+            throw .fileWriteFailed(path: path, reason: reason)
         }
     }
 

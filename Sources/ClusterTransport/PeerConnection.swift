@@ -13,7 +13,7 @@ final class PeerConnection {
     private(set) var address: PeerAddress
     private let eventLoop: EventLoop
     private let configuration: TransportConfiguration
-    private let clientContext: NIOSSLContext
+    private var clientContext: NIOSSLContext
     private let logger: Logger
     private let backoff: ReconnectBackoff
     /// Whether an authenticated connection to this peer existed at least once (see `enqueue`).
@@ -161,6 +161,12 @@ final class PeerConnection {
         hasEverConnected = true
         connectedAt = .now()
         logger.info("connected to node\(peerID) at \(address)")
+        // The hello goes first, ahead of anything queued, so the peer can refuse a release it cannot read.
+        var sink = ByteBufferSink(ByteBufferAllocator().buffer(capacity: 64))
+        WireCodec(limits: configuration.wireLimits).encode(
+            PeerHello(from: configuration.localID, to: peerID, version: configuration.softwareVersion), into: &sink)
+        channel.write(sink.buffer, promise: nil)
+        channel.flush()
         flush()
     }
 
@@ -204,6 +210,19 @@ final class PeerConnection {
         failedAttempts += 1
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         reconnectTask = eventLoop.scheduleTask(in: .milliseconds(Int64(delay))) { bound.value.connect() }
+    }
+
+    /// Dials again at once with `context`, closing the current connection; queued frames are kept for the new one.
+    func reconnect(with context: NIOSSLContext) {
+        clientContext = context
+        guard !isClosed else { return }
+        reconnectTask?.cancel()
+        reconnectTask = nil
+        if let channel {
+            self.channel = nil
+            channel.close(promise: nil)
+        }
+        connect()  // a new generation: the old connection's callbacks are ignored
     }
 
     /// Stops reconnecting and closes the connection; queued frames are discarded.

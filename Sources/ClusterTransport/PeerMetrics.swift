@@ -15,6 +15,8 @@ public struct PeerMetrics: Sendable, Equatable {
     public var framesDroppedOversize = 0
     public var queuedFrames = 0
     public var queuedBytes = 0
+    /// The release the peer announced on its latest connection to us; nil before that, or for a 0.5 peer.
+    public var version: SoftwareVersion?
 
     public init() {}
 }

@@ -105,6 +105,29 @@ public final class PeerTransport: Sendable {
         eventLoop.execute { state.value.send(frame) }
     }
 
+    /// Takes new credentials (a re-issued certificate, a trust bundle with a new or without an old CA) without a
+    /// restart: later handshakes use them, and every open connection is closed and redialed under them. Invalid
+    /// credentials throw and change nothing.
+    public func reload(identity: TransportIdentity) async throws(TransportError) {
+        guard identity.nodeID == localID else {
+            throw .invalidIdentity("the certificate names node\(identity.nodeID) but this node is \(localID)")
+        }
+        let state = self.state
+        let configuration = try await configurationSnapshot()
+        let server = try identity.makeServerContext(configuration)
+        let client = try identity.makeClientContext(configuration)
+        try? await eventLoop.submit { state.value.replaceContexts(server: server, client: client) }.get()
+    }
+
+    private func configurationSnapshot() async throws(TransportError) -> TransportConfiguration {
+        let state = self.state
+        do {
+            return try await eventLoop.submit { state.value.configuration }.get()
+        } catch {
+            throw .shutDown
+        }
+    }
+
     /// A snapshot of reachability and counters.
     public func metrics() async -> TransportMetrics {
         let state = self.state

@@ -91,18 +91,18 @@ public enum SnapshotStreamFrame: Sendable, Equatable {
 public enum InboundFrame: Sendable, Equatable {
     case raft(Message)
     case snapshotStream(SnapshotStreamFrame)
+    /// The dialer's release, first on a connection.
+    case hello(PeerHello)
+    /// A frame kind this release does not know (from a newer minor release), skipped.
+    case unknownKind(UInt8)
 
-    var from: NodeID {
+    /// The sender and addressee the frame claims; an unknown kind claims nothing.
+    var addressing: (from: NodeID, to: NodeID)? {
         switch self {
-        case let .raft(message): message.from
-        case let .snapshotStream(frame): frame.from
-        }
-    }
-
-    var to: NodeID {
-        switch self {
-        case let .raft(message): message.to
-        case let .snapshotStream(frame): frame.to
+        case let .raft(message): (message.from, message.to)
+        case let .snapshotStream(frame): (frame.from, frame.to)
+        case let .hello(hello): (hello.from, hello.to)
+        case .unknownKind: nil
         }
     }
 
@@ -110,6 +110,8 @@ public enum InboundFrame: Sendable, Equatable {
         switch self {
         case let .raft(message): message.kindName
         case let .snapshotStream(frame): frame.kindName
+        case .hello: "hello"
+        case let .unknownKind(kind): "unknown kind \(kind)"
         }
     }
 }

@@ -25,6 +25,8 @@ public struct TransportConfiguration: Sendable {
     public var tlsShutdownTimeoutMilliseconds: Int
     public var writeBufferLowWaterMarkBytes: Int
     public var writeBufferHighWaterMarkBytes: Int
+    /// This node's release, announced in the hello of every connection it dials and checked against each peer's.
+    public var softwareVersion: SoftwareVersion
 
     public init(
         localID: NodeID,
@@ -43,8 +45,10 @@ public struct TransportConfiguration: Sendable {
         handshakeTimeoutMilliseconds: Int = 5000,
         tlsShutdownTimeoutMilliseconds: Int = 1000,
         writeBufferLowWaterMarkBytes: Int = 1 << 20,
-        writeBufferHighWaterMarkBytes: Int = 4 << 20
+        writeBufferHighWaterMarkBytes: Int = 4 << 20,
+        softwareVersion: SoftwareVersion = SoftwareVersion(major: 0, minor: 0, patch: 0)
     ) {
+        self.softwareVersion = softwareVersion
         self.localID = localID
         self.listenHost = listenHost
         self.listenPort = listenPort

@@ -14,6 +14,10 @@ public struct TransportMetrics: Sendable, Equatable {
     public var messagesToUnknownPeer = 0
     /// Messages dropped because `incoming` was not consumed fast enough.
     public var deliveriesDroppedBufferFull = 0
+    /// Frames of a kind this release does not know (a newer minor release's), skipped.
+    public var framesSkippedUnknownKind = 0
+    /// Inbound connections closed because the peer's release cannot interoperate with this one.
+    public var peersRefusedVersion = 0
 
     public init() {}
 }

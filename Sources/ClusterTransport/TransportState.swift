@@ -11,8 +11,8 @@ final class TransportState {
     let eventLoop: EventLoop
     let codec: WireCodec
     let logger: Logger
-    private let serverContext: NIOSSLContext
-    private let clientContext: NIOSSLContext
+    private var serverContext: NIOSSLContext
+    private var clientContext: NIOSSLContext
     private let continuation: AsyncStream<Message>.Continuation
     private let streamContinuation: AsyncStream<SnapshotStreamFrame>.Continuation
 
@@ -23,6 +23,10 @@ final class TransportState {
     private var inboundByPeer: [NodeID: ObjectIdentifier] = [:]
     private var serverChannel: Channel?
     private var metrics = TransportMetrics()
+    /// What each peer's latest hello said; a peer from before the handshake has none.
+    private var peerVersions: [NodeID: SoftwareVersion] = [:]
+    /// "id/version" pairs already refused with a warning; a redial every back-off only logs at debug.
+    private var refusalsLogged: Set<String> = []
     private var isStarted = false
     private var isShutDown = false
 
@@ -190,10 +194,15 @@ final class TransportState {
             maximumBufferSize: configuration.wireLimits.maximumFrameBytes + WireCodec.lengthPrefixBytes)
         let messages = InboundMessageHandler(
             localID: localID,
+            localVersion: configuration.softwareVersion,
             logger: logger,
             deliver: { peerID, frame in bound.value.deliver(frame, from: peerID) },
-            onRejected: { bound.value.metrics.messagesRejected += 1 },
-            onMalformed: { bound.value.metrics.malformedFrames += 1 })
+            events: .init(
+                onRejected: { bound.value.metrics.messagesRejected += 1 },
+                onMalformed: { bound.value.metrics.malformedFrames += 1 },
+                onPeerVersion: { peerID, version in bound.value.peerVersions[peerID] = version },
+                onVersionRefused: { peerID, version, reason in bound.value.versionRefused(peerID, version, reason) },
+                onUnknownKind: { bound.value.metrics.framesSkippedUnknownKind += 1 }))
         try channel.pipeline.syncOperations.addHandlers([
             NIOSSLServerHandler(context: serverContext), authentication, decoder, messages,
         ])
@@ -211,6 +220,28 @@ final class TransportState {
                     metadata: ["remote": "\(PeerAuthenticationHandler.remote(channel))"])
     }
 
+    private func versionRefused(_ peerID: NodeID, _ version: SoftwareVersion, _ reason: String) {
+        metrics.peersRefusedVersion += 1
+        let message: Logger.Message = "refusing node\(peerID): \(reason)"
+        if refusalsLogged.insert("\(peerID)/\(version)").inserted {
+            logger.error(message, metadata: ["peer_version": "\(version)", "local_version": "\(configuration.softwareVersion)"])
+        } else {
+            logger.debug(message)
+        }
+    }
+
+    // MARK: Credentials
+
+    /// New TLS contexts for every later handshake; then every connection is closed and redialed, so that none
+    /// outlives the trust it was authenticated under (a CA just removed from the bundle, say).
+    func replaceContexts(server: NIOSSLContext, client: NIOSSLContext) {
+        guard !isShutDown else { return }
+        serverContext = server
+        clientContext = client
+        for peer in peers.values { peer.reconnect(with: client) }
+        for channel in inboundChannels.values { channel.close(promise: nil) }
+    }
+
     private func inboundClosed(_ key: ObjectIdentifier) {
         inboundChannels[key] = nil
         for (peerID, current) in inboundByPeer where current == key {
@@ -225,6 +256,8 @@ final class TransportState {
             if case .dropped = continuation.yield(message) { metrics.deliveriesDroppedBufferFull += 1 }
         case let .snapshotStream(streamFrame):
             if case .dropped = streamContinuation.yield(streamFrame) { metrics.deliveriesDroppedBufferFull += 1 }
+        case .hello, .unknownKind:
+            break  // handled by InboundMessageHandler, never delivered
         }
     }
 
@@ -232,7 +265,10 @@ final class TransportState {
 
     func currentMetrics() -> TransportMetrics {
         var snapshot = metrics
-        for (id, peer) in peers { snapshot.peers[id] = peer.currentMetrics }
+        for (id, peer) in peers {
+            snapshot.peers[id] = peer.currentMetrics
+            snapshot.peers[id]?.version = peerVersions[id]
+        }
         return snapshot
     }
 }

@@ -81,14 +81,23 @@ extension WireCodec {
         sink.patchU32(UInt32(bodyBytes), at: 0)
     }
 
-    /// Decodes the bytes after the length prefix: a Raft message or a snapshot-stream frame, nothing after it.
+    /// Decodes the bytes after the length prefix: a Raft message, a snapshot-stream frame or a hello, nothing
+    /// after it. A kind this release does not know is reported as `.unknownKind`, not an error: a newer minor
+    /// release may send it, and skipping it is what lets the two run side by side during a rolling upgrade.
     func decodeInbound(_ body: [UInt8]) throws(WireError) -> InboundFrame {
-        guard body.count >= 2, body[0] == Self.formatVersion, let kind = SnapshotStreamKind(rawValue: body[1]) else {
+        // Another wire format, or a Raft message kind: decodeBody names the problem or decodes it.
+        guard body.count >= 2, body[0] == Self.formatVersion, MessageKind(rawValue: body[1]) == nil else {
             return .raft(try decodeBody(body))
         }
         var reader = WireReader(body, baseOffset: Self.lengthPrefixBytes)
         _ = try reader.u8("version")
         _ = try reader.u8("kind")
+        guard let kind = SnapshotStreamKind(rawValue: body[1]) else {
+            guard body[1] == ControlKind.hello.rawValue else { return .unknownKind(body[1]) }
+            let hello = try decodeHello(&reader)
+            if reader.remaining > 0 { throw .trailingBytes(count: reader.remaining, offset: reader.offset) }
+            return .hello(hello)
+        }
         let from = try reader.u64("from")
         let to = try reader.u64("to")
         let index = try reader.u64("snapshotIndex")

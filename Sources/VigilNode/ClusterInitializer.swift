@@ -1,4 +1,5 @@
 import ClusterPKI
+import X509
 import Foundation
 import RaftCore
 
@@ -184,6 +185,71 @@ public struct ClusterInitializer: Sendable {
             throw .writeFailed(path: outDirectory, reason: "\(error)")
         }
         return paths
+    }
+
+    /// `vigil cert issue --replace`: a new key and certificate for `member` in place of the node's current pair
+    /// (both must exist), for a rotation; the trust bundle `tls/ca.pem` is left alone. The node picks them up
+    /// on `vigil cert reload` or SIGHUP.
+    public static func reissueNodeCertificate(caDirectory: String, member: NodeConfig.Member, nodeDirectory: String,
+                                              validityDays: Int = ClusterCA.defaultNodeValidityDays) throws(InitError) -> [String] {
+        guard (1...3_650).contains(validityDays) else { throw .invalidArgument("--days", "\(validityDays) is not in 1...3650") }
+        let paths = [nodeDirectory + "/tls/node.pem", nodeDirectory + "/tls/node-key.pem"]
+        for path in paths where !FileManager.default.fileExists(atPath: path) {
+            throw .invalidArgument("--out", "\(path) does not exist; --replace re-issues a node's existing certificate")
+        }
+        do {
+            let ca = try ClusterCA.load(certificatePath: caDirectory + "/ca.pem", privateKeyPath: caDirectory + "/ca-key.pem")
+            let names = MemberSpec.subjectAlternativeNames(member)
+            let credentials = try ca.issueNodeCredentials(nodeID: member.id, ipAddresses: names.ipAddresses, dnsNames: names.dnsNames,
+                                                          validityDays: validityDays)
+            try credentials.write(certificatePath: paths[0], privateKeyPath: paths[1], replacing: true)
+        } catch {
+            throw .pki("\(caDirectory): \(error.description)")
+        }
+        return paths
+    }
+
+    /// `vigil cert ca`: a new cluster CA in `directory` (`ca.pem`, `ca-key.pem`), for a CA rotation.
+    public static func createCA(directory: String, name: String, validityDays: Int) throws(InitError) -> [String] {
+        guard (1...36_500).contains(validityDays) else { throw .invalidArgument("--days", "\(validityDays) is not in 1...36500") }
+        let paths = [directory + "/ca.pem", directory + "/ca-key.pem"]
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let ca = try ClusterCA.create(clusterName: name, validityDays: validityDays)
+            try ca.write(certificatePath: paths[0], privateKeyPath: paths[1])
+        } catch let error as PKIError {
+            throw .pki(error.description)
+        } catch {
+            throw .writeFailed(path: directory, reason: (error as NSError).localizedDescription)
+        }
+        return paths
+    }
+
+    /// `vigil cert bundle`: the CA certificates of `sources` (each file may hold several), duplicates dropped, as
+    /// one trust bundle in place of `output`. Every certificate must be a CA; otherwise nothing is written.
+    public static func writeTrustBundle(sources: [String], output: String) throws(InitError) -> Int {
+        guard !sources.isEmpty else { throw .invalidArgument("SOURCES", "name at least one CA certificate file") }
+        var bundle: [Certificate] = []
+        do {
+            for source in sources {
+                for (position, certificate) in try PEMFile.readCertificates(at: source).enumerated() {
+                    do {
+                        try CertificateChecker.requireCertificateAuthority(certificate)
+                    } catch {
+                        throw InitError.invalidArgument(source, "certificate \(position + 1) (\(certificate.subject)) is not a CA certificate")
+                    }
+                    if !bundle.contains(certificate) { bundle.append(certificate) }
+                }
+            }
+            try PEMFile.writeCertificates(bundle, replacing: output)
+        } catch let error as InitError {
+            throw error
+        } catch let error as PKIError {
+            throw .pki(error.description)
+        } catch {
+            throw .writeFailed(path: output, reason: "\(error)")
+        }
+        return bundle.count
     }
 
     public static func newClusterID() -> String { "vigil-" + randomHex(bytes: 8) }

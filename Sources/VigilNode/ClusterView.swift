@@ -13,9 +13,11 @@ public struct ClusterView: Codable, Sendable, Equatable {
         public var reachability: String
         /// On the leader: the snapshot transfer to this member under way, or how the last one ended.
         public var snapshotTransfer: SnapshotTransferStatus?
+        /// The release the member runs: this node's own, or what the member announced when it last connected here.
+        public var version: String?
 
         enum CodingKeys: String, CodingKey {
-            case id, lag, reachability
+            case id, lag, reachability, version
             case snapshotTransfer = "snapshot_transfer"
             case peerAddress = "peer_address"
             case httpAddress = "http_address"

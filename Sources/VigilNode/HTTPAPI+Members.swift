@@ -7,7 +7,8 @@ import RaftCore
 import Glibc
 #endif
 
-/// `/api/v1/cluster/members`, `/api/v1/cluster/leader` and `/api/v1/cluster/backup` (admin only): membership
+/// `/api/v1/cluster/members`, `/api/v1/cluster/leader`, `/api/v1/cluster/backup` and `/api/v1/cluster/tls/reload`
+/// (admin only): membership
 /// changes, one at a time, made on the leader (a follower forwards), and backups from any node. A new node joins
 /// as a learner and the leader makes it a voter once it has caught up, so it never counts towards a quorum
 /// while it copies the log.
@@ -36,6 +37,34 @@ extension HTTPAPI {
         }
         router.post("/api/v1/cluster/leader") { request, _ in await api.transferLeader(request) }
         router.get("/api/v1/cluster/backup") { _, _ in await api.backup() }
+        router.post("/api/v1/cluster/tls/reload") { _, _ in await api.reloadTLS() }
+    }
+
+    /// What `POST /api/v1/cluster/tls/reload` answers: the node that reloaded and what it now uses.
+    struct TLSReloadAnswer: Codable, Sendable {
+        let nodeID: UInt64
+        let certificateExpiresAtMilliseconds: Int64
+        let trustedCAs: Int
+
+        enum CodingKeys: String, CodingKey {
+            case nodeID = "node_id"
+            case certificateExpiresAtMilliseconds = "certificate_expires_at_ms"
+            case trustedCAs = "trusted_cas"
+        }
+    }
+
+    /// `vigil cert reload`: this node (never forwarded: each node has its own files) reads its certificate, key
+    /// and trust bundle again, as on SIGHUP.
+    func reloadTLS() async -> Response {
+        guard let tls else { return APIError(status: 503, code: "tls_unavailable", message: "this node has no TLS files to reload").response }
+        switch await tls.reload(reason: "API request") {
+        case .success:
+            return JSONResponse.api(TLSReloadAnswer(
+                nodeID: config.nodeID, certificateExpiresAtMilliseconds: Int64(tls.expiresAt.timeIntervalSince1970 * 1_000),
+                trustedCAs: tls.trustedCACount))
+        case let .failure(error):
+            return APIError(status: 422, code: "tls_reload_failed", message: error.description).response
+        }
     }
 
     /// `vigil backup`: everything committed before the request, from this node (after a ReadIndex barrier, so a

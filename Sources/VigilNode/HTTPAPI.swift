@@ -19,39 +19,26 @@ public struct HTTPAPI: Sendable {
     let loop: RaftLoop
     let transport: PeerTransport
     let logger: Logger
-    /// For forwarding writes; its own pool because the shared client allows only 8 connections per host,
-    /// which would cap forwarded writes far below what one batch can carry.
-    let forwardingClient: HTTPClient
+    /// For forwarding writes; replaced when the trust bundle is reloaded.
+    let forwarding: ForwardingClient
     let tokenLimiter: RateLimiter
     let integrationLimiter: RateLimiter
     /// Checks `/ack/{token}` links; nil when the node has no ack secret (paging off).
     let ackSigner: AckLinkSigner?
     /// The scheduler's lateness histograms for `/metrics`; nil when paging is off.
     let pagingHost: NodePagingHost?
-    /// This node's certificate expiry, shown in the cluster view and `/metrics`.
-    let certificateExpiresAt: Date?
+    /// This node's TLS files: certificate expiry for the cluster view and `/metrics`, and their reload.
+    let tls: NodeTLS?
+    var certificateExpiresAt: Date? { tls?.expiresAt }
     static let proposalTimeout: Duration = .seconds(5)
     static let readTimeout: Duration = .seconds(3)
     static let forwardTimeout: TimeAmount = .seconds(7)
     static let forwardedHeader = "X-Vigil-Forwarded-By"
 
-    /// A client for forwarding with room for many concurrent writes to the leader; with TLS it trusts only
-    /// `trustRoots` (the cluster CA, or the operator's CA for their own API certificates).
-    public static func makeForwardingClient(trustRoots: [NIOSSLCertificate]?) -> HTTPClient {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
-        if let trustRoots {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.trustRoots = .certificates(trustRoots)
-            configuration.tlsConfiguration = tls
-        }
-        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
-    }
-
-    init(config: NodeConfig, loop: RaftLoop, transport: PeerTransport, forwardingClient: HTTPClient, logger: Logger,
-         ackSigner: AckLinkSigner? = nil, pagingHost: NodePagingHost? = nil, certificateExpiresAt: Date? = nil) {
-        self.forwardingClient = forwardingClient
-        self.certificateExpiresAt = certificateExpiresAt
+    init(config: NodeConfig, loop: RaftLoop, transport: PeerTransport, forwarding: ForwardingClient, logger: Logger,
+         ackSigner: AckLinkSigner? = nil, pagingHost: NodePagingHost? = nil, tls: NodeTLS? = nil) {
+        self.forwarding = forwarding
+        self.tls = tls
         self.ackSigner = ackSigner
         self.pagingHost = pagingHost
         self.config = config
@@ -130,6 +117,7 @@ public struct HTTPAPI: Sendable {
                 matchIndex: match, lag: match.map { status.lastIndex >= $0 ? status.lastIndex - $0 : 0 },
                 reachability: reachability)
             view.snapshotTransfer = status.snapshotsOut[member.id]
+            view.version = member.id == config.nodeID ? VigilVersion.current : peers[member.id]?.version?.description
             return view
         }
         var view = ClusterView(
@@ -285,7 +273,7 @@ public struct HTTPAPI: Sendable {
         outbound.headers.add(name: Self.forwardedHeader, value: "\(config.nodeID)")
         if let body { outbound.body = .bytes(body) }
         do {
-            let response = try await forwardingClient.execute(outbound, timeout: Self.forwardTimeout)
+            let response = try await forwarding.current.execute(outbound, timeout: Self.forwardTimeout)
             let answer = try await response.body.collect(upTo: 8 << 20)
             // Linearizable reads see the write anyway (ReadIndex); authentication reads the local token list, so
             // after a token change this node catches up before answering: a revoked token stops working here at once.

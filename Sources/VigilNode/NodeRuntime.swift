@@ -32,11 +32,14 @@ public enum NodeRuntime {
         let baseDirectory = URL(fileURLWithPath: configPath).deletingLastPathComponent().path
         let dataDirectory = NodeConfig.resolve(config.dataDir, against: baseDirectory)
 
+        // SIGHUP reloads the TLS files; ignored (not fatal, its default) from the very start.
+        signal(SIGHUP, SIG_IGN)
+        let tls = try await NodeTLS.load(config: config, baseDirectory: baseDirectory, logger: logger)
         let (store, persisted) = try openStore(config: config, dataDirectory: dataDirectory, logger: logger)
         let transport: PeerTransport
-        let certificateExpiresAt: Date
         do {
-            (transport, certificateExpiresAt) = try makeTransport(config: config, baseDirectory: baseDirectory, logger: logger)
+            transport = try makeTransport(config: config, identity: tls.identity, logger: logger)
+            tls.attach(transport)
             let port = try await transport.start()
             logger.info("peer transport listening", metadata: ["address": "\(config.peerListen.host):\(port)", "tls": "1.3 mutual"])
         } catch let error as NodeError {
@@ -59,25 +62,27 @@ public enum NodeRuntime {
         let loop = RaftLoop(config: config, store: store, snapshots: snapshots, persisted: persisted, transport: transport,
                             state: state, logger: logger)
         let server: HTTPServerBuilder
-        let forwardingClient: HTTPClient
         let paging: PagingRuntime?
         do {
-            let (builder, trustRoots) = try makeHTTPServer(config: config, baseDirectory: baseDirectory)
-            server = builder
+            server = try makeHTTPServer(tls: tls)
             paging = try PagingRuntime.make(config: config, baseDirectory: baseDirectory, logger: logger)
-            forwardingClient = HTTPAPI.makeForwardingClient(trustRoots: trustRoots)
         } catch {
             await transport.shutdown()
+            await tls.forwarding.shutdown()
             try? store.close()
             throw error
         }
         let pagingHost = paging.map { _ in NodePagingHost(loop: loop) }
-        let api = HTTPAPI(config: config, loop: loop, transport: transport, forwardingClient: forwardingClient, logger: logger,
-                          ackSigner: paging?.signer, pagingHost: pagingHost, certificateExpiresAt: certificateExpiresAt)
+        let api = HTTPAPI(config: config, loop: loop, transport: transport, forwarding: tls.forwarding, logger: logger,
+                          ackSigner: paging?.signer, pagingHost: pagingHost, tls: tls)
+        let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangUp.setEventHandler { Task { _ = await tls.reload(reason: "SIGHUP") } }
+        hangUp.resume()
+        defer { hangUp.cancel() }
         // A certificate that expires stops the peers from talking: say so a month ahead, and twice a day after.
         let expiryWatch = Task {
             while !Task.isCancelled {
-                warnIfExpiringSoon(certificateExpiresAt, path: config.tls.cert, logger: logger)
+                warnIfExpiringSoon(tls.expiresAt, path: config.tls.cert, logger: logger)
                 try? await Task.sleep(for: .seconds(12 * 3_600))
             }
         }
@@ -130,7 +135,7 @@ public enum NodeRuntime {
         loop.changed.signal()
         await scheduler?.value
         try? await paging?.client.shutdown()
-        try? await forwardingClient.shutdown()
+        await tls.forwarding.shutdown()
         await transport.shutdown()
         do { try store.close() } catch { if failure == nil { failure = .storage(error.description) } }
         if let failure { throw failure }
@@ -168,22 +173,13 @@ public enum NodeRuntime {
         }
     }
 
-    /// HTTPS with the API certificate (the node's own by default), or plain HTTP when configured; and the
-    /// roots a forwarding client trusts (nil for plain HTTP).
-    static func makeHTTPServer(config: NodeConfig, baseDirectory: String) throws(NodeError) -> (HTTPServerBuilder, [NIOSSLCertificate]?) {
-        guard config.api.tls else { return (.http1(), nil) }
-        let certPath = NodeConfig.resolve(config.api.cert ?? config.tls.cert, against: baseDirectory)
-        let keyPath = NodeConfig.resolve(config.api.key ?? config.tls.key, against: baseDirectory)
-        let caPath = NodeConfig.resolve(config.tls.caCert, against: baseDirectory)
+    /// HTTPS with the API certificate (the node's own by default, reloaded with it), or plain HTTP when configured.
+    static func makeHTTPServer(tls: NodeTLS) throws(NodeError) -> HTTPServerBuilder {
+        guard let configuration = tls.makeAPIServerConfiguration() else { return .http1() }
         do {
-            let chain = try NIOSSLCertificate.fromPEMFile(certPath)
-            let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
-            let roots = try NIOSSLCertificate.fromPEMFile(caPath)
-            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-            tls.minimumTLSVersion = .tlsv12
-            return (try .tls(.http1(), tlsConfiguration: tls), roots)
+            return try .tls(.http1(), tlsConfiguration: configuration)
         } catch {
-            throw .tls("the API certificate \(certPath) or key \(keyPath), or the CA \(caPath): \(error)")
+            throw .tls("the API's TLS configuration: \(error)")
         }
     }
 
@@ -192,41 +188,21 @@ public enum NodeRuntime {
     static func warnIfExpiringSoon(_ expiresAt: Date, path: String, logger: Logger, now: Date = Date()) {
         let days = Int(expiresAt.timeIntervalSince(now) / 86_400)
         guard days < certificateWarningDays else { return }
-        logger.warning("the node certificate expires soon: re-issue it with `vigil cert issue` and restart the node", metadata: [
+        logger.warning("the node certificate expires soon: re-issue it with `vigil cert issue --replace` and reload it with `vigil cert reload` (or SIGHUP)", metadata: [
             "certificate": "\(path)", "days_left": "\(days)", "expires_at": "\(expiresAt)",
         ])
     }
 
-    static func makeTransport(config: NodeConfig, baseDirectory: String, logger: Logger) throws(NodeError) -> (PeerTransport, Date) {
-        let identity: TransportIdentity
-        let expiresAt: Date
-        do {
-            let credentials = try NodeCredentials.load(
-                certificatePath: NodeConfig.resolve(config.tls.cert, against: baseDirectory),
-                privateKeyPath: NodeConfig.resolve(config.tls.key, against: baseDirectory))
-            guard credentials.nodeID == config.nodeID else {
-                throw NodeError.tls("the certificate \(config.tls.cert) names node\(credentials.nodeID), but node_id is \(config.nodeID)")
-            }
-            let ca = try PEMFile.readCertificate(at: NodeConfig.resolve(config.tls.caCert, against: baseDirectory))
-            identity = try TransportIdentity(credentials: credentials, clusterCA: ca)
-            expiresAt = credentials.certificate.notValidAfter
-        } catch let error as NodeError {
-            throw error
-        } catch let error as PKIError {
-            throw .tls(error.description)
-        } catch let error as TransportError {
-            throw .tls(error.description)
-        } catch {
-            throw .tls("\(error)")
-        }
+    static func makeTransport(config: NodeConfig, identity: TransportIdentity, logger: Logger) throws(NodeError) -> PeerTransport {
         var peers: [NodeID: PeerAddress] = [:]
         for member in config.members where member.id != config.nodeID {
             peers[member.id] = PeerAddress(host: member.peer.host, port: member.peer.port)
         }
         let configuration = TransportConfiguration(
-            localID: config.nodeID, listenHost: config.peerListen.host, listenPort: config.peerListen.port, peers: peers)
+            localID: config.nodeID, listenHost: config.peerListen.host, listenPort: config.peerListen.port, peers: peers,
+            softwareVersion: VigilVersion.running)
         do {
-            return (try PeerTransport(configuration: configuration, identity: identity, logger: logger), expiresAt)
+            return try PeerTransport(configuration: configuration, identity: identity, logger: logger)
         } catch {
             throw .transport("\(error)")
         }

@@ -1,10 +1,30 @@
+import ClusterTransport
+import Foundation
+
 /// This build's version and the formats it writes, for `vigil --version`, the cluster view and upgrade checks.
 public enum VigilVersion {
-    /// Major changes may change the formats below; a minor version reads what the previous minor wrote.
-    public static let current = "0.5.0"
-    public static let wireFormat = 1
+    /// The release this binary is. 0.6 added the peer hello: a 0.5 node drops a connection that starts with one,
+    /// so 0.5 → 0.6 is the one upgrade that needs all nodes stopped; from 0.6 on, adjacent minors interoperate.
+    public static let build = SoftwareVersion(major: 0, minor: 6, patch: 0)
+    public static let wireFormat = Int(WireCodec.formatVersion)
     public static let snapshotFormat = 1
     public static let backupFormat = BackupFile.formatVersion
+    /// Names the environment variable that makes a node announce another release (the rolling-upgrade test's knob).
+    public static let overrideVariable = "VIGIL_VERSION_OVERRIDE"
+
+    /// The release this process announces to its peers and shows: `build`, unless the override says otherwise.
+    public static let running: SoftwareVersion = {
+        guard let text = ProcessInfo.processInfo.environment[overrideVariable] else { return build }
+        return SoftwareVersion(parsing: text) ?? build
+    }()
+
+    /// An override that does not parse, described for an operator; `vigil start` refuses to run with one.
+    public static var overrideProblem: String? {
+        guard let text = ProcessInfo.processInfo.environment[overrideVariable], SoftwareVersion(parsing: text) == nil else { return nil }
+        return "\(overrideVariable)='\(text)' is not a version of the form MAJOR.MINOR.PATCH"
+    }
+
+    public static var current: String { running.description }
 
     public static var description: String {
         "vigil \(current) (wire format \(wireFormat), snapshot format \(snapshotFormat), backup format \(backupFormat))"

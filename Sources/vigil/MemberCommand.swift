@@ -61,8 +61,8 @@ struct MemberCommand: AsyncParsableCommand {
         Printer.table((page["items"] as? [[String: Any]] ?? []).map { item in
             [Printer.text(item["id"] ?? NSNull()), Printer.text(item["peer_address"] ?? NSNull()), Printer.text(item["http_address"] ?? NSNull()),
              (item["voter"] as? Bool) == true ? "voter" : "learner", Printer.text(item["match_index"] ?? NSNull()),
-             Printer.text(item["lag"] ?? NSNull()), Printer.text(item["reachability"] ?? NSNull())]
-        }, header: ["ID", "PEER", "API", "ROLE", "MATCH", "LAG", "REACHABILITY"])
+             Printer.text(item["lag"] ?? NSNull()), Printer.text(item["reachability"] ?? NSNull()), Printer.text(item["version"] ?? NSNull())]
+        }, header: ["ID", "PEER", "API", "ROLE", "MATCH", "LAG", "REACHABILITY", "VERSION"])
     }
 }
 

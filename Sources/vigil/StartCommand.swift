@@ -13,6 +13,7 @@ struct StartCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text or json (overrides log.format in vigil.yaml).") var logFormat: String?
 
     func run() async throws {
+        if let problem = VigilVersion.overrideProblem { throw fail(problem, code: 2) }
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw fail("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical", code: 2)
         }
