@@ -79,6 +79,10 @@ public enum MetricsExposition {
                peers.map { ("{peer=\"\($0.key)\"}", "\($0.value.framesDroppedQueueFull)") })
         one("vigil_transport_inbound_refused_total", "counter", "Inbound peer connections refused (TLS or identity).", transport.inboundConnectionsRefused)
         one("vigil_transport_malformed_frames_total", "counter", "Frames that failed to decode.", transport.malformedFrames)
+        one("vigil_transport_peers_refused_version_total", "counter",
+            "Inbound peer connections closed because the peer's release cannot interoperate with this one.", transport.peersRefusedVersion)
+        one("vigil_transport_frames_skipped_unknown_kind_total", "counter",
+            "Frames of a kind this release does not know (from a newer minor release), skipped.", transport.framesSkippedUnknownKind)
         one("vigil_settings_revision", "gauge", "Global revision of the settings store.", settingsRevision)
         one("vigil_settings_keys", "gauge", "Number of settings stored.", settingsCount)
         return out

@@ -122,7 +122,11 @@ public final class NodeTLS: Sendable {
         let credentials: NodeCredentials
         let authorities: [Certificate]
         do {
-            credentials = try NodeCredentials.load(certificatePath: certPath, privateKeyPath: keyPath)
+            do {
+                credentials = try NodeCredentials.load(certificatePath: certPath, privateKeyPath: keyPath)
+            } catch {
+                throw NodeError.tls("the node certificate \(certPath) and key \(keyPath): \(error.description)")
+            }
             guard credentials.nodeID == config.nodeID else {
                 throw NodeError.tls("the certificate \(certPath) names node\(credentials.nodeID), but node_id is \(config.nodeID)")
             }

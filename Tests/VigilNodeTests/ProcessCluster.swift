@@ -20,7 +20,10 @@ final class ProcessCluster: @unchecked Sendable {
     let hosts: [String]
     private(set) var processes: [UInt64: Process] = [:]
     /// Trusts the cluster CA `vigil init` wrote, as every client of the API must.
-    private(set) var client: HTTPClient
+    var client: HTTPClient { clients.withLock { $0.last! } }
+    /// The current client last; earlier ones were replaced by `trust(bundle:)` and are shut down with the cluster
+    /// (a request may still be using one).
+    private let clients: Mutex<[HTTPClient]>
     /// The bootstrap admin token `vigil init` wrote; sent by `request` unless told otherwise.
     let adminToken: String
     /// Added to the environment of every node started after it is set (e.g. `VIGIL_FAILPOINT_DIR`).
@@ -59,7 +62,9 @@ final class ProcessCluster: @unchecked Sendable {
         } ?? ["--nodes", "\(nodes)", "--base-port", "\(base)"]
         let (status, output) = try Self.runToEnd(binary, ["init", "--dir", directory.path] + placement + extraInitArguments)
         guard status == 0 else { throw ClusterTestError("vigil init failed (\(status)): \(output)") }
-        (adminToken, client) = try Self.connect(directory)
+        let (token, client) = try Self.connect(directory)
+        adminToken = token
+        clients = Mutex([client])
     }
 
     /// A cluster another command wrote (`vigil restore`), with every node on 127.0.0.1 from `basePort`.
@@ -69,7 +74,9 @@ final class ProcessCluster: @unchecked Sendable {
         self.hosts = Array(repeating: "127.0.0.1", count: nodes)
         self.directory = directory
         self.basePort = basePort
-        (adminToken, client) = try Self.connect(directory)
+        let (token, client) = try Self.connect(directory)
+        adminToken = token
+        clients = Mutex([client])
     }
 
     /// The bootstrap admin token and an HTTPS client trusting the cluster's CA.
@@ -85,10 +92,20 @@ final class ProcessCluster: @unchecked Sendable {
 
     deinit {
         stopAll()
-        try? client.syncShutdown()
+        for client in clients.withLock({ $0 }) { try? client.syncShutdown() }
         if ProcessInfo.processInfo.environment["VIGIL_KEEP_TEST_DIRS"] == nil {
             try? FileManager.default.removeItem(at: directory)
         }
+    }
+
+    /// Makes later requests trust the CAs of `bundle` instead (after a CA rotation).
+    func trust(bundle path: String) throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(path))
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        let fresh = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        clients.withLock { $0.append(fresh) }
     }
 
     func configPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id)/vigil.yaml").path }
@@ -122,6 +139,11 @@ final class ProcessCluster: @unchecked Sendable {
         guard let process = processes.removeValue(forKey: id) else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// Sends `signal` (SIGHUP, say) to the node's process.
+    func signal(_ id: UInt64, _ signal: Int32) {
+        if let process = processes[id] { kill(process.processIdentifier, signal) }
     }
 
     /// SIGSTOP: the process keeps its sockets but does nothing, as a leader cut off from its peers.
@@ -232,10 +254,12 @@ final class ProcessCluster: @unchecked Sendable {
 
     // MARK: - Helpers
 
-    static func runToEnd(_ binary: URL, _ arguments: [String], timeout: Duration = .seconds(60)) throws -> (Int32, String) {
+    static func runToEnd(_ binary: URL, _ arguments: [String], timeout: Duration = .seconds(60),
+                         environment: [String: String] = [:]) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
