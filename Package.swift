@@ -35,10 +35,12 @@ let package = Package(
         ]),
         // The duty domain as a pure, replicated state machine: standard library and Foundation only.
         .target(name: "DutyModel"),
+        // What the two SQLite stores share: connection settings, atomic creation, read-only checks of existing files.
+        .target(name: "SQLiteSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The applied duty state on disk: working set checkpoints and archived tickets in SQLite.
         // GRDBSQLite (GRDB's own SQLite) for the bulk insert of a restore, where GRDB's per-row arguments cost seconds.
         .target(name: "DutyStore", dependencies: [
-            "DutyModel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            "DutyModel", "SQLiteSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .executableTarget(name: "duty-bench", dependencies: ["DutyModel", "DutyStore"]),
 
@@ -59,7 +61,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The durable Raft log: entries, hard state and snapshot in one SQLite database per node.
-        .target(name: "RaftStorage", dependencies: ["RaftCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "RaftStorage", dependencies: ["RaftCore", "SQLiteSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // Persists entries and prints each acknowledged index; the crash test kill -9s it mid-stream.
         .executableTarget(name: "raftstorage-crashprobe", dependencies: ["RaftStorage", "RaftCore"]),
         // Prints persist throughput and latency (fsync-bound).

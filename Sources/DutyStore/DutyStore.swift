@@ -1,6 +1,7 @@
 import DutyModel
 import Foundation
 import GRDB
+import SQLiteSupport
 
 /// The applied duty state of one node: the working set (unarchived tickets, schedules, policies,
 /// people…) in memory, archived tickets in SQLite, so years of tickets fit on disk.
@@ -215,7 +216,7 @@ public final class DutyStore {
     /// The journal mode and `synchronous` level in force on the writing connection, e.g. ("wal", 1).
     func durabilitySettings() throws(DutyStoreError) -> (journalMode: String, synchronous: Int) {
         do {
-            return try queue.read { db in try Self.durabilitySettings(db) }
+            return try queue.read { db in try SQLiteFiles.durabilitySettings(db) }
         } catch {
             throw .wrapping(error, path: path, operation: "read settings")
         }
@@ -229,7 +230,7 @@ public final class DutyStore {
     }
 
     /// One transaction. `failing`: a failure leaves memory ahead of the disk, so the store refuses
-    /// further work. `durably`: fsync'd before returning (see `ConnectionSettings`).
+    /// further work. `durably`: fsync'd before returning (the connection runs at NORMAL otherwise).
     private func write(_ operation: String, failing: Bool, durably: Bool = false,
                        _ body: (Database) throws -> Void) throws(DutyStoreError) {
         do {
@@ -302,32 +303,26 @@ public final class DutyStore {
         return (state, UInt64(index), UInt64(committed))
     }
 
-    /// Builds the file under a staging name, then links it into place and syncs the directory:
-    /// the final path holds a complete store or nothing.
+    static let connectionLabel = "DutyStore"
+
+    /// Why NORMAL: the archive delta a commit writes is dropped at the next open anyway (the log after the
+    /// checkpoint is replayed), so it needs atomicity, not an fsync per commit, which would cost more than the
+    /// commands themselves. Checkpoints and restores switch to FULL for their transaction (`write(durably:)`):
+    /// the node compacts its Raft log past a checkpoint, so that one must survive power loss.
+    static var connectionSettings: Configuration { SQLiteFiles.writable(label: connectionLabel, synchronous: .normal) }
+
+    /// The final path holds a complete store (with the empty state of `DutyState()`) or nothing.
     private static func create(path: String, clusterID: String) throws(DutyStoreError) {
-        let staging = path + ".creating"
         do {
-            for leftover in [staging, staging + "-wal", staging + "-shm"] { try FileSystem.remove(leftover) }
-            var configuration = ConnectionSettings.writable()
-            configuration.label = "DutyStore creation"
-            let queue = try DatabaseQueue(path: staging, configuration: configuration)
-            try DutyStoreSchema.migrator.migrate(queue)
-            try queue.write { db in
-                try db.execute(
-                    sql: "INSERT INTO meta (singleton, cluster_id, format_version, checkpoint_index, applied_index) VALUES (1, ?, ?, 0, 0)",
-                    arguments: [clusterID, DutyStoreSchema.formatVersion])
-                try db.execute(sql: "INSERT INTO working_set (singleton, head) VALUES (1, ?)", arguments: [Data(DutyState().workingSetChanges().head)])
+            try SQLiteFiles.createAtomically(path: path, configuration: connectionSettings) { queue in
+                try DutyStoreSchema.migrator.migrate(queue)
+                try queue.write { db in
+                    try db.execute(
+                        sql: "INSERT INTO meta (singleton, cluster_id, format_version, checkpoint_index, applied_index) VALUES (1, ?, ?, 0, 0)",
+                        arguments: [clusterID, DutyStoreSchema.formatVersion])
+                    try db.execute(sql: "INSERT INTO working_set (singleton, head) VALUES (1, ?)", arguments: [Data(DutyState().workingSetChanges().head)])
+                }
             }
-            // Closing the only connection checkpoints the WAL into the main file and deletes it.
-            try queue.close()
-            guard FileSystem.sizeBytes(staging + "-wal") == 0 else {
-                throw DutyStoreError.database(path: staging, operation: "create", message: "the write-ahead log was not checkpointed on close")
-            }
-            try FileSystem.linkWithoutReplacing(staging, path)
-            for leftover in [staging, staging + "-shm", staging + "-wal"] { try FileSystem.remove(leftover) }
-            try FileSystem.syncDirectory(containing: path)
-        } catch let failure as FileSystem.Failure {
-            throw .database(path: path, operation: "create", message: failure.message)
         } catch {
             throw .wrapping(error, path: path, operation: "create")
         }
@@ -335,23 +330,12 @@ public final class DutyStore {
 
     private static func openWritable(path: String) throws(DutyStoreError) -> DatabaseQueue {
         do {
-            let queue = try DatabaseQueue(path: path, configuration: ConnectionSettings.writable())
+            let queue = try DatabaseQueue(path: path, configuration: connectionSettings)
             try DutyStoreSchema.migrator.migrate(queue)
-            // A file system without shared-memory support silently keeps another journal mode; refuse
-            // rather than run with settings other than the documented ones.
-            let (journalMode, synchronous) = try queue.read { db in try durabilitySettings(db) }
-            guard journalMode == "wal", synchronous == 1 else {
-                throw DutyStoreError.database(
-                    path: path, operation: "open",
-                    message: "expected journal_mode=wal and synchronous=1 (NORMAL), found \(journalMode) and \(synchronous)")
-            }
+            try SQLiteFiles.checkDurability(queue, expected: .normal)
             return queue
         } catch {
             throw .wrapping(error, path: path, operation: "open")
         }
-    }
-
-    private static func durabilitySettings(_ db: Database) throws -> (journalMode: String, synchronous: Int) {
-        (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
     }
 }

@@ -1,11 +1,12 @@
 import GRDB
+import SQLiteSupport
 import RaftCore
 import Synchronization
 
 /// The durable Raft log of one node: hard state, the latest snapshot and the entries after it, in one SQLite file.
 ///
 /// The node persists each `Ready` with one `persist` call before sending anything that depends on it;
-/// `persist` returns only after SQLite has fsync'd the transaction (see `ConnectionSettings.writable`).
+/// `persist` returns only after SQLite has fsync'd the transaction (see `SQLiteFiles.writable`).
 /// Every write is checked against the Raft log invariants first (`LogWriteRules`) and refused whole if
 /// it breaks one.
 public final class RaftLogStore: Sendable {
@@ -28,7 +29,7 @@ public final class RaftLogStore: Sendable {
         } else if FileSystem.exists(path + "-wal") {
             throw .corrupt(path: path, detail: "its write-ahead log \(path)-wal exists but the database file is missing")
         } else {
-            try NewFileCreator.create(path: path, clusterID: clusterID, nodeID: nodeID)
+            try Self.create(path: path, clusterID: clusterID, nodeID: nodeID)
         }
         self.path = path
         self.clusterID = clusterID
@@ -125,7 +126,7 @@ public final class RaftLogStore: Sendable {
 
     /// The journal mode and `synchronous` level in force on the writing connection, e.g. ("wal", 2).
     func durabilitySettings() throws(StorageError) -> (journalMode: String, synchronous: Int) {
-        try read("read settings") { db in try Self.durabilitySettings(db) }
+        try read("read settings") { db in try SQLiteFiles.durabilitySettings(db) }
     }
 
     /// Checkpoints and closes the file; later calls fail with `StorageError.database`. Closing twice is harmless.
@@ -139,26 +140,33 @@ public final class RaftLogStore: Sendable {
 
     // MARK: - Connections
 
+    static let connectionLabel = "RaftLogStore"
+
     private static func openWritable(path: String) throws(StorageError) -> DatabaseQueue {
         do {
-            let queue = try DatabaseQueue(path: path, configuration: ConnectionSettings.writable())
+            let queue = try DatabaseQueue(path: path, configuration: SQLiteFiles.writable(label: connectionLabel, synchronous: .full, foreignKeys: true))
             try RaftLogSchema.migrator.migrate(queue)
-            // A file system without shared-memory support silently keeps another journal mode; refuse rather
-            // than run with durability settings other than the ones documented.
-            let (journalMode, synchronous) = try queue.read { db in try durabilitySettings(db) }
-            guard journalMode == "wal", synchronous == 2 else {
-                throw StorageError.database(
-                    path: path, operation: "open",
-                    message: "expected journal_mode=wal and synchronous=2 (FULL), found \(journalMode) and \(synchronous)")
-            }
+            try SQLiteFiles.checkDurability(queue, expected: .full)
             return queue
         } catch {
             throw .wrapping(error, path: path, operation: "open")
         }
     }
 
-    private static func durabilitySettings(_ db: Database) throws -> (journalMode: String, synchronous: Int) {
-        (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
+    /// A new, empty log: the final path holds a complete one or nothing.
+    private static func create(path: String, clusterID: String, nodeID: NodeID) throws(StorageError) {
+        do {
+            try SQLiteFiles.createAtomically(
+                path: path, configuration: SQLiteFiles.writable(label: connectionLabel, synchronous: .full, foreignKeys: true)
+            ) { queue in
+                try RaftLogSchema.migrator.migrate(queue)
+                try queue.write { db in
+                    try MetaRecord(clusterID: clusterID, nodeID: nodeID, formatVersion: RaftLogSchema.formatVersion).insert(db)
+                }
+            }
+        } catch {
+            throw .wrapping(error, path: path, operation: "create")
+        }
     }
 
     private func read<T: Sendable>(_ operation: String, _ body: (Database) throws -> T) throws(StorageError) -> T {

@@ -68,12 +68,12 @@ public enum NodeRuntime {
             paging = try PagingRuntime.make(config: config, baseDirectory: baseDirectory, logger: logger)
         } catch {
             await transport.shutdown()
-            await tls.forwarding.shutdown()
             try? store.close()
             throw error
         }
+        let forwarding = tls.makeForwardingClient()
         let pagingHost = paging.map { _ in NodePagingHost(loop: loop) }
-        let api = HTTPAPI(config: config, loop: loop, transport: transport, forwarding: tls.forwarding, logger: logger,
+        let api = HTTPAPI(config: config, loop: loop, transport: transport, forwarding: forwarding, logger: logger,
                           ackSigner: paging?.signer, pagingHost: pagingHost, tls: tls)
         let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         hangUp.setEventHandler { Task { _ = await tls.reload(reason: "SIGHUP") } }
@@ -135,7 +135,7 @@ public enum NodeRuntime {
         loop.changed.signal()
         await scheduler?.value
         try? await paging?.client.shutdown()
-        await tls.forwarding.shutdown()
+        await forwarding.shutdown()
         await transport.shutdown()
         do { try store.close() } catch { if failure == nil { failure = .storage(error.description) } }
         if let failure { throw failure }

@@ -29,8 +29,8 @@ public final class NodeTLS: Sendable {
     private let baseDirectory: String
     private let logger: Logger
     private let material: Mutex<Material>
-    private let transport: Mutex<PeerTransport?> = Mutex(nil)
-    let forwarding: ForwardingClient
+    /// What a reload hands the new files to, attached once they exist.
+    private let users = Mutex<(transport: PeerTransport?, forwarding: ForwardingClient?)>((nil, nil))
     /// The reload in progress, so that two SIGHUPs in a row apply their files in order.
     private let lastReload = Mutex<Task<Result<Void, NodeError>, Never>?>(nil)
 
@@ -45,7 +45,6 @@ public final class NodeTLS: Sendable {
         self.baseDirectory = baseDirectory
         self.logger = logger
         self.material = Mutex(material)
-        self.forwarding = ForwardingClient(trustRoots: material.apiTrustRoots)
     }
 
     var identity: TransportIdentity { material.withLock { $0.identity } }
@@ -53,8 +52,14 @@ public final class NodeTLS: Sendable {
     public var expiresAt: Date { material.withLock { $0.expiresAt } }
     public var trustedCACount: Int { material.withLock { $0.trustedCACount } }
 
-    /// The transport a reload hands the new identity to; set once it exists.
-    func attach(_ transport: PeerTransport) { self.transport.withLock { $0 = transport } }
+    func attach(_ transport: PeerTransport) { users.withLock { $0.transport = transport } }
+
+    /// A forwarding client trusting the bundle of the moment, replaced by later reloads.
+    func makeForwardingClient() -> ForwardingClient {
+        let forwarding = ForwardingClient(trustRoots: material.withLock { $0.apiTrustRoots })
+        users.withLock { $0.forwarding = forwarding }
+        return forwarding
+    }
 
     /// The API server's TLS: the chain and key of the moment, chosen at each handshake so that a reload needs no
     /// restart of the listener.
@@ -92,10 +97,11 @@ public final class NodeTLS: Sendable {
     private func performReload(reason: String) async -> Result<Void, NodeError> {
         do {
             let fresh = try await Self.readMaterial(config: config, baseDirectory: baseDirectory)
-            if let transport = transport.withLock({ $0 }) {
+            let (transport, forwarding) = users.withLock { $0 }
+            if let transport {
                 do { try await transport.reload(identity: fresh.identity) } catch { throw NodeError.tls(error.description) }
             }
-            forwarding.replace(trustRoots: fresh.apiTrustRoots)
+            forwarding?.replace(trustRoots: fresh.apiTrustRoots)
             material.withLock { $0 = fresh }
             logger.notice("reloaded the TLS certificate, key and trust bundle; peer connections redial under them", metadata: [
                 "reason": "\(reason)", "certificate": "\(config.tls.cert)", "expires_at": "\(fresh.expiresAt)",

@@ -893,7 +893,7 @@ def test_ack_links(client, run_id):
 
 
 @live
-def test_cluster_membership_leadership_and_backup(client):
+def test_cluster_membership_leadership_backup_and_tls_reload(client):
     """Membership changes on the live cluster, with a learner that never runs (it holds no vote, so the cluster
     is unaffected), a leadership hand-over and back, and a backup file. Schemathesis leaves these routes alone."""
     _, answer, _ = client.call("GET", "/api/v1/cluster/members", expect=200)
@@ -924,6 +924,9 @@ def test_cluster_membership_leadership_and_backup(client):
     header = json.loads(response.content[12:12 + length])
     assert header["format_version"] == 1 and header["index"] >= 1
     assert len(response.content) == 12 + length + header["body_bytes"]
+
+    _, answer, _ = client.call("POST", "/api/v1/cluster/tls/reload", expect=200)
+    assert answer["trusted_cas"] == 1 and answer["certificate_expires_at_ms"] > 0
 
 
 @live
