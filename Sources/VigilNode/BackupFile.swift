@@ -1,4 +1,5 @@
 import Crypto
+import DutyModel
 import Foundation
 import RaftCore
 #if canImport(Glibc)
@@ -37,6 +38,25 @@ public enum BackupFile {
     public static let magic = Array("VIGILBAK".utf8)
     public static let formatVersion = 1
     static let maximumHeaderBytes: UInt32 = 64 << 10
+
+    /// A backup file of a state holding only the duty state of `DutyState.snapshot()` bytes (from `duty-bench`),
+    /// for measuring a node with a large state without registering a million tickets through the API first.
+    public static func write(dutySnapshot bytes: [UInt8], clusterID: String, to path: String) throws(NodeError) {
+        let duty: DutyState
+        do { duty = try DutyState.restore(from: bytes) } catch { throw .snapshotUndecodable("the duty snapshot: \(error)") }
+        let directory = path + ".staging"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let store = try SnapshotStore(directory: directory)
+            let descriptor = try store.write(NodeStateMachine(duty: duty), index: 1, term: 1)
+            try assemble(header(for: descriptor, clusterID: clusterID, node: 1, at: Int64(Date().timeIntervalSince1970 * 1_000)),
+                         bodyPath: store.path(of: descriptor), to: path)
+        } catch let error as NodeError {
+            throw error
+        } catch {
+            throw .storage("\(path): \(error)")
+        }
+    }
 
     /// The header of a backup whose body is the snapshot file `descriptor` names.
     static func header(for descriptor: SnapshotDescriptor, clusterID: String, node: NodeID, at milliseconds: Int64) -> BackupHeader {

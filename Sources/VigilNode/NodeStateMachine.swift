@@ -13,6 +13,11 @@ public struct NodeStateMachine: Sendable {
 
     public init() {}
 
+    /// A state holding only `duty` (benchmarks build large duty states without a cluster).
+    init(duty: DutyState) {
+        self.duty = duty
+    }
+
     /// For a restore into a new cluster: the old cluster's member addresses must not override the new one's.
     mutating func forgetMemberRecords() { settings.removeKeys(withPrefix: MemberDirectory.reservedPrefix) }
 

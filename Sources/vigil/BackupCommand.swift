@@ -12,9 +12,24 @@ struct BackupCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "The backup file to write; must not exist.") var out: String
+    @Option(name: .customLong("from-duty-snapshot"),
+            help: ArgumentHelp("Write the backup from a duty-bench snapshot (DUTY_BENCH_SAVE_SNAPSHOT) instead of a cluster; for benchmarks.", visibility: .hidden))
+    var dutySnapshot: String?
 
     func run() async throws {
         guard !FileManager.default.fileExists(atPath: out) else { throw fail("--out: \(out) already exists", code: 2) }
+        if let dutySnapshot {
+            do {
+                let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dutySnapshot)))
+                try BackupFile.write(dutySnapshot: bytes, clusterID: ClusterInitializer.newClusterID(), to: out)
+            } catch let error as NodeError {
+                throw fail(error.description, code: 2)
+            } catch {
+                throw fail("cannot read \(dutySnapshot): \((error as NSError).localizedDescription)", code: 2)
+            }
+            print("wrote \(out) from \(dutySnapshot)")
+            return
+        }
         let partial = out + ".part"
         let resolved = try await connection.resolve()
         var lastProblem = "no endpoint"
