@@ -276,37 +276,87 @@ public struct DutyState: Codable, Sendable, Equatable {
     /// `archive`, which must hold them once the caller commits. Throws `DutyError` for bad
     /// bytes; whatever `storeArchived` throws passes through.
     public static func restore(from bytes: [UInt8], archive: any TicketArchive,
-                               storingArchived storeArchived: (TicketID, Timestamp, ArraySlice<UInt8>) throws -> Void) throws -> DutyState {
+                               storingArchived storeArchived: @escaping (TicketID, Timestamp, ArraySlice<UInt8>) throws -> Void) throws -> DutyState {
         try restore(from: bytes, archive: .some(archive), storingArchived: storeArchived)
     }
 
     private static func restore(from bytes: [UInt8], archive: (any TicketArchive)?,
-                                storingArchived storeArchived: (TicketID, Timestamp, ArraySlice<UInt8>) throws -> Void) throws -> DutyState {
-        var (state, reader) = try readHead(bytes, magic: snapshotMagic, field: "snapshot")
-        state.tickets = TicketTable(archive: archive)
-        let count = try reader.count(limit: DutyLimits.maxTickets)
-        state.tickets.setCountForRestore(count)
-        for expected in stride(from: 1, through: count, by: 1) {
-            // Archived tickets are checked but not built: their bytes are kept (or stored) as they are.
-            let start = reader
-            let skimmed = try TicketCodec.skim(&reader)
-            guard skimmed.id == expected else { throw Self.outOfOrder(expected) }
-            if skimmed.stage == .archived {
-                let record = bytes[start.offset..<reader.offset]
-                if archive != nil {
-                    try storeArchived(expected, skimmed.registeredAt, record)
-                } else {
-                    state.tickets.insertRestored(archived: TicketRecord(id: expected, registeredAt: skimmed.registeredAt, bytes: Array(record)))
-                }
-                continue
-            }
-            reader = start
-            state.tickets.insertRestored(try TicketCodec.read(&reader))
+                                storingArchived storeArchived: @escaping (TicketID, Timestamp, ArraySlice<UInt8>) throws -> Void) throws -> DutyState {
+        var restorer = SnapshotRestorer(archive: archive, storingArchived: storeArchived)
+        try restorer.consume(bytes)
+        return try restorer.finish()
+    }
+
+    /// Rebuilds a state from `snapshot()` bytes handed over in the pieces `writeSnapshot(chunkBytes:to:)` emits,
+    /// so that a restore never holds the whole snapshot: a node reads a snapshot file of hundreds of megabytes
+    /// a piece at a time. The first piece holds the head and the ticket count; every piece ends at a ticket's
+    /// end (the writer flushes only there), and one that does not is refused as truncated.
+    public struct SnapshotRestorer {
+        private var state: DutyState?
+        private var count = 0
+        private var next: TicketID = 1
+        private let archive: (any TicketArchive)?
+        private let storeArchived: (TicketID, Timestamp, ArraySlice<UInt8>) throws -> Void
+
+        /// Every ticket kept in memory.
+        public init() {
+            self.init(archive: nil, storingArchived: { _, _, _ in })
         }
-        guard reader.isAtEnd else { throw DutyError(.invalid, field: "snapshot", "trailing bytes after the tickets") }
-        try state.checkTicketReferences(field: "snapshot")
-        state.reindexAllDeadlines()
-        return state
+
+        init(archive: (any TicketArchive)?, storingArchived: @escaping (TicketID, Timestamp, ArraySlice<UInt8>) throws -> Void) {
+            self.archive = archive
+            self.storeArchived = storingArchived
+        }
+
+        /// Reads one piece; a `DutyError` names what is wrong with the bytes.
+        public mutating func consume(_ piece: [UInt8]) throws {
+            var reader: ByteReader
+            if state == nil {
+                var (head, headReader) = try readHead(piece, magic: snapshotMagic, field: "snapshot")
+                // Not `count(limit:)`: the tickets may be in later pieces, so the count is not bounded by this one.
+                let count = try headReader.int()
+                guard (0...DutyLimits.maxTickets).contains(count) else {
+                    throw DutyError(.invalid, field: "snapshot", "implausible ticket count \(count)")
+                }
+                head.tickets = TicketTable(archive: archive)
+                head.tickets.setCountForRestore(count)
+                state = head
+                self.count = count
+                reader = headReader
+            } else {
+                reader = ByteReader(bytes: piece)
+            }
+            while !reader.isAtEnd {
+                guard next <= count else { throw DutyError(.invalid, field: "snapshot", "trailing bytes after the tickets") }
+                // Archived tickets are checked but not built: their bytes are kept (or stored) as they are.
+                let start = reader
+                let skimmed = try TicketCodec.skim(&reader)
+                guard skimmed.id == next else { throw DutyState.outOfOrder(next) }
+                if skimmed.stage == .archived {
+                    let record = piece[start.offset..<reader.offset]
+                    if archive != nil {
+                        try storeArchived(next, skimmed.registeredAt, record)
+                    } else {
+                        state!.tickets.insertRestored(archived: TicketRecord(id: next, registeredAt: skimmed.registeredAt, bytes: Array(record)))
+                    }
+                } else {
+                    reader = start
+                    state!.tickets.insertRestored(try TicketCodec.read(&reader))
+                }
+                next += 1
+            }
+        }
+
+        /// The restored state, once every ticket the head counted has arrived.
+        public consuming func finish() throws(DutyError) -> DutyState {
+            guard var state else { throw DutyError(.invalid, field: "snapshot", "empty: no head") }
+            guard next == count + 1 else {
+                throw DutyError(.invalid, field: "snapshot", "truncated: \(next - 1) of \(count) tickets")
+            }
+            try state.checkTicketReferences(field: "snapshot")
+            state.reindexAllDeadlines()
+            return state
+        }
     }
 
     private static func outOfOrder(_ expected: TicketID) -> DutyError {

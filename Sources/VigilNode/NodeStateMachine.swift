@@ -84,23 +84,23 @@ public struct NodeStateMachine: Sendable {
         try writer.appendU64(undecodableEntries)
     }
 
-    /// Reads what `writeSnapshot(to:)` wrote, up to the end of the file.
-    ///
-    /// The duty state's restore still takes its bytes whole, so its part is gathered into one buffer (the
-    /// settings, usually the bulk of a large state, are not).
+    /// Reads what `writeSnapshot(to:)` wrote, up to the end of the file, a chunk at a time: the duty state is
+    /// rebuilt as its chunks arrive, so no buffer holds the whole state.
     init(reading reader: inout SnapshotFileReader) throws(SnapshotFileError) {
         guard try reader.bytes(Self.fileMagic.count, "magic") == Self.fileMagic else {
             throw SnapshotFileError(path: reader.path, "does not start with \(String(decoding: Self.fileMagic, as: UTF8.self))")
         }
         settings = try SettingsStateMachine(reading: &reader)
-        var dutyBytes: [UInt8] = []
-        while true {
-            let count = Int(try reader.u32("duty chunk length"))
-            if count == 0 { break }
-            dutyBytes.append(contentsOf: try reader.bytes(count, "duty chunk"))
-        }
+        var restorer = DutyState.SnapshotRestorer()
         do {
-            duty = try DutyState.restore(from: dutyBytes)
+            while true {
+                let count = Int(try reader.u32("duty chunk length"))
+                if count == 0 { break }
+                try restorer.consume(try reader.bytes(count, "duty chunk"))
+            }
+            duty = try restorer.finish()
+        } catch let error as SnapshotFileError {
+            throw error
         } catch {
             throw SnapshotFileError(path: reader.path, "duty state: \(error)")
         }

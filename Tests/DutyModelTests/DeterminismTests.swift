@@ -48,6 +48,33 @@ import Testing
         #expect(restored.snapshot() == bytes)
     }
 
+    @Test func aSnapshotRestoresPieceByPieceAsItWasWritten() throws {
+        var state = try RandomWorkload.initialState()
+        for (command, at, actor) in try Self.log(seed: 7, count: 2_000) { _ = state.apply(command, at: at, actor: actor) }
+        #expect(state.archivedTicketCount > 0 && state.workingSetTicketCount > 0, "both kinds of ticket are in the pieces")
+        let whole = state.snapshot()
+        var pieces: [[UInt8]] = []
+        try state.writeSnapshot(chunkBytes: 512) { pieces.append($0) }
+        #expect(pieces.count > 10)
+        #expect(Array(pieces.joined()) == whole)
+        var restorer = DutyState.SnapshotRestorer()
+        for piece in pieces { try restorer.consume(piece) }
+        let restored = try restorer.finish()
+        #expect(restored == state)
+        #expect(restored.snapshot() == whole)
+
+        // A piece that ends inside a ticket, a missing last piece, a piece after the last ticket: refused.
+        var split = DutyState.SnapshotRestorer()
+        try split.consume(pieces[0])
+        #expect(throws: DutyError.self) { try split.consume(Array(pieces[1].dropLast(3))) }
+        var short = DutyState.SnapshotRestorer()
+        for piece in pieces.dropLast() { try short.consume(piece) }
+        #expect(throws: DutyError.self) { try short.finish() }
+        var long = DutyState.SnapshotRestorer()
+        for piece in pieces { try long.consume(piece) }
+        #expect(throws: DutyError.self) { try long.consume(pieces[1]) }
+    }
+
     @Test func snapshotBytesDoNotDependOnInsertionOrder() throws {
         var a = try Fixture.state()
         var b = try Fixture.state()
