@@ -183,19 +183,33 @@ public struct DutyState: Codable, Sendable, Equatable {
     /// small), then the tickets in `TicketCodec`'s binary layout. Tickets dominate the state and
     /// JSON cost ~80 µs each; a generic binary Codable coder was tried and was no faster.
     /// Errors: an unreadable archive is a `DutyError` (`.storage`); whatever `sink` throws passes through.
-    public func writeSnapshot(chunkBytes: Int = 1 << 20, to sink: ([UInt8]) throws -> Void) throws {
+    ///
+    /// `archivedRecord`, when given, learns where each archived ticket's record lies in the stream: its id,
+    /// registration time, offset from the start of the first piece, and length. A node uses it to read archived
+    /// tickets from the snapshot file later instead of keeping them in memory.
+    public func writeSnapshot(chunkBytes: Int = 1 << 20, archivedRecord: ((TicketID, Timestamp, Int, Int) -> Void)? = nil,
+                              to sink: ([UInt8]) throws -> Void) throws {
         var writer = ByteWriter()
         writeHead(magic: Self.snapshotMagic, into: &writer)
         writer.int(tickets.count)
         var next = 1
+        var flushed = 0
         // Inside the archive's scan a sink error is tagged, so that only the archive's own errors become `.storage`.
         func flush(atLeast threshold: Int) throws {
             guard writer.count >= threshold else { return }
-            do { try sink(writer.drain()) } catch { throw SinkFailure(underlying: error) }
+            let piece = writer.drain()
+            flushed += piece.count
+            do { try sink(piece) } catch { throw SinkFailure(underlying: error) }
+        }
+        func noteIfArchivedInMemory(_ id: TicketID, from start: Int) {
+            guard let archivedRecord, let record = tickets.archivedInMemory[id] else { return }
+            archivedRecord(id, record.registeredAt, flushed + start, writer.count - start)
         }
         func writeFromMemory(before end: TicketID) throws {
             while next < end {
+                let start = writer.count
                 guard tickets.writeFromMemory(next, into: &writer) else { throw TicketTable.missing(next) }
+                noteIfArchivedInMemory(next, from: start)
                 next += 1
                 try flush(atLeast: chunkBytes)
             }
@@ -207,8 +221,17 @@ public struct DutyState: Codable, Sendable, Equatable {
                         throw DutyError(.storage, field: "archive", "the archive yielded ticket \(id) out of order or out of range")
                     }
                     try writeFromMemory(before: id)
+                    let start = writer.count
                     // A copy in memory is newer than a record the archive has not dropped yet.
-                    if !tickets.writeFromMemory(id, into: &writer) { writer.append(record) }
+                    if tickets.writeFromMemory(id, into: &writer) {
+                        noteIfArchivedInMemory(id, from: start)
+                    } else {
+                        writer.append(record)
+                        if let archivedRecord {
+                            var reader = ByteReader(bytes: Array(record))
+                            archivedRecord(id, try TicketCodec.skim(&reader).registeredAt, flushed + start, record.count)
+                        }
+                    }
                     next = id + 1
                     try flush(atLeast: chunkBytes)
                 }
@@ -297,6 +320,7 @@ public struct DutyState: Codable, Sendable, Equatable {
         private var next: TicketID = 1
         private let archive: (any TicketArchive)?
         private let storeArchived: (TicketID, Timestamp, ArraySlice<UInt8>) throws -> Void
+        private let tracksWorkingSetChanges: Bool
 
         /// Every ticket kept in memory.
         public init() {
@@ -306,6 +330,16 @@ public struct DutyState: Codable, Sendable, Equatable {
         init(archive: (any TicketArchive)?, storingArchived: @escaping (TicketID, Timestamp, ArraySlice<UInt8>) throws -> Void) {
             self.archive = archive
             self.storeArchived = storingArchived
+            self.tracksWorkingSetChanges = archive != nil
+        }
+
+        /// Archived tickets are not kept: `indexingArchived` gets each one's id, registration time and record (a
+        /// slice of the piece being consumed, so its indices say where in that piece it lies), and the restored
+        /// state reads them from `archive`, which must serve them once the restore is over.
+        public init(archive: any TicketArchive, indexingArchived: @escaping (TicketID, Timestamp, ArraySlice<UInt8>) throws -> Void) {
+            self.archive = archive
+            self.storeArchived = indexingArchived
+            self.tracksWorkingSetChanges = false
         }
 
         /// Reads one piece; a `DutyError` names what is wrong with the bytes.
@@ -318,7 +352,7 @@ public struct DutyState: Codable, Sendable, Equatable {
                 guard (0...DutyLimits.maxTickets).contains(count) else {
                     throw DutyError(.invalid, field: "snapshot", "implausible ticket count \(count)")
                 }
-                head.tickets = TicketTable(archive: archive)
+                head.tickets = TicketTable(archive: archive, tracksChanges: tracksWorkingSetChanges)
                 head.tickets.setCountForRestore(count)
                 state = head
                 self.count = count
@@ -357,6 +391,12 @@ public struct DutyState: Codable, Sendable, Equatable {
             state.reindexAllDeadlines()
             return state
         }
+    }
+
+    /// The owner wrote a snapshot of `copy` (an earlier state of this one) and `archive` now serves that
+    /// snapshot's archived tickets: those unchanged since the copy leave memory.
+    public mutating func archiveReplaced(by archive: any TicketArchive, writtenFrom copy: DutyState) {
+        tickets.archiveReplaced(by: archive, writtenFrom: copy.tickets)
     }
 
     private static func outOfOrder(_ expected: TicketID) -> DutyError {

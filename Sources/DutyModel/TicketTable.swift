@@ -19,10 +19,11 @@ struct TicketTable: Sendable {
     /// Unarchived tickets by scheduler deadline (`DutyState.reindexDeadlines`); derived, so not compared or encoded.
     var deadlines = DeadlineIndex()
 
-    init(archive: (any TicketArchive)? = nil) {
+    /// `tracksChanges`: only an owner that stores the working set (a DutyStore checkpoint) needs to know what
+    /// changed in it; an archive in a snapshot file is replaced whole at the next snapshot instead.
+    init(archive: (any TicketArchive)? = nil, tracksChanges: Bool? = nil) {
         self.archive = archive
-        // Only an owner that stores the working set needs to know what changed in it.
-        live = WorkingSet(tracksChanges: archive != nil)
+        live = WorkingSet(tracksChanges: tracksChanges ?? (archive != nil))
     }
 
     var archivedCount: Int { count - live.count }
@@ -118,6 +119,15 @@ struct TicketTable: Sendable {
                      "the stored archive changes are not the pending ones: a command was applied in between")
         archivedInMemory = [:]
         reopenedFromArchive = []
+    }
+
+    /// The owner wrote a snapshot of `copy` (an earlier state of this table) and `newArchive` reads that
+    /// snapshot's archived records: the records memory still holds unchanged since the copy leave memory, newer
+    /// ones (archived again, or archived since) stay until the next snapshot.
+    mutating func archiveReplaced(by newArchive: any TicketArchive, writtenFrom copy: TicketTable) {
+        for (id, record) in copy.archivedInMemory where archivedInMemory[id] == record { archivedInMemory[id] = nil }
+        reopenedFromArchive.subtract(copy.reopenedFromArchive)
+        archive = newArchive
     }
 
     /// Calls `body` with each ticket in memory registered in `range`, by ascending id.

@@ -15,7 +15,7 @@ enum LoopEvent: Sendable {
     /// SIGTERM: hand leadership over if leader, then stop once done or after the deadline.
     case gracefulStop
     /// A snapshot file written off the loop, ready to become the compaction point.
-    case snapshotBuilt(Result<SnapshotDescriptor, SnapshotFileError>, startedAt: ContinuousClock.Instant)
+    case snapshotBuilt(Result<BuiltSnapshot, SnapshotFileError>, startedAt: ContinuousClock.Instant)
 }
 
 /// A client waiting for its proposal to be applied.
@@ -28,6 +28,17 @@ struct ProposalWaiter: Sendable {
 struct ReadWaiter: Sendable {
     let continuation: CheckedContinuation<Result<Void, ProposalError>, Never>
     let deadline: ContinuousClock.Instant
+}
+
+/// A snapshot file the loop asked for, with what it needs to switch the state's archive to it.
+struct BuiltSnapshot: Sendable {
+    let descriptor: SnapshotDescriptor
+    /// Serves the file's archived tickets.
+    let archive: SnapshotFileArchive
+    /// The copy the file was written from.
+    let writtenFrom: NodeStateMachine
+    /// `LoopState.machineGeneration` when the copy was taken: a snapshot installed since replaced the state.
+    let generation: Int
 }
 
 /// The state as applied through `index` (of `term`).

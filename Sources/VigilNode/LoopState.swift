@@ -33,6 +33,9 @@ struct LoopState {
     var round = RoundCost()
     /// A snapshot file is being written off the loop (at most one at a time).
     var snapshotBuildInFlight = false
+    /// Counts snapshots installed from a leader, each replacing the whole state: a snapshot built from an older
+    /// copy must not switch the new state's archive.
+    var machineGeneration = 0
     /// After a failed build (a full disk, say), the next attempt waits until then.
     var snapshotRetryAfter: ContinuousClock.Instant?
 

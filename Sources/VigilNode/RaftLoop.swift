@@ -370,6 +370,7 @@ public final class RaftLoop: Sendable {
             snapshotReceiver.installed(snapshot.index)
             snapshots.prune(keeping: descriptor)
             try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in machine = restored }
+            state.machineGeneration += 1
             state.appliedIndex = max(state.appliedIndex, snapshot.index)
             state.counters.snapshotsInstalled += 1
             // Their fate is inside the snapshot, which does not say which writes it holds.
@@ -457,12 +458,14 @@ public final class RaftLoop: Sendable {
         let snapshots = self.snapshots
         let inbox = self.inbox
         let started = ContinuousClock.now
+        let generation = state.machineGeneration
         Task {
-            let result: Result<SnapshotDescriptor, SnapshotFileError>
+            let result: Result<BuiltSnapshot, SnapshotFileError>
             do {
                 result = .success(try await snapshotPool.runIfActive {
                     Self.yieldToTheLoop()
-                    return try snapshots.write(machine, index: index, term: term)
+                    let (descriptor, archive) = try snapshots.writeWithArchive(machine, index: index, term: term)
+                    return BuiltSnapshot(descriptor: descriptor, archive: archive, writtenFrom: machine, generation: generation)
                 })
             } catch let error as SnapshotFileError {
                 result = .failure(error)
@@ -475,13 +478,13 @@ public final class RaftLoop: Sendable {
 
     /// Makes a written snapshot file the compaction point: the core forgets the entries it covers, the log store
     /// records its descriptor and deletes them, older files go.
-    private func finishSnapshot(_ result: Result<SnapshotDescriptor, SnapshotFileError>, startedAt: ContinuousClock.Instant,
+    private func finishSnapshot(_ result: Result<BuiltSnapshot, SnapshotFileError>, startedAt: ContinuousClock.Instant,
                                 _ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
         state.snapshotBuildInFlight = false
-        let descriptor: SnapshotDescriptor
+        let built: BuiltSnapshot
         switch result {
         case let .success(written):
-            descriptor = written
+            built = written
         case let .failure(error):
             state.counters.snapshotsFailed += 1
             state.snapshotRetryAfter = .now + .seconds(10)
@@ -489,6 +492,7 @@ public final class RaftLoop: Sendable {
             return
         }
         state.snapshotRetryAfter = nil
+        let descriptor = built.descriptor
         try await flushDeferredHardState(&state, pool)
         guard let snapshot = raft.compact(through: descriptor.index, data: descriptor.encoded) else {
             // A snapshot from the leader overtook it; its file is the one in use unless they share index and term.
@@ -503,6 +507,12 @@ public final class RaftLoop: Sendable {
             throw .persistFailed("compaction to \(snapshot.index): \(error)")
         }
         state.round.compact += .now - compactStarted
+        // Archived tickets now live in the new file: memory keeps only those archived since the copy.
+        if built.generation == state.machineGeneration {
+            try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in
+                machine.archiveReplaced(by: built.archive, writtenFrom: built.writtenFrom)
+            }
+        }
         snapshots.prune(keeping: descriptor)
         state.counters.snapshotsTaken += 1
         state.counters.snapshotBuildLatency.observe(.now - startedAt)

@@ -107,6 +107,9 @@ struct SnapshotFileWriter {
     private(set) var writtenBytes: UInt64 = 0
     private var isOpen = true
 
+    /// Where the next appended byte goes in the file.
+    var offset: UInt64 { writtenBytes + UInt64(buffer.count) }
+
     init(directory: String, fileName: String) throws(SnapshotFileError) {
         self.directory = directory
         self.finalPath = directory + "/" + fileName

@@ -29,12 +29,29 @@ public final class SnapshotStore: Sendable {
 
     /// Streams `machine` into a new file and returns its descriptor; nothing is left behind on error.
     public func write(_ machine: NodeStateMachine, index: LogIndex, term: Term) throws(SnapshotFileError) -> SnapshotDescriptor {
+        try write(machine, index: index, term: term, locatingArchived: false).descriptor
+    }
+
+    /// Like `write`, and an archive reading the new file's archived tickets (for the state to switch to).
+    func writeWithArchive(_ machine: NodeStateMachine, index: LogIndex, term: Term) throws(SnapshotFileError)
+        -> (descriptor: SnapshotDescriptor, archive: SnapshotFileArchive) {
+        let (descriptor, locations) = try write(machine, index: index, term: term, locatingArchived: true)
+        let archive = try SnapshotFileArchive(path: path(of: descriptor))
+        archive.reserveCapacity(locations.count)
+        for location in locations {
+            archive.append(id: location.id, registeredAt: location.registeredAt, offset: location.offset, length: location.length)
+        }
+        return (descriptor, archive)
+    }
+
+    private func write(_ machine: NodeStateMachine, index: LogIndex, term: Term, locatingArchived: Bool) throws(SnapshotFileError)
+        -> (descriptor: SnapshotDescriptor, locations: [NodeStateMachine.ArchivedRecordLocation]) {
         let name = SnapshotDescriptor(index: index, term: term, sizeBytes: 0, checksum: [UInt8](repeating: 0, count: 32)).fileName
         var writer = try SnapshotFileWriter(directory: directory, fileName: name)
         do {
-            try machine.writeSnapshot(to: &writer)
+            let locations = try machine.writeSnapshot(to: &writer, locatingArchived: locatingArchived)
             let (size, checksum) = try writer.finish()
-            return SnapshotDescriptor(index: index, term: term, sizeBytes: size, checksum: checksum)
+            return (SnapshotDescriptor(index: index, term: term, sizeBytes: size, checksum: checksum), locations)
         } catch {
             writer.abandon()
             throw error
