@@ -131,6 +131,13 @@ func withCluster(
         for node in nodes.values {
             node.transport.setPeers(nodes.filter { $0.key != node.id }.mapValues(\.address))
         }
+        // A node can dial a peer that has not been told its members yet; the peer refuses it, and what the dialer
+        // wrote in the meantime is lost (as on a real network, Raft retransmits). Tests that count frames start
+        // once every node has accepted a connection from each of its peers.
+        try await eventually("every node to accept its peers") {
+            for node in nodes.values where await node.transport.metrics().inboundConnectionsAccepted < ids.count - 1 { return false }
+            return true
+        }
         try await body(ca, nodes)
     } catch {
         for node in nodes.values { await node.transport.shutdown() }
