@@ -126,6 +126,7 @@ public final class RaftLoop: Sendable {
         try? FileManager.default.removeItem(atPath: snapshots.directory + "/backups")
         let restored = try snapshots.restore(initialState.snapshot.data)
         try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in machine = restored }
+        Self.returnFreedMemory()
         snapshots.prune(keeping: SnapshotDescriptor(decoding: initialState.snapshot.data))
         snapshotReceiver.installed(initialState.snapshot.index)
 
@@ -371,6 +372,7 @@ public final class RaftLoop: Sendable {
             snapshots.prune(keeping: descriptor)
             try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in machine = restored }
             state.machineGeneration += 1
+            Self.returnFreedMemory()
             state.appliedIndex = max(state.appliedIndex, snapshot.index)
             state.counters.snapshotsInstalled += 1
             // Their fate is inside the snapshot, which does not say which writes it holds.
@@ -512,6 +514,7 @@ public final class RaftLoop: Sendable {
             try self.state.mutate { (machine: inout NodeStateMachine) throws(NodeError) in
                 machine.archiveReplaced(by: built.archive, writtenFrom: built.writtenFrom)
             }
+            Self.returnFreedMemory()
         }
         snapshots.prune(keeping: descriptor)
         state.counters.snapshotsTaken += 1
@@ -529,6 +532,22 @@ public final class RaftLoop: Sendable {
         #if canImport(Glibc)
         // Linux keeps the nice value per thread, and 0 names the calling one.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        #endif
+    }
+
+    /// Hands memory freed by a large load (a snapshot decoded, an old state dropped) back to the system: glibc
+    /// keeps freed blocks in its arenas otherwise, and a node that loaded a million tickets would go on showing
+    /// the peak of that load as resident memory.
+    #if canImport(Glibc)
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = dlsym(nil, "malloc_trim").map {
+        unsafeBitCast($0, to: (@convention(c) (Int) -> Int32).self)
+    }
+    #endif
+
+    static func returnFreedMemory() {
+        #if canImport(Glibc)
+        // malloc.h is not part of Swift's Glibc module; the symbol is looked up once.
+        if let trim = mallocTrim { _ = trim(0) }
         #endif
     }
 

@@ -7,7 +7,8 @@ import Foundation
 //   --store           archived tickets go to a DutyStore (SQLite in a temporary directory), driven like a node
 //                     would: Raft indices, a commit every 1,000 commands, a checkpoint every 100,000.
 //   --restore FILE    only restores saved snapshot bytes into a fresh store (for profiling restore).
-// DUTY_BENCH_SAVE_SNAPSHOT=FILE saves the snapshot of a full run there.
+// DUTY_BENCH_SAVE_SNAPSHOT=FILE saves the snapshot of a full run there; DUTY_BENCH_START_MS=T starts the clock
+// of the commands at T (Unix milliseconds; default 2026-03-02), so that a saved state can be made recent.
 // Times are wall clock and CPU seconds of this process: CPU time is what the figures mean when other
 // work shares the machine.
 
@@ -107,7 +108,8 @@ struct Bench {
     mutating func run() throws {
         let routingKey = String(repeating: "k", count: 32)
         let admin = ActorID("admin")
-        var now: Timestamp = 1_772_409_600_000  // 2026-03-02 00:00 UTC
+        var now: Timestamp = ProcessInfo.processInfo.environment["DUTY_BENCH_START_MS"].flatMap { Timestamp($0) }
+            ?? 1_772_409_600_000  // 2026-03-02 00:00 UTC
         let storePath = directory.map { $0 + "/duty.sqlite" }
         let replica = Replica(store: try storePath.map { try DutyStore(path: $0, clusterID: "bench") })
 
