@@ -56,7 +56,13 @@ extension ProcessTests {
                         "\(String(describing: refusal.map { String(decoding: $0.body, as: UTF8.self) }))")
             }
 
-            let (removed, removeOutput) = try Self.run(cluster, ["member", "remove", "\(dead)"])
+            // Right after the election the new leader counts only the voters it has heard from within one election
+            // timeout; on a loaded machine some answer late, so the refusal may come first. An operator retries.
+            var (removed, removeOutput) = try Self.run(cluster, ["member", "remove", "\(dead)"])
+            for _ in 0..<20 where removed != 0 && removeOutput.contains("would_lose_quorum") {
+                try await Task.sleep(for: .milliseconds(500))
+                (removed, removeOutput) = try Self.run(cluster, ["member", "remove", "\(dead)"])
+            }
             #expect(removed == 0, "\(removeOutput)")
             let afterRemove = await Self.members(cluster, via: other)
             #expect(afterRemove?.map(\.id) == survivors, "\(String(describing: afterRemove))")
