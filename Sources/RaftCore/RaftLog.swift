@@ -7,6 +7,8 @@ struct RaftLog {
     private(set) var unstableFrom: LogIndex
     /// A snapshot received from the leader that storage has not been given yet.
     private(set) var pendingSnapshot: Snapshot?
+    /// Bytes of entry data held in `entries`: what compaction frees.
+    private(set) var entryBytes = 0
 
     init(persisted: PersistedState) {
         snapshot = persisted.snapshot
@@ -14,6 +16,7 @@ struct RaftLog {
         commitIndex = max(persisted.hardState.commit, persisted.snapshot.index)
         unstableFrom = persisted.snapshot.index + LogIndex(persisted.entries.count) + 1
         pendingSnapshot = nil
+        entryBytes = Self.bytes(of: entries[...])
         for (offset, entry) in entries.enumerated() {
             precondition(entry.index == snapshot.index + 1 + LogIndex(offset), "stored entries are not contiguous after the snapshot")
             precondition(entry.term >= (offset == 0 ? snapshot.term : entries[offset - 1].term), "stored entry terms decrease")
@@ -79,7 +82,10 @@ struct RaftLog {
         guard let first = newEntries.first else { return }
         precondition(first.index == lastIndex + 1, "append must continue the log")
         entries.append(contentsOf: newEntries)
+        entryBytes += Self.bytes(of: newEntries[...])
     }
+
+    private static func bytes(of entries: ArraySlice<Entry>) -> Int { entries.reduce(0) { $0 + $1.data.count } }
 
     /// Follower side of AppendEntries: drops our entries that conflict with `newEntries`, appends the rest.
     /// Returns the index of the last entry now known to match the leader.
@@ -94,9 +100,12 @@ struct RaftLog {
             // A committed entry can never be replaced; if it is, the log is corrupt and continuing would spread it.
             precondition(conflictIndex > commitIndex, "conflict at committed index \(conflictIndex) (commit \(commitIndex))")
             if conflictIndex <= lastIndex {
-                entries.removeLast(Int(lastIndex - conflictIndex + 1))
+                let dropped = Int(lastIndex - conflictIndex + 1)
+                entryBytes -= Self.bytes(of: entries.suffix(dropped))
+                entries.removeLast(dropped)
             }
             entries.append(contentsOf: newEntries[offset...])
+            entryBytes += Self.bytes(of: newEntries[offset...])
             unstableFrom = min(unstableFrom, conflictIndex)
         }
         return prevIndex + LogIndex(newEntries.count)
@@ -112,6 +121,7 @@ struct RaftLog {
         precondition(newSnapshot.index > commitIndex, "restoring a snapshot behind the commit index")
         snapshot = newSnapshot
         entries = []
+        entryBytes = 0
         commitIndex = newSnapshot.index
         unstableFrom = newSnapshot.index + 1
         pendingSnapshot = newSnapshot
@@ -136,7 +146,9 @@ struct RaftLog {
         precondition(newSnapshot.index > snapshot.index && newSnapshot.index <= commitIndex, "compaction index out of range")
         precondition(newSnapshot.index < unstableFrom, "compacting entries storage does not hold yet")
         precondition(term(at: newSnapshot.index) == newSnapshot.term, "snapshot term does not match the log")
-        entries.removeFirst(Int(newSnapshot.index - snapshot.index))
+        let dropped = Int(newSnapshot.index - snapshot.index)
+        entryBytes -= Self.bytes(of: entries.prefix(dropped))
+        entries.removeFirst(dropped)
         snapshot = newSnapshot
     }
 

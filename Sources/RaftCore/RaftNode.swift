@@ -76,6 +76,8 @@ public final class RaftNode {
     public var lastIndex: LogIndex { log.lastIndex }
     public var lastTerm: Term { log.lastTerm }
     public var snapshotIndex: LogIndex { log.snapshot.index }
+    /// Bytes of entry data the log holds in memory since the snapshot (what compacting frees).
+    public var logEntryBytes: Int { log.entryBytes }
     public var hardState: HardState { HardState(term: term, vote: vote, commit: log.commitIndex) }
     public var isLeader: Bool { role == .leader }
     private var isVoter: Bool { conf.isVoter(id) }

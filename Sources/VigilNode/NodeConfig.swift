@@ -136,8 +136,14 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var heartbeatIntervalTicks: Int
         /// The state machine is snapshotted and the log compacted after this many applied entries.
         public var snapshotEveryEntries: Int
+        /// …or once the entries held since the last snapshot reach this many MiB (default 64), whichever comes
+        /// first: the log is held in memory until compacted, and a few thousand large batches (the SLA breaches of
+        /// a backlog) would otherwise hold hundreds of MB.
+        public var snapshotEveryMegabytes: Int?
+        public var snapshotEveryBytes: Int { (snapshotEveryMegabytes ?? 64) << 20 }
 
         enum CodingKeys: String, CodingKey {
+            case snapshotEveryMegabytes = "snapshot_every_mb"
             case tickIntervalMilliseconds = "tick_interval_ms"
             case electionTimeoutTicks = "election_timeout_ticks"
             case heartbeatIntervalTicks = "heartbeat_interval_ticks"
@@ -245,6 +251,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
         guard timing.snapshotEveryEntries >= 1 else {
             throw .invalidValue(key: "raft.snapshot_every_entries", reason: "must be at least 1")
+        }
+        if let megabytes = timing.snapshotEveryMegabytes, !(1...65_536).contains(megabytes) {
+            throw .invalidValue(key: "raft.snapshot_every_mb", reason: "\(megabytes) is not in 1...65536")
         }
         guard (api.cert == nil) == (api.key == nil) else {
             throw .invalidValue(key: "api.cert", reason: "api.cert and api.key are given together or not at all")

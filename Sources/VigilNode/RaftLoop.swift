@@ -451,7 +451,9 @@ public final class RaftLoop: Sendable {
     /// file is durable (`finishSnapshot`). A leader is never deposed by its own compaction.
     private func compactIfDue(_ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
         guard !state.snapshotBuildInFlight,
-              state.appliedIndex >= raft.snapshotIndex + LogIndex(config.raft.snapshotEveryEntries) else { return }
+              state.appliedIndex > raft.snapshotIndex,
+              state.appliedIndex >= raft.snapshotIndex + LogIndex(config.raft.snapshotEveryEntries)
+                || raft.logEntryBytes >= config.raft.snapshotEveryBytes else { return }
         if let retry = state.snapshotRetryAfter, retry > .now { return }
         let index = state.appliedIndex
         guard let term = raft.term(at: index), let snapshotPool = self.snapshotPool.withLock({ $0 }) else { return }

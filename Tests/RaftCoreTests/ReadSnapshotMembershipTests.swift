@@ -55,6 +55,20 @@ struct ReadIndexTests {
 /// Log compaction and InstallSnapshot (paper §7).
 @Suite("§7 Log compaction")
 struct SnapshotTests {
+    @Test("§7: the bytes the log holds in memory grow with appends, shrink with compaction, and match on followers")
+    func logEntryBytesFollowTheLog() {
+        let cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        let before = cluster[1].logEntryBytes
+        for index in 0..<20 { cluster.propose(1, String(repeating: "x", count: 100 + index)) }
+        let proposed = (0..<20).reduce(0) { $0 + 100 + $1 }
+        #expect(cluster[1].logEntryBytes - before == proposed)
+        #expect(cluster[2].logEntryBytes == cluster[1].logEntryBytes, "a follower holds the same entries")
+        let applied = cluster[1].appliedIndex
+        _ = cluster[1].compact(through: applied, data: [])
+        #expect(cluster[1].logEntryBytes == 0, "everything applied was compacted")
+    }
+
     @Test("§7: compaction drops applied entries; a follower that fell behind gets the snapshot")
     func laggingFollowerGetsSnapshot() {
         let cluster = TestCluster(voters: 3)
