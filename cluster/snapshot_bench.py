@@ -39,7 +39,7 @@ class Cluster:
             shutil.rmtree(work)
         self.base = free_base_port(26000)
         subprocess.run([binary, "init", "--nodes", "3", "--dir", work, "--base-port", str(self.base),
-                        "--snapshot-every", str(snapshot_every)], check=True, stdout=subprocess.DEVNULL)
+                        "--snapshot-every", str(snapshot_every), "--snapshot-every-mb", "4096"], check=True, stdout=subprocess.DEVNULL)
         for node in (1, 2, 3):
             path = f"{work}/node{node}/vigil.yaml"
             text = open(path).read()

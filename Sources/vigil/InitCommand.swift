@@ -19,6 +19,8 @@ struct InitCommand: ParsableCommand {
     @Option(name: .customLong("election-ticks"), help: "Election timeout in ticks (randomised up to twice this).") var electionTicks: Int = NodeConfig.RaftTiming().electionTimeoutTicks
     @Option(name: .customLong("heartbeat-ticks"), help: "Leader heartbeat interval in ticks.") var heartbeatTicks: Int = NodeConfig.RaftTiming().heartbeatIntervalTicks
     @Option(name: .customLong("snapshot-every"), help: "Compact the log after this many applied entries.") var snapshotEvery: Int = 10_000
+    @Option(name: .customLong("snapshot-every-mb"), help: "…or once the entries since the last compaction hold this many MiB (default 64).")
+    var snapshotEveryMegabytes: Int?
     @Flag(name: .customLong("plain-http"), help: "Serve the client API over plain HTTP instead of HTTPS (not for production).")
     var plainHTTP = false
 
@@ -29,10 +31,12 @@ struct InitCommand: ParsableCommand {
         } catch {
             throw fail(error.description, code: 2)
         }
+        var timing = NodeConfig.RaftTiming(tickIntervalMilliseconds: tickMilliseconds, electionTimeoutTicks: electionTicks,
+                                           heartbeatIntervalTicks: heartbeatTicks, snapshotEveryEntries: snapshotEvery)
+        timing.snapshotEveryMegabytes = snapshotEveryMegabytes
         let initializer = ClusterInitializer(
             nodeCount: nodes ?? 3, directory: dir, host: host, basePort: basePort,
-            timing: .init(tickIntervalMilliseconds: tickMilliseconds, electionTimeoutTicks: electionTicks,
-                          heartbeatIntervalTicks: heartbeatTicks, snapshotEveryEntries: snapshotEvery),
+            timing: timing,
             plainHTTP: plainHTTP, members: members)
         do {
             let paths = try initializer.run()

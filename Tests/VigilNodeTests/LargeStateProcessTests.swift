@@ -98,7 +98,8 @@ extension ProcessTests {
 
         @Test("a follower behind an 83 MB snapshot catches up by chunks; the leader keeps its term and every write through its compaction")
         func strandedFollowerCatchesUp() async throws {
-            let cluster = try ProcessCluster(nodes: 3, extraInitArguments: ["--snapshot-every", "1800"])
+            // Compaction by entry count only, so that it comes after the large state and under the small writes.
+            let cluster = try ProcessCluster(nodes: 3, extraInitArguments: ["--snapshot-every", "1800", "--snapshot-every-mb", "1024"])
             for id in cluster.ids { try cluster.start(id) }
             let leader = try #require(await cluster.waitForLeader(timeout: .seconds(30)), "no leader\n\(ClusterProcessTests.logs(cluster))")
             let stranded = cluster.ids.first { $0 != leader }!
@@ -107,7 +108,7 @@ extension ProcessTests {
             let large = await Self.writeLarge(cluster, to: leader, clients: 8)
             #expect(large == Self.largeValueCount)
             let before = try #require(await cluster.clusterView(leader))
-            #expect(before.snapshotIndex == 0, "compacted before the large state was written; raise --snapshot-every")
+            #expect(before.snapshotIndex == 0, "compacted before the large state was written; raise --snapshot-every(-mb)")
             let changesBefore = await cluster.metric(leader, "vigil_raft_leader_changes_total")
 
             // Small writes carry the log past the compaction point and keep going through the compaction.

@@ -44,6 +44,7 @@ struct NodeConfigTests {
         ("election_timeout_ticks: 40", "election_timeout_ticks: 5", "raft.election_timeout_ticks"),
         ("- id: 2", "- id: 1", "members[1].id"),
         ("node_id: 1", "node_id: 9", "members"),
+        ("  snapshot_every_entries: 10000", "  snapshot_every_entries: 10000\n  snapshot_every_mb: 0", "raft.snapshot_every_mb"),
     ])
     func namesKey(_ change: (String, String, String)) {
         let text = Self.valid.replacingOccurrences(of: change.0, with: change.1)
