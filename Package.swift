@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "duty-bench", targets: ["duty-bench"]),
         .executable(name: "raftstorage-bench", targets: ["raftstorage-bench"]),
         .executable(name: "raftstorage-crashprobe", targets: ["raftstorage-crashprobe"]),
+        .executable(name: "vigil-check", targets: ["vigil-check"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -33,6 +34,9 @@ let package = Package(
         .executableTarget(name: "vigil-sim", dependencies: [
             "Simulation", "RaftCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Checkers of drill histories (linearizability of each key's register); pure, Foundation only.
+        .target(name: "HistoryCheck"),
+        .executableTarget(name: "vigil-check", dependencies: ["HistoryCheck"]),
         // The duty domain as a pure, replicated state machine: standard library and Foundation only.
         .target(name: "DutyModel"),
         // What the two SQLite stores share: connection settings, atomic creation, read-only checks of existing files.
@@ -108,6 +112,7 @@ let package = Package(
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "DutyModelTests", dependencies: ["DutyModel"]),
+        .testTarget(name: "HistoryCheckTests", dependencies: ["HistoryCheck"]),
         // GRDB lets the refusal tests forge files (a newer format, a foreign database) the store itself never writes.
         .testTarget(name: "DutyStoreTests", dependencies: [
             "DutyStore", "DutyModel", .product(name: "GRDB", package: "GRDB.swift"),
