@@ -13,7 +13,7 @@ public struct NodeStateMachine: Sendable {
 
     public init() {}
 
-    /// The snapshot just written from `copy` holds its archived tickets at `locations` of `path`: read them from
+    /// The snapshot just written from `copy` holds its archived tickets, which `archive` reads: read them from
     /// there, and drop from memory those unchanged since the copy.
     mutating func archiveReplaced(by archive: SnapshotFileArchive, writtenFrom copy: NodeStateMachine) {
         duty.archiveReplaced(by: archive, writtenFrom: copy.duty)

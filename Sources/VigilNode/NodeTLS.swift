@@ -181,14 +181,17 @@ public final class NodeTLS: Sendable {
 }
 
 /// The client that forwards writes to the leader, replaced when the trust bundle changes; a replaced client
-/// finishes its requests in flight and is shut down with the node.
+/// finishes its requests in flight (each is bounded by the forward timeout) and is shut down a little later,
+/// so a node reloaded every day does not collect clients.
 final class ForwardingClient: Sendable {
     private struct Clients {
         var current: HTTPClient
-        var retired: [HTTPClient] = []
+        var retired: [ObjectIdentifier: HTTPClient] = [:]
     }
 
     private let clients: Mutex<Clients>
+    /// Longer than any forwarded request may take (`HTTPAPI.forwardTimeout`).
+    static let retirementDelay: Duration = .seconds(30)
 
     init(trustRoots: [NIOSSLCertificate]?) {
         clients = Mutex(Clients(current: Self.make(trustRoots: trustRoots)))
@@ -198,14 +201,25 @@ final class ForwardingClient: Sendable {
 
     func replace(trustRoots: [NIOSSLCertificate]?) {
         let fresh = Self.make(trustRoots: trustRoots)
-        clients.withLock { clients in
-            clients.retired.append(clients.current)
+        let old = clients.withLock { clients in
+            let old = clients.current
+            clients.retired[ObjectIdentifier(old)] = old
             clients.current = fresh
+            return old
+        }
+        Task {
+            try? await Task.sleep(for: Self.retirementDelay)
+            // Shut down here unless `shutdown()` took it first.
+            guard let retiring = self.clients.withLock({ $0.retired.removeValue(forKey: ObjectIdentifier(old)) }) else { return }
+            try? await retiring.shutdown()
         }
     }
 
     func shutdown() async {
-        let all = clients.withLock { [$0.current] + $0.retired }
+        let all = clients.withLock { clients in
+            defer { clients.retired = [:] }
+            return [clients.current] + clients.retired.values
+        }
         for client in all { try? await client.shutdown() }
     }
 

@@ -52,16 +52,19 @@ final class SnapshotFileArchive: TicketArchive, @unchecked Sendable {
 
     func record(of id: TicketID) throws -> [UInt8]? {
         guard let position = position(of: id) else { return nil }
-        let bytes = try POSIXFile.read(descriptor, count: Int(lengths[position]), at: offsets[position], path: path)
-        guard bytes.count == Int(lengths[position]) else { throw SnapshotFileError(path: path, "ends inside archived ticket \(id)") }
-        return bytes
+        return try record(at: position)
     }
 
     func forEachRecord(registeredIn range: Range<Timestamp>, _ body: (TicketID, UnsafeRawBufferPointer) throws -> Void) throws {
         for position in ids.indices where range.contains(registeredAt[position]) {
-            guard let bytes = try record(of: ids[position]) else { continue }
-            try bytes.withUnsafeBytes { try body(ids[position], $0) }
+            try record(at: position).withUnsafeBytes { try body(ids[position], $0) }
         }
+    }
+
+    private func record(at position: Int) throws -> [UInt8] {
+        let bytes = try POSIXFile.read(descriptor, count: Int(lengths[position]), at: offsets[position], path: path)
+        guard bytes.count == Int(lengths[position]) else { throw SnapshotFileError(path: path, "ends inside archived ticket \(ids[position])") }
+        return bytes
     }
 
     /// Reads the file in windows of about 1 MiB (records lie in file order), not one system call per record.

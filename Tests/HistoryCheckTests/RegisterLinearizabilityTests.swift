@@ -1,5 +1,5 @@
 import Foundation
-import HistoryCheck
+@testable import HistoryCheck
 import Testing
 
 /// The linearizability checker on histories whose verdict is known: hand-written ones (stale reads, lost writes,
@@ -81,7 +81,7 @@ struct RegisterLinearizabilityTests {
     /// A register driven by `clients` concurrent clients: each operation takes effect at a random instant within
     /// its call and return, so the history is linearizable by construction; some outcomes are lost.
     static func randomHistory(seed: UInt64, operations count: Int, clients: Int, keys: Int) -> [HistoryOperation] {
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         var clock = [UInt64](repeating: 0, count: clients)
         var planned: [(effect: UInt64, client: Int, isPut: Bool, key: String, call: UInt64, returned: UInt64, unknown: Bool, written: String)] = []
         for index in 0..<count {
@@ -147,19 +147,7 @@ struct RegisterLinearizabilityTests {
     }
 }
 
-/// SplitMix64, so that the random histories are the same on every run.
-struct SeededRandom {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
+    /// The random histories are the same on every run.
     mutating func next(below bound: UInt64) -> UInt64 { bound == 0 ? 0 : next() % bound }
 }
