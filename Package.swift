@@ -98,9 +98,22 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Failover drills against a live cluster: workload, faults through a drill file's commands, a webhook sink,
+        // and the HistoryCheck verdict (`vigil drill`, chaos/run.sh).
+        .target(name: "Drill", dependencies: [
+            "HistoryCheck",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
         // The one CLI: init, start, status, and the duty service's commands.
         .executableTarget(name: "vigil", dependencies: [
-            "VigilNode", "ClusterPKI",
+            "VigilNode", "ClusterPKI", "Drill",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -113,6 +126,7 @@ let package = Package(
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "DutyModelTests", dependencies: ["DutyModel"]),
         .testTarget(name: "HistoryCheckTests", dependencies: ["HistoryCheck"]),
+        .testTarget(name: "DrillTests", dependencies: ["Drill", "HistoryCheck"]),
         // GRDB lets the refusal tests forge files (a newer format, a foreign database) the store itself never writes.
         .testTarget(name: "DutyStoreTests", dependencies: [
             "DutyStore", "DutyModel", .product(name: "GRDB", package: "GRDB.swift"),

@@ -45,68 +45,25 @@ public struct HistoryOperation: Sendable, Equatable, Codable {
     }
 }
 
-/// Why a history file cannot be checked; names the line.
-public struct HistoryError: Error, Equatable, CustomStringConvertible {
-    public let path: String
-    public let line: Int
-    public let reason: String
-
-    public var description: String { line > 0 ? "\(path):\(line): \(reason)" : "\(path): \(reason)" }
-}
-
 /// Reads and writes `history.jsonl`.
 public enum HistoryFile {
     /// Every line is one operation; blank lines are skipped. A line that is not a valid operation is refused
     /// with its number, and nothing is checked.
     public static func read(path: String) throws(HistoryError) -> [HistoryOperation] {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw HistoryError(path: path, line: 0, reason: "cannot read: \((error as NSError).localizedDescription)")
-        }
-        return try parse(text, path: path)
+        try parse(JSONLines.text(path: path), path: path)
     }
 
     public static func parse(_ text: String, path: String = "history") throws(HistoryError) -> [HistoryOperation] {
-        var operations: [HistoryOperation] = []
-        let decoder = JSONDecoder()
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard !trimmed.isEmpty else { continue }
-            let operation: HistoryOperation
-            do {
-                operation = try decoder.decode(HistoryOperation.self, from: Data(trimmed.utf8))
-            } catch {
-                throw HistoryError(path: path, line: index + 1, reason: "not an operation (\(describe(error)))")
-            }
+        try JSONLines.parse(text, path: path, as: HistoryOperation.self) { operation throws(HistoryError) in
             if let returned = operation.returnNanoseconds, returned < operation.callNanoseconds {
-                throw HistoryError(path: path, line: index + 1, reason: "return_ns \(returned) is before call_ns \(operation.callNanoseconds)")
+                throw HistoryError(path: path, line: 0, reason: "return_ns \(returned) is before call_ns \(operation.callNanoseconds)")
             }
             if operation.op == .put, operation.value == nil {
-                throw HistoryError(path: path, line: index + 1, reason: "a put needs the value it wrote")
+                throw HistoryError(path: path, line: 0, reason: "a put needs the value it wrote")
             }
-            operations.append(operation)
         }
-        return operations
     }
 
     /// One line per operation, keys sorted, so that files diff well.
-    public static func line(_ operation: HistoryOperation) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // A struct of strings and integers always encodes.
-        return String(decoding: (try? encoder.encode(operation)) ?? Data(), as: UTF8.self)
-    }
-
-    private static func describe(_ error: Error) -> String {
-        switch error as? DecodingError {
-        case let .keyNotFound(key, _)?: return "missing \"\(key.stringValue)\""
-        case let .typeMismatch(_, context)?, let .valueNotFound(_, context)?:
-            return "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\": \(context.debugDescription)"
-        case let .dataCorrupted(context)?:
-            return context.codingPath.isEmpty ? "invalid JSON" : "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\": \(context.debugDescription)"
-        default: return "\(error)"
-        }
-    }
+    public static func line(_ operation: HistoryOperation) -> String { JSONLines.line(operation) }
 }

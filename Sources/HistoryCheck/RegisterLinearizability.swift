@@ -180,14 +180,14 @@ public enum RegisterLinearizability {
     }
 }
 
-/// A small deterministic generator for the Zobrist codes (the same codes on every run, so a verdict never
-/// depends on chance from one run to the next).
-struct SplitMix64 {
+/// A small deterministic generator: the Zobrist codes (the same on every run, so a verdict never depends on
+/// chance) and the drills' fault schedules (the same seed, the same drill).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

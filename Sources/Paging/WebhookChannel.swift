@@ -11,10 +11,13 @@ public struct WebhookConfiguration: Sendable, CustomStringConvertible {
     /// Key of the `X-Vigil-Signature` HMAC; receivers hold the same.
     public var secret: [UInt8]
     public var retryPolicy: RetryPolicy
+    /// Sent as `Vigil-Node`, so a receiver (or a drill's sink) can tell which node paged.
+    public var senderNodeID: UInt64?
 
-    public init(secret: [UInt8], retryPolicy: RetryPolicy = .standard) {
+    public init(secret: [UInt8], retryPolicy: RetryPolicy = .standard, senderNodeID: UInt64? = nil) {
         self.secret = secret
         self.retryPolicy = retryPolicy
+        self.senderNodeID = senderNodeID
     }
 
     /// Never prints the secret.
@@ -22,7 +25,7 @@ public struct WebhookConfiguration: Sendable, CustomStringConvertible {
 }
 
 /// POSTs the page as JSON to the address (a URL), signed with `X-Vigil-Signature` and carrying the
-/// `Idempotency-Key` header; retries 5xx, 408, 425, 429 (honouring Retry-After) and network errors.
+/// `Idempotency-Key` and `Vigil-Node` headers; retries 5xx, 408, 425, 429 (honouring Retry-After) and network errors.
 public struct WebhookChannel: NotificationChannel {
     public let kind = "webhook"
     let configuration: WebhookConfiguration
@@ -60,6 +63,7 @@ public struct WebhookChannel: NotificationChannel {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.headers.add(name: "User-Agent", value: "Vigil-Pager/1")
             request.headers.add(name: "Idempotency-Key", value: page.headerSafeIdempotencyKey)
+            if let node = configuration.senderNodeID { request.headers.add(name: "Vigil-Node", value: "\(node)") }
             // Signed per try with the time of that try, so a receiver's replay window stays meaningful.
             let timestampSeconds = Int64(now().timeIntervalSince1970.rounded(.down))
             request.headers.add(name: WebhookSignature.headerName,

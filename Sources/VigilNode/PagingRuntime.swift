@@ -35,7 +35,8 @@ struct PagingRuntime {
                 try readHexSecret(file, key: "paging.webhook_secret_file", baseDirectory: baseDirectory)
             }
             if let webhookSecret {
-                channels[.webhook] = try WebhookChannel(configuration: WebhookConfiguration(secret: webhookSecret, retryPolicy: retry),
+                channels[.webhook] = try WebhookChannel(configuration: WebhookConfiguration(secret: webhookSecret, retryPolicy: retry,
+                                                                                                  senderNodeID: config.nodeID),
                                                         client: client, logger: logger)
             } else {
                 logger.warning("webhook contact methods cannot be paged: the config names no paging.webhook_secret_file")

@@ -16,7 +16,7 @@ struct Vigil: AsyncParsableCommand {
             2 bad arguments, files or configuration; 3 the cluster is unavailable; 4 not authenticated or not allowed.
             """,
         version: VigilVersion.description,
-        subcommands: [InitCommand.self, CertCommand.self, MemberCommand.self, LeaderCommand.self, BackupCommand.self, RestoreCommand.self, StartCommand.self, StatusCommand.self, TicketCommand.self, OnCallCommand.self,
+        subcommands: [InitCommand.self, CertCommand.self, MemberCommand.self, LeaderCommand.self, BackupCommand.self, RestoreCommand.self, DrillCommand.self, StartCommand.self, StatusCommand.self, TicketCommand.self, OnCallCommand.self,
                       ScheduleCommand.self, PolicyCommand.self, ServiceCommand.self, ObjectCommand.self, ApplyCommand.self, KnowledgeBaseCommand.self, ReportCommand.self, TokenCommand.self,
                       BenchCommand.self])
 }
