@@ -13,7 +13,7 @@ enum DrillReport {
         try lines(alerts.map(JSONLines.line), to: directory + "/alerts.jsonl")
         try lines(pages.sorted { $0.arrivedNanoseconds < $1.arrivedNanoseconds }.map(JSONLines.line), to: directory + "/pages.jsonl")
         try lines(faults.map(JSONLines.line), to: directory + "/faults.jsonl")
-        try lines(leaders.map { "{\"at_ns\":\($0.at),\"leader\":\($0.leader.map(String.init) ?? "null")}" }, to: directory + "/leaders.jsonl")
+        try lines(leaders.map(JSONLines.line), to: directory + "/leaders.jsonl")
         let settings: [String: Any] = [
             "scenario": options.scenario.rawValue, "seed": options.seed, "nodes": file.nodes.map(\.id), "duration_seconds": options.durationSeconds,
             "clients": options.clients, "keys": options.keys, "levels": options.levels, "level_seconds": options.levelSeconds,
@@ -49,7 +49,7 @@ enum DrillReport {
         report.append("|---|---|")
         var events: [(UInt64, String)] = []
         events += faults.map { ($0.atNanoseconds, "fault: \($0.detail)\($0.minority.isEmpty ? "" : " — minority \($0.minority)")") }
-        events += leaders.map { ($0.at, $0.leader.map { "leader: node \($0) (a majority agrees)" } ?? "leader: none a majority agrees on") }
+        events += leaders.map { ($0.atNanoseconds, $0.leader.map { "leader: node \($0) (a majority agrees)" } ?? "leader: none a majority agrees on") }
         events += pages.map { ($0.arrivedNanoseconds, "page: ticket \($0.ticket) level \($0.level) to \($0.person) from node \($0.node.map(String.init) ?? "?")") }
         for (at, text) in events.sorted(by: { $0.0 < $1.0 }) {
             report.append("| \(String(format: "%.3f", Double(at) / 1e9)) | \(text) |")

@@ -156,7 +156,8 @@ public final class DrillRunner: Sendable {
                                                minorityGraceNanoseconds: 1_000_000_000, observedUntilNanoseconds: observedUntil)
         alerts.sort { $0.dedupKey < $1.dedupKey }
         let history = recorder.history()
-        result.verdict = DrillCheck.run(history: history, alerts: alerts, pages: pages, faults: recorder.faults(), parameters: parameters)
+        result.verdict = DrillCheck.run(history: history, alerts: alerts, pages: pages, faults: recorder.faults(), leaders: recorder.leaders(),
+                                        parameters: parameters)
         result.pagesReceived = pages.count
         result.alertsAccepted = alerts.filter { $0.acceptedNanoseconds != nil }.count
         let writes = recorder.writeFigures()

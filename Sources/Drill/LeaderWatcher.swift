@@ -49,11 +49,12 @@ final class LeaderWatcher: Sendable {
         }
     }
 
-    /// The leader named by a majority of the cluster's nodes, if one is.
+    /// The leader named by a majority of the cluster's nodes, itself among them (a paused or dead leader that
+    /// its followers still name until they time out is no leader), if one is.
     static func agreed(_ views: [Int: Int], clusterSize: Int) -> Int? {
         var counts: [Int: Int] = [:]
         for leader in views.values where leader != 0 { counts[leader, default: 0] += 1 }
-        return counts.first { $0.value >= clusterSize / 2 + 1 }?.key
+        return counts.first { $0.value >= clusterSize / 2 + 1 && views[$0.key] == $0.key }?.key
     }
 }
 
@@ -63,7 +64,7 @@ final class DrillRecorder: Sendable {
         var history: [HistoryOperation] = []
         var faults: [FaultRecord] = []
         var alerts: [(String, UInt64?)] = []
-        var leaders: [(at: UInt64, leader: Int?)] = []
+        var leaders: [LeaderRecord] = []
     }
 
     private let state = Mutex(State())
@@ -71,12 +72,12 @@ final class DrillRecorder: Sendable {
     func record(_ operation: HistoryOperation) { state.withLock { $0.history.append(operation) } }
     func recordFault(_ fault: FaultRecord) { state.withLock { $0.faults.append(fault) } }
     func recordAlert(_ dedupKey: String, acceptedNanoseconds: UInt64?) { state.withLock { $0.alerts.append((dedupKey, acceptedNanoseconds)) } }
-    func recordLeader(_ leader: Int?, at: UInt64) { state.withLock { $0.leaders.append((at, leader)) } }
+    func recordLeader(_ leader: Int?, at: UInt64) { state.withLock { $0.leaders.append(LeaderRecord(atNanoseconds: at, leader: leader)) } }
 
     func history() -> [HistoryOperation] { state.withLock { $0.history.sorted { ($0.callNanoseconds, $0.client) < ($1.callNanoseconds, $1.client) } } }
     func faults() -> [FaultRecord] { state.withLock { $0.faults } }
     func alerts() -> [(dedupKey: String, accepted: UInt64?)] { state.withLock { $0.alerts.map { (dedupKey: $0.0, accepted: $0.1) } } }
-    func leaders() -> [(at: UInt64, leader: Int?)] { state.withLock { $0.leaders } }
+    func leaders() -> [LeaderRecord] { state.withLock { $0.leaders } }
 
     /// Acknowledged and unknown puts, and the longest an acknowledged one took.
     func writeFigures() -> (acknowledged: Int, unknown: Int, longestMilliseconds: Int) {
@@ -92,8 +93,8 @@ final class DrillRecorder: Sendable {
         let leaders = self.leaders()
         var total: UInt64 = 0
         for (index, change) in leaders.enumerated() where change.leader == nil {
-            let next = index + 1 < leaders.count ? leaders[index + 1].at : end
-            total += next - change.at
+            let next = index + 1 < leaders.count ? leaders[index + 1].atNanoseconds : end
+            total += next - change.atNanoseconds
         }
         return Int(total / 1_000_000)
     }

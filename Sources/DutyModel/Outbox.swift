@@ -21,6 +21,13 @@ public struct OutboxPage: Codable, Sendable, Equatable {
     public internal(set) var intendedAt: Timestamp?
 
     public var isIntended: Bool { intentTerm != nil }
+
+    /// The row `step` plans for one of its notifications, before any intent.
+    public static func planned(by step: EscalationStep, _ notification: PlannedNotification) -> OutboxPage {
+        OutboxPage(key: notification.idempotencyKey, ticketID: step.ticketID, stepIndex: step.stepIndex, levelIndex: step.levelIndex,
+                   personID: notification.personID, contactMethodID: notification.contactMethodID, kind: notification.kind,
+                   dueAt: notification.dueAt, intentTerm: nil, intentCount: 0, intendedAt: nil)
+    }
 }
 
 /// What became of an intended page, as the leader that sent it (or a later one) records it.
@@ -81,11 +88,7 @@ extension DutyState {
         if outbox.count + fresh.count > DutyLimits.maxOutboxPages {
             throw .limit("outbox", "at most \(DutyLimits.maxOutboxPages) pages may wait for an outcome; is every channel down?")
         }
-        return fresh.map { planned in
-            OutboxPage(key: planned.idempotencyKey, ticketID: step.ticketID, stepIndex: step.stepIndex, levelIndex: step.levelIndex,
-                       personID: planned.personID, contactMethodID: planned.contactMethodID, kind: planned.kind,
-                       dueAt: planned.dueAt, intentTerm: nil, intentCount: 0, intendedAt: nil)
-        }
+        return fresh.map { OutboxPage.planned(by: step, $0) }
     }
 
     mutating func recordPageIntents(_ keys: [String], leaderTerm: UInt64, _ context: inout ApplyContext) throws(DutyError) {

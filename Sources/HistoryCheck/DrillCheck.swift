@@ -1,7 +1,7 @@
 import Foundation
 
-/// Every checker over one drill's folder: `history.jsonl`, `alerts.jsonl`, `pages.jsonl`, `faults.jsonl` and
-/// the paging parameters in `drill.json`. The same code judges a drill as it ends (`vigil drill`) and again
+/// Every checker over one drill's folder: `history.jsonl`, `alerts.jsonl`, `pages.jsonl`, `faults.jsonl`,
+/// `leaders.jsonl` and the paging parameters in `drill.json`. The same code judges a drill as it ends (`vigil drill`) and again
 /// later from its files (`vigil-check --drill DIR`).
 public enum DrillCheck {
     /// The final reads of every key after the faults healed are made by this client.
@@ -30,7 +30,7 @@ public enum DrillCheck {
     }
 
     public static func run(history: [HistoryOperation], alerts: [AlertRecord], pages: [PageRecord], faults: [FaultRecord],
-                           parameters: PagingCheckParameters) -> Verdict {
+                           leaders: [LeaderRecord] = [], parameters: PagingCheckParameters) -> Verdict {
         var verdict = Verdict()
         verdict.operations = history.count
         for (key, result) in RegisterLinearizability.check(history).sorted(by: { $0.key < $1.key }) {
@@ -39,7 +39,7 @@ public enum DrillCheck {
             let withoutFinal = history.filter { $0.key == key && $0.client != finalReadClient }
             if RegisterLinearizability.check(key: withoutFinal) == .linearizable { verdict.lostWrites += 1 }
         }
-        verdict.paging = PagingCheck.check(alerts: alerts, pages: pages, faults: faults, parameters: parameters)
+        verdict.paging = PagingCheck.check(alerts: alerts, pages: pages, faults: faults, leaders: leaders, parameters: parameters)
         verdict.lostWrites += verdict.paging.violations.filter { $0.kind == .lostAlert }.count
         return verdict
     }
@@ -58,6 +58,7 @@ public enum DrillCheck {
                    alerts: try JSONLines.read(path: directory + "/alerts.jsonl", as: AlertRecord.self),
                    pages: try JSONLines.read(path: directory + "/pages.jsonl", as: PageRecord.self),
                    faults: try JSONLines.read(path: directory + "/faults.jsonl", as: FaultRecord.self),
+                   leaders: try JSONLines.read(path: directory + "/leaders.jsonl", as: LeaderRecord.self),
                    parameters: parameters)
     }
 

@@ -118,3 +118,26 @@ public struct PagingCheckParameters: Sendable, Equatable, Codable {
         self.observedUntilNanoseconds = observedUntilNanoseconds
     }
 }
+
+/// A change of the leader a majority of the nodes agrees on (`leaders.jsonl`): `{"at_ns": 9556000000, "leader": 3}`;
+/// null when no leader has a majority's agreement (an election, or a majority that cannot be reached).
+public struct LeaderRecord: Sendable, Equatable, Codable {
+    public var atNanoseconds: UInt64
+    public var leader: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case leader
+        case atNanoseconds = "at_ns"
+    }
+
+    public init(atNanoseconds: UInt64, leader: Int?) {
+        self.atNanoseconds = atNanoseconds
+        self.leader = leader
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(atNanoseconds, forKey: .atNanoseconds)
+        try container.encode(leader, forKey: .leader)
+    }
+}

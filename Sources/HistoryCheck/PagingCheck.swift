@@ -1,12 +1,14 @@
 /// Judges what a drill's webhook sink received against the promise (MISSION.md): every level of every
 /// unacknowledged ticket paged no later than its deadline plus the failover allowance; never two different
-/// idempotency keys for one step; no page from a node cut off from the majority; no accepted alert lost.
+/// idempotency keys for one step; no page from a node cut off from the majority, nor from one that was not the
+/// leader a majority agreed on around the time it sent; no accepted alert lost.
 public enum PagingCheck {
     /// One broken promise, with what shows it.
     public struct Violation: Sendable, Equatable, CustomStringConvertible {
         public enum Kind: String, Sendable {
             case lostAlert = "lost_alert", missingPage = "missing_page", latePage = "late_page"
             case twoKeysForOneStep = "two_keys_for_one_step", pageFromMinority = "page_from_minority"
+            case pageFromNonLeader = "page_from_non_leader"
         }
 
         public let kind: Kind
@@ -24,7 +26,8 @@ public enum PagingCheck {
         public init() {}
     }
 
-    public static func check(alerts: [AlertRecord], pages: [PageRecord], faults: [FaultRecord],
+    /// `leaders` may be empty (nobody watched): then the non-leader rule is not checked.
+    public static func check(alerts: [AlertRecord], pages: [PageRecord], faults: [FaultRecord], leaders: [LeaderRecord] = [],
                              parameters: PagingCheckParameters) -> Report {
         var report = Report()
         var firstArrival: [Level: UInt64] = [:]
@@ -66,7 +69,24 @@ public enum PagingCheck {
                 report.violations.append(Violation(kind: .pageFromMinority, detail: "node \(node) sent ticket \(page.ticket) level \(page.level) (key \(page.key)) at \(millis(page.arrivedNanoseconds)), cut off from the majority since \(millis(since))"))
             }
         }
+        let grace = parameters.minorityGraceNanoseconds
+        for page in pages.sorted(by: { $0.arrivedNanoseconds < $1.arrivedNanoseconds }) where !leaders.isEmpty {
+            guard let node = page.node else { continue }
+            let from = page.arrivedNanoseconds > grace ? page.arrivedNanoseconds - grace : 0
+            if !led(node, from: from, to: page.arrivedNanoseconds + grace, leaders: leaders) {
+                report.violations.append(Violation(kind: .pageFromNonLeader, detail: "node \(node) sent ticket \(page.ticket) level \(page.level) (key \(page.key)) at \(millis(page.arrivedNanoseconds)), and was not the leader a majority agreed on from \(millis(from)) to \(millis(page.arrivedNanoseconds + grace))"))
+            }
+        }
         return report
+    }
+
+    /// Whether the majority's leader was `node` at some instant of [from, to] (the timeline holds changes only).
+    static func led(_ node: Int, from: UInt64, to: UInt64, leaders: [LeaderRecord]) -> Bool {
+        for (index, change) in leaders.enumerated() where change.leader == node {
+            let end = index + 1 < leaders.count ? leaders[index + 1].atNanoseconds : .max
+            if change.atNanoseconds <= to, end >= from { return true }
+        }
+        return false
     }
 
     /// When `node`'s current stretch in the minority began, if it is in the minority at `instant`.

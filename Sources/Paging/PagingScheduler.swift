@@ -12,6 +12,10 @@ public struct PagingSchedulerConfiguration: Sendable {
     /// Per person and contact method: messages at once, and one more every `rateLimitRefillMilliseconds`.
     public var rateLimitBurst: Int
     public var rateLimitRefillMilliseconds: Int64
+    /// A test knob that breaks the paging promise on purpose, so drills can show their checker catches it
+    /// (chaos/run.sh --unsafe unfenced-pages): every node, leader or not, sends the pages of the steps it sees
+    /// fall due from its own copy of the state, before any intent commits — as two HA Alertmanagers both page.
+    public var unsafeUnfencedPages = false
 
     public init(signer: AckLinkSigner, ackLinkLifetimeSeconds: Int64 = 86_400, maxSleep: Duration = .seconds(1),
                 rateLimitBurst: Int = 5, rateLimitRefillMilliseconds: Int64 = 12_000) {
@@ -52,6 +56,8 @@ public actor PagingScheduler {
     static let inHandSleepMilliseconds: Int64 = 50
     /// How long a due SLA warning or breach may wait for others to share its log entry.
     static let slaBatchWindowMilliseconds: Int64 = 250
+    /// Page keys sent under `unsafeUnfencedPages` (each once per process; cleared when it grows past a bound).
+    private var unfencedSent: Set<String> = []
 
     public init(host: any PagingHost, router: ChannelRouter, configuration: PagingSchedulerConfiguration, wake: WakeSignal,
                 logger: Logger) {
@@ -76,6 +82,7 @@ public actor PagingScheduler {
     /// One plan: starts what is due and returns how long to sleep at most.
     func pass() -> Duration {
         guard let term = host.leaderTerm() else {
+            if configuration.unsafeUnfencedPages { return unfencedPass() }
             if ledTerm != nil { logger.info("paging scheduler idle: not the leader") }
             ledTerm = nil
             awaitingOutcome = [:]
@@ -103,6 +110,7 @@ public actor PagingScheduler {
         // Steps due together go in one entry per batch, like the SLA stream: an alert storm must not flood the log.
         var stepRecords: [(step: EscalationStep, record: EscalationStepRecord, intending: [String])] = []
         for step in plan.steps {
+            if configuration.unsafeUnfencedPages { sendUnfenced(step, now: now) }
             claim([PagingPlan.stepKey(step)])
             // Pages due at once are intended with the step itself when storm control lets all of them go now;
             // otherwise they are only planned and wait for a token like any other page.
@@ -181,6 +189,28 @@ public actor PagingScheduler {
     }
 
     private func claim(_ keys: [String]) { busy.formUnion(keys) }
+
+    /// `unsafeUnfencedPages` on a node that does not lead: it pages the steps it sees due and records nothing.
+    private func unfencedPass() -> Duration {
+        let now = Self.nowMillis()
+        let plan = host.readDuty { PagingPlan.make($0, now: now, term: 0, busy: []) }
+        for step in plan.steps { sendUnfenced(step, now: now) }
+        guard let next = plan.nextDeadline, next > now else { return .milliseconds(Self.inHandSleepMilliseconds) }
+        return .milliseconds(min(next - now, Int64(configuration.maxSleep.components.seconds * 1_000)))
+    }
+
+    private func sendUnfenced(_ step: EscalationStep, now: Timestamp) {
+        let jobs = host.readDuty { state in
+            ((try? state.notificationPlan(for: step, readerRole: .admin).get()) ?? []).filter { $0.dueAt <= now }
+                .map { PagingPlan.job(for: OutboxPage.planned(by: step, $0), in: state) }
+        }
+        if unfencedSent.count > 100_000 { unfencedSent = [] }
+        for job in jobs where unfencedSent.insert(job.row.key).inserted {
+            guard let address = job.address, let channel = router.channel(for: job.row.kind) else { continue }
+            let message = message(for: [job])
+            Task { _ = await channel.send(message, to: address) }
+        }
+    }
 
     /// `text` cut to at most `bytes` of UTF-8 on a character boundary (the model refuses longer details).
     static func truncated(_ text: String, toBytes bytes: Int) -> String {

@@ -32,6 +32,9 @@ public struct HTTPAPI: Sendable {
     var certificateExpiresAt: Date? { tls?.expiresAt }
     static let proposalTimeout: Duration = .seconds(5)
     static let readTimeout: Duration = .seconds(3)
+    /// A test knob that breaks linearizability on purpose (reads skip ReadIndex), so that drills can show their
+    /// checker catches stale reads (chaos/run.sh --unsafe local-reads). Never set it on a real cluster.
+    static let unsafeLocalReads = ProcessInfo.processInfo.environment["VIGIL_UNSAFE_LOCAL_READS"] == "1"
     static let forwardTimeout: TimeAmount = .seconds(7)
     static let forwardedHeader = "X-Vigil-Forwarded-By"
 
@@ -154,7 +157,7 @@ public struct HTTPAPI: Sendable {
         }
         switch request.uri.queryParameters.get("consistency") {
         case nil, "linearizable":
-            if case let .failure(error) = await loop.readBarrier(timeout: Self.readTimeout) {
+            if !Self.unsafeLocalReads, case let .failure(error) = await loop.readBarrier(timeout: Self.readTimeout) {
                 return Self.unavailable(error).response
             }
         case "local":

@@ -29,6 +29,9 @@ public enum NodeRuntime {
             return logger
         }()
         logger.info("starting", metadata: ["version": "\(VigilVersion.description)", "cluster": "\(config.clusterID)"])
+        if HTTPAPI.unsafeLocalReads {
+            logger.warning("UNSAFE test knob VIGIL_UNSAFE_LOCAL_READS=1: linearizable reads skip ReadIndex and may return stale values")
+        }
         let baseDirectory = URL(fileURLWithPath: configPath).deletingLastPathComponent().path
         let dataDirectory = NodeConfig.resolve(config.dataDir, against: baseDirectory)
 

@@ -67,9 +67,13 @@ struct PagingRuntime {
             try? client.syncShutdown()
             throw .config(.invalidValue(key: "paging", reason: "\(error)"))
         }
-        let configuration = PagingSchedulerConfiguration(
+        var configuration = PagingSchedulerConfiguration(
             signer: signer, ackLinkLifetimeSeconds: settings.ackLinkLifetimeSeconds, rateLimitBurst: settings.rateLimitBurst,
             rateLimitRefillMilliseconds: settings.rateLimitRefillMilliseconds)
+        if ProcessInfo.processInfo.environment["VIGIL_UNSAFE_UNFENCED_PAGES"] == "1" {
+            configuration.unsafeUnfencedPages = true
+            logger.warning("UNSAFE test knob VIGIL_UNSAFE_UNFENCED_PAGES=1: every node pages what it sees due, without an intent or leadership")
+        }
         let router = ChannelRouter(channels)
         logger.info("paging configured", metadata: ["channels": "\(router.configuredKinds.map(\.rawValue))"])
         return PagingRuntime(signer: signer, router: router, client: client, configuration: configuration)

@@ -63,6 +63,27 @@ import Testing
             == [.latePage])
     }
 
+    @Test func pageFromANodeThatWasNotTheLeader() {
+        let leaders = [LeaderRecord(atNanoseconds: 0, leader: 1), LeaderRecord(atNanoseconds: 5 * Self.second, leader: nil),
+                       LeaderRecord(atNanoseconds: 5_500_000_000, leader: 2)]
+        let alert = Self.alert(1, at: Self.second)
+        func kinds(_ pages: [PageRecord]) -> [PagingCheck.Violation.Kind] {
+            PagingCheck.check(alerts: [alert], pages: pages, faults: [], leaders: leaders, parameters: Self.parameters).violations.map(\.kind)
+        }
+        // The leader, and the old leader within the grace after it lost the majority: fine.
+        #expect(kinds([Self.page(1, level: 0, at: Self.second), Self.page(1, level: 1, at: 3 * Self.second)]) == [])
+        #expect(kinds([Self.page(1, level: 0, at: Self.second), Self.page(1, level: 1, at: 3 * Self.second),
+                       Self.page(1, level: 1, at: 5_900_000_000)]) == [])
+        // A new leader a moment before the watcher saw the majority agree: fine.
+        #expect(kinds([Self.page(1, level: 0, at: Self.second), Self.page(1, level: 1, at: 3 * Self.second),
+                       Self.page(1, level: 1, at: 5_000_000_000, node: 2)]) == [])
+        // A follower that pages, and the old leader seconds after it was deposed: violations.
+        #expect(kinds([Self.page(1, level: 0, at: Self.second), Self.page(1, level: 0, at: Self.second, node: 3),
+                       Self.page(1, level: 1, at: 3 * Self.second)]) == [.pageFromNonLeader])
+        #expect(kinds([Self.page(1, level: 0, at: Self.second), Self.page(1, level: 1, at: 3 * Self.second),
+                       Self.page(1, level: 1, at: 8 * Self.second, node: 1)]) == [.pageFromNonLeader])
+    }
+
     @Test func drillFolderRoundTrip() throws {
         let lines = [JSONLines.line(Self.alert(3, at: Self.second)), JSONLines.line(Self.page(3, level: 0, at: Self.second))]
         #expect(lines[0] == #"{"accepted_ns":1000000000,"acknowledged_ns":null,"deadlines_ns":[1000000000,3000000000],"dedup_key":"a3","ticket":3}"#)
