@@ -26,8 +26,9 @@ need_debian_packages() {
 command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.x, e.g. /opt/swift/usr/bin)" >&2; exit 2; }
 # libsqlite3-dev: GRDB links the system SQLite; strace: the storage test counts fdatasync calls per acknowledged write;
 # prometheus-alertmanager: the intake test runs the real Alertmanager and amtool against a cluster;
-# openssl: the webhook signature test checks our HMAC against `openssl dgst`; systemd: `systemd-analyze verify` checks deploy/systemd; iproute2: cluster/netns-up.sh.
-need_debian_packages libsqlite3-dev strace prometheus-alertmanager openssl systemd iproute2
+# openssl: the webhook signature test checks our HMAC against `openssl dgst`; systemd: `systemd-analyze verify` checks deploy/systemd; iproute2: cluster/netns-up.sh;
+# iptables: the drills cut and slow nodes inside their namespaces (chaos/run.sh).
+need_debian_packages libsqlite3-dev strace prometheus-alertmanager openssl systemd iproute2 iptables
 [ -x /usr/bin/prometheus-alertmanager ] && [ -x /usr/bin/amtool ] || { echo "prometheus-alertmanager is installed but /usr/bin/prometheus-alertmanager or /usr/bin/amtool is missing" >&2; exit 2; }
 
 # aiosmtpd: PagingTests run a real SMTP server on 127.0.0.1 (pip: the python3 on PATH may not be Debian's).
@@ -58,8 +59,18 @@ if [ "$(id -u)" -eq 0 ] && ip netns add vigil-probe 2>/dev/null; then
     ip netns del vigil-probe
     step "nodes in network namespaces (cluster/netns-up.sh --check)"
     VIGIL_BINARY=.build/debug/vigil timeout 300 bash cluster/netns-up.sh --prefix vigilci --check
+    # One drill of each scenario, 3 and 5 nodes, with the checkers' verdict (bounded: 25 s of faults each), then each
+    # unsafe test knob, which the checkers must catch.
+    step "failover drills in network namespaces (chaos/run.sh: 6 drills, 3 and 5 nodes)"
+    VIGIL_BINARY=.build/debug/vigil timeout 900 bash chaos/run.sh --drills 6 --nodes 3,5 --duration-seconds 25 --seed 1 \
+        --scenario random,leader-isolate,partition,disk-full,leader-pause,rolling-restart --out .build/chaos/drills --prefix vchci
+    step "unsafe test knobs, which the drills' checkers must catch"
+    VIGIL_BINARY=.build/debug/vigil timeout 300 bash chaos/run.sh --drills 1 --duration-seconds 15 --scenario leader-isolate \
+        --unsafe local-reads --expect-violations --out .build/chaos/unsafe-local-reads --prefix vchci
+    VIGIL_BINARY=.build/debug/vigil timeout 300 bash chaos/run.sh --drills 1 --duration-seconds 15 --scenario leader-kill \
+        --unsafe unfenced-pages --expect-violations --out .build/chaos/unsafe-unfenced-pages --prefix vchci
 else
-    step "SKIPPED: nodes in network namespaces (needs root and ip netns)"
+    step "SKIPPED: nodes in network namespaces and failover drills (need root and ip netns)"
 fi
 
 step "release build of the simulator"

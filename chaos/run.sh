@@ -4,17 +4,18 @@
 # pause, restart and cut nodes (iptables inside their namespaces), then the checkers. Nothing leaves this machine:
 # the namespaces have no route out. Needs root, iproute2 and iptables.
 #   usage: chaos/run.sh [--drills N] [--seed S] [--nodes 3|5|3,5] [--out DIR] [--duration-seconds D]
-#                       [--scenario random|leader-kill|leader-isolate|leader-pause|partition|rolling-restart]
-#                       [--unsafe local-reads|unfenced-pages] [--expect-violations]
+#                       [--scenario random|leader-kill|leader-isolate|leader-pause|partition|disk-full|rolling-restart]
+#                       [--unsafe local-reads|unfenced-pages] [--expect-violations] [--prefix vchaos]
 #   VIGIL_BINARY=path uses that vigil instead of building a debug one.
-#   --nodes 3,5 alternates the cluster size from drill to drill.
+#   --nodes 3,5 alternates the cluster size from drill to drill; --scenario a,b,c rotates scenarios the same way.
+#   --prefix names the namespaces (PREFIX-n1…, PREFIX-client), so that two runs can go side by side.
 #   --unsafe starts the nodes with a test knob that breaks a promise; with --expect-violations the run passes
 #   only when the checkers report a violation (the checkers are shown to fail).
 # Prints one line per drill and the summary: drills=N ok=N lost_writes=0 linearizability_violations=0 paging_violations=0
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-drills=1 seed=1 nodes_list=3 out="" duration=30 scenario=random unsafe="" expect=no
+drills=1 seed=1 nodes_list=3 out="" duration=30 scenario=random unsafe="" expect=no prefix=vchaos
 while [ $# -gt 0 ]; do
   case "$1" in
     --drills) drills=$2; shift 2 ;;
@@ -25,12 +26,18 @@ while [ $# -gt 0 ]; do
     --scenario) scenario=$2; shift 2 ;;
     --unsafe) unsafe=$2; shift 2 ;;
     --expect-violations) expect=yes; shift ;;
+    --prefix) prefix=$2; shift 2 ;;
     *) echo "unknown argument: $1 (see the usage at the top of $0)" >&2; exit 2 ;;
   esac
 done
 [[ "$drills" =~ ^[0-9]+$ ]] && [ "$drills" -ge 1 ] && [ "$drills" -le 10000 ] || { echo "--drills: '$drills' is not 1…10000" >&2; exit 2; }
 [[ "$seed" =~ ^[0-9]+$ ]] || { echo "--seed: '$seed' is not a number" >&2; exit 2; }
 [[ "$duration" =~ ^[0-9]+$ ]] && [ "$duration" -ge 10 ] && [ "$duration" -le 3600 ] || { echo "--duration-seconds: '$duration' is not 10…3600" >&2; exit 2; }
+IFS=, read -r -a scenarios <<<"$scenario"
+for s in "${scenarios[@]}"; do
+  case "$s" in random|leader-kill|leader-isolate|leader-pause|partition|disk-full|rolling-restart) ;;
+    *) echo "--scenario: '$s' is not a scenario (see the usage at the top of $0)" >&2; exit 2 ;; esac
+done
 IFS=, read -r -a sizes <<<"$nodes_list"
 for n in "${sizes[@]}"; do case "$n" in 3|5) ;; *) echo "--nodes: '$nodes_list' must be 3, 5 or 3,5" >&2; exit 2 ;; esac; done
 case "$unsafe" in
@@ -51,7 +58,7 @@ export VIGIL_BINARY
 [ -n "$out" ] || out="$root/chaos/runs/$(date -u +%Y%m%dT%H%M%SZ)-seed$seed"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-prefix=vchaos subnet=10.214.0
+subnet=10.214.0
 cluster="$root/cluster/local/netns-$prefix"
 ip netns list | grep -q "^$prefix-" && bash cluster/netns-down.sh --prefix "$prefix" >/dev/null
 
@@ -60,9 +67,11 @@ echo "==> $drills drill(s) of $duration s, scenario $scenario, seeds $seed…$((
 for i in $(seq 1 "$drills"); do
   drill_seed=$((seed + i - 1))
   n=${sizes[$(( (i - 1) % ${#sizes[@]} ))]}
+  drill_scenario=${scenarios[$(( (i - 1) % ${#scenarios[@]} ))]}
   dir="$out/drill-$i"
+  rm -rf "$dir"
   mkdir -p "$dir"
-  if ! bash cluster/netns-up.sh --nodes "$n" --prefix "$prefix" --subnet "$subnet" >"$dir/netns-up.log" 2>&1; then
+  if ! bash cluster/netns-up.sh --nodes "$n" --prefix "$prefix" --subnet "$subnet" --data-tmpfs-mb 64 >"$dir/netns-up.log" 2>&1; then
     echo "drill $i: the cluster did not start (see $dir/netns-up.log)"
     bash cluster/netns-down.sh --prefix "$prefix" >/dev/null 2>&1 || true
     echo '{"ok": false, "error": "cluster did not start"}' >"$dir/result.json"
@@ -85,20 +94,24 @@ for i in $(seq 1 "$drills"); do
     echo "  isolate_inbound: for p in {peers}; do ip netns exec $prefix-n{id} iptables -A INPUT -s \$p -j DROP || exit 1; done"
     echo "  loss: ip netns exec $prefix-n{id} iptables -A INPUT -m statistic --mode random --probability {fraction} -j DROP"
     echo "  heal: ip netns exec $prefix-n{id} iptables -F"
+    # The data directory is a 64 MiB tmpfs (netns-up.sh --data-tmpfs-mb): filled to the last byte, then freed; a
+    # node that stopped on the full disk is started again.
+    echo "  fill_disk: dd if=/dev/zero of=$cluster/cluster/node{id}/data/filler bs=1M status=none 2>/dev/null; test -s $cluster/cluster/node{id}/data/filler"
+    echo "  free_disk: rm -f $cluster/cluster/node{id}/data/filler; kill -0 \$(cat $cluster/node{id}.pid) 2>/dev/null || { ip netns exec $prefix-n{id} $cluster/vigil start --config $cluster/cluster/node{id}/vigil.yaml >>$cluster/node{id}.log 2>&1 & echo \$! >$cluster/node{id}.pid; }"
   } >"$dir/drill.yaml"
   set +e
   timeout $((duration + 300)) ip netns exec "$prefix-client" "$cluster/vigil" drill --file "$dir/drill.yaml" --seed "$drill_seed" \
-    --scenario "$scenario" --duration-seconds "$duration" --out "$dir" >"$dir/drill.log" 2>&1
+    --scenario "$drill_scenario" --duration-seconds "$duration" --out "$dir" >"$dir/drill.log" 2>&1
   status=$?
   set -e
   for log in "$cluster"/node*.log; do cp "$log" "$dir/" 2>/dev/null || true; done
   bash cluster/netns-down.sh --prefix "$prefix" >/dev/null 2>&1 || true
   line=$(grep '^drill: ' "$dir/drill.log" | tail -1 || true)
   if [ -z "$line" ]; then
-    echo "drill $i (seed $drill_seed, $n nodes): did not finish, exit $status: $(tail -1 "$dir/drill.log")"
+    echo "drill $i ($drill_scenario, seed $drill_seed, $n nodes): did not finish, exit $status: $(tail -1 "$dir/drill.log")"
     [ -f "$dir/result.json" ] || echo "{\"ok\": false, \"error\": \"exit $status\"}" >"$dir/result.json"
   else
-    echo "drill $i (seed $drill_seed, $n nodes): ${line#drill: }"
+    echo "drill $i ($drill_scenario, seed $drill_seed, $n nodes): ${line#drill: }"
   fi
 done
 

@@ -18,6 +18,8 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 for pid_file in "$dir"/node*.pid; do kill -KILL "$(cat "$pid_file")" 2>/dev/null; rm -f "$pid_file"; done
+# Data directories on a tmpfs of their own (netns-up.sh --data-tmpfs-mb).
+grep -o " $dir/cluster/node[0-9]*/data " /proc/mounts | xargs -r -n1 umount && echo "unmounted the nodes' data tmpfs" || true
 for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$prefix-(sw|client|n[0-9]+)$"); do
   ip netns del "$ns" && echo "deleted namespace $ns"
 done

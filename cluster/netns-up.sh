@@ -2,20 +2,22 @@
 # A cluster as on separate machines, on this one: each node in its own network namespace with its own address,
 # plus a client namespace, all joined by a bridge in a namespace of its own. Nothing is added to the host's
 # namespace and there is no route out, so no packet leaves this machine. Needs root (ip netns).
-#   usage: cluster/netns-up.sh [--nodes 3|5] [--prefix vigil] [--subnet 10.213.0] [--check]
+#   usage: cluster/netns-up.sh [--nodes 3|5] [--prefix vigil] [--subnet 10.213.0] [--data-tmpfs-mb N] [--check]
 #   VIGIL_BINARY=path uses that vigil instead of building a debug one.
+#   --data-tmpfs-mb N: each node's data directory on a tmpfs of N MiB of its own (the drills fill it up).
 #   --check: write through a follower from the client namespace, kill -9 the leader, write again, tear down.
 # Namespaces: PREFIX-sw (the bridge), PREFIX-n1..N (node N at SUBNET.N, peer port 7001, API 7101),
 # PREFIX-client (SUBNET.100). Run a command as a client: ip netns exec PREFIX-client vigil status --cluster-dir DIR
 # Stop: cluster/netns-down.sh [--prefix vigil]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-nodes=3 prefix=vigil subnet=10.213.0 check=no
+nodes=3 prefix=vigil subnet=10.213.0 check=no tmpfs_mb=
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
     --prefix) prefix=$2; shift 2 ;;
     --subnet) subnet=$2; shift 2 ;;
+    --data-tmpfs-mb) tmpfs_mb=$2; shift 2 ;;
     --check) check=yes; shift ;;
     *) echo "unknown argument: $1 (see the usage at the top of $0)" >&2; exit 2 ;;
   esac
@@ -24,6 +26,8 @@ case "$nodes" in 1|3|5|7) ;; *) echo "--nodes: $nodes is not 1, 3, 5 or 7" >&2; 
 [[ "$prefix" =~ ^[a-z][a-z0-9]{0,7}$ ]] || { echo "--prefix: '$prefix' must be 1-8 lowercase letters and digits" >&2; exit 2; }
 [[ "$subnet" =~ ^(10|192\.168|172\.(1[6-9]|2[0-9]|3[01]))(\.[0-9]{1,3}){1,2}$ ]] && [ "$(tr -cd . <<<"$subnet" | wc -c)" -eq 2 ] ||
   { echo "--subnet: '$subnet' must be the first three octets of a private /24 (e.g. 10.213.0)" >&2; exit 2; }
+[ -z "$tmpfs_mb" ] || { [[ "$tmpfs_mb" =~ ^[0-9]+$ ]] && [ "$tmpfs_mb" -ge 8 ] && [ "$tmpfs_mb" -le 4096 ]; } ||
+  { echo "--data-tmpfs-mb: '$tmpfs_mb' is not 8…4096" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "needs root for ip netns (run with sudo)" >&2; exit 2; }
 command -v ip >/dev/null || { echo "needs iproute2 (apt-get install iproute2)" >&2; exit 2; }
 ip netns list | grep -q "^$prefix-sw\b" && { echo "namespaces $prefix-* exist already; cluster/netns-down.sh --prefix $prefix first" >&2; exit 2; }
@@ -35,6 +39,8 @@ if [ -z "${VIGIL_BINARY:-}" ]; then
   VIGIL_BINARY="$(swift build --show-bin-path)/vigil"
 fi
 [ -x "$VIGIL_BINARY" ] || { echo "no vigil at $VIGIL_BINARY" >&2; exit 2; }
+# A data tmpfs left mounted by a run that was cut short would survive the rm below.
+grep -o " $dir/cluster/node[0-9]*/data " /proc/mounts | xargs -r -n1 umount 2>/dev/null || true
 rm -rf "$dir"
 mkdir -p "$dir"
 # A private copy: the nodes must not hold the build's binary open while it is relinked.
@@ -63,6 +69,12 @@ done
 attach "$prefix-client" "$subnet.100"
 
 "$bin" init --dir "$dir/cluster" "${members[@]}" >/dev/null
+if [ -n "$tmpfs_mb" ]; then
+  for i in $(seq 1 "$nodes"); do
+    mkdir -p "$dir/cluster/node$i/data"
+    mount -t tmpfs -o "size=${tmpfs_mb}m,mode=0700" "vigil-$prefix-n$i" "$dir/cluster/node$i/data"
+  done
+fi
 for i in $(seq 1 "$nodes"); do
   ip netns exec "$prefix-n$i" "$bin" start --config "$dir/cluster/node$i/vigil.yaml" >"$dir/node$i.log" 2>&1 &
   echo $! >"$dir/node$i.pid"

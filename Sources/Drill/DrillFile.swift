@@ -27,6 +27,7 @@ public struct DrillFile: Sendable, Equatable {
         case kill, start, stop, pause, resume, isolate
         case isolateInbound = "isolate_inbound"
         case loss, heal
+        case fillDisk = "fill_disk", freeDisk = "free_disk"
     }
 
     public var nodes: [Node]

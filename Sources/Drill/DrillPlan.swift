@@ -4,7 +4,7 @@ import HistoryCheck
 /// so that a majority can always make progress once a fault ends (as Jepsen's nemesis schedules do).
 public enum DrillScenario: String, Sendable, CaseIterable {
     case leaderKill = "leader-kill", leaderIsolate = "leader-isolate", leaderPause = "leader-pause"
-    case partition, rollingRestart = "rolling-restart", random
+    case partition, diskFull = "disk-full", rollingRestart = "rolling-restart", random
 }
 
 /// One fault of a plan.
@@ -24,6 +24,9 @@ public struct PlannedFault: Sendable, Equatable {
         case loss
         /// A graceful stop and start (leadership handed over first when it leads).
         case restart
+        /// The node's data directory fills up: it must stop or refuse writes, lose nothing acknowledged, and
+        /// recover once space returns (the drill file's free_disk command frees it, and starts the node if it stopped).
+        case diskFull = "disk-full"
 
         /// The drill file's commands this fault needs: the fault and its undoing.
         public var actions: [DrillFile.Action] {
@@ -34,6 +37,7 @@ public struct PlannedFault: Sendable, Equatable {
             case .oneWay: [.isolateInbound, .heal]
             case .loss: [.loss, .heal]
             case .restart: [.stop, .start]
+            case .diskFull: [.fillDisk, .freeDisk]
             }
         }
     }
@@ -77,6 +81,7 @@ public enum DrillPlan {
         case .leaderIsolate: fixed = .isolate
         case .leaderPause: fixed = .pause
         case .partition: fixed = .partition
+        case .diskFull: fixed = .diskFull
         case .rollingRestart:
             try require(.restart, available)
             // Followers first, the leader last (it hands over first); each waits until the last one is back.
@@ -118,7 +123,7 @@ public enum DrillPlan {
     public static func minority(_ kind: PlannedFault.Kind, nodes: [Int], clusterSize: Int) -> [Int] {
         switch kind {
         case .isolate, .oneWay, .partition: nodes.count < clusterSize / 2 + 1 ? nodes.sorted() : []
-        case .kill, .pause, .loss, .restart: []
+        case .kill, .pause, .loss, .restart, .diskFull: []
         }
     }
 }

@@ -106,6 +106,10 @@ public final class DrillRunner: Sendable {
             result = try await drill()
         } catch {
             await sink.stop()
+            // What was seen up to the failure, for whoever investigates it.
+            try? DrillReport.lines(recorder.faults().map(JSONLines.line), to: options.outputDirectory + "/faults.jsonl")
+            try? DrillReport.lines(recorder.leaders().map(JSONLines.line), to: options.outputDirectory + "/leaders.jsonl")
+            try? DrillReport.lines(recorder.history().map(JSONLines.line), to: options.outputDirectory + "/history.jsonl")
             throw error
         }
         await sink.stop()
@@ -281,10 +285,12 @@ public final class DrillRunner: Sendable {
         var outcome = FaultOutcome()
         var random = SplitMix64(seed: options.seed ^ 0xFA17_5EED)
         let ids = file.nodes.map(\.id)
+        var restarted: Set<Int> = []
         for fault in plan {
             await clock.sleep(untilMilliseconds: origin + fault.atMilliseconds)
             let leader = watcher.leader() ?? ids[Int(random.next() % UInt64(ids.count))]
-            let followers = ids.filter { $0 != leader }
+            // A rolling restart takes each node once.
+            let followers = ids.filter { $0 != leader && (fault.kind != .restart || !restarted.contains($0)) }
             var victims: [Int]
             switch fault.target {
             case .leader: victims = [leader]
@@ -298,6 +304,7 @@ public final class DrillRunner: Sendable {
                 }
             }
             victims.sort()
+            if fault.kind == .restart { restarted.formUnion(victims) }
             let rest = ids.filter { !victims.contains($0) }
             let injectedAt = clock.nanoseconds()
             let (act, undo): (DrillFile.Action, DrillFile.Action)
@@ -308,6 +315,7 @@ public final class DrillRunner: Sendable {
             case .oneWay: (act, undo) = (.isolateInbound, .heal)
             case .loss: (act, undo) = (.loss, .heal)
             case .restart: (act, undo) = (.stop, .start)
+            case .diskFull: (act, undo) = (.fillDisk, .freeDisk)
             }
             if fault.kind == .restart, victims == [leader], let successor = rest.first {
                 // A graceful restart hands leadership over first, as the upgrade procedure does.
@@ -327,21 +335,36 @@ public final class DrillRunner: Sendable {
                                              detail: detail(fault, victims: victims, rest: rest, leader: leader) + (failed ? " (command failed)" : "")))
             logger.info("fault", metadata: ["kind": "\(fault.kind.rawValue)", "nodes": "\(victims)", "hold_ms": "\(fault.holdMilliseconds)"])
             let holdUntil = clock.milliseconds() + fault.holdMilliseconds
+            // Time to a new leader, for faults that take the leader out; a cut leader is held until it is replaced
+            // (bounded), so the figure is measured even when the hold is short.
+            let measuresFailover = victims.contains(leader) && ![.loss, .restart].contains(fault.kind)
+            let waitsForFailover = measuresFailover && [.isolate, .oneWay, .partition].contains(fault.kind)
             var failover: Int?
-            while clock.milliseconds() < holdUntil || (victims.contains(leader) && failover == nil && clock.milliseconds() < holdUntil + 10_000
-                                                       && fault.kind != .loss && fault.kind != .restart) {
-                if failover == nil, victims.contains(leader), let now = watcher.leader(), !victims.contains(now) {
+            while true {
+                let now = clock.milliseconds()
+                if measuresFailover, failover == nil, let current = watcher.leader(), !victims.contains(current) {
                     failover = Int((clock.nanoseconds() - injectedAt) / 1_000_000)
                 }
-                if clock.milliseconds() >= holdUntil, failover == nil, fault.kind == .pause || fault.kind == .kill { break }
+                if now >= holdUntil, failover != nil || !waitsForFailover || now >= holdUntil + 10_000 { break }
                 try? await Task.sleep(for: .milliseconds(20))
             }
-            if let failover, fault.kind != .loss, fault.kind != .restart { outcome.failovers.append(failover) }
+            if let failover { outcome.failovers.append(failover) }
             for victim in victims {
                 guard let command = file.command(undo, node: victim) else { continue }
                 if let failure = await runCommand(command, action: undo, node: victim) {
                     outcome.failures.append(failure)
                     if undo == .start { outcome.down.insert(victim) }
+                }
+            }
+            if fault.kind == .diskFull {
+                // A node that stopped on the full disk may still be shutting down when space returns: the undo (which
+                // starts it when its process is gone) is repeated until the node answers again, bounded.
+                for victim in victims {
+                    for _ in 0..<15 {
+                        if await http.call(.GET, node: victim, "/api/v1/cluster", timeout: .milliseconds(500))?.status == 200 { break }
+                        try? await Task.sleep(for: .seconds(1))
+                        if let command = file.command(undo, node: victim) { _ = await runCommand(command, action: undo, node: victim) }
+                    }
                 }
             }
             recorder.recordFault(FaultRecord(atNanoseconds: clock.nanoseconds(), action: undo.rawValue, nodes: victims, minority: [],
@@ -363,35 +386,26 @@ public final class DrillRunner: Sendable {
         case .oneWay: return "node \(names) receives nothing from \(rest.map(String.init).joined(separator: ", "))"
         case .loss: return "node \(names) drops \(Int(fault.fraction * 100)) % of what it receives"
         case .restart: return "graceful restart of node \(names)"
+        case .diskFull: return "the data directory of node \(names) is full"
         }
     }
 
-    /// Runs one drill-file command through /bin/sh, bounded; returns why it failed, or nil.
+    /// Runs one drill-file command, bounded; returns why it failed, or nil.
     private func runCommand(_ command: String, action: DrillFile.Action, node: Int) async -> String? {
         let log = options.outputDirectory + "/commands.log"
-        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: log) else { return "\(action.rawValue) node \(node): cannot write \(log)" }
-        defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        handle.write(Data("[\(clock.milliseconds()) ms] \(action.rawValue) node \(node): \(command)\n".utf8))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            return "\(action.rawValue) node \(node): cannot run /bin/sh: \(error)"
+        let line = "[\(clock.milliseconds()) ms] \(action.rawValue) node \(node): \(command)\n"
+        if let handle = FileHandle(forWritingAtPath: log) {
+            handle.seekToEndOfFile()
+            handle.write(Data(line.utf8))
+            try? handle.close()
+        } else {
+            _ = FileManager.default.createFile(atPath: log, contents: Data(line.utf8))
         }
-        let deadline = clock.milliseconds() + 15_000
-        while process.isRunning, clock.milliseconds() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-        if process.isRunning {
-            process.terminate()
-            return "\(action.rawValue) node \(node): still running after 15 s: \(command)"
+        switch await ShellCommand.run(command, logPath: log, timeoutMilliseconds: 15_000) {
+        case .success(0): return nil
+        case let .success(status): return "\(action.rawValue) node \(node): exit \(status): \(command)"
+        case let .failure(error): return "\(action.rawValue) node \(node): \(error): \(command)"
         }
-        return process.terminationStatus == 0 ? nil : "\(action.rawValue) node \(node): exit \(process.terminationStatus): \(command)"
     }
 
     /// Undoes whatever may still hold: network faults, pauses, and nodes a failed start left down.

@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Runs a drill file's command through /bin/sh with posix_spawn, output appended to a log, bounded in time.
+///
+/// Not Foundation's `Process`: on Linux it learns that a child ended when a descriptor the child inherited
+/// closes, so a command that starts a node in the background (`vigil start … &`) would look alive as long
+/// as the node runs.
+enum ShellCommand {
+    /// The exit status, or why there is none (could not start; killed after `timeoutMilliseconds`).
+    static func run(_ command: String, logPath: String, timeoutMilliseconds: Int) async -> Result<Int32, DrillError> {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let words: [String] = ["/bin/sh", "-c", command]
+        let arguments = words.map { strdup($0) }
+        defer { arguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, arguments + [nil], environ)
+        guard spawned == 0 else { return .failure(DrillError("cannot run /bin/sh: \(String(cString: strerror(spawned)))")) }
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
+        var status: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { break }
+            if reaped < 0, errno != EINTR { return .failure(DrillError("waitpid: \(String(cString: strerror(errno)))")) }
+            if ContinuousClock.now >= deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                return .failure(DrillError("still running after \(timeoutMilliseconds / 1_000) s, killed"))
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        // WIFEXITED / WEXITSTATUS are macros Swift does not import.
+        let signal = status & 0x7F
+        return .success(signal == 0 ? (status >> 8) & 0xFF : 128 + signal)
+    }
+}
