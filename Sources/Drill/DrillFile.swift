@@ -5,7 +5,7 @@ import Yams
 /// (so the same drill runs against processes in network namespaces, or systemd units over ssh).
 ///
 ///     nodes:
-///       - {id: 1, api: "https://10.0.0.1:7101", host: 10.0.0.1}
+///       - {id: 1, api: "https://10.0.0.1:7101", host: 10.0.0.1, peer: "10.0.0.1:7001"}
 ///     ca: ca/ca.pem                 # trusted for the API (relative paths are from the file's folder)
 ///     token_file: admin.token       # an admin token: the drill sets up its people, policy and service
 ///     sink: {listen: "10.0.0.100:9100"}   # where the drill receives the webhook pages
@@ -20,6 +20,14 @@ public struct DrillFile: Sendable, Equatable {
         public var id: Int
         public var api: String
         public var host: String
+        /// HOST:PORT its peers dial; needed only to add it back after a replacement (`node-replace`).
+        public var peer: String?
+
+        /// The API's HOST:PORT, as a member's `http` address.
+        public var http: String? {
+            guard let url = URL(string: api), let host = url.host, let port = url.port else { return nil }
+            return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        }
     }
 
     /// Commands by fault; each is optional, and a scenario needing one that is missing is refused up front.
@@ -28,6 +36,8 @@ public struct DrillFile: Sendable, Equatable {
         case isolateInbound = "isolate_inbound"
         case loss, heal
         case fillDisk = "fill_disk", freeDisk = "free_disk"
+        /// Deletes the node's data and makes it start as a joining node (a replacement with an empty disk).
+        case wipe
     }
 
     public var nodes: [Node]
@@ -89,8 +99,14 @@ public struct DrillFile: Sendable, Equatable {
                 throw DrillError("\(path): nodes[\(index)].id: \(node.id) is not a positive id of its own")
             }
             guard isHost(node.host) else { throw DrillError("\(path): nodes[\(index)].host: '\(node.host)' is not a host name or address") }
-            guard let url = URL(string: node.api), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
-                throw DrillError("\(path): nodes[\(index)].api: '\(node.api)' is not an http(s) URL")
+            guard let url = URL(string: node.api), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.port != nil else {
+                throw DrillError("\(path): nodes[\(index)].api: '\(node.api)' is not an http(s) URL with a port")
+            }
+            if let peer = node.peer {
+                let parts = peer.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count == 2, isHost(String(parts[0])), let port = Int(parts[1]), (1...65_535).contains(port) else {
+                    throw DrillError("\(path): nodes[\(index)].peer: '\(peer)' is not HOST:PORT")
+                }
             }
         }
         let parts = raw.sink.listen.split(separator: ":", omittingEmptySubsequences: false)

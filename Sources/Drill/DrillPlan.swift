@@ -4,7 +4,7 @@ import HistoryCheck
 /// so that a majority can always make progress once a fault ends (as Jepsen's nemesis schedules do).
 public enum DrillScenario: String, Sendable, CaseIterable {
     case leaderKill = "leader-kill", leaderIsolate = "leader-isolate", leaderPause = "leader-pause"
-    case partition, diskFull = "disk-full", rollingRestart = "rolling-restart", random
+    case partition, diskFull = "disk-full", rollingRestart = "rolling-restart", nodeReplace = "node-replace", random
 }
 
 /// One fault of a plan.
@@ -27,6 +27,9 @@ public struct PlannedFault: Sendable, Equatable {
         /// The node's data directory fills up: it must stop or refuse writes, lose nothing acknowledged, and
         /// recover once space returns (the drill file's free_disk command frees it, and starts the node if it stopped).
         case diskFull = "disk-full"
+        /// A follower dies with its disk: killed, removed from the members, wiped, added back as a learner with an
+        /// empty disk, started, and waited for until it is a voter again.
+        case replace
 
         /// The drill file's commands this fault needs: the fault and its undoing.
         public var actions: [DrillFile.Action] {
@@ -38,6 +41,7 @@ public struct PlannedFault: Sendable, Equatable {
             case .loss: [.loss, .heal]
             case .restart: [.stop, .start]
             case .diskFull: [.fillDisk, .freeDisk]
+            case .replace: [.kill, .wipe, .start]
             }
         }
     }
@@ -89,10 +93,13 @@ public enum DrillPlan {
                 PlannedFault(atMilliseconds: leadInMilliseconds + index, kind: .restart, target: index == nodeIDs.count - 1 ? .leader : .follower,
                              holdMilliseconds: 1_000)
             }
+        case .nodeReplace:
+            try require(.replace, available)
+            return [PlannedFault(atMilliseconds: leadInMilliseconds, kind: .replace, target: .follower, holdMilliseconds: 1_000)]
         case .random: fixed = nil
         }
         if let fixed { try require(fixed, available) }
-        let kinds = PlannedFault.Kind.allCases.filter { $0 != .restart && $0.actions.allSatisfy(available.contains) }
+        let kinds = PlannedFault.Kind.allCases.filter { ![.restart, .replace].contains($0) && $0.actions.allSatisfy(available.contains) }
             .filter { $0 != .partition || nodeIDs.count >= 3 }
         guard !kinds.isEmpty else {
             throw DrillError("the drill file gives no pair of commands for any fault (for example kill and start)")
@@ -123,7 +130,7 @@ public enum DrillPlan {
     public static func minority(_ kind: PlannedFault.Kind, nodes: [Int], clusterSize: Int) -> [Int] {
         switch kind {
         case .isolate, .oneWay, .partition: nodes.count < clusterSize / 2 + 1 ? nodes.sorted() : []
-        case .kill, .pause, .loss, .restart, .diskFull: []
+        case .kill, .pause, .loss, .restart, .diskFull, .replace: []
         }
     }
 }

@@ -87,6 +87,9 @@ public final class DrillRunner: Sendable {
         self.logger = logger
         plan = try DrillPlan.make(options.scenario, seed: options.seed, durationMilliseconds: options.durationSeconds * 1_000,
                                   nodeIDs: file.nodes.map(\.id), available: Set(file.commands.keys))
+        if plan.contains(where: { $0.kind == .replace }), let node = file.nodes.first(where: { $0.peer == nil }) {
+            throw DrillError("node-replace adds the node back, so the drill file must give every node's peer address (nodes[id \(node.id)].peer)")
+        }
         http = try DrillHTTP(file: file)
         watcher = LeaderWatcher(nodes: file.nodes.map(\.id))
     }
@@ -307,6 +310,11 @@ public final class DrillRunner: Sendable {
             if fault.kind == .restart { restarted.formUnion(victims) }
             let rest = ids.filter { !victims.contains($0) }
             let injectedAt = clock.nanoseconds()
+            if fault.kind == .replace {
+                outcome.injected += 1
+                outcome.failures += await replace(victims[0], leader: leader)
+                continue
+            }
             let (act, undo): (DrillFile.Action, DrillFile.Action)
             switch fault.kind {
             case .kill: (act, undo) = (.kill, .start)
@@ -316,6 +324,7 @@ public final class DrillRunner: Sendable {
             case .loss: (act, undo) = (.loss, .heal)
             case .restart: (act, undo) = (.stop, .start)
             case .diskFull: (act, undo) = (.fillDisk, .freeDisk)
+            case .replace: preconditionFailure("a replacement is not a fault with one undo")
             }
             if fault.kind == .restart, victims == [leader], let successor = rest.first {
                 // A graceful restart hands leadership over first, as the upgrade procedure does.
@@ -387,7 +396,65 @@ public final class DrillRunner: Sendable {
         case .loss: return "node \(names) drops \(Int(fault.fraction * 100)) % of what it receives"
         case .restart: return "graceful restart of node \(names)"
         case .diskFull: return "the data directory of node \(names) is full"
+        case .replace: return "node \(names) dies with its disk and is replaced"
         }
+    }
+
+    /// The operations guide's replacement of a dead node, with the same id and address: kill, remove from the
+    /// members, wipe, add back as a learner, start; done when the leader counts it a voter again. Returns failures.
+    private func replace(_ victim: Int, leader: Int) async -> [String] {
+        guard let node = file.nodes.first(where: { $0.id == victim }), let peer = node.peer, let httpAddress = node.http else {
+            return ["replace node \(victim): the drill file gives no peer address for it"]
+        }
+        var failures: [String] = []
+        func step(_ action: DrillFile.Action, _ detail: String) async {
+            if let command = file.command(action, node: victim), let failure = await runCommand(command, action: action, node: victim) {
+                failures.append(failure)
+            }
+            recorder.recordFault(FaultRecord(atNanoseconds: clock.nanoseconds(), action: "replace-\(action.rawValue)", nodes: [victim], minority: [],
+                                             detail: detail))
+        }
+        /// Sends to whoever leads now (the leader may change during a replacement), until a 2xx, bounded.
+        func leaderCall(_ method: HTTPMethod, _ path: String, _ body: [String: Any]?, accept: Set<Int> = []) async -> Bool {
+            for _ in 0..<60 {
+                let target = watcher.leader() ?? leader
+                if let answer = await http.call(method, node: target, path, json: body, timeout: .seconds(5)),
+                   (200..<300).contains(answer.status) || accept.contains(answer.status) {
+                    return true
+                }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+            return false
+        }
+        await step(.kill, "node \(victim) dies with its disk (kill -9)")
+        if !(await leaderCall(.DELETE, "/api/v1/cluster/members/\(victim)", nil, accept: [404])) {
+            failures.append("replace node \(victim): the leader did not remove it within 30 s")
+        }
+        recorder.recordFault(FaultRecord(atNanoseconds: clock.nanoseconds(), action: "replace-remove", nodes: [victim], minority: [],
+                                         detail: "node \(victim) removed from the members"))
+        await step(.wipe, "node \(victim)'s data deleted; it will start as a joining node")
+        if !(await leaderCall(.POST, "/api/v1/cluster/members", ["id": victim, "peer": peer, "http": httpAddress])) {
+            failures.append("replace node \(victim): the leader did not add it back within 30 s")
+        }
+        recorder.recordFault(FaultRecord(atNanoseconds: clock.nanoseconds(), action: "replace-add", nodes: [victim], minority: [],
+                                         detail: "node \(victim) added back as a learner"))
+        await step(.start, "node \(victim) started with an empty disk")
+        var voter = false
+        for _ in 0..<120 where !voter {
+            let target = watcher.leader() ?? leader
+            if let answer = await http.call(.GET, node: target, "/api/v1/cluster/members", timeout: .seconds(2)), answer.status == 200,
+               let items = DrillHTTP.object(answer.body)?["items"] as? [[String: Any]] {
+                voter = items.contains { $0["id"] as? Int == victim && $0["voter"] as? Bool == true }
+            }
+            if !voter { try? await Task.sleep(for: .milliseconds(500)) }
+        }
+        if voter {
+            recorder.recordFault(FaultRecord(atNanoseconds: clock.nanoseconds(), action: "replace-voter", nodes: [victim], minority: [],
+                                             detail: "node \(victim) caught up and is a voter again"))
+        } else {
+            failures.append("replace node \(victim): not a voter again within 60 s")
+        }
+        return failures
     }
 
     /// Runs one drill-file command, bounded; returns why it failed, or nil.

@@ -40,6 +40,18 @@ import Testing
         #expect(plan.dropLast().allSatisfy { $0.target == .follower })
     }
 
+    @Test func nodeReplaceIsOneReplacementOfAFollower() throws {
+        let plan = try DrillPlan.make(.nodeReplace, seed: 1, durationMilliseconds: 60_000, nodeIDs: [1, 2, 3], available: Self.everything)
+        #expect(plan.map(\.kind) == [.replace])
+        #expect(plan[0].target == .follower)
+        let error = #expect(throws: DrillError.self) {
+            try DrillPlan.make(.nodeReplace, seed: 1, durationMilliseconds: 60_000, nodeIDs: [1, 2, 3], available: [.kill, .start])
+        }
+        #expect(error?.description.contains("wipe") == true)
+        let random = try DrillPlan.make(.random, seed: 1, durationMilliseconds: 600_000, nodeIDs: [1, 2, 3], available: Self.everything)
+        #expect(!random.contains { $0.kind == .replace || $0.kind == .restart }, "random draws faults that heal in place")
+    }
+
     @Test func minorityIsWhoCannotReachAMajority() {
         #expect(DrillPlan.minority(.isolate, nodes: [2], clusterSize: 3) == [2])
         #expect(DrillPlan.minority(.partition, nodes: [4, 1], clusterSize: 5) == [1, 4])
@@ -52,7 +64,7 @@ import Testing
 @Suite struct DrillFileTests {
     static let valid = """
         nodes:
-          - {id: 2, api: "https://10.9.0.2:7101", host: 10.9.0.2}
+          - {id: 2, api: "https://10.9.0.2:7101", host: 10.9.0.2, peer: "10.9.0.2:7001"}
           - {id: 1, api: "https://10.9.0.1:7101", host: 10.9.0.1}
           - {id: 3, api: "https://10.9.0.3:7101", host: node3.example}
         ca: ca/ca.pem
@@ -75,6 +87,8 @@ import Testing
         #expect(file.command(.isolate, node: 1, peers: [2, 3]) == "for p in 10.9.0.2 node3.example; do ip netns exec n1 iptables -A INPUT -s $p -j DROP; done")
         #expect(file.command(.loss, node: 1, fraction: 0.25) == "iptables -A INPUT -m statistic --mode random --probability 0.25 -j DROP")
         #expect(file.command(.pause, node: 1) == nil)
+        #expect(file.nodes[1].peer == "10.9.0.2:7001")
+        #expect(file.nodes[1].http == "10.9.0.2:7101")
     }
 
     @Test(arguments: [
@@ -83,6 +97,8 @@ import Testing
         (valid.replacingOccurrences(of: "host: node3.example", with: "host: \"a;rm -rf /\""), "nodes[2].host"),
         (valid.replacingOccurrences(of: "https://10.9.0.2:7101", with: "ftp://x"), "nodes[0].api"),
         (valid.replacingOccurrences(of: "10.9.0.100:9100", with: "10.9.0.100"), "sink.listen"),
+        (valid.replacingOccurrences(of: "10.9.0.2:7001", with: "10.9.0.2"), "nodes[0].peer"),
+        (valid.replacingOccurrences(of: "https://10.9.0.1:7101", with: "https://10.9.0.1"), "nodes[1].api"),
         (valid.replacingOccurrences(of: "  kill:", with: "  explode:"), "commands.explode"),
         (valid.replacingOccurrences(of: "token_file: /secrets/admin.token\n", with: ""), "token_file"),
     ])
