@@ -14,7 +14,7 @@ import Yams
 ///       start: ssh {host} systemctl start vigil
 ///
 /// Placeholders: `{id}`, `{host}`, `{peers}` (the hosts to cut the node from, space-separated), `{fraction}` (loss,
-/// 0–1). Every value put in a command is a number or a checked host name, never free text.
+/// 0–1), `{milliseconds}` (slow disk: the delay per log write). Every value put in a command is a number or a checked host name, never free text.
 public struct DrillFile: Sendable, Equatable {
     public struct Node: Sendable, Equatable, Decodable {
         public var id: Int
@@ -38,6 +38,8 @@ public struct DrillFile: Sendable, Equatable {
         case fillDisk = "fill_disk", freeDisk = "free_disk"
         /// Deletes the node's data and makes it start as a joining node (a replacement with an empty disk).
         case wipe
+        /// Makes every write of the node's Raft log slow (a failpoint), and fast again.
+        case slowDisk = "slow_disk", fastDisk = "fast_disk"
     }
 
     public var nodes: [Node]
@@ -128,13 +130,14 @@ public struct DrillFile: Sendable, Equatable {
     }
 
     /// The command for `action` on `node`, placeholders filled; nil when the file gives none.
-    public func command(_ action: Action, node: Int, peers: [Int] = [], fraction: Double = 0) -> String? {
+    public func command(_ action: Action, node: Int, peers: [Int] = [], fraction: Double = 0, milliseconds: Int = 0) -> String? {
         guard let template = commands[action], let host = nodes.first(where: { $0.id == node })?.host else { return nil }
         let peerHosts = peers.compactMap { peer in nodes.first { $0.id == peer }?.host }
         return template.replacingOccurrences(of: "{id}", with: "\(node)")
             .replacingOccurrences(of: "{host}", with: host)
             .replacingOccurrences(of: "{peers}", with: peerHosts.joined(separator: " "))
             .replacingOccurrences(of: "{fraction}", with: String(format: "%.2f", fraction))
+            .replacingOccurrences(of: "{milliseconds}", with: "\(milliseconds)")
     }
 
     static func isHost(_ text: String) -> Bool {

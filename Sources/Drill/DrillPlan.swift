@@ -27,6 +27,8 @@ public struct PlannedFault: Sendable, Equatable {
         /// The node's data directory fills up: it must stop or refuse writes, lose nothing acknowledged, and
         /// recover once space returns (the drill file's free_disk command frees it, and starts the node if it stopped).
         case diskFull = "disk-full"
+        /// Every write of the node's log takes 100–400 ms longer (the persist-delay failpoint).
+        case slowDisk = "slow-disk"
         /// A follower dies with its disk: killed, removed from the members, wiped, added back as a learner with an
         /// empty disk, started, and waited for until it is a voter again.
         case replace
@@ -42,6 +44,7 @@ public struct PlannedFault: Sendable, Equatable {
             case .restart: [.stop, .start]
             case .diskFull: [.fillDisk, .freeDisk]
             case .replace: [.kill, .wipe, .start]
+            case .slowDisk: [.slowDisk, .fastDisk]
             }
         }
     }
@@ -59,13 +62,16 @@ public struct PlannedFault: Sendable, Equatable {
     public var holdMilliseconds: Int
     /// `loss`: the fraction of packets dropped.
     public var fraction: Double = 0
+    /// `slow-disk`: how much longer each log write takes.
+    public var delayMilliseconds = 0
 
-    public init(atMilliseconds: Int, kind: Kind, target: Target, holdMilliseconds: Int, fraction: Double = 0) {
+    public init(atMilliseconds: Int, kind: Kind, target: Target, holdMilliseconds: Int, fraction: Double = 0, delayMilliseconds: Int = 0) {
         self.atMilliseconds = atMilliseconds
         self.kind = kind
         self.target = target
         self.holdMilliseconds = holdMilliseconds
         self.fraction = fraction
+        self.delayMilliseconds = delayMilliseconds
     }
 }
 
@@ -113,7 +119,8 @@ public enum DrillPlan {
             guard at + hold <= end else { break }
             let target: PlannedFault.Target = fixed != nil || draw(0...9) < 6 ? .leader : .follower
             plan.append(PlannedFault(atMilliseconds: at, kind: kind, target: target, holdMilliseconds: hold,
-                                     fraction: kind == .loss ? Double(draw(10...40)) / 100 : 0))
+                                     fraction: kind == .loss ? Double(draw(10...40)) / 100 : 0,
+                                     delayMilliseconds: kind == .slowDisk ? draw(100...400) : 0))
             at += hold + draw(1_500...3_000)
         }
         return plan
@@ -130,7 +137,7 @@ public enum DrillPlan {
     public static func minority(_ kind: PlannedFault.Kind, nodes: [Int], clusterSize: Int) -> [Int] {
         switch kind {
         case .isolate, .oneWay, .partition: nodes.count < clusterSize / 2 + 1 ? nodes.sorted() : []
-        case .kill, .pause, .loss, .restart, .diskFull, .replace: []
+        case .kill, .pause, .loss, .restart, .diskFull, .replace, .slowDisk: []
         }
     }
 }

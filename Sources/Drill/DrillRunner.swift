@@ -324,6 +324,7 @@ public final class DrillRunner: Sendable {
             case .loss: (act, undo) = (.loss, .heal)
             case .restart: (act, undo) = (.stop, .start)
             case .diskFull: (act, undo) = (.fillDisk, .freeDisk)
+            case .slowDisk: (act, undo) = (.slowDisk, .fastDisk)
             case .replace: preconditionFailure("a replacement is not a fault with one undo")
             }
             if fault.kind == .restart, victims == [leader], let successor = rest.first {
@@ -332,7 +333,8 @@ public final class DrillRunner: Sendable {
             }
             var failed = false
             for victim in victims {
-                let command = file.command(act, node: victim, peers: fault.kind == .loss ? [] : rest, fraction: fault.fraction)!
+                let command = file.command(act, node: victim, peers: fault.kind == .loss ? [] : rest, fraction: fault.fraction,
+                                           milliseconds: fault.delayMilliseconds)!
                 if let failure = await runCommand(command, action: act, node: victim) {
                     outcome.failures.append(failure)
                     failed = true
@@ -346,7 +348,7 @@ public final class DrillRunner: Sendable {
             let holdUntil = clock.milliseconds() + fault.holdMilliseconds
             // Time to a new leader, for faults that take the leader out; a cut leader is held until it is replaced
             // (bounded), so the figure is measured even when the hold is short.
-            let measuresFailover = victims.contains(leader) && ![.loss, .restart].contains(fault.kind)
+            let measuresFailover = victims.contains(leader) && ![.loss, .restart, .slowDisk].contains(fault.kind)
             let waitsForFailover = measuresFailover && [.isolate, .oneWay, .partition].contains(fault.kind)
             var failover: Int?
             while true {
@@ -397,6 +399,7 @@ public final class DrillRunner: Sendable {
         case .restart: return "graceful restart of node \(names)"
         case .diskFull: return "the data directory of node \(names) is full"
         case .replace: return "node \(names) dies with its disk and is replaced"
+        case .slowDisk: return "every log write of node \(names) takes \(fault.delayMilliseconds) ms longer"
         }
     }
 

@@ -425,9 +425,13 @@ public final class RaftLoop: Sendable {
     private func persist(hardState: HardState?, entries: [Entry], snapshot: Snapshot?, _ state: inout LoopState,
                          _ pool: NIOThreadPool) async throws(NodeError) {
         let store = self.store
+        let delayPoint = Failpoint.persistDelay(node: nodeID)
         let started = ContinuousClock.now
         do {
-            try await pool.runIfActive { try store.persist(hardState: hardState, entries: entries, snapshot: snapshot) }
+            try await pool.runIfActive {
+                Failpoint.delay(delayPoint)
+                try store.persist(hardState: hardState, entries: entries, snapshot: snapshot)
+            }
         } catch {
             throw .persistFailed("\(error)")
         }

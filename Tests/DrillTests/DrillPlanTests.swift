@@ -75,6 +75,7 @@ import Testing
           start: ssh {host} systemctl start vigil
           isolate: "for p in {peers}; do ip netns exec n{id} iptables -A INPUT -s $p -j DROP; done"
           loss: "iptables -A INPUT -m statistic --mode random --probability {fraction} -j DROP"
+          slow_disk: "echo {milliseconds} >/fp/persist-delay-ms-node{id}"
         """
 
     @Test func placeholdersAndPaths() throws {
@@ -86,6 +87,7 @@ import Testing
         #expect(file.command(.kill, node: 3) == "ssh node3.example systemctl kill -s KILL vigil")
         #expect(file.command(.isolate, node: 1, peers: [2, 3]) == "for p in 10.9.0.2 node3.example; do ip netns exec n1 iptables -A INPUT -s $p -j DROP; done")
         #expect(file.command(.loss, node: 1, fraction: 0.25) == "iptables -A INPUT -m statistic --mode random --probability 0.25 -j DROP")
+        #expect(file.command(.slowDisk, node: 2, milliseconds: 250) == "echo 250 >/fp/persist-delay-ms-node2")
         #expect(file.command(.pause, node: 1) == nil)
         #expect(file.nodes[1].peer == "10.9.0.2:7001")
         #expect(file.nodes[1].http == "10.9.0.2:7101")
