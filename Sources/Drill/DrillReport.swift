@@ -2,7 +2,7 @@ import Foundation
 import HistoryCheck
 
 /// Writes a drill's folder: the records any checker can read, `drill.json` (settings and paging parameters),
-/// `result.json` (the figures) and `report.md` (the verdict and a timeline for people).
+/// `result.json` (the figures), `report.md` (the verdict and a timeline for people) and `timeline.svg`.
 enum DrillReport {
     static func write(directory: String, options: DrillOptions, file: DrillFile, parameters: PagingCheckParameters, result: DrillResult,
                       history: [HistoryOperation], alerts: [AlertRecord], pages: [PageRecord], recorder: DrillRecorder,
@@ -43,7 +43,12 @@ enum DrillReport {
             report += problems.prefix(200).map { "- \($0)" }
             report.append("")
         }
+        let svg = DrillTimelineSVG.render(faults: faults, leaders: leaders, history: history, pages: pages,
+                                          endNanoseconds: parameters.observedUntilNanoseconds)
+        try lines([svg], to: directory + "/timeline.svg")
         report.append("## Timeline")
+        report.append("")
+        report.append("![faults, leader, write latency (0–1 s; unknown outcomes in red) and pages by level](timeline.svg)")
         report.append("")
         report.append("| time (s) | event |")
         report.append("|---|---|")
