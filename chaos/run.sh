@@ -4,7 +4,7 @@
 # pause, restart and cut nodes (iptables inside their namespaces), then the checkers. Nothing leaves this machine:
 # the namespaces have no route out. Needs root, iproute2 and iptables.
 #   usage: chaos/run.sh [--drills N] [--seed S] [--nodes 3|5|3,5] [--out DIR] [--duration-seconds D]
-#                       [--scenario random|leader-kill|leader-isolate|leader-pause|partition|disk-full|rolling-restart]
+#                       [--scenario random|leader-kill|leader-isolate|leader-pause|partition|disk-full|slow-disk|rolling-restart|node-replace]
 #                       [--unsafe local-reads|unfenced-pages] [--expect-violations] [--prefix vchaos]
 #   VIGIL_BINARY=path uses that vigil instead of building a debug one.
 #   --nodes 3,5 alternates the cluster size from drill to drill; --scenario a,b,c rotates scenarios the same way.
@@ -35,7 +35,7 @@ done
 [[ "$duration" =~ ^[0-9]+$ ]] && [ "$duration" -ge 10 ] && [ "$duration" -le 3600 ] || { echo "--duration-seconds: '$duration' is not 10…3600" >&2; exit 2; }
 IFS=, read -r -a scenarios <<<"$scenario"
 for s in "${scenarios[@]}"; do
-  case "$s" in random|leader-kill|leader-isolate|leader-pause|partition|disk-full|rolling-restart) ;;
+  case "$s" in random|leader-kill|leader-isolate|leader-pause|partition|disk-full|slow-disk|rolling-restart|node-replace) ;;
     *) echo "--scenario: '$s' is not a scenario (see the usage at the top of $0)" >&2; exit 2 ;; esac
 done
 IFS=, read -r -a sizes <<<"$nodes_list"
@@ -62,6 +62,8 @@ subnet=10.214.0
 cluster="$root/cluster/local/netns-$prefix"
 ip netns list | grep -q "^$prefix-" && bash cluster/netns-down.sh --prefix "$prefix" >/dev/null
 
+# Failpoints (Sources/Paging/Failpoint.swift): the slow-disk fault writes a delay there for one node.
+export VIGIL_FAILPOINT_DIR="$cluster/failpoints"
 started=$(date +%s)
 echo "==> $drills drill(s) of $duration s, scenario $scenario, seeds $seed…$((seed + drills - 1)), nodes $nodes_list${unsafe:+, UNSAFE $unsafe}; files in $out"
 for i in $(seq 1 "$drills"); do
@@ -80,7 +82,7 @@ for i in $(seq 1 "$drills"); do
   {
     echo "# Drill $i (seed $drill_seed), written by chaos/run.sh: $n nodes in namespaces $prefix-n1..$n."
     echo "nodes:"
-    for id in $(seq 1 "$n"); do echo "  - {id: $id, api: \"https://$subnet.$id:7101\", host: $subnet.$id}"; done
+    for id in $(seq 1 "$n"); do echo "  - {id: $id, api: \"https://$subnet.$id:7101\", host: $subnet.$id, peer: \"$subnet.$id:7001\"}"; done
     echo "ca: $cluster/cluster/ca/ca.pem"
     echo "token_file: $cluster/cluster/admin.token"
     echo "sink: {listen: \"$subnet.100:9100\"}"
@@ -94,6 +96,10 @@ for i in $(seq 1 "$drills"); do
     echo "  isolate_inbound: for p in {peers}; do ip netns exec $prefix-n{id} iptables -A INPUT -s \$p -j DROP || exit 1; done"
     echo "  loss: ip netns exec $prefix-n{id} iptables -A INPUT -m statistic --mode random --probability {fraction} -j DROP"
     echo "  heal: ip netns exec $prefix-n{id} iptables -F"
+    # A slow disk through the node's persist-delay failpoint (the nodes run with VIGIL_FAILPOINT_DIR set).
+    echo "  slow_disk: mkdir -p $cluster/failpoints && echo {milliseconds} >$cluster/failpoints/persist-delay-ms-node{id}"
+    echo "  fast_disk: rm -f $cluster/failpoints/persist-delay-ms-node{id}"
+    echo "  wipe: \"rm -rf $cluster/cluster/node{id}/data/* && sed -i 's/^join: false\$/join: true/' $cluster/cluster/node{id}/vigil.yaml\""
     # The data directory is a 64 MiB tmpfs (netns-up.sh --data-tmpfs-mb): filled to the last byte, then freed; a
     # node that stopped on the full disk is started again.
     echo "  fill_disk: dd if=/dev/zero of=$cluster/cluster/node{id}/data/filler bs=1M status=none 2>/dev/null; test -s $cluster/cluster/node{id}/data/filler"

@@ -4,7 +4,7 @@ import HistoryCheck
 /// so that a majority can always make progress once a fault ends (as Jepsen's nemesis schedules do).
 public enum DrillScenario: String, Sendable, CaseIterable {
     case leaderKill = "leader-kill", leaderIsolate = "leader-isolate", leaderPause = "leader-pause"
-    case partition, diskFull = "disk-full", rollingRestart = "rolling-restart", nodeReplace = "node-replace", random
+    case partition, diskFull = "disk-full", slowDisk = "slow-disk", rollingRestart = "rolling-restart", nodeReplace = "node-replace", random
 }
 
 /// One fault of a plan.
@@ -92,6 +92,7 @@ public enum DrillPlan {
         case .leaderPause: fixed = .pause
         case .partition: fixed = .partition
         case .diskFull: fixed = .diskFull
+        case .slowDisk: fixed = .slowDisk
         case .rollingRestart:
             try require(.restart, available)
             // Followers first, the leader last (it hands over first); each waits until the last one is back.

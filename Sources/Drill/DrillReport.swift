@@ -54,7 +54,10 @@ enum DrillReport {
         report.append("|---|---|")
         var events: [(UInt64, String)] = []
         events += faults.map { ($0.atNanoseconds, "fault: \($0.detail)\($0.minority.isEmpty ? "" : " — minority \($0.minority)")") }
-        events += leaders.map { ($0.atNanoseconds, $0.leader.map { "leader: node \($0) (a majority agrees)" } ?? "leader: none a majority agrees on") }
+        events += leaders.map { change in
+            (change.atNanoseconds, (change.leader.map { "leader: node \($0) (a majority agrees)" } ?? "leader: none a majority agrees on")
+                + "; say they lead: \(change.claimants.isEmpty ? "none" : change.claimants.map(String.init).joined(separator: ", "))")
+        }
         events += pages.map { ($0.arrivedNanoseconds, "page: ticket \($0.ticket) level \($0.level) to \($0.person) from node \($0.node.map(String.init) ?? "?")") }
         for (at, text) in events.sorted(by: { $0.0 < $1.0 }) {
             report.append("| \(String(format: "%.3f", Double(at) / 1e9)) | \(text) |")

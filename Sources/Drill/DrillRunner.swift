@@ -45,7 +45,7 @@ public struct DrillResult: Sendable {
     public var longestWriteMilliseconds = 0
     /// Time with no leader that a majority agreed on, summed over the drill.
     public var leaderlessMilliseconds = 0
-    /// Per fault on the leader: from the injection until a majority agreed on another leader.
+    /// Per fault on the leader: from the injection until another node said it leads (elected by a majority).
     public var failoverMilliseconds: [Int] = []
     public var faultsInjected = 0
     public var commandFailures: [String] = []
@@ -353,7 +353,8 @@ public final class DrillRunner: Sendable {
             var failover: Int?
             while true {
                 let now = clock.milliseconds()
-                if measuresFailover, failover == nil, let current = watcher.leader(), !victims.contains(current) {
+                // A node leads only once a majority elected it: the first other node to say it leads ends the failover.
+                if measuresFailover, failover == nil, watcher.claimants().contains(where: { !victims.contains($0) }) {
                     failover = Int((clock.nanoseconds() - injectedAt) / 1_000_000)
                 }
                 if now >= holdUntil, failover != nil || !waitsForFailover || now >= holdUntil + 10_000 { break }

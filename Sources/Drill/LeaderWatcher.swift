@@ -7,26 +7,34 @@ import Synchronization
 final class LeaderWatcher: Sendable {
     let nodes: [Int]
     private let current = Mutex<Int?>(nil)
+    private let claiming = Mutex<[Int]>([])
     private let stopped = Atomic<Bool>(false)
 
     init(nodes: [Int]) { self.nodes = nodes }
 
     func leader() -> Int? { current.withLock { $0 } }
 
+    /// The nodes that said, at the last poll, that they lead.
+    func claimants() -> [Int] { claiming.withLock { $0 } }
+
     func stop() { stopped.store(true, ordering: .relaxed) }
 
     func run(http: DrillHTTP, clock: DrillClock, recorder: DrillRecorder) async {
         var rounds = 0
+        var last: LeaderRecord?
         while !stopped.load(ordering: .relaxed), rounds < 100_000 {
             rounds += 1
             let started = ContinuousClock.now
             let views = await Self.poll(http: http, nodes: nodes, timeout: .milliseconds(300))
             let leader = Self.agreed(views, clusterSize: nodes.count)
-            if current.withLock({ previous in
-                defer { previous = leader }
-                return previous != leader || rounds == 1
-            }) {
-                recorder.recordLeader(leader, at: clock.nanoseconds())
+            let claimants = views.filter { $0.key == $0.value }.keys.sorted()
+            let seen = LeaderRecord(atNanoseconds: clock.nanoseconds(), leader: leader, claimants: claimants,
+                                    deniers: views.filter { $0.key != $0.value }.keys.sorted())
+            current.withLock { $0 = leader }
+            claiming.withLock { $0 = claimants }
+            if last.map({ ($0.leader, $0.claimants, $0.deniers) != (seen.leader, seen.claimants, seen.deniers) }) ?? true {
+                recorder.recordLeader(seen)
+                last = seen
             }
             let elapsed = ContinuousClock.now - started
             if elapsed < .milliseconds(100) { try? await Task.sleep(for: .milliseconds(100) - elapsed) }
@@ -72,7 +80,7 @@ final class DrillRecorder: Sendable {
     func record(_ operation: HistoryOperation) { state.withLock { $0.history.append(operation) } }
     func recordFault(_ fault: FaultRecord) { state.withLock { $0.faults.append(fault) } }
     func recordAlert(_ dedupKey: String, acceptedNanoseconds: UInt64?) { state.withLock { $0.alerts.append((dedupKey, acceptedNanoseconds)) } }
-    func recordLeader(_ leader: Int?, at: UInt64) { state.withLock { $0.leaders.append(LeaderRecord(atNanoseconds: at, leader: leader)) } }
+    func recordLeader(_ record: LeaderRecord) { state.withLock { $0.leaders.append(record) } }
 
     func history() -> [HistoryOperation] { state.withLock { $0.history.sorted { ($0.callNanoseconds, $0.client) < ($1.callNanoseconds, $1.client) } } }
     func faults() -> [FaultRecord] { state.withLock { $0.faults } }

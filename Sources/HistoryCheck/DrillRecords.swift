@@ -119,25 +119,42 @@ public struct PagingCheckParameters: Sendable, Equatable, Codable {
     }
 }
 
-/// A change of the leader a majority of the nodes agrees on (`leaders.jsonl`): `{"at_ns": 9556000000, "leader": 3}`;
-/// null when no leader has a majority's agreement (an election, or a majority that cannot be reached).
+/// What the drill's leader watcher saw, one line per change (`leaders.jsonl`):
+/// `{"at_ns": 9556000000, "claimants": [3], "deniers": [1, 2], "leader": 3}`. `leader` is the leader a majority
+/// of the nodes names, itself among them (null: none); `claimants` are the nodes that named themselves leader
+/// (a node leads only once a majority elected it, though an old leader may not know yet that it was deposed);
+/// `deniers` answered and named another node or none. A node in neither did not answer.
 public struct LeaderRecord: Sendable, Equatable, Codable {
     public var atNanoseconds: UInt64
     public var leader: Int?
+    public var claimants: [Int]
+    public var deniers: [Int]
 
     enum CodingKeys: String, CodingKey {
-        case leader
+        case leader, claimants, deniers
         case atNanoseconds = "at_ns"
     }
 
-    public init(atNanoseconds: UInt64, leader: Int?) {
+    public init(atNanoseconds: UInt64, leader: Int?, claimants: [Int] = [], deniers: [Int] = []) {
         self.atNanoseconds = atNanoseconds
         self.leader = leader
+        self.claimants = claimants
+        self.deniers = deniers
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        atNanoseconds = try container.decode(UInt64.self, forKey: .atNanoseconds)
+        leader = try container.decodeIfPresent(Int.self, forKey: .leader)
+        claimants = try container.decodeIfPresent([Int].self, forKey: .claimants) ?? []
+        deniers = try container.decodeIfPresent([Int].self, forKey: .deniers) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(atNanoseconds, forKey: .atNanoseconds)
         try container.encode(leader, forKey: .leader)
+        try container.encode(claimants, forKey: .claimants)
+        try container.encode(deniers, forKey: .deniers)
     }
 }

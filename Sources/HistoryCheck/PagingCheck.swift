@@ -1,7 +1,7 @@
 /// Judges what a drill's webhook sink received against the promise (MISSION.md): every level of every
 /// unacknowledged ticket paged no later than its deadline plus the failover allowance; never two different
-/// idempotency keys for one step; no page from a node cut off from the majority, nor from one that was not the
-/// leader a majority agreed on around the time it sent; no accepted alert lost.
+/// idempotency keys for one step; no page from a node cut off from the majority, nor from one that said it was not
+/// the leader all around the time it sent; no accepted alert lost.
 public enum PagingCheck {
     /// One broken promise, with what shows it.
     public struct Violation: Sendable, Equatable, CustomStringConvertible {
@@ -73,20 +73,20 @@ public enum PagingCheck {
         for page in pages.sorted(by: { $0.arrivedNanoseconds < $1.arrivedNanoseconds }) where !leaders.isEmpty {
             guard let node = page.node else { continue }
             let from = page.arrivedNanoseconds > grace ? page.arrivedNanoseconds - grace : 0
-            if !led(node, from: from, to: page.arrivedNanoseconds + grace, leaders: leaders) {
-                report.violations.append(Violation(kind: .pageFromNonLeader, detail: "node \(node) sent ticket \(page.ticket) level \(page.level) (key \(page.key)) at \(millis(page.arrivedNanoseconds)), and was not the leader a majority agreed on from \(millis(from)) to \(millis(page.arrivedNanoseconds + grace))"))
+            let window = during(from: from, to: page.arrivedNanoseconds + grace, leaders: leaders)
+            if !window.contains(where: { $0.claimants.contains(node) }), window.contains(where: { $0.deniers.contains(node) }) {
+                report.violations.append(Violation(kind: .pageFromNonLeader, detail: "node \(node) sent ticket \(page.ticket) level \(page.level) (key \(page.key)) at \(millis(page.arrivedNanoseconds)), and said it was not the leader from \(millis(from)) to \(millis(page.arrivedNanoseconds + grace))"))
             }
         }
         return report
     }
 
-    /// Whether the majority's leader was `node` at some instant of [from, to] (the timeline holds changes only).
-    static func led(_ node: Int, from: UInt64, to: UInt64, leaders: [LeaderRecord]) -> Bool {
-        for (index, change) in leaders.enumerated() where change.leader == node {
+    /// The watcher's lines in effect at some instant of [from, to] (the timeline holds changes only).
+    static func during(from: UInt64, to: UInt64, leaders: [LeaderRecord]) -> [LeaderRecord] {
+        leaders.enumerated().filter { index, change in
             let end = index + 1 < leaders.count ? leaders[index + 1].atNanoseconds : .max
-            if change.atNanoseconds <= to, end >= from { return true }
-        }
-        return false
+            return change.atNanoseconds <= to && end >= from
+        }.map(\.element)
     }
 
     /// When `node`'s current stretch in the minority began, if it is in the minority at `instant`.

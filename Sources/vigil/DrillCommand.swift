@@ -20,7 +20,8 @@ struct DrillCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "The drill file (nodes, API, token, sink, commands; see chaos/README.md).") var file: String
-    @Option(help: "leader-kill, leader-isolate, leader-pause, partition, rolling-restart or random.") var scenario: String = "random"
+    @Option(help: "leader-kill, leader-isolate, leader-pause, partition, disk-full, slow-disk, rolling-restart, node-replace or random.")
+    var scenario: String = "random"
     @Option(help: "Seed of the fault schedule and the workload.") var seed: UInt64 = 1
     @Option(name: .customLong("duration-seconds"), help: "How long clients write while faults come and go.") var durationSeconds = 30
     @Option(help: "Clients of the settings store (client N talks to the Nth node).") var clients = 4
