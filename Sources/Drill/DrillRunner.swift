@@ -102,13 +102,18 @@ public final class DrillRunner: Sendable {
         } catch {
             throw DrillError("--out \(options.outputDirectory): cannot create: \((error as NSError).localizedDescription)")
         }
-        defer { Task { [http] in await http.shutdown() } }
-        try await sink.start(host: file.sinkListenHost, port: file.sinkListenPort, clock: clock, logger: logger)
+        do {
+            try await sink.start(host: file.sinkListenHost, port: file.sinkListenPort, clock: clock, logger: logger)
+        } catch {
+            await http.shutdown()
+            throw error
+        }
         let result: DrillResult
         do {
             result = try await drill()
         } catch {
             await sink.stop()
+            await http.shutdown()
             // What was seen up to the failure, for whoever investigates it.
             try? DrillReport.lines(recorder.faults().map(JSONLines.line), to: options.outputDirectory + "/faults.jsonl")
             try? DrillReport.lines(recorder.leaders().map(JSONLines.line), to: options.outputDirectory + "/leaders.jsonl")
@@ -116,6 +121,7 @@ public final class DrillRunner: Sendable {
             throw error
         }
         await sink.stop()
+        await http.shutdown()
         return result
     }
 

@@ -10,6 +10,19 @@ import Testing
         try WebhookChannel(configuration: WebhookConfiguration(secret: Fixtures.webhookSecret, retryPolicy: retries), client: client)
     }
 
+    @Test func namesTheSendingNodeWhenItKnowsIt() async throws {
+        let sink = try await HTTPSink.start([])
+        let client = PagingHTTPClient.make()
+        let named = try WebhookChannel(configuration: WebhookConfiguration(secret: Fixtures.webhookSecret, retryPolicy: Fixtures.fastRetries,
+                                                                          senderNodeID: 3), client: client)
+        #expect(await named.send(try Fixtures.page(), to: sink.url) == .delivered(attempts: 1))
+        #expect(try await Self.channel(client).send(try Fixtures.page(), to: sink.url) == .delivered(attempts: 1))
+        let requests = sink.requests
+        try await client.shutdown()
+        await sink.stop()
+        #expect(requests.map { $0.header("Vigil-Node") } == ["3", nil])
+    }
+
     @Test func retriesTwo503sThenDeliversWithTheSameKeyAndAValidSignatureEachTime() async throws {
         let sink = try await HTTPSink.start([.status(503), .status(503)])
         let client = PagingHTTPClient.make()
