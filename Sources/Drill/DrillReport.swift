@@ -27,7 +27,8 @@ enum DrillReport {
             "paging_violations": result.verdict.pagingViolations.count, "faults": result.faultsInjected,
             "command_failures": result.commandFailures, "writes_acknowledged": result.acknowledgedWrites, "writes_unknown": result.unknownWrites,
             "longest_write_ms": result.longestWriteMilliseconds, "leaderless_ms": result.leaderlessMilliseconds,
-            "failover_ms": result.failoverMilliseconds, "alerts_accepted": result.alertsAccepted, "pages": result.pagesReceived,
+            "failover_ms": result.failoverMilliseconds,
+            "failovers": result.failovers.map { ["kind": $0.kind.rawValue, "ms": $0.milliseconds] }, "alerts_accepted": result.alertsAccepted, "pages": result.pagesReceived,
             "page_delays_ms": result.verdict.paging.delaysNanoseconds.map { $0 / 1_000_000 }, "levels_owed": result.verdict.paging.levelsOwed,
             "settle_ms": result.settleMilliseconds, "unreadable_sink_requests": unreadablePages, "operations": history.count,
         ]

@@ -46,7 +46,9 @@ public struct DrillResult: Sendable {
     /// Time with no leader that a majority agreed on, summed over the drill.
     public var leaderlessMilliseconds = 0
     /// Per fault on the leader: from the injection until another node said it leads (elected by a majority).
-    public var failoverMilliseconds: [Int] = []
+    public var failoverMilliseconds: [Int] { failovers.map(\.milliseconds) }
+    /// The same, with the kind of fault.
+    public var failovers: [(kind: PlannedFault.Kind, milliseconds: Int)] = []
     public var faultsInjected = 0
     public var commandFailures: [String] = []
     public var pagesReceived = 0
@@ -147,7 +149,7 @@ public final class DrillRunner: Sendable {
         await workload.value
         result.commandFailures = faults.failures
         result.faultsInjected = faults.injected
-        result.failoverMilliseconds = faults.failovers
+        result.failovers = faults.failovers
 
         let settleStart = clock.milliseconds()
         await healEverything(down: faults.down)
@@ -285,7 +287,7 @@ public final class DrillRunner: Sendable {
     struct FaultOutcome {
         var injected = 0
         var failures: [String] = []
-        var failovers: [Int] = []
+        var failovers: [(kind: PlannedFault.Kind, milliseconds: Int)] = []
         /// Nodes left down (a start that failed): the heal starts them again.
         var down: Set<Int> = []
     }
@@ -366,7 +368,7 @@ public final class DrillRunner: Sendable {
                 if now >= holdUntil, failover != nil || !waitsForFailover || now >= holdUntil + 10_000 { break }
                 try? await Task.sleep(for: .milliseconds(20))
             }
-            if let failover { outcome.failovers.append(failover) }
+            if let failover { outcome.failovers.append((fault.kind, failover)) }
             for victim in victims {
                 guard let command = file.command(undo, node: victim) else { continue }
                 if let failure = await runCommand(command, action: undo, node: victim) {
