@@ -75,7 +75,8 @@ public enum WebhookSignature {
         return Array(hmac.finalize())
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    /// Lower-case hex, without Foundation formatting (the API hashes every request's token with it too).
+    public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Paging
 
 /// Bearer tokens of the client API. Only their SHA-256 is stored (in the Raft log and in configs): tokens
 /// are 256 random bits, so a fast hash is enough — there is nothing to brute-force.
@@ -18,15 +19,6 @@ public enum APIToken {
     /// Lower-case hex SHA-256 of the token's UTF-8 bytes. Runs on every request, so no `String(format:)` (it cost
     /// the leader 9 % of its CPU under load, issue 13).
     public static func sha256Hex(_ token: String) -> String {
-        let digest = SHA256.hash(data: Data(token.utf8))
-        var hex: [UInt8] = []
-        hex.reserveCapacity(SHA256.byteCount * 2)
-        for byte in digest {
-            hex.append(hexDigits[Int(byte >> 4)])
-            hex.append(hexDigits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        WebhookSignature.hex(Array(SHA256.hash(data: Data(token.utf8))))
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
