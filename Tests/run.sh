@@ -61,15 +61,17 @@ if [ "$(id -u)" -eq 0 ] && ip netns add vigil-probe 2>/dev/null; then
     VIGIL_BINARY=.build/debug/vigil timeout 300 bash cluster/netns-up.sh --prefix vigilci --check
     # One drill of each scenario, alternately on 3 and 5 nodes, with the checkers' verdict (bounded: 20 s of faults
     # each), then each unsafe test knob, which the checkers must catch.
-    step "failover drills in network namespaces (chaos/run.sh: 8 drills, 3 and 5 nodes)"
-    VIGIL_BINARY=.build/debug/vigil timeout 900 bash chaos/run.sh --drills 8 --nodes 3,5 --duration-seconds 20 --seed 1 \
-        --scenario random,leader-isolate,partition,disk-full,leader-pause,rolling-restart,node-replace,slow-disk \
+    step "failover drills in network namespaces (chaos/run.sh: 9 drills, 3 and 5 nodes)"
+    VIGIL_BINARY=.build/debug/vigil timeout 900 bash chaos/run.sh --drills 9 --nodes 3,5 --duration-seconds 20 --seed 1 \
+        --scenario random,leader-isolate,partition,disk-full,leader-pause,rolling-restart,node-replace,slow-disk,power-cut \
         --out .build/chaos/drills --prefix vchci
     step "unsafe test knobs, which the drills' checkers must catch"
     VIGIL_BINARY=.build/debug/vigil timeout 300 bash chaos/run.sh --drills 1 --duration-seconds 15 --scenario leader-isolate \
         --unsafe local-reads --expect-violations --out .build/chaos/unsafe-local-reads --prefix vchci
     VIGIL_BINARY=.build/debug/vigil timeout 300 bash chaos/run.sh --drills 1 --duration-seconds 15 --scenario leader-kill \
         --unsafe unfenced-pages --expect-violations --out .build/chaos/unsafe-unfenced-pages --prefix vchci
+    VIGIL_BINARY=.build/debug/vigil timeout 300 bash chaos/run.sh --drills 1 --duration-seconds 15 --scenario power-cut \
+        --unsafe ack-before-fsync --expect-violations --out .build/chaos/unsafe-ack-before-fsync --prefix vchci
 else
     step "SKIPPED: nodes in network namespaces and failover drills (need root and ip netns)"
 fi

@@ -4,7 +4,7 @@ import HistoryCheck
 /// so that a majority can always make progress once a fault ends (as Jepsen's nemesis schedules do).
 public enum DrillScenario: String, Sendable, CaseIterable {
     case leaderKill = "leader-kill", leaderIsolate = "leader-isolate", leaderPause = "leader-pause"
-    case partition, diskFull = "disk-full", slowDisk = "slow-disk", rollingRestart = "rolling-restart", nodeReplace = "node-replace", random
+    case partition, diskFull = "disk-full", slowDisk = "slow-disk", powerCut = "power-cut", rollingRestart = "rolling-restart", nodeReplace = "node-replace", random
 }
 
 /// One fault of a plan.
@@ -29,6 +29,9 @@ public struct PlannedFault: Sendable, Equatable {
         case diskFull = "disk-full"
         /// Every write of the node's log takes 100–400 ms longer (the persist-delay failpoint).
         case slowDisk = "slow-disk"
+        /// Every node killed at once (a power cut of the whole cluster), then all started again: nothing
+        /// acknowledged may be lost, which only holds if every acknowledgement waited for the disk.
+        case powerCut = "power-cut"
         /// A follower dies with its disk: killed, removed from the members, wiped, added back as a learner with an
         /// empty disk, started, and waited for until it is a voter again.
         case replace
@@ -45,6 +48,7 @@ public struct PlannedFault: Sendable, Equatable {
             case .diskFull: [.fillDisk, .freeDisk]
             case .replace: [.kill, .wipe, .start]
             case .slowDisk: [.slowDisk, .fastDisk]
+            case .powerCut: [.kill, .start]
             }
         }
     }
@@ -93,6 +97,7 @@ public enum DrillPlan {
         case .partition: fixed = .partition
         case .diskFull: fixed = .diskFull
         case .slowDisk: fixed = .slowDisk
+        case .powerCut: fixed = .powerCut
         case .rollingRestart:
             try require(.restart, available)
             // Followers first, the leader last (it hands over first); each waits until the last one is back.
@@ -106,7 +111,7 @@ public enum DrillPlan {
         case .random: fixed = nil
         }
         if let fixed { try require(fixed, available) }
-        let kinds = PlannedFault.Kind.allCases.filter { ![.restart, .replace].contains($0) && $0.actions.allSatisfy(available.contains) }
+        let kinds = PlannedFault.Kind.allCases.filter { ![.restart, .replace, .powerCut].contains($0) && $0.actions.allSatisfy(available.contains) }
             .filter { $0 != .partition || nodeIDs.count >= 3 }
         guard !kinds.isEmpty else {
             throw DrillError("the drill file gives no pair of commands for any fault (for example kill and start)")
@@ -138,7 +143,7 @@ public enum DrillPlan {
     public static func minority(_ kind: PlannedFault.Kind, nodes: [Int], clusterSize: Int) -> [Int] {
         switch kind {
         case .isolate, .oneWay, .partition: nodes.count < clusterSize / 2 + 1 ? nodes.sorted() : []
-        case .kill, .pause, .loss, .restart, .diskFull, .replace, .slowDisk: []
+        case .kill, .pause, .loss, .restart, .diskFull, .replace, .slowDisk, .powerCut: []
         }
     }
 }

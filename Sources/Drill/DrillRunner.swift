@@ -2,6 +2,7 @@ import Foundation
 import HistoryCheck
 import Logging
 import NIOHTTP1
+import Synchronization
 
 /// How a drill runs: its scenario and seed, its workload, and how long it lasts.
 public struct DrillOptions: Sendable {
@@ -81,6 +82,9 @@ public final class DrillRunner: Sendable {
     let sink = DrillSink()
     let recorder = DrillRecorder()
     let watcher: LeaderWatcher
+    /// Set while every node is down (a power cut) until every key was read again: clients wait, so the first
+    /// operation on each key after the restart is a read, which shows a write the cut lost.
+    private let workloadPaused = Atomic<Bool>(false)
 
     public init(file: DrillFile, options: DrillOptions, logger: Logger) throws(DrillError) {
         try options.validate()
@@ -234,6 +238,10 @@ public final class DrillRunner: Sendable {
         let timeout = Duration.milliseconds(options.requestTimeoutMilliseconds)
         var sequence = 0
         while clock.milliseconds() < endMilliseconds, sequence < 100_000 {
+            if workloadPaused.load(ordering: .relaxed) {
+                try? await Task.sleep(for: .milliseconds(50))
+                continue
+            }
             sequence += 1
             let key = "drill-k\(random.next() % UInt64(options.keys))"
             let call = clock.nanoseconds()
@@ -308,6 +316,7 @@ public final class DrillRunner: Sendable {
             case .follower: victims = [followers.isEmpty ? leader : followers[Int(random.next() % UInt64(followers.count))]]
             case let .node(id): victims = [id]
             }
+            if fault.kind == .powerCut { victims = ids }
             if fault.kind == .partition {
                 var others = ids.filter { !victims.contains($0) }
                 while victims.count < ids.count / 2, !others.isEmpty {
@@ -325,7 +334,7 @@ public final class DrillRunner: Sendable {
             }
             let (act, undo): (DrillFile.Action, DrillFile.Action)
             switch fault.kind {
-            case .kill: (act, undo) = (.kill, .start)
+            case .kill, .powerCut: (act, undo) = (.kill, .start)
             case .pause: (act, undo) = (.pause, .resume)
             case .isolate, .partition: (act, undo) = (.isolate, .heal)
             case .oneWay: (act, undo) = (.isolateInbound, .heal)
@@ -340,6 +349,7 @@ public final class DrillRunner: Sendable {
                 _ = await http.call(.POST, node: leader, "/api/v1/cluster/leader", json: ["to": successor], timeout: .seconds(5))
             }
             var failed = false
+            if fault.kind == .powerCut { workloadPaused.store(true, ordering: .relaxed) }
             for victim in victims {
                 let command = file.command(act, node: victim, peers: fault.kind == .loss ? [] : rest, fraction: fault.fraction,
                                            milliseconds: fault.delayMilliseconds)!
@@ -356,7 +366,7 @@ public final class DrillRunner: Sendable {
             let holdUntil = clock.milliseconds() + fault.holdMilliseconds
             // Time to a new leader, for faults that take the leader out; a cut leader is held until it is replaced
             // (bounded), so the figure is measured even when the hold is short.
-            let measuresFailover = victims.contains(leader) && ![.loss, .restart, .slowDisk].contains(fault.kind)
+            let measuresFailover = victims.contains(leader) && ![.loss, .restart, .slowDisk, .powerCut].contains(fault.kind)
             let waitsForFailover = measuresFailover && [.isolate, .oneWay, .partition].contains(fault.kind)
             var failover: Int?
             while true {
@@ -389,6 +399,10 @@ public final class DrillRunner: Sendable {
             }
             recorder.recordFault(FaultRecord(atNanoseconds: clock.nanoseconds(), action: undo.rawValue, nodes: victims, minority: [],
                                              detail: "\(undo.rawValue) node\(victims.count == 1 ? "" : "s") \(victims.map(String.init).joined(separator: ", "))"))
+            if fault.kind == .powerCut {
+                if let leader = await waitForAgreedLeader(within: .seconds(30)) { await finalReads(through: leader) }
+                workloadPaused.store(false, ordering: .relaxed)
+            }
             if fault.kind == .restart {
                 // The next node waits until this one answers again, as a rolling restart must.
                 _ = await waitForAgreedLeader(within: .seconds(30), everyNode: true)
@@ -409,6 +423,7 @@ public final class DrillRunner: Sendable {
         case .diskFull: return "the data directory of node \(names) is full"
         case .replace: return "node \(names) dies with its disk and is replaced"
         case .slowDisk: return "every log write of node \(names) takes \(fault.delayMilliseconds) ms longer"
+        case .powerCut: return "power cut: kill -9 of every node at once"
         }
     }
 
@@ -513,8 +528,8 @@ public final class DrillRunner: Sendable {
         return nil
     }
 
-    /// A linearizable read of every key through the leader, as client 0: a lost acknowledged write has no place
-    /// in any order with it.
+    /// A linearizable read of every key through the leader, as client 0 (at the end, and after a power cut before
+    /// anyone writes again): a lost acknowledged write has no place in any order with it.
     private func finalReads(through leader: Int) async {
         for index in 0..<options.keys {
             let key = "drill-k\(index)"

@@ -4,15 +4,16 @@ import Foundation
 /// `leaders.jsonl` and the paging parameters in `drill.json`. The same code judges a drill as it ends (`vigil drill`) and again
 /// later from its files (`vigil-check --drill DIR`).
 public enum DrillCheck {
-    /// The final reads of every key after the faults healed are made by this client.
+    /// The checking reads of every key (after the faults healed, and after a power cut before anyone writes
+    /// again) are made by this client.
     public static let finalReadClient = 0
 
     /// What the checkers found.
     public struct Verdict: Sendable, Equatable {
         /// Keys whose register history has no linearization, with the checker's detail.
         public var linearizabilityViolations: [(key: String, detail: String)] = []
-        /// Acknowledged writes missing at the end: keys whose history is linearizable without the final reads
-        /// and not with them, plus accepted alerts with no ticket.
+        /// Acknowledged writes found missing: keys whose history stops being linearizable at one of the checking
+        /// reads (client 0), plus accepted alerts with no ticket.
         public var lostWrites = 0
         public var paging = PagingCheck.Report()
         public var operations = 0
@@ -36,12 +37,23 @@ public enum DrillCheck {
         for (key, result) in RegisterLinearizability.check(history).sorted(by: { $0.key < $1.key }) {
             guard case let .violation(detail) = result else { continue }
             verdict.linearizabilityViolations.append((key, detail))
-            let withoutFinal = history.filter { $0.key == key && $0.client != finalReadClient }
-            if RegisterLinearizability.check(key: withoutFinal) == .linearizable { verdict.lostWrites += 1 }
+            if revealsLostWrite(history.filter { $0.key == key }) { verdict.lostWrites += 1 }
         }
         verdict.paging = PagingCheck.check(alerts: alerts, pages: pages, faults: faults, leaders: leaders, parameters: parameters)
         verdict.lostWrites += verdict.paging.violations.filter { $0.kind == .lostAlert }.count
         return verdict
+    }
+
+    /// Whether one of the checking reads is where the key's history stops being linearizable: everything called
+    /// before it fits an order, and with it nothing does — it read a state that lacks an acknowledged write.
+    static func revealsLostWrite(_ operations: [HistoryOperation]) -> Bool {
+        let checks = operations.filter { $0.client == finalReadClient && $0.op == .get }.sorted { $0.callNanoseconds < $1.callNanoseconds }
+        for check in checks {
+            let before = operations.filter { $0.callNanoseconds < check.callNanoseconds }
+            guard RegisterLinearizability.check(key: before) == .linearizable else { return false }
+            if RegisterLinearizability.check(key: before + [check]) != .linearizable { return true }
+        }
+        return false
     }
 
     /// Reads a drill folder; a missing or malformed file is refused with its name and line.

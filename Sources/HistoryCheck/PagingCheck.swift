@@ -35,6 +35,7 @@ public enum PagingCheck {
             let level = Level(ticket: page.ticket, level: page.level)
             firstArrival[level] = min(firstArrival[level] ?? .max, page.arrivedNanoseconds)
         }
+        let outages = outageWindows(faults)
         for alert in alerts.sorted(by: { $0.dedupKey < $1.dedupKey }) {
             guard let accepted = alert.acceptedNanoseconds else { continue }
             guard let ticket = alert.ticket else {
@@ -43,7 +44,12 @@ public enum PagingCheck {
             }
             for (index, deadline) in alert.deadlinesNanoseconds.enumerated() {
                 if let acknowledged = alert.acknowledgedNanoseconds, acknowledged <= deadline { break }
-                let latest = deadline + parameters.allowanceNanoseconds
+                // While every node is down (a power cut) nobody can page: a level due then, or due so soon before
+                // it that the allowance ran into it, is owed one allowance after the cluster is back.
+                var latest = deadline + parameters.allowanceNanoseconds
+                for outage in outages where deadline <= outage.upperBound && latest >= outage.lowerBound {
+                    latest = max(latest, outage.upperBound + parameters.allowanceNanoseconds)
+                }
                 let arrival = firstArrival[Level(ticket: ticket, level: index)]
                 guard latest <= parameters.observedUntilNanoseconds || arrival != nil else { continue }
                 report.levelsOwed += 1
@@ -53,7 +59,7 @@ public enum PagingCheck {
                 }
                 report.delaysNanoseconds.append(arrival > deadline ? arrival - deadline : 0)
                 if arrival > latest {
-                    report.violations.append(Violation(kind: .latePage, detail: "ticket \(ticket) level \(index): due at \(millis(deadline)), paged at \(millis(arrival)), \(millis(arrival - deadline)) late (allowance \(millis(parameters.allowanceNanoseconds)))"))
+                    report.violations.append(Violation(kind: .latePage, detail: "ticket \(ticket) level \(index): due at \(millis(deadline)), paged at \(millis(arrival)), \(millis(arrival - deadline)) late (owed by \(millis(latest)))"))
                 }
             }
         }
@@ -87,6 +93,18 @@ public enum PagingCheck {
             let end = index + 1 < leaders.count ? leaders[index + 1].atNanoseconds : .max
             return change.atNanoseconds <= to && end >= from
         }.map(\.element)
+    }
+
+    /// The faults that take every node down (`power-cut`), from the cut to the restart of the same nodes.
+    static let outageActions: Set<String> = ["power-cut"]
+
+    static func outageWindows(_ faults: [FaultRecord]) -> [ClosedRange<UInt64>] {
+        let timeline = faults.sorted { $0.atNanoseconds < $1.atNanoseconds }
+        return timeline.enumerated().compactMap { index, fault in
+            guard outageActions.contains(fault.action) else { return nil }
+            let end = timeline[(index + 1)...].first { $0.nodes == fault.nodes }?.atNanoseconds ?? .max
+            return fault.atNanoseconds...end
+        }
     }
 
     /// When `node`'s current stretch in the minority began, if it is in the minority at `instant`.

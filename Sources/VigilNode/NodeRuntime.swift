@@ -29,6 +29,9 @@ public enum NodeRuntime {
             return logger
         }()
         logger.info("starting", metadata: ["version": "\(VigilVersion.description)", "cluster": "\(config.clusterID)"])
+        if RaftLoop.unsafeAckBeforeFsync {
+            logger.warning("UNSAFE test knob VIGIL_UNSAFE_ACK_BEFORE_FSYNC=1: log writes are acknowledged before they reach the disk")
+        }
         if HTTPAPI.unsafeLocalReads {
             logger.warning("UNSAFE test knob VIGIL_UNSAFE_LOCAL_READS=1: linearizable reads skip ReadIndex and may return stale values")
         }

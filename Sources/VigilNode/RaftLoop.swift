@@ -422,11 +422,27 @@ public final class RaftLoop: Sendable {
         try await compactIfDue(raft, &state, pool)
     }
 
+    /// A test knob that breaks durability on purpose (a write is acknowledged before it reaches the disk), so
+    /// the drills can show their checker catches lost writes (chaos/run.sh --unsafe ack-before-fsync).
+    static let unsafeAckBeforeFsync = ProcessInfo.processInfo.environment["VIGIL_UNSAFE_ACK_BEFORE_FSYNC"] == "1"
+    /// Serial, so the late writes keep their order.
+    private static let lateWriter = DispatchQueue(label: "vigil.unsafe-late-writer")
+
     private func persist(hardState: HardState?, entries: [Entry], snapshot: Snapshot?, _ state: inout LoopState,
                          _ pool: NIOThreadPool) async throws(NodeError) {
         let store = self.store
         let delayPoint = Failpoint.persistDelay(node: nodeID)
         let started = ContinuousClock.now
+        if Self.unsafeAckBeforeFsync, snapshot == nil {
+            // The unsafe knob: report the write durable now and make it half a second later, so a power cut of
+            // every node (kill -9 of them all) loses what was acknowledged in between.
+            Self.lateWriter.asyncAfter(deadline: .now() + .milliseconds(500)) {
+                try? store.persist(hardState: hardState, entries: entries, snapshot: nil)
+            }
+            if let hardState { state.storedHardState = hardState }
+            state.deferredHardState = nil
+            return
+        }
         do {
             try await pool.runIfActive {
                 Failpoint.delay(delayPoint)

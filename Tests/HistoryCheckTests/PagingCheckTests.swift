@@ -44,6 +44,16 @@ import Testing
         #expect(Self.kinds([refused], []) == [])
     }
 
+    @Test func aPowerCutMovesWhatFallsDueDuringItToOneAllowanceAfterTheRestart() {
+        let faults = [FaultRecord(atNanoseconds: 2 * Self.second, action: "power-cut", nodes: [1, 2, 3], minority: [], detail: ""),
+                      FaultRecord(atNanoseconds: 6 * Self.second, action: "start", nodes: [1, 2, 3], minority: [], detail: "")]
+        let alert = Self.alert(1, at: Self.second)  // level 1 due at 3 s, during the cut
+        let page0 = Self.page(1, level: 0, at: Self.second)
+        #expect(Self.kinds([alert], [page0, Self.page(1, level: 1, at: 7_900_000_000)], faults) == [], "due 3 s, back at 6 s, owed by 8 s")
+        #expect(Self.kinds([alert], [page0, Self.page(1, level: 1, at: 8_100_000_000)], faults) == [.latePage])
+        #expect(Self.kinds([alert], [page0, Self.page(1, level: 1, at: 7_900_000_000)]) == [.latePage], "no cut, no extension")
+    }
+
     @Test func twoKeysForOneStep() {
         let pages = [Self.page(1, level: 0, at: Self.second), Self.page(1, level: 0, at: Self.second + 1, key: "another"),
                      Self.page(1, level: 1, at: 3 * Self.second)]
@@ -108,5 +118,10 @@ import Testing
         #expect(stale.lostWrites == 0)
         #expect(stale.linearizabilityViolations.count == 1)
         #expect(!stale.isClean)
+        // After a power cut the checking read finds the old value, and a client then reads it too: still one
+        // lost write, found by the checking read (the client's read alone would also be a violation).
+        let afterCut = HistoryOperation(client: 3, op: .get, key: "k", value: nil, callNanoseconds: 40, returnNanoseconds: 50)
+        let cut = DrillCheck.run(history: [put, finalRead, afterCut], alerts: [], pages: [], faults: [], parameters: Self.parameters)
+        #expect(cut.lostWrites == 1)
     }
 }
