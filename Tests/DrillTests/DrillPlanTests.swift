@@ -49,7 +49,10 @@ import Testing
         }
         #expect(error?.description.contains("wipe") == true)
         let random = try DrillPlan.make(.random, seed: 1, durationMilliseconds: 600_000, nodeIDs: [1, 2, 3], available: Self.everything)
-        #expect(!random.contains { $0.kind == .replace || $0.kind == .restart }, "random draws faults that heal in place")
+        #expect(!random.contains { [.replace, .restart, .powerCut].contains($0.kind) }, "random draws faults that heal in place")
+        let cuts = try DrillPlan.make(.powerCut, seed: 1, durationMilliseconds: 30_000, nodeIDs: [1, 2, 3], available: [.kill, .start])
+        #expect(!cuts.isEmpty && cuts.allSatisfy { $0.kind == .powerCut })
+        #expect(DrillPlan.minority(.powerCut, nodes: [1, 2, 3], clusterSize: 3) == [], "nobody is cut off: everyone is down")
     }
 
     @Test func minorityIsWhoCannotReachAMajority() {
