@@ -4,8 +4,9 @@
 # pause, restart and cut nodes (iptables inside their namespaces), then the checkers. Nothing leaves this machine:
 # the namespaces have no route out. Needs root, iproute2 and iptables.
 #   usage: chaos/run.sh [--drills N] [--seed S] [--nodes 3|5|3,5] [--out DIR] [--duration-seconds D]
-#                       [--scenario random|leader-kill|leader-isolate|leader-pause|partition|disk-full|slow-disk|rolling-restart|node-replace]
-#                       [--unsafe local-reads|unfenced-pages] [--expect-violations] [--prefix vchaos]
+#                       [--scenario random|leader-kill|leader-isolate|leader-pause|partition|disk-full|slow-disk|power-cut|
+#                                   rolling-restart|node-replace]
+#                       [--unsafe local-reads|unfenced-pages|ack-before-fsync] [--expect-violations] [--prefix vchaos]
 #   VIGIL_BINARY=path uses that vigil instead of building a debug one.
 #   --nodes 3,5 alternates the cluster size from drill to drill; --scenario a,b,c rotates scenarios the same way.
 #   --prefix names the namespaces (PREFIX-n1…, PREFIX-client), so that two runs can go side by side.
@@ -35,7 +36,7 @@ done
 [[ "$duration" =~ ^[0-9]+$ ]] && [ "$duration" -ge 10 ] && [ "$duration" -le 3600 ] || { echo "--duration-seconds: '$duration' is not 10…3600" >&2; exit 2; }
 IFS=, read -r -a scenarios <<<"$scenario"
 for s in "${scenarios[@]}"; do
-  case "$s" in random|leader-kill|leader-isolate|leader-pause|partition|disk-full|slow-disk|rolling-restart|node-replace) ;;
+  case "$s" in random|leader-kill|leader-isolate|leader-pause|partition|disk-full|slow-disk|power-cut|rolling-restart|node-replace) ;;
     *) echo "--scenario: '$s' is not a scenario (see the usage at the top of $0)" >&2; exit 2 ;; esac
 done
 IFS=, read -r -a sizes <<<"$nodes_list"
@@ -44,7 +45,8 @@ case "$unsafe" in
   "") ;;
   local-reads) export VIGIL_UNSAFE_LOCAL_READS=1 ;;
   unfenced-pages) export VIGIL_UNSAFE_UNFENCED_PAGES=1 ;;
-  *) echo "--unsafe: '$unsafe' is not local-reads or unfenced-pages" >&2; exit 2 ;;
+  ack-before-fsync) export VIGIL_UNSAFE_ACK_BEFORE_FSYNC=1 ;;
+  *) echo "--unsafe: '$unsafe' is not local-reads, unfenced-pages or ack-before-fsync" >&2; exit 2 ;;
 esac
 [ "$(id -u)" -eq 0 ] || { echo "needs root for ip netns and iptables (run with sudo)" >&2; exit 2; }
 command -v ip >/dev/null || { echo "needs iproute2 (apt-get install iproute2)" >&2; exit 2; }
@@ -126,6 +128,7 @@ import json, os, sys
 out, drills, seconds, expect = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 totals = dict(ok=0, lost_writes=0, linearizability_violations=0, paging_violations=0, command_failures=0, unfinished=0)
 failovers = []
+by_kind = {}
 for i in range(1, drills + 1):
     try:
         result = json.load(open(os.path.join(out, f"drill-{i}", "result.json")))
@@ -139,6 +142,8 @@ for i in range(1, drills + 1):
         totals[key] += result[key]
     totals["command_failures"] += len(result["command_failures"])
     failovers += result["failover_ms"]
+    for item in result.get("failovers", []):
+        by_kind.setdefault(item["kind"], []).append(item["ms"])
 failovers.sort()
 median = failovers[len(failovers) // 2] if failovers else "-"
 line = (f"drills={drills} ok={totals['ok']} lost_writes={totals['lost_writes']} "
@@ -146,7 +151,10 @@ line = (f"drills={drills} ok={totals['ok']} lost_writes={totals['lost_writes']} 
         f"unfinished={totals['unfinished']} command_failures={totals['command_failures']} "
         f"failover_ms_median={median} failover_ms_max={failovers[-1] if failovers else '-'} seconds={seconds}")
 print(line)
-open(os.path.join(out, "summary.txt"), "w").write(line + "\n")
+kinds = " ".join(f"{kind}={sorted(values)[len(values) // 2]}/{max(values)}(n={len(values)})" for kind, values in sorted(by_kind.items()))
+if kinds:
+    print(f"time to a new leader after a fault on the leader, median/max ms by fault: {kinds}")
+open(os.path.join(out, "summary.txt"), "w").write(line + "\n" + (kinds + "\n" if kinds else ""))
 violations = totals["lost_writes"] + totals["linearizability_violations"] + totals["paging_violations"]
 if expect == "yes":
     if violations == 0:
