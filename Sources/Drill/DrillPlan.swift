@@ -36,7 +36,7 @@ public struct PlannedFault: Sendable, Equatable {
         /// empty disk, started, and waited for until it is a voter again.
         case replace
 
-        /// The drill file's commands this fault needs: the fault and its undoing.
+        /// The drill file's commands this fault needs: the fault and its undoing (a replacement: kill, wipe, start).
         public var actions: [DrillFile.Action] {
             switch self {
             case .kill: [.kill, .start]
@@ -53,11 +53,11 @@ public struct PlannedFault: Sendable, Equatable {
         }
     }
 
-    /// Whom the fault hits; the leader and followers are resolved when it is injected.
+    /// Whom the fault hits, resolved when it is injected (a partition adds others to reach a minority; a power
+    /// cut takes every node).
     public enum Target: Sendable, Equatable {
         case leader
         case follower
-        case node(Int)
     }
 
     public var atMilliseconds: Int

@@ -314,7 +314,6 @@ public final class DrillRunner: Sendable {
             switch fault.target {
             case .leader: victims = [leader]
             case .follower: victims = [followers.isEmpty ? leader : followers[Int(random.next() % UInt64(followers.count))]]
-            case let .node(id): victims = [id]
             }
             if fault.kind == .powerCut { victims = ids }
             if fault.kind == .partition {
@@ -332,18 +331,8 @@ public final class DrillRunner: Sendable {
                 outcome.failures += await replace(victims[0], leader: leader)
                 continue
             }
-            let (act, undo): (DrillFile.Action, DrillFile.Action)
-            switch fault.kind {
-            case .kill, .powerCut: (act, undo) = (.kill, .start)
-            case .pause: (act, undo) = (.pause, .resume)
-            case .isolate, .partition: (act, undo) = (.isolate, .heal)
-            case .oneWay: (act, undo) = (.isolateInbound, .heal)
-            case .loss: (act, undo) = (.loss, .heal)
-            case .restart: (act, undo) = (.stop, .start)
-            case .diskFull: (act, undo) = (.fillDisk, .freeDisk)
-            case .slowDisk: (act, undo) = (.slowDisk, .fastDisk)
-            case .replace: preconditionFailure("a replacement is not a fault with one undo")
-            }
+            // Every other fault is one command and its undoing (replacements were handled above).
+            let act = fault.kind.actions[0], undo = fault.kind.actions[1]
             if fault.kind == .restart, victims == [leader], let successor = rest.first {
                 // A graceful restart hands leadership over first, as the upgrade procedure does.
                 _ = await http.call(.POST, node: leader, "/api/v1/cluster/leader", json: ["to": successor], timeout: .seconds(5))

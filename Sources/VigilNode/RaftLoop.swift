@@ -18,6 +18,8 @@ import Glibc
 /// queue in the inbox; the next round takes them all and proposes the queued writes as one batch.
 public final class RaftLoop: Sendable {
     public let nodeID: NodeID
+    /// The slow-disk failpoint's name, made once rather than on every log write.
+    private let persistDelayPoint: String
     public let state: StateView
     private let config: NodeConfig
     private let store: RaftLogStore
@@ -40,6 +42,7 @@ public final class RaftLoop: Sendable {
     public init(config: NodeConfig, store: RaftLogStore, snapshots: SnapshotStore, persisted: PersistedState,
                 transport: PeerTransport, state: StateView, logger: Logger) {
         self.nodeID = config.nodeID
+        self.persistDelayPoint = Failpoint.persistDelay(node: config.nodeID)
         self.config = config
         self.store = store
         self.snapshots = snapshots
@@ -431,7 +434,7 @@ public final class RaftLoop: Sendable {
     private func persist(hardState: HardState?, entries: [Entry], snapshot: Snapshot?, _ state: inout LoopState,
                          _ pool: NIOThreadPool) async throws(NodeError) {
         let store = self.store
-        let delayPoint = Failpoint.persistDelay(node: nodeID)
+        let delayPoint = persistDelayPoint
         let started = ContinuousClock.now
         if Self.unsafeAckBeforeFsync, snapshot == nil {
             // The unsafe knob: report the write durable now and make it half a second later, so a power cut of
