@@ -1,47 +1,48 @@
-/// Open tickets ordered by the earliest instant the scheduler may owe them something (an SLA warning or breach,
-/// an escalation step, an acknowledgement expiry), so a scheduler pass costs O(tickets due), not O(open tickets).
+/// Items ordered by the earliest instant the scheduler may owe them something, so a scheduler pass costs
+/// O(items due), not O(items): open tickets by their next SLA warning or breach, escalation step or
+/// acknowledgement expiry; planned outbox rows by when they are due.
 ///
-/// Derived state: rebuilt on restore, never in a snapshot, kept exact by `DutyState.apply` for every ticket a
+/// Derived state: rebuilt on restore, never in a snapshot, kept exact by `DutyState.apply` for every item a
 /// command touched. An ordered set in sorted chunks of at most `chunkCapacity` keys: insert and remove cost
 /// O(log n + chunkCapacity), a walk in deadline order visits only what it returns.
-struct DeadlineIndex: Sendable {
+struct DeadlineIndex<ID: Hashable & Comparable & Sendable>: Sendable {
     struct Key: Comparable, Sendable {
         let at: Timestamp
-        let ticketID: TicketID
-        static func < (lhs: Key, rhs: Key) -> Bool { (lhs.at, lhs.ticketID) < (rhs.at, rhs.ticketID) }
+        let id: ID
+        static func < (lhs: Key, rhs: Key) -> Bool { (lhs.at, lhs.id) < (rhs.at, rhs.id) }
     }
 
-    static let chunkCapacity = 256
+    static var chunkCapacity: Int { 256 }
     /// Each chunk sorted and non-empty; every key of a chunk precedes every key of the next.
     private var chunks: [[Key]] = []
-    private var deadlineByTicket: [TicketID: Timestamp] = [:]
+    private var deadlineByID: [ID: Timestamp] = [:]
 
-    var count: Int { deadlineByTicket.count }
+    var count: Int { deadlineByID.count }
     var earliest: Timestamp? { chunks.first?.first?.at }
 
-    func deadline(of ticketID: TicketID) -> Timestamp? { deadlineByTicket[ticketID] }
+    func deadline(of id: ID) -> Timestamp? { deadlineByID[id] }
 
-    /// Sets (or with nil, removes) the ticket's deadline.
-    mutating func set(_ ticketID: TicketID, _ at: Timestamp?) {
-        let previous = deadlineByTicket[ticketID]
+    /// Sets (or with nil, removes) the item's deadline.
+    mutating func set(_ id: ID, _ at: Timestamp?) {
+        let previous = deadlineByID[id]
         guard previous != at else { return }
-        if let previous { remove(Key(at: previous, ticketID: ticketID)) }
-        deadlineByTicket[ticketID] = at
-        if let at { insert(Key(at: at, ticketID: ticketID)) }
+        if let previous { remove(Key(at: previous, id: id)) }
+        deadlineByID[id] = at
+        if let at { insert(Key(at: at, id: id)) }
     }
 
     mutating func removeAll() {
         chunks = []
-        deadlineByTicket = [:]
+        deadlineByID = [:]
     }
 
-    /// Tickets whose deadline is at or before `instant`, earliest first.
-    func due(until instant: Timestamp) -> [TicketID] {
-        var ids: [TicketID] = []
+    /// Items whose deadline is at or before `instant`, earliest first.
+    func due(until instant: Timestamp) -> [ID] {
+        var ids: [ID] = []
         for chunk in chunks {
             for key in chunk {
                 guard key.at <= instant else { return ids }
-                ids.append(key.ticketID)
+                ids.append(key.id)
             }
         }
         return ids
@@ -100,11 +101,11 @@ struct DeadlineIndex: Sendable {
             guard !chunk.isEmpty else { return false }
             for key in chunk {
                 if let previous, !(previous < key) { return false }
-                guard deadlineByTicket[key.ticketID] == key.at else { return false }
+                guard deadlineByID[key.id] == key.at else { return false }
                 previous = key
                 total += 1
             }
         }
-        return total == deadlineByTicket.count
+        return total == deadlineByID.count
     }
 }

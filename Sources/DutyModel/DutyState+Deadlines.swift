@@ -33,7 +33,7 @@ extension DutyState {
     /// Builds the index from scratch (after a restore, or a configuration change).
     mutating func reindexAllDeadlines() {
         _ = tickets.live.takeTouched()
-        var index = DeadlineIndex()
+        var index = DeadlineIndex<TicketID>()
         for ticket in tickets.live.values {
             if let deadline = schedulerDeadline(of: ticket) { index.set(ticket.id, deadline) }
         }
@@ -46,11 +46,12 @@ extension DutyState {
     /// The earliest ticket deadline, in O(1).
     var earliestTicketDeadline: Timestamp? { tickets.deadlines.earliest }
 
-    /// Whether the index holds exactly what a rebuild would (tests; O(open tickets)).
+    /// Whether the deadline and outbox indexes hold exactly what a rebuild would (tests; O(open tickets + outbox)).
     public func deadlineIndexIsExact() -> Bool {
         var rebuilt = self
         rebuilt.reindexAllDeadlines()
-        guard tickets.deadlines.isConsistent(), tickets.deadlines.count == rebuilt.tickets.deadlines.count else { return false }
+        guard tickets.deadlines.isConsistent(), tickets.deadlines.count == rebuilt.tickets.deadlines.count,
+              outbox.indexesAreExact() else { return false }
         return tickets.live.values.allSatisfy { tickets.deadlines.deadline(of: $0.id) == rebuilt.tickets.deadlines.deadline(of: $0.id) }
     }
 }

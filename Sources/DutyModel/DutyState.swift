@@ -45,7 +45,7 @@ public struct DutyState: Codable, Sendable, Equatable {
     /// "policyID#level" → how many round-robin pages that level has sent.
     public internal(set) var roundRobinCursors: [String: Int] = [:]
     /// Pages planned or intended and waiting for their outcome, by idempotency key (see `OutboxPage`).
-    public internal(set) var outbox: [String: OutboxPage] = [:]
+    public internal(set) var outbox = OutboxTable()
     public internal(set) var openTicketCount = 0
     public internal(set) var appliedCommands = 0
     public internal(set) var lastAppliedAt: Timestamp = 0

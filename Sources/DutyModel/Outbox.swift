@@ -58,11 +58,7 @@ extension DutyState {
     }
 
     /// Rows due by `instant`, planned or intended, earliest first; `ticketWantsPages` says which to send.
-    public func duePages(until instant: Timestamp) -> [OutboxPage] {
-        outbox.values
-            .filter { $0.dueAt <= instant }
-            .sorted { ($0.dueAt, $0.key) < ($1.dueAt, $1.key) }
-    }
+    public func duePages(until instant: Timestamp) -> [OutboxPage] { outbox.due(until: instant) }
 
     /// The earliest instant at which the scheduler may owe something: a planned page, an escalation step,
     /// an SLA warning or breach, a heartbeat deadline or a channel inspection. Nil when nothing is pending.
@@ -72,7 +68,7 @@ extension DutyState {
             guard let instant else { return }
             if earliest == nil || instant < earliest! { earliest = instant }
         }
-        for row in outbox.values where !row.isIntended { consider(row.dueAt) }
+        consider(outbox.earliestPlanned)
         // Escalation steps, SLA warnings and breaches, acknowledgement expiries: the deadline index's first.
         consider(earliestTicketDeadline)
         for monitor in heartbeatMonitors.values where monitor.openIncidentID == nil { consider(monitor.deadline) }
@@ -133,7 +129,8 @@ extension DutyState {
             }
         }
         for outcome in outcomes {
-            let row = outbox.removeValue(forKey: outcome.key)!
+            let row = outbox[outcome.key]!
+            outbox[outcome.key] = nil
             if tickets.live[row.ticketID] != nil {
                 tickets.live[row.ticketID]!.append(
                     .paged(key: row.key, personID: row.personID, channel: row.kind, result: outcome.result, attempts: outcome.attempts),
@@ -146,7 +143,7 @@ extension DutyState {
     /// An acknowledged or closed ticket's planned pages are dropped; intended ones stay until their
     /// outcome is recorded (the scheduler records them as cancelled without sending).
     mutating func cancelPlannedPages(of id: TicketID, _ context: inout ApplyContext) {
-        let keys = outbox.values.filter { $0.ticketID == id && !$0.isIntended }.map(\.key).sorted()
+        let keys = outbox.plannedKeys(of: id)
         guard !keys.isEmpty else { return }
         for key in keys { outbox[key] = nil }
         tickets.live[id]?.append(.pagesCancelled(count: keys.count), at: context.at, actor: context.actor)

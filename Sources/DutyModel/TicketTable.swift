@@ -17,7 +17,7 @@ struct TicketTable: Sendable {
     private(set) var reopenedFromArchive: Set<TicketID> = []
     private(set) var archive: (any TicketArchive)?
     /// Unarchived tickets by scheduler deadline (`DutyState.reindexDeadlines`); derived, so not compared or encoded.
-    var deadlines = DeadlineIndex()
+    var deadlines = DeadlineIndex<TicketID>()
 
     /// `tracksChanges`: only an owner that stores the working set (a DutyStore checkpoint) needs to know what
     /// changed in it; an archive in a snapshot file is replaced whole at the next snapshot instead.

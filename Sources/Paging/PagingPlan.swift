@@ -48,6 +48,8 @@ public struct PagingPlan: Sendable, Equatable {
     public var toIntend: [PageJob] = []
     /// Rows intended in this very term that this process is not sending (its intent reply was lost).
     public var toSend: [PageJob] = []
+    /// Recipients with rows to claim that storm control holds back now (their rows are not in `toIntend`).
+    public var heldRecipients: Set<Recipient> = []
     /// Intended rows whose ticket was acknowledged or closed before they were sent.
     public var toCancel: [OutboxPage] = []
     public var sla: [SLADue] = []
@@ -58,8 +60,18 @@ public struct PagingPlan: Sendable, Equatable {
     /// When to plan again at the latest (nil: nothing pending; wait for a change).
     public var nextDeadline: Timestamp?
 
+    /// Pages for one person through one contact method: the unit of storm control and of one message.
+    public struct Recipient: Hashable, Comparable, Sendable {
+        public let personID: String
+        public let contactMethodID: String
+        public static func < (lhs: Recipient, rhs: Recipient) -> Bool {
+            (lhs.personID, lhs.contactMethodID) < (rhs.personID, rhs.contactMethodID)
+        }
+    }
+
     public static func == (lhs: PagingPlan, rhs: PagingPlan) -> Bool {
         lhs.steps == rhs.steps && lhs.toIntend == rhs.toIntend && lhs.toSend == rhs.toSend && lhs.toCancel == rhs.toCancel
+            && lhs.heldRecipients == rhs.heldRecipients
             && lhs.sla == rhs.sla && lhs.heartbeats.map(\.monitorID) == rhs.heartbeats.map(\.monitorID)
             && lhs.acknowledgementExpiries.map(\.ticketID) == rhs.acknowledgementExpiries.map(\.ticketID)
             && lhs.inspections == rhs.inspections && lhs.nextDeadline == rhs.nextDeadline
@@ -69,22 +81,36 @@ public struct PagingPlan: Sendable, Equatable {
 
     /// What is due at `now` for the leader of `term`; `busy` names work this process already has in hand
     /// (outbox keys and the scheduler's own keys for steps, SLA, heartbeats, inspections).
-    public static func make(_ state: DutyState, now: Timestamp, term: UInt64, busy: Set<String>) -> PagingPlan {
+    ///
+    /// Rows to claim are limited to what one pass can act on: none for a recipient `admits` refuses (storm
+    /// control), at most `DutyLimits.maxPagesPerCommand` for any other. A backlog held back by storm control
+    /// (up to `DutyLimits.maxOutboxPages` rows) then costs a key lookup per row, not a copy of its ticket.
+    public static func make(_ state: DutyState, now: Timestamp, term: UInt64, busy: Set<String>,
+                            admits: (Recipient) -> Bool = { _ in true }) -> PagingPlan {
         var plan = PagingPlan()
         for step in state.dueEscalationSteps(until: now) where !busy.contains(stepKey(step)) {
             plan.steps.append(step)
         }
+        var claimable: [Recipient: Int] = [:]
         for row in state.duePages(until: now) where !busy.contains(row.key) {
             if !state.ticketWantsPages(row.ticketID) {
                 if row.isIntended { plan.toCancel.append(row) }
                 continue
             }
-            let job = job(for: row, in: state)
             if let intentTerm = row.intentTerm, intentTerm >= term {
-                if intentTerm == term { plan.toSend.append(job) }
-            } else {
-                plan.toIntend.append(job)
+                if intentTerm == term { plan.toSend.append(job(for: row, in: state)) }
+                continue
             }
+            let recipient = Recipient(personID: row.personID, contactMethodID: row.contactMethodID)
+            if plan.heldRecipients.contains(recipient) { continue }
+            let claimed = claimable[recipient] ?? 0
+            if claimed == 0, !admits(recipient) {
+                plan.heldRecipients.insert(recipient)
+                continue
+            }
+            guard claimed < DutyLimits.maxPagesPerCommand else { continue }
+            claimable[recipient] = claimed + 1
+            plan.toIntend.append(job(for: row, in: state))
         }
         for due in state.dueSLAEvents(at: now) {
             let item = SLADue(ticketID: due.ticketID, target: due.target, isBreach: due.isBreach, dueAt: due.dueAt)

@@ -98,8 +98,18 @@ public actor PagingScheduler {
         refusedUntil = refusedUntil.filter { $0.value > now }
         lastRefusedAt = lastRefusedAt.filter { now - $0.value < Self.refusalBackoffMilliseconds }
         let inHand = busy.union(awaitingOutcome.keys).union(refusedUntil.keys)
-        let plan = host.readDuty { PagingPlan.make($0, now: now, term: term, busy: inHand) }
+        let tokens = limiter
+        let plan = host.readDuty { state in
+            PagingPlan.make(state, now: now, term: term, busy: inHand) {
+                tokens.available(personID: $0.personID, contactMethodID: $0.contactMethodID, now: now)
+            }
+        }
         var wakeAt = plan.nextDeadline
+        for held in plan.heldRecipients {
+            if let next = limiter.nextTokenAt(personID: held.personID, contactMethodID: held.contactMethodID) {
+                wakeAt = min(wakeAt ?? next, next)
+            }
+        }
 
         if !awaitingOutcome.isEmpty {
             let outcomes = awaitingOutcome.values.sorted { $0.key < $1.key }
@@ -237,19 +247,11 @@ public actor PagingScheduler {
         wake.signal()
     }
 
-    /// Pages for one person through one contact method, in due order.
-    struct Recipient: Hashable, Comparable {
-        let personID: String
-        let contactMethodID: String
-        static func < (lhs: Recipient, rhs: Recipient) -> Bool {
-            (lhs.personID, lhs.contactMethodID) < (rhs.personID, rhs.contactMethodID)
-        }
-    }
-
-    static func grouped(_ jobs: [PagingPlan.PageJob]) -> [(Recipient, [PagingPlan.PageJob])] {
-        var groups: [Recipient: [PagingPlan.PageJob]] = [:]
+    /// Jobs by recipient, each group in due order.
+    static func grouped(_ jobs: [PagingPlan.PageJob]) -> [(PagingPlan.Recipient, [PagingPlan.PageJob])] {
+        var groups: [PagingPlan.Recipient: [PagingPlan.PageJob]] = [:]
         for job in jobs {
-            groups[Recipient(personID: job.row.personID, contactMethodID: job.row.contactMethodID), default: []].append(job)
+            groups[PagingPlan.Recipient(personID: job.row.personID, contactMethodID: job.row.contactMethodID), default: []].append(job)
         }
         return groups.sorted { $0.key < $1.key }.map { key, value in
             // One command may claim at most maxPagesPerCommand pages; the rest wait for the next pass.

@@ -3,52 +3,73 @@ import Synchronization
 /// Wakes a sleeping task early (the scheduler when the applied state changed, the Raft ticker when its plan
 /// moved); otherwise it sleeps until its deadline.
 ///
-/// Signals that arrive while nobody waits are remembered (one is enough), so a change is never missed. A wait's
-/// own timeout wakes only that wait: a late timer must not end a later wait early, or every wait would cut the
-/// next one short and the waiter would spin.
+/// Signals that arrive while nobody waits are remembered (one is enough), so a change is never missed.
+///
+/// One timer serves every wait: a wait whose deadline is at or after the armed timer's reuses it (the timer
+/// sleeps again until the later deadline when it fires), and only a wait that needs an earlier wake-up arms a
+/// new one. So a waiter woken by a signal for every applied batch arms no timer and cancels none.
 public final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
-        /// Counts waits, so a timer knows whether the wait it belongs to is still the current one.
-        var generation: UInt64 = 0
+        /// The deadline of the current wait (parked or about to park).
+        var deadline: ContinuousClock.Instant?
+        /// When the live timer next fires, and its number: a timer that finds a newer number exits.
+        var timerAt: ContinuousClock.Instant?
+        var timerNumber: UInt64 = 0
+        /// Timers armed since the signal was made (tests and profiles read it).
+        var timersArmed = 0
     }
     private let state = Mutex(State())
 
     public init() {}
 
+    /// How many timers waits have armed so far.
+    public var timersArmed: Int { state.withLock { $0.timersArmed } }
+
     /// Callable from any thread (the Raft loop calls it after applying entries).
     public func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return waiter
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil
             }
-            state.pending = true
-            return nil
+            state.waiter = nil
+            state.deadline = nil
+            return waiter
         }
         waiter?.resume()
     }
 
     /// Returns at the next signal or after `duration`, whichever comes first.
     public func wait(atMost duration: Duration) async {
-        let generation = state.withLock { state -> UInt64? in
+        await wait(until: .now + duration)
+    }
+
+    /// Returns at the next signal or at `deadline`, whichever comes first.
+    public func wait(until deadline: ContinuousClock.Instant) async {
+        let arm = state.withLock { state -> (number: UInt64, at: ContinuousClock.Instant)?? in
             if state.pending {
                 state.pending = false
-                return nil
+                return .none
             }
-            state.generation &+= 1
-            return state.generation
+            state.deadline = deadline
+            if let armed = state.timerAt, armed <= deadline { return .some(nil) }
+            state.timerNumber &+= 1
+            state.timerAt = deadline
+            state.timersArmed += 1
+            return (state.timerNumber, deadline)
         }
-        guard let generation else { return }
-        let timer = Task { [weak self] in
-            do { try await Task.sleep(for: duration) } catch { return }
-            self?.timeOut(generation)
+        guard let arm else { return }
+        if let (number, at) = arm {
+            Task { await self.runTimer(number, firstAt: at) }
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
-                if state.pending || state.generation != generation {
+                // A signal, or the timer, may have come between the check above and parking here.
+                if state.pending || ContinuousClock.now >= deadline {
                     state.pending = false
+                    state.deadline = nil
                     return true
                 }
                 state.waiter = continuation
@@ -56,19 +77,33 @@ public final class WakeSignal: Sendable {
             }
             if resumeNow { continuation.resume() }
         }
-        timer.cancel()
     }
 
-    private func timeOut(_ generation: UInt64) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard state.generation == generation, let waiter = state.waiter else {
-                // Fired before its wait parked: the wait sees the moved generation and returns at once.
-                if state.generation == generation { state.generation &+= 1 }
-                return nil
+    /// Fires at `firstAt`, ends the wait whose deadline has come, and sleeps again while a later wait needs it.
+    private func runTimer(_ number: UInt64, firstAt: ContinuousClock.Instant) async {
+        var at = firstAt
+        while true {
+            try? await Task.sleep(until: at, clock: .continuous)
+            let (waiter, next) = state.withLock { state -> (CheckedContinuation<Void, Never>?, ContinuousClock.Instant?) in
+                guard state.timerNumber == number else { return (nil, nil) }
+                let now = ContinuousClock.now
+                var waiter: CheckedContinuation<Void, Never>?
+                if let deadline = state.deadline, deadline <= now, let parked = state.waiter {
+                    waiter = parked
+                    state.waiter = nil
+                    state.deadline = nil
+                }
+                if let deadline = state.deadline, deadline > now {
+                    state.timerAt = deadline
+                    return (waiter, deadline)
+                }
+                // A wait not yet parked whose deadline has passed returns by itself when it parks.
+                state.timerAt = nil
+                return (waiter, nil)
             }
-            state.waiter = nil
-            return waiter
+            waiter?.resume()
+            guard let next else { return }
+            at = next
         }
-        waiter?.resume()
     }
 }

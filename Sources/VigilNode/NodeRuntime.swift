@@ -103,6 +103,7 @@ public enum NodeRuntime {
         let scheduler: Task<Void, Never>? = paging.map { paging in
             var pagingLogger = logger
             pagingLogger[metadataKey: "component"] = "paging"
+            loop.signalsEveryApply.withLock { $0 = paging.configuration.unsafeUnfencedPages }
             let scheduler = PagingScheduler(host: pagingHost!, router: paging.router, configuration: paging.configuration,
                                             wake: loop.changed, logger: pagingLogger)
             return Task { await scheduler.run() }

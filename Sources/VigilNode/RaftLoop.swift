@@ -34,8 +34,11 @@ public final class RaftLoop: Sendable {
     private let logger: Logger
     /// Set while `run()` runs: the threads that write and receive snapshot files.
     private let snapshotPool = Mutex<NIOThreadPool?>(nil)
-    /// Signalled after entries are applied or the role changes, so the paging scheduler re-plans at once.
+    /// Signalled when the role or term changes and, on the leader, after entries are applied, so the paging
+    /// scheduler re-plans at once. A follower's scheduler has nothing to plan, so applying does not wake it.
     public let changed = WakeSignal()
+    /// Wake the scheduler after every applied batch on followers too (the unsafe unfenced-pages knob plans there).
+    public let signalsEveryApply = Mutex(false)
     /// When the ticker next wakes the loop.
     private let tickPlan = TickPlan()
 
@@ -308,7 +311,10 @@ public final class RaftLoop: Sendable {
             publish(raft, &state)
             tickPlan.plan(tickedUntil + tickInterval * min(raft.ticksUntilNextTimeout, Self.longestSleepTicks(config.raft)))
             // After publishing, so a woken scheduler reads the new role and term.
-            if before != (state.appliedIndex, raft.role, raft.term) { changed.signal() }
+            if before.role != raft.role || before.term != raft.term
+                || (before.applied != state.appliedIndex && (raft.isLeader || signalsEveryApply.withLock { $0 })) {
+                changed.signal()
+            }
             if let deadline = stopDeadlineTicks, !raft.isLeader || ticksSinceStop >= deadline {
                 try await flushDeferredHardState(&state, pool)
                 return

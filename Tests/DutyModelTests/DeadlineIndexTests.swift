@@ -24,7 +24,7 @@ import Testing
 
     @Test("the index walks tickets in deadline order and forgets removed ones")
     func orderedSet() {
-        var index = DeadlineIndex()
+        var index = DeadlineIndex<TicketID>()
         var reference: [TicketID: Timestamp] = [:]
         var random = SplitMix64(seed: 42)
         for _ in 0..<5_000 {

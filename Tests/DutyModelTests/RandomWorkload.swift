@@ -80,6 +80,17 @@ struct RandomWorkload {
             // The scheduler's batch: what is due, plus an item that is not (skipped, not fatal).
             let due = state.dueSLAEvents(at: now).prefix(5).map { SLAEventRecord(ticketID: $0.ticketID, target: $0.target, isBreach: $0.isBreach) }
             command = .recordSLAEvents(due + [SLAEventRecord(ticketID: ticketID, target: pick(SLATarget.allCases), isBreach: true)])
+        case 21:
+            // The outbox: intend some due rows (planned or of an older term), or record outcomes of intended ones.
+            let due = state.duePages(until: now)
+            let intended = due.filter(\.isIntended).prefix(3)
+            if !intended.isEmpty, random.next(below: 2) == 0 {
+                command = .recordPageOutcomes(intended.map { PageOutcome(key: $0.key, result: pick(PageOutcome.Result.allCases), attempts: 1, detail: "") })
+            } else if !due.isEmpty {
+                command = .recordPageIntents(keys: due.prefix(3).map(\.key), leaderTerm: UInt64(1 + random.next(below: 4)))
+            } else {
+                command = .recordPageIntents(keys: ["ticket-\(ticketID)-step-0-bob-chat"], leaderTerm: 1)
+            }
         case 23:
             command = .expireAcknowledgements(ticketIDs: state.dueAcknowledgementExpiries(until: now).prefix(5).map(\.ticketID) + [ticketID])
         default:
