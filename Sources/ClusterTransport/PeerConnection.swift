@@ -23,6 +23,9 @@ final class PeerConnection {
     private var queue: SendQueue
     private(set) var metrics = PeerMetrics()
     private var channel: Channel?
+    /// The authenticated connection a credentials reload replaces: it carries the frames until the new one is
+    /// authenticated (make before break), so the peer never looks unreachable for the redial.
+    private var retiring: Channel?
     /// Attempts since the last stable connection; drives the back-off ceiling.
     private var failedAttempts = 0
     private var connectedAt: NIODeadline?
@@ -81,7 +84,7 @@ final class PeerConnection {
 
     /// Writes every queued frame the connection accepts, then flushes once.
     func flush() {
-        guard let channel, metrics.reachability == .connected else { return }
+        guard let channel = retiring ?? channel, metrics.reachability == .connected else { return }
         var wrote = false
         while channel.isWritable, let frame = queue.popFirst() {
             metrics.framesSent += 1
@@ -105,7 +108,7 @@ final class PeerConnection {
         reconnectTask = nil
         generation += 1
         let attempt = generation
-        metrics.reachability = .connecting
+        if retiring == nil { metrics.reachability = .connecting }
         metrics.connectAttempts += 1
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let clientContext = self.clientContext
@@ -157,6 +160,7 @@ final class PeerConnection {
     private func authenticated(_ channel: Channel, attempt: Int) {
         guard attempt == generation, !isClosed else { return }
         self.channel = channel
+        retire()
         metrics.reachability = .connected
         hasEverConnected = true
         connectedAt = .now()
@@ -171,8 +175,22 @@ final class PeerConnection {
     }
 
     private func writable(attempt: Int) {
-        guard attempt == generation else { return }
+        guard attempt == generation || retiring != nil else { return }
         flush()
+    }
+
+    /// The replaced connection closed before its successor was authenticated (the peer closed it): the peer is
+    /// unreachable until the new one is.
+    private func retiringClosed(_ channel: Channel) {
+        guard let retiring, retiring === channel else { return }
+        self.retiring = nil
+        if !isClosed, metrics.reachability == .connected { metrics.reachability = .connecting }
+    }
+
+    /// Closes the connection a reload replaced: the new one is authenticated, or failed.
+    private func retire() {
+        retiring?.close(promise: nil)
+        retiring = nil
     }
 
     private func failed(_ reason: String, attempt: Int) {
@@ -201,6 +219,7 @@ final class PeerConnection {
     }
 
     private func scheduleReconnect() {
+        retire()
         metrics.reachability = .backoff
         if hasEverConnected {
             metrics.framesDroppedPeerDown += queue.count
@@ -218,9 +237,16 @@ final class PeerConnection {
         guard !isClosed else { return }
         reconnectTask?.cancel()
         reconnectTask = nil
+        retire()
         if let channel {
             self.channel = nil
-            channel.close(promise: nil)
+            if metrics.reachability == .connected {
+                retiring = channel
+                let bound = NIOLoopBound(self, eventLoop: eventLoop)
+                channel.closeFuture.assumeIsolated().whenComplete { _ in bound.value.retiringClosed(channel) }
+            } else {
+                channel.close(promise: nil)
+            }
         }
         connect()  // a new generation: the old connection's callbacks are ignored
     }
@@ -231,6 +257,7 @@ final class PeerConnection {
         reconnectTask?.cancel()
         reconnectTask = nil
         while queue.popFirst() != nil {}
+        retire()
         guard let channel else { return eventLoop.makeSucceededVoidFuture() }
         self.channel = nil
         channel.close(promise: nil)

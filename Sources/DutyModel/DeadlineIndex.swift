@@ -39,13 +39,17 @@ struct DeadlineIndex<ID: Hashable & Comparable & Sendable>: Sendable {
     /// Items whose deadline is at or before `instant`, earliest first.
     func due(until instant: Timestamp) -> [ID] {
         var ids: [ID] = []
+        forEachDue(until: instant) { ids.append($0); return true }
+        return ids
+    }
+
+    /// Calls `body` with the items due by `instant`, earliest first, until it returns false.
+    func forEachDue(until instant: Timestamp, _ body: (ID) -> Bool) {
         for chunk in chunks {
             for key in chunk {
-                guard key.at <= instant else { return ids }
-                ids.append(key.id)
+                guard key.at <= instant, body(key.id) else { return }
             }
         }
-        return ids
     }
 
     /// The first chunk whose last key is not below `key` (the last chunk when every key is below).

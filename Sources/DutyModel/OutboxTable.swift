@@ -1,13 +1,28 @@
-/// The replicated outbox (rows by idempotency key) with the indexes the scheduler reads, so a pass finds
-/// the rows due in O(rows due) and an acknowledgement drops its ticket's rows in O(its rows), whatever the
-/// outbox holds (up to `DutyLimits.maxOutboxPages` when a channel is down or storm control holds pages back).
+/// The replicated outbox (rows by idempotency key) with the indexes the scheduler reads, so a pass costs
+/// O(recipients + rows it acts on), whatever the outbox holds: up to `DutyLimits.maxOutboxPages` rows when a
+/// channel is down or storm control holds a backlog for a few people.
 ///
 /// The indexes are derived: rebuilt when a snapshot is decoded, never encoded, so the snapshot bytes are the
 /// rows alone, exactly as a plain dictionary writes them.
 public struct OutboxTable: Sendable, Equatable, Codable {
+    /// One person through one contact method: the unit of storm control and of one message.
+    public struct Recipient: Hashable, Comparable, Sendable {
+        public let personID: String
+        public let contactMethodID: String
+
+        public init(personID: String, contactMethodID: String) {
+            self.personID = personID
+            self.contactMethodID = contactMethodID
+        }
+
+        public static func < (lhs: Recipient, rhs: Recipient) -> Bool {
+            (lhs.personID, lhs.contactMethodID) < (rhs.personID, rhs.contactMethodID)
+        }
+    }
+
     private var rows: [String: OutboxPage] = [:]
-    /// Planned rows by due instant (intended rows are due already and wait for their outcome).
-    private var plannedDue = DeadlineIndex<String>()
+    /// Planned rows of each recipient by due instant (intended rows are due already and wait for an outcome).
+    private var plannedDue: [Recipient: DeadlineIndex<String>] = [:]
     private var intendedKeys: Set<String> = []
     private var plannedByTicket: [TicketID: Set<String>] = [:]
 
@@ -37,7 +52,9 @@ public struct OutboxTable: Sendable, Equatable, Codable {
                 if old.isIntended {
                     intendedKeys.remove(key)
                 } else {
-                    plannedDue.set(key, nil)
+                    let recipient = old.recipient
+                    plannedDue[recipient]?.set(key, nil)
+                    if plannedDue[recipient]?.count == 0 { plannedDue[recipient] = nil }
                     plannedByTicket[old.ticketID]?.remove(key)
                     if plannedByTicket[old.ticketID]?.isEmpty == true { plannedByTicket[old.ticketID] = nil }
                 }
@@ -48,23 +65,37 @@ public struct OutboxTable: Sendable, Equatable, Codable {
             if row.isIntended {
                 intendedKeys.insert(key)
             } else {
-                plannedDue.set(key, row.dueAt)
+                plannedDue[row.recipient, default: DeadlineIndex()].set(key, row.dueAt)
                 plannedByTicket[row.ticketID, default: []].insert(key)
             }
         }
     }
 
-    /// Rows due by `instant`, planned or intended, earliest first (then by key).
+    /// Rows due by `instant`, planned or intended, earliest first (then by key). O(rows due): for tests and
+    /// small outboxes; the scheduler reads `intendedRows`, `recipientsDue` and `forEachPlannedDue`.
     func due(until instant: Timestamp) -> [OutboxPage] {
-        var due = plannedDue.due(until: instant).map { rows[$0]! }
-        let intended = intendedKeys.compactMap { key in rows[key].flatMap { $0.dueAt <= instant ? $0 : nil } }
-        guard !intended.isEmpty else { return due }
-        due.append(contentsOf: intended)
+        var due = intendedRows().filter { $0.dueAt <= instant }
+        for index in plannedDue.values {
+            index.forEachDue(until: instant) { due.append(rows[$0]!); return true }
+        }
         return due.sorted { ($0.dueAt, $0.key) < ($1.dueAt, $1.key) }
     }
 
-    /// When the earliest planned row falls due.
-    var earliestPlanned: Timestamp? { plannedDue.earliest }
+    /// Rows with a committed intent and no outcome yet (pages being sent, or left by an earlier leader), by key.
+    public func intendedRows() -> [OutboxPage] { intendedKeys.sorted().map { rows[$0]! } }
+
+    /// Recipients with a planned row due by `instant`, in order.
+    public func recipientsDue(until instant: Timestamp) -> [Recipient] {
+        plannedDue.compactMap { recipient, index in index.earliest.map { $0 <= instant } == true ? recipient : nil }.sorted()
+    }
+
+    /// Calls `body` with `recipient`'s planned rows due by `instant`, earliest first, until it returns false.
+    public func forEachPlannedDue(of recipient: Recipient, until instant: Timestamp, _ body: (OutboxPage) -> Bool) {
+        plannedDue[recipient]?.forEachDue(until: instant) { body(rows[$0]!) }
+    }
+
+    /// When the earliest planned row falls due (O(recipients)).
+    var earliestPlanned: Timestamp? { plannedDue.values.compactMap(\.earliest).min() }
 
     /// Keys of the ticket's planned rows, sorted.
     func plannedKeys(of ticketID: TicketID) -> [String] { plannedByTicket[ticketID].map { $0.sorted() } ?? [] }
@@ -73,8 +104,17 @@ public struct OutboxTable: Sendable, Equatable, Codable {
     func indexesAreExact() -> Bool {
         var rebuilt = OutboxTable()
         for row in rows.values { rebuilt[row.key] = row }
-        return plannedDue.isConsistent() && plannedDue.count == rebuilt.plannedDue.count
-            && rows.keys.allSatisfy { plannedDue.deadline(of: $0) == rebuilt.plannedDue.deadline(of: $0) }
-            && intendedKeys == rebuilt.intendedKeys && plannedByTicket == rebuilt.plannedByTicket
+        guard Set(plannedDue.keys) == Set(rebuilt.plannedDue.keys), intendedKeys == rebuilt.intendedKeys,
+              plannedByTicket == rebuilt.plannedByTicket else { return false }
+        return plannedDue.allSatisfy { recipient, index in
+            let other = rebuilt.plannedDue[recipient]!
+            return index.isConsistent() && index.count == other.count
+                && rows.keys.allSatisfy { index.deadline(of: $0) == other.deadline(of: $0) }
+        }
     }
+}
+
+extension OutboxPage {
+    /// Who the row pages, through which contact method.
+    public var recipient: OutboxTable.Recipient { .init(personID: personID, contactMethodID: contactMethodID) }
 }

@@ -61,13 +61,7 @@ public struct PagingPlan: Sendable, Equatable {
     public var nextDeadline: Timestamp?
 
     /// Pages for one person through one contact method: the unit of storm control and of one message.
-    public struct Recipient: Hashable, Comparable, Sendable {
-        public let personID: String
-        public let contactMethodID: String
-        public static func < (lhs: Recipient, rhs: Recipient) -> Bool {
-            (lhs.personID, lhs.contactMethodID) < (rhs.personID, rhs.contactMethodID)
-        }
-    }
+    public typealias Recipient = OutboxTable.Recipient
 
     public static func == (lhs: PagingPlan, rhs: PagingPlan) -> Bool {
         lhs.steps == rhs.steps && lhs.toIntend == rhs.toIntend && lhs.toSend == rhs.toSend && lhs.toCancel == rhs.toCancel
@@ -84,34 +78,46 @@ public struct PagingPlan: Sendable, Equatable {
     ///
     /// Rows to claim are limited to what one pass can act on: none for a recipient `admits` refuses (storm
     /// control), at most `DutyLimits.maxPagesPerCommand` for any other. A backlog held back by storm control
-    /// (up to `DutyLimits.maxOutboxPages` rows) then costs a key lookup per row, not a copy of its ticket.
+    /// (up to `DutyLimits.maxOutboxPages` rows for a few people) then costs nothing per row.
     public static func make(_ state: DutyState, now: Timestamp, term: UInt64, busy: Set<String>,
                             admits: (Recipient) -> Bool = { _ in true }) -> PagingPlan {
         var plan = PagingPlan()
         for step in state.dueEscalationSteps(until: now) where !busy.contains(stepKey(step)) {
             plan.steps.append(step)
         }
-        var claimable: [Recipient: Int] = [:]
-        for row in state.duePages(until: now) where !busy.contains(row.key) {
-            if !state.ticketWantsPages(row.ticketID) {
-                if row.isIntended { plan.toCancel.append(row) }
-                continue
-            }
-            if let intentTerm = row.intentTerm, intentTerm >= term {
-                if intentTerm == term { plan.toSend.append(job(for: row, in: state)) }
-                continue
-            }
-            let recipient = Recipient(personID: row.personID, contactMethodID: row.contactMethodID)
-            if plan.heldRecipients.contains(recipient) { continue }
-            let claimed = claimable[recipient] ?? 0
-            if claimed == 0, !admits(recipient) {
+        var claimed: [Recipient: Int] = [:]
+        /// Whether one more row of `recipient` may be claimed in this pass.
+        func claim(_ recipient: Recipient) -> Bool {
+            if plan.heldRecipients.contains(recipient) { return false }
+            let count = claimed[recipient] ?? 0
+            if count == 0, !admits(recipient) {
                 plan.heldRecipients.insert(recipient)
-                continue
+                return false
             }
-            guard claimed < DutyLimits.maxPagesPerCommand else { continue }
-            claimable[recipient] = claimed + 1
-            plan.toIntend.append(job(for: row, in: state))
+            guard count < DutyLimits.maxPagesPerCommand else { return false }
+            claimed[recipient] = count + 1
+            return true
         }
+        for row in state.outbox.intendedRows() where row.dueAt <= now && !busy.contains(row.key) {
+            if !state.ticketWantsPages(row.ticketID) {
+                plan.toCancel.append(row)
+            } else if let intentTerm = row.intentTerm, intentTerm >= term {
+                if intentTerm == term { plan.toSend.append(job(for: row, in: state)) }
+            } else if claim(row.recipient) {
+                plan.toIntend.append(job(for: row, in: state))
+            }
+        }
+        for recipient in state.outbox.recipientsDue(until: now) {
+            state.outbox.forEachPlannedDue(of: recipient, until: now) { row in
+                // Claimed rows are in flight (at most a few commands' worth); a row of a ticket that no longer
+                // wants pages is dropped by the command that acknowledged or closed it.
+                guard !busy.contains(row.key), state.ticketWantsPages(row.ticketID) else { return true }
+                guard claim(recipient) else { return false }
+                plan.toIntend.append(job(for: row, in: state))
+                return true
+            }
+        }
+        plan.toIntend.sort { ($0.row.dueAt, $0.row.key) < ($1.row.dueAt, $1.row.key) }
         for due in state.dueSLAEvents(at: now) {
             let item = SLADue(ticketID: due.ticketID, target: due.target, isBreach: due.isBreach, dueAt: due.dueAt)
             if !busy.contains(slaKey(item)) { plan.sla.append(item) }

@@ -257,6 +257,24 @@ public struct HTTPAPI: Sendable {
         return APIError(status: 503, code: code, message: error.description)
     }
 
+    /// How long a forward waits for the peer connection to the leader to come back (a redial after a certificate
+    /// reload on either side takes a few milliseconds) before answering 503.
+    static let redialGraceMilliseconds = 300
+
+    /// Whether the peer connection to `leader` is up, or comes up within `redialGraceMilliseconds`.
+    func leaderConnected(_ leader: NodeID) async -> Bool {
+        for waited in stride(from: 0, through: Self.redialGraceMilliseconds, by: 10) {
+            switch await transport.metrics().peers[leader]?.reachability {
+            case .connected?: return true
+            case nil: return false
+            default:
+                guard waited < Self.redialGraceMilliseconds else { return false }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        return false
+    }
+
     /// Sends the request as received to the leader and returns the leader's answer unchanged.
     func forward(_ request: Request, body: ByteBuffer?, to leader: NodeID) async -> Response {
         guard let member = MemberDirectory.member(leader, config: config, state: loop.state) else {
@@ -264,7 +282,7 @@ public struct HTTPAPI: Sendable {
         }
         // AsyncHTTPClient retries a refused connect until the request deadline, so a request to a leader that
         // just died would hang for the whole forward timeout. The peer connection tells us sooner.
-        guard await transport.metrics().peers[leader]?.reachability == .connected else {
+        guard await leaderConnected(leader) else {
             return APIError(status: 503, code: "leader_unreachable",
                             message: "the last known leader, node \(leader), is unreachable; an election is probably under way, retry").response
         }

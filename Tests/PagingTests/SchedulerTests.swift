@@ -201,6 +201,33 @@ final class RecordingChannel: NotificationChannel {
         #expect(host.readDuty { $0.outbox.isEmpty }, "every page got its outcome")
     }
 
+    /// A backlog storm control holds back (here 2,000 planned pages for one person) is not walked by every pass:
+    /// a held recipient costs nothing per row, an admitted one yields at most one command's worth of rows.
+    @Test func aPlanReadsOnlyWhatOnePassCanActOn() throws {
+        var duty = try Self.state(tickets: 2_000)
+        let due = duty.dueEscalationSteps(until: Self.now)
+        for batch in stride(from: 0, to: due.count, by: DutyLimits.maxSchedulerBatch) {
+            let records = due[batch..<min(batch + DutyLimits.maxSchedulerBatch, due.count)].map {
+                EscalationStepRecord(ticketID: $0.ticketID, stepIndex: $0.stepIndex, intendDuePages: false)
+            }
+            _ = try duty.apply(.recordEscalationSteps(records, leaderTerm: nil), at: Self.now, actor: ActorID("scheduler")).get()
+        }
+        #expect(duty.outbox.count == 2_000)
+        let ann = PagingPlan.Recipient(personID: "ann", contactMethodID: "hook")
+        let held = PagingPlan.make(duty, now: Self.now, term: 3, busy: []) { _ in false }
+        #expect(held.toIntend.isEmpty && held.heldRecipients == [ann])
+        let admitted = PagingPlan.make(duty, now: Self.now, term: 3, busy: [])
+        #expect(admitted.toIntend.count == DutyLimits.maxPagesPerCommand)
+        let inDueOrder = duty.duePages(until: Self.now).map(\.key)
+        #expect(inDueOrder.count == 2_000, "every row is due")
+        #expect(admitted.toIntend.map(\.row.key) == Array(inDueOrder.prefix(DutyLimits.maxPagesPerCommand)), "the earliest rows first")
+        // Rows in hand are skipped, and the next ones are offered.
+        let inHand = Set(admitted.toIntend.map(\.row.key))
+        let next = PagingPlan.make(duty, now: Self.now, term: 3, busy: inHand)
+        #expect(next.toIntend.map(\.row.key) == Array(inDueOrder.dropFirst(DutyLimits.maxPagesPerCommand).prefix(DutyLimits.maxPagesPerCommand)))
+        #expect(duty.deadlineIndexIsExact())
+    }
+
     /// An alert storm's first steps fall due together: one log entry records them all and intends their
     /// pages, instead of one entry per ticket; every ticket is still paged.
     @Test func stepsDueTogetherShareOneEntry() async throws {

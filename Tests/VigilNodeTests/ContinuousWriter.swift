@@ -9,6 +9,8 @@ final class ContinuousWriter: Sendable {
         let acknowledged = Mutex<[String]>([])
         let longestGap = Mutex<Duration>(.zero)
         let stopped = Mutex(false)
+        /// Answers other than 200 (and requests with no answer), by status; 0 for no answer.
+        let refusals = Mutex<[Int: Int]>([:])
         /// Nodes the client avoids, as a client with several endpoints does after one refuses it (a refused
         /// connect would otherwise hold this client for its whole request timeout).
         let down = Mutex<Set<UInt64>>([])
@@ -30,12 +32,14 @@ final class ContinuousWriter: Sendable {
                     continue
                 }
                 let key = "\(prefix)-\(attempt)"
-                if let answer = await cluster.put(up[attempt % up.count], key: key, value: "v"), answer.status == 200 {
+                let answer = await cluster.put(up[attempt % up.count], key: key, value: "v")
+                if let answer, answer.status == 200 {
                     let now = ContinuousClock.now
                     state.longestGap.withLock { $0 = max($0, now - lastSuccess) }
                     lastSuccess = now
                     state.acknowledged.withLock { $0.append(key) }
                 } else {
+                    state.refusals.withLock { $0[answer?.status ?? 0, default: 0] += 1 }
                     try? await Task.sleep(for: .milliseconds(10))
                 }
             }
@@ -44,6 +48,9 @@ final class ContinuousWriter: Sendable {
 
     func avoid(_ id: UInt64) { state.down.withLock { _ = $0.insert(id) } }
     func use(_ id: UInt64) { state.down.withLock { _ = $0.remove(id) } }
+
+    /// Writes not acknowledged so far, by the status answered (0: no answer).
+    var refusals: [Int: Int] { state.refusals.withLock { $0 } }
 
     /// Stops and returns the acknowledged keys and the longest pause between two acknowledgements.
     func stop() async -> (keys: [String], longestGap: Duration) {
