@@ -20,11 +20,19 @@ public struct OutboxTable: Sendable, Equatable, Codable {
         }
     }
 
+    /// A planned row's place in an index: (due instant or ticket, key). The row itself says where it is filed,
+    /// so the indexes need no reverse map: about 24 bytes per row each.
+    struct IndexKey<Order: Comparable & Sendable>: Comparable, Sendable {
+        let order: Order
+        let key: String
+        static func < (lhs: IndexKey, rhs: IndexKey) -> Bool { (lhs.order, lhs.key) < (rhs.order, rhs.key) }
+    }
+
     private var rows: [String: OutboxPage] = [:]
     /// Planned rows of each recipient by due instant (intended rows are due already and wait for an outcome).
-    private var plannedDue: [Recipient: DeadlineIndex<String>] = [:]
+    private var plannedDue: [Recipient: SortedChunks<IndexKey<Timestamp>>] = [:]
+    private var plannedByTicket = SortedChunks<IndexKey<TicketID>>()
     private var intendedKeys: Set<String> = []
-    private var plannedByTicket: [TicketID: Set<String>] = [:]
 
     public init() {}
 
@@ -53,10 +61,9 @@ public struct OutboxTable: Sendable, Equatable, Codable {
                     intendedKeys.remove(key)
                 } else {
                     let recipient = old.recipient
-                    plannedDue[recipient]?.set(key, nil)
-                    if plannedDue[recipient]?.count == 0 { plannedDue[recipient] = nil }
-                    plannedByTicket[old.ticketID]?.remove(key)
-                    if plannedByTicket[old.ticketID]?.isEmpty == true { plannedByTicket[old.ticketID] = nil }
+                    plannedDue[recipient]!.remove(IndexKey(order: old.dueAt, key: key))
+                    if plannedDue[recipient]!.count == 0 { plannedDue[recipient] = nil }
+                    plannedByTicket.remove(IndexKey(order: old.ticketID, key: key))
                 }
             }
             rows[key] = newValue
@@ -65,8 +72,8 @@ public struct OutboxTable: Sendable, Equatable, Codable {
             if row.isIntended {
                 intendedKeys.insert(key)
             } else {
-                plannedDue[row.recipient, default: DeadlineIndex()].set(key, row.dueAt)
-                plannedByTicket[row.ticketID, default: []].insert(key)
+                plannedDue[row.recipient, default: SortedChunks()].insert(IndexKey(order: row.dueAt, key: key))
+                plannedByTicket.insert(IndexKey(order: row.ticketID, key: key))
             }
         }
     }
@@ -76,7 +83,11 @@ public struct OutboxTable: Sendable, Equatable, Codable {
     func due(until instant: Timestamp) -> [OutboxPage] {
         var due = intendedRows().filter { $0.dueAt <= instant }
         for index in plannedDue.values {
-            index.forEachDue(until: instant) { due.append(rows[$0]!); return true }
+            index.forEach { entry in
+                guard entry.order <= instant else { return false }
+                due.append(rows[entry.key]!)
+                return true
+            }
         }
         return due.sorted { ($0.dueAt, $0.key) < ($1.dueAt, $1.key) }
     }
@@ -86,30 +97,41 @@ public struct OutboxTable: Sendable, Equatable, Codable {
 
     /// Recipients with a planned row due by `instant`, in order.
     public func recipientsDue(until instant: Timestamp) -> [Recipient] {
-        plannedDue.compactMap { recipient, index in index.earliest.map { $0 <= instant } == true ? recipient : nil }.sorted()
+        plannedDue.compactMap { recipient, index in index.first!.order <= instant ? recipient : nil }.sorted()
     }
 
     /// Calls `body` with `recipient`'s planned rows due by `instant`, earliest first, until it returns false.
     public func forEachPlannedDue(of recipient: Recipient, until instant: Timestamp, _ body: (OutboxPage) -> Bool) {
-        plannedDue[recipient]?.forEachDue(until: instant) { body(rows[$0]!) }
+        plannedDue[recipient]?.forEach { $0.order <= instant && body(rows[$0.key]!) }
     }
 
     /// When the earliest planned row falls due (O(recipients)).
-    var earliestPlanned: Timestamp? { plannedDue.values.compactMap(\.earliest).min() }
+    var earliestPlanned: Timestamp? { plannedDue.values.compactMap(\.first?.order).min() }
 
     /// Keys of the ticket's planned rows, sorted.
-    func plannedKeys(of ticketID: TicketID) -> [String] { plannedByTicket[ticketID].map { $0.sorted() } ?? [] }
+    func plannedKeys(of ticketID: TicketID) -> [String] {
+        var keys: [String] = []
+        plannedByTicket.forEach(from: IndexKey(order: ticketID, key: "")) { entry in
+            guard entry.order == ticketID else { return false }
+            keys.append(entry.key)
+            return true
+        }
+        return keys
+    }
 
     /// Whether the indexes hold exactly what the rows say (tests; O(rows)).
     func indexesAreExact() -> Bool {
+        func entries<Order>(_ index: SortedChunks<IndexKey<Order>>) -> [IndexKey<Order>] {
+            var all: [IndexKey<Order>] = []
+            index.forEach { all.append($0); return true }
+            return all
+        }
         var rebuilt = OutboxTable()
         for row in rows.values { rebuilt[row.key] = row }
         guard Set(plannedDue.keys) == Set(rebuilt.plannedDue.keys), intendedKeys == rebuilt.intendedKeys,
-              plannedByTicket == rebuilt.plannedByTicket else { return false }
+              plannedByTicket.isConsistent(), entries(plannedByTicket) == entries(rebuilt.plannedByTicket) else { return false }
         return plannedDue.allSatisfy { recipient, index in
-            let other = rebuilt.plannedDue[recipient]!
-            return index.isConsistent() && index.count == other.count
-                && rows.keys.allSatisfy { index.deadline(of: $0) == other.deadline(of: $0) }
+            index.isConsistent() && entries(index) == entries(rebuilt.plannedDue[recipient]!)
         }
     }
 }

@@ -40,6 +40,23 @@ import Testing
         #expect(index.count == reference.count)
     }
 
+    @Test("sorted chunks keep order across chunk splits, and a walk from any key starts there")
+    func sortedChunks() {
+        var set = SortedChunks<Int>()
+        var reference: Set<Int> = []
+        var random = SplitMix64(seed: 7)
+        for _ in 0..<20_000 {
+            let key = random.next(below: 3_000)
+            if reference.contains(key) { set.remove(key); reference.remove(key) } else { set.insert(key); reference.insert(key) }
+        }
+        #expect(set.isConsistent() && set.count == reference.count && set.first == reference.min())
+        for start in [0, 1, 777, 1_500, 2_999, 5_000] {
+            var walked: [Int] = []
+            set.forEach(from: start) { walked.append($0); return walked.count < 600 }
+            #expect(walked == Array(reference.filter { $0 >= start }.sorted().prefix(600)), "from \(start)")
+        }
+    }
+
     @Test("a batch records every warning and breach due, skips what is no longer owed, and is bounded")
     func slaBatch() throws {
         var state = try Fixture.state()
