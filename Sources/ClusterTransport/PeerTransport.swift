@@ -29,6 +29,10 @@ public final class PeerTransport: Sendable {
     /// Snapshot chunks and their acknowledgements from authenticated members, apart from `incoming` so that a
     /// slow snapshot consumer never holds up votes and heartbeats; finishes after `shutdown()`.
     public let incomingSnapshotStream: AsyncStream<SnapshotStreamFrame>
+    /// Client writes followers forward to this node (see `ForwardedProposals`); finishes after `shutdown()`.
+    public let incomingForwarded: AsyncStream<ForwardedProposals>
+    /// The largest frame body the wire accepts.
+    public let maximumFrameBytes: Int
     private let eventLoop: EventLoop
     private let state: NIOLoopBoundBox<TransportState>
 
@@ -50,8 +54,12 @@ public final class PeerTransport: Sendable {
         // chunks, which the receiver's rewind acknowledgement recovers.
         let (snapshotStream, streamContinuation) = AsyncStream<SnapshotStreamFrame>.makeStream(
             bufferingPolicy: .bufferingOldest(256))
+        // Batches from at most a few followers per Raft round; an overflow drops writes that then time out.
+        let (forwarded, forwardedContinuation) = AsyncStream<ForwardedProposals>.makeStream(bufferingPolicy: .bufferingOldest(1_024))
         let eventLoop = eventLoopGroup.next()
         self.incomingSnapshotStream = snapshotStream
+        self.incomingForwarded = forwarded
+        self.maximumFrameBytes = configuration.wireLimits.maximumFrameBytes
         self.localID = configuration.localID
         self.incoming = stream
         self.eventLoop = eventLoop
@@ -63,7 +71,8 @@ public final class PeerTransport: Sendable {
                 clientContext: try identity.makeClientContext(configuration),
                 logger: logger,
                 continuation: continuation,
-                streamContinuation: streamContinuation),
+                streamContinuation: streamContinuation,
+                forwardedContinuation: forwardedContinuation),
             as: TransportState.self,
             eventLoop: eventLoop)
     }
@@ -101,6 +110,12 @@ public final class PeerTransport: Sendable {
 
     /// Queues one snapshot-stream frame for its `to` peer; like `send(_:)` it never blocks and may drop.
     public func send(_ frame: SnapshotStreamFrame) {
+        let state = self.state
+        eventLoop.execute { state.value.send(frame) }
+    }
+
+    /// Queues client writes for the leader `frame.to`; like `send(_:)` it never blocks and may drop.
+    public func send(_ frame: ForwardedProposals) {
         let state = self.state
         eventLoop.execute { state.value.send(frame) }
     }

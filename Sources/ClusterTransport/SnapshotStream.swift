@@ -93,6 +93,8 @@ public enum InboundFrame: Sendable, Equatable {
     case snapshotStream(SnapshotStreamFrame)
     /// The dialer's release, first on a connection.
     case hello(PeerHello)
+    /// Client writes a follower hands to its leader.
+    case forwarded(ForwardedProposals)
     /// A frame kind this release does not know (from a newer minor release), skipped.
     case unknownKind(UInt8)
 
@@ -102,6 +104,7 @@ public enum InboundFrame: Sendable, Equatable {
         case let .raft(message): (message.from, message.to)
         case let .snapshotStream(frame): (frame.from, frame.to)
         case let .hello(hello): (hello.from, hello.to)
+        case let .forwarded(frame): (frame.from, frame.to)
         case .unknownKind: nil
         }
     }
@@ -111,6 +114,7 @@ public enum InboundFrame: Sendable, Equatable {
         case let .raft(message): message.kindName
         case let .snapshotStream(frame): frame.kindName
         case .hello: "hello"
+        case .forwarded: "forwardedProposals"
         case let .unknownKind(kind): "unknown kind \(kind)"
         }
     }

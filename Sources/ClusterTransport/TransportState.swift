@@ -15,6 +15,7 @@ final class TransportState {
     private var clientContext: NIOSSLContext
     private let continuation: AsyncStream<Message>.Continuation
     private let streamContinuation: AsyncStream<SnapshotStreamFrame>.Continuation
+    private let forwardedContinuation: AsyncStream<ForwardedProposals>.Continuation
 
     private var peerAddresses: [NodeID: PeerAddress]
     private var peers: [NodeID: PeerConnection] = [:]
@@ -37,7 +38,8 @@ final class TransportState {
         clientContext: NIOSSLContext,
         logger: Logger,
         continuation: AsyncStream<Message>.Continuation,
-        streamContinuation: AsyncStream<SnapshotStreamFrame>.Continuation
+        streamContinuation: AsyncStream<SnapshotStreamFrame>.Continuation,
+        forwardedContinuation: AsyncStream<ForwardedProposals>.Continuation
     ) {
         self.configuration = configuration
         self.eventLoop = eventLoop
@@ -47,6 +49,7 @@ final class TransportState {
         self.logger = logger
         self.continuation = continuation
         self.streamContinuation = streamContinuation
+        self.forwardedContinuation = forwardedContinuation
         self.peerAddresses = configuration.peers
     }
 
@@ -95,6 +98,7 @@ final class TransportState {
         }
         continuation.finish()
         streamContinuation.finish()
+        forwardedContinuation.finish()
         return EventLoopFuture.andAllComplete(closing, on: eventLoop)
     }
 
@@ -151,20 +155,33 @@ final class TransportState {
     }
 
     func send(_ frame: SnapshotStreamFrame) {
+        sendFrame(from: frame.from, to: frame.to, kindName: frame.kindName) { (sink: inout ByteBufferSink) throws(WireError) in
+            try codec.encode(frame, into: &sink)
+        }
+    }
+
+    func send(_ frame: ForwardedProposals) {
+        sendFrame(from: frame.from, to: frame.to, kindName: "forwardedProposals") { (sink: inout ByteBufferSink) throws(WireError) in
+            try codec.encode(frame, into: &sink)
+        }
+    }
+
+    /// Encodes one frame for its peer and flushes it; a frame that does not fit is dropped and counted.
+    private func sendFrame(from: NodeID, to: NodeID, kindName: String, _ encode: (inout ByteBufferSink) throws(WireError) -> Void) {
         guard !isShutDown else { return }
-        guard frame.from == configuration.localID, let peer = peers[frame.to] else {
+        guard from == configuration.localID, let peer = peers[to] else {
             metrics.messagesToUnknownPeer += 1
             return
         }
-        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        var sink = ByteBufferSink(ByteBufferAllocator().buffer(capacity: 0))
         do {
-            try codec.encode(frame, into: &buffer)
+            try encode(&sink)
         } catch {
             peer.countOversize()
-            logger.warning("not sending \(frame.kindName) to node\(frame.to): \(error)")
+            logger.warning("not sending \(kindName) to node\(to): \(error)")
             return
         }
-        peer.enqueue(buffer)
+        peer.enqueue(sink.buffer)
         peer.flush()
     }
 
@@ -256,6 +273,8 @@ final class TransportState {
             if case .dropped = continuation.yield(message) { metrics.deliveriesDroppedBufferFull += 1 }
         case let .snapshotStream(streamFrame):
             if case .dropped = streamContinuation.yield(streamFrame) { metrics.deliveriesDroppedBufferFull += 1 }
+        case let .forwarded(forwarded):
+            if case .dropped = forwardedContinuation.yield(forwarded) { metrics.deliveriesDroppedBufferFull += 1 }
         case .hello, .unknownKind:
             break  // handled by InboundMessageHandler, never delivered
         }

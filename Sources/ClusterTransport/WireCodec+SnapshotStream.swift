@@ -93,10 +93,14 @@ extension WireCodec {
         _ = try reader.u8("version")
         _ = try reader.u8("kind")
         guard let kind = SnapshotStreamKind(rawValue: body[1]) else {
-            guard body[1] == ControlKind.hello.rawValue else { return .unknownKind(body[1]) }
-            let hello = try decodeHello(&reader)
+            let control: InboundFrame
+            switch body[1] {
+            case ControlKind.hello.rawValue: control = .hello(try decodeHello(&reader))
+            case ControlKind.forwardedProposals: control = .forwarded(try decodeForwardedProposals(&reader))
+            default: return .unknownKind(body[1])
+            }
             if reader.remaining > 0 { throw .trailingBytes(count: reader.remaining, offset: reader.offset) }
-            return .hello(hello)
+            return control
         }
         let from = try reader.u64("from")
         let to = try reader.u64("to")

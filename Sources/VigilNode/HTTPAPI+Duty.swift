@@ -222,7 +222,8 @@ extension HTTPAPI {
         }
     }
 
-    /// Proposes on the leader (stamping duty commands with its clock) or forwards to it.
+    /// Proposes on the leader (stamping duty commands with its clock) or forwards to it: over the peer connection
+    /// when every member can apply a forwarded entry, else as a second HTTP request (a rolling upgrade from 0.6).
     func submit(_ command: ReplicatedCommand, request: Request, body: ByteBuffer?,
                 answer: (ApplyOutcome) -> Response) async -> Response {
         let status = loop.status
@@ -231,7 +232,11 @@ extension HTTPAPI {
             guard status.leader != noNode, !forwarded else {
                 return Self.unavailable(.notLeader(leaderHint: forwarded ? noNode : status.leader)).response
             }
-            return await forward(request, body: body, to: status.leader)
+            guard await peersForward() else { return await forward(request, body: body, to: status.leader) }
+            switch await loop.forward(command, timeout: Self.proposalTimeout) {
+            case let .success(outcome): return answer(outcome)
+            case let .failure(error): return Self.unavailable(error).response
+            }
         }
         var stamped = command
         if case let .duty(proposal) = command {

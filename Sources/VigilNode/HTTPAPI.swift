@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import ClusterTransport
 import Foundation
+import Synchronization
 import Hummingbird
 import Logging
 import NIOCore
@@ -37,6 +38,8 @@ public struct HTTPAPI: Sendable {
     static let unsafeLocalReads = ProcessInfo.processInfo.environment["VIGIL_UNSAFE_LOCAL_READS"] == "1"
     static let forwardTimeout: TimeAmount = .seconds(7)
     static let forwardedHeader = "X-Vigil-Forwarded-By"
+    /// The last answer of `peersForward()` and when it was read.
+    let peerForwarding = PeerForwardingCache()
 
     init(config: NodeConfig, loop: RaftLoop, transport: PeerTransport, forwarding: ForwardingClient, logger: Logger,
          ackSigner: AckLinkSigner? = nil, pagingHost: NodePagingHost? = nil, tls: NodeTLS? = nil) {
@@ -261,6 +264,23 @@ public struct HTTPAPI: Sendable {
     /// reload on either side takes a few milliseconds) before answering 503.
     static let redialGraceMilliseconds = 300
 
+    /// The first release whose nodes apply forwarded entries (`ForwardedEntry`) and forward over the peer connection.
+    static let peerForwardingSince = SoftwareVersion(major: 0, minor: 7, patch: 0)
+
+    /// Whether every other member announced a release that applies forwarded entries (they reach every replica's
+    /// log, so one older member is enough to keep forwarding on HTTP). Read from the transport at most every 500 ms.
+    func peersForward() async -> Bool {
+        let now = ContinuousClock.now
+        if let cached = peerForwarding.last.withLock({ $0 }), now - cached.at < .milliseconds(500) { return cached.value }
+        let status = loop.status
+        let others = Set(status.voters + status.learners).subtracting([config.nodeID])
+        let peers = await transport.metrics().peers
+        let value = VigilVersion.running >= Self.peerForwardingSince
+            && others.allSatisfy { id in peers[id]?.version.map { $0 >= Self.peerForwardingSince } ?? false }
+        peerForwarding.last.withLock { $0 = (now, value) }
+        return value
+    }
+
     /// Whether the peer connection to `leader` is up, or comes up within `redialGraceMilliseconds`.
     func leaderConnected(_ leader: NodeID) async -> Bool {
         for waited in stride(from: 0, through: Self.redialGraceMilliseconds, by: 10) {
@@ -319,4 +339,9 @@ public struct HTTPAPI: Sendable {
     static let forwardedHeaderNames: Set<String> = ["content-type", "if-match", "authorization", "user-agent"]
     /// Answer headers of the leader a forwarding node passes back unchanged.
     static let answeredHeaderNames = ["Retry-After", "ETag", "Location", "Cache-Control"]
+}
+
+/// The last answer of `HTTPAPI.peersForward()` and when it was read, shared by every request.
+final class PeerForwardingCache: Sendable {
+    let last = Mutex<(at: ContinuousClock.Instant, value: Bool)?>(nil)
 }

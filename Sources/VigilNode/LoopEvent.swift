@@ -1,3 +1,4 @@
+import ClusterTransport
 import RaftCore
 
 /// One unit of work for the Raft loop.
@@ -5,6 +6,10 @@ enum LoopEvent: Sendable {
     case tick
     case message(Message)
     case propose(ReplicatedCommand, ProposalWaiter)
+    /// A client write on a follower, for the leader over the peer connection (proposed here if this node leads).
+    case forward(ReplicatedCommand, ProposalWaiter)
+    /// Client writes a follower forwarded to this node.
+    case forwarded(ForwardedProposals)
     case read(ReadWaiter)
     /// A membership change; its waiter is answered once the change is applied.
     case confChange(ConfChange, ProposalWaiter)

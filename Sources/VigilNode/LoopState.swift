@@ -14,6 +14,10 @@ struct LoopState {
     var deferredHardState: HardState?
     var proposalWaiters: [LogIndex: (term: Term, waiter: ProposalWaiter)] = [:]
     var readWaiters: [UInt64: ReadWaiter] = [:]
+    /// Writes this follower forwarded to the leader, by the id their entries carry (see `ForwardedEntry`).
+    var forwardWaiters: [UInt64: ProposalWaiter] = [:]
+    /// Ids start at a random point, so an entry forwarded before a restart never answers a write made after it.
+    var nextForwardID = UInt64.random(in: 1...(UInt64.max / 2))
     var readsAwaitingApply: [(index: LogIndex, waiter: ReadWaiter)] = []
     var nextReadContext: UInt64 = 0
     var lastRole: Role = .follower
@@ -62,6 +66,11 @@ struct LoopState {
             counters.proposalsFailed += 1
             pending.waiter.continuation.resume(returning: .failure(.timedOut))
         }
+        for (id, waiter) in forwardWaiters where waiter.deadline <= now {
+            forwardWaiters[id] = nil
+            counters.proposalsFailed += 1
+            waiter.continuation.resume(returning: .failure(.timedOut))
+        }
         for (context, waiter) in readWaiters where waiter.deadline <= now {
             readWaiters[context] = nil
             counters.readsFailed += 1
@@ -80,6 +89,8 @@ struct LoopState {
     mutating func failAll(_ error: ProposalError) {
         for pending in proposalWaiters.values { pending.waiter.continuation.resume(returning: .failure(error)) }
         for waiter in readWaiters.values { waiter.continuation.resume(returning: .failure(error)) }
+        for waiter in forwardWaiters.values { waiter.continuation.resume(returning: .failure(error)) }
+        forwardWaiters = [:]
         for read in readsAwaitingApply { read.waiter.continuation.resume(returning: .failure(error)) }
         proposalWaiters = [:]
         readWaiters = [:]

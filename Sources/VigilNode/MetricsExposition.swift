@@ -27,6 +27,11 @@ public enum MetricsExposition {
             ("{result=\"applied\"}", "\(counters.proposalsApplied)"), ("{result=\"failed\"}", "\(counters.proposalsFailed)"),
         ])
         one("vigil_proposal_batches_total", "counter", "Proposal batches handed to Raft (one per loop round with writes).", counters.proposalBatches)
+        metric("vigil_forwarded_writes_total", "counter",
+               "Client writes forwarded over the peer connection: sent by this follower, proposed or dropped by this leader.", [
+            ("{event=\"sent\"}", "\(counters.forwardedSent)"), ("{event=\"proposed\"}", "\(counters.forwardedProposed)"),
+            ("{event=\"dropped\"}", "\(counters.forwardedDropped)"),
+        ])
         metric("vigil_reads_total", "counter", "Linearizable read barriers by result.", [
             ("{result=\"served\"}", "\(counters.readsServed)"), ("{result=\"failed\"}", "\(counters.readsFailed)"),
         ])

@@ -37,6 +37,11 @@ public struct NodeStatus: Sendable, Equatable {
         public var proposalsApplied: UInt64 = 0
         public var proposalsFailed: UInt64 = 0
         public var proposalBatches: UInt64 = 0
+        /// Client writes this follower handed to the leader over the peer connection.
+        public var forwardedSent: UInt64 = 0
+        /// Writes followers forwarded that this leader proposed, and those it dropped (not leader of their term).
+        public var forwardedProposed: UInt64 = 0
+        public var forwardedDropped: UInt64 = 0
         public var readsServed: UInt64 = 0
         public var readsFailed: UInt64 = 0
         /// Campaigns this node started (it became candidate).

@@ -71,6 +71,16 @@ public final class RaftLoop: Sendable {
         }
     }
 
+    /// Proposes on the leader; on a follower, hands the write to the leader over the peer connection and answers
+    /// once this node has applied the entry that carries it (one hop: no second HTTP request, no read barrier).
+    /// Every member must run a release that applies forwarded entries (see `HTTPAPI.peersForward`).
+    public func forward(_ command: ReplicatedCommand, timeout: Duration) async -> Result<ApplyOutcome, ProposalError> {
+        await withCheckedContinuation { continuation in
+            let waiter = ProposalWaiter(continuation: continuation, deadline: .now + timeout)
+            if !inbox.push(.forward(command, waiter)) { continuation.resume(returning: .failure(.stopping)) }
+        }
+    }
+
     /// Waits until this node's state machine has applied everything committed before the call (ReadIndex).
     public func readBarrier(timeout: Duration) async -> Result<Void, ProposalError> {
         await withCheckedContinuation { continuation in
@@ -164,6 +174,9 @@ public final class RaftLoop: Sendable {
         let receiver = Task {
             for await message in transport.incoming { inbox.push(.message(message)) }
         }
+        let forwardedReceiver = Task {
+            for await frame in transport.incomingForwarded { inbox.push(.forwarded(frame)) }
+        }
         let snapshotReceiver = self.snapshotReceiver
         let snapshotSender = self.snapshotSender
         let snapshotStream = Task {
@@ -185,6 +198,7 @@ public final class RaftLoop: Sendable {
         defer {
             ticker.cancel()
             receiver.cancel()
+            forwardedReceiver.cancel()
             snapshotStream.cancel()
             snapshotSender.cancelAll()
         }
@@ -238,6 +252,8 @@ public final class RaftLoop: Sendable {
             state.round = LoopState.RoundCost()
             let before = (applied: state.appliedIndex, role: raft.role, term: raft.term)
             var batch: [(command: ReplicatedCommand, waiter: ProposalWaiter)] = []
+            var toForward: [(command: ReplicatedCommand, waiter: ProposalWaiter)] = []
+            var forwardedEntries: [[UInt8]] = []
             for event in events {
                 switch event {
                 case .tick:
@@ -255,6 +271,23 @@ public final class RaftLoop: Sendable {
                     try await finishSnapshot(result, startedAt: startedAt, raft, &state, pool)
                 case let .propose(command, waiter):
                     batch.append((command, waiter))
+                case let .forward(command, waiter):
+                    if raft.isLeader { batch.append((Self.stamped(command), waiter)) } else { toForward.append((command, waiter)) }
+                case let .forwarded(frame):
+                    // Only the leader of the term the follower saw may propose them; anything else is dropped and
+                    // the follower's client times out (it learns of the new leader by itself).
+                    guard raft.isLeader, frame.term == raft.term, stopDeadlineTicks == nil else {
+                        state.counters.forwardedDropped += UInt64(frame.proposals.count)
+                        break
+                    }
+                    for proposal in frame.proposals {
+                        guard ForwardedEntry(decoding: proposal.command) == nil, let command = ReplicatedCommand(decoding: proposal.command) else {
+                            state.counters.forwardedDropped += 1
+                            continue
+                        }
+                        forwardedEntries.append(ForwardedEntry(origin: frame.from, id: proposal.id)
+                            .entry(wrapping: Self.stamped(command).encoded()))
+                    }
                 case let .read(waiter):
                     state.nextReadContext += 1
                     switch raft.readIndex(context: state.nextReadContext) {
@@ -282,6 +315,14 @@ public final class RaftLoop: Sendable {
                     }
                 }
             }
+            if !forwardedEntries.isEmpty {
+                if case .success = raft.propose(batch: forwardedEntries) {
+                    state.counters.forwardedProposed += UInt64(forwardedEntries.count)
+                } else {
+                    state.counters.forwardedDropped += UInt64(forwardedEntries.count)
+                }
+            }
+            if !toForward.isEmpty { forward(toForward, raft, &state) }
             if !batch.isEmpty {
                 if stopDeadlineTicks != nil {
                     for item in batch { item.waiter.continuation.resume(returning: .failure(.stopping)) }
@@ -311,6 +352,12 @@ public final class RaftLoop: Sendable {
             publish(raft, &state)
             tickPlan.plan(tickedUntil + tickInterval * min(raft.ticksUntilNextTimeout, Self.longestSleepTicks(config.raft)))
             // After publishing, so a woken scheduler reads the new role and term.
+            if before.term != raft.term, !state.forwardWaiters.isEmpty {
+                // Writes forwarded to the old leader may still commit, or may not: say so now, not at the deadline.
+                for waiter in state.forwardWaiters.values { waiter.continuation.resume(returning: .failure(.timedOut)) }
+                state.counters.proposalsFailed += UInt64(state.forwardWaiters.count)
+                state.forwardWaiters = [:]
+            }
             if before.role != raft.role || before.term != raft.term
                 || (before.applied != state.appliedIndex && (raft.isLeader || signalsEveryApply.withLock { $0 })) {
                 changed.signal()
@@ -320,6 +367,41 @@ public final class RaftLoop: Sendable {
                 return
             }
         }
+    }
+
+    /// A duty command carries the clock of the leader that accepts it (SLA clocks and escalation run on it).
+    static func stamped(_ command: ReplicatedCommand) -> ReplicatedCommand {
+        guard case let .duty(proposal) = command else { return command }
+        return .duty(DutyProposal(command: proposal.command, leaderTimestamp: HTTPAPI.nowMillis(), actor: proposal.actor))
+    }
+
+    /// Sends a follower's client writes to the leader in frames of bounded size; each waits for its entry.
+    private func forward(_ batch: [(command: ReplicatedCommand, waiter: ProposalWaiter)], _ raft: RaftNode, _ state: inout LoopState) {
+        let leader = raft.leader
+        guard leader != noNode, leader != nodeID else {
+            for item in batch { item.waiter.continuation.resume(returning: .failure(.notLeader(leaderHint: noNode))) }
+            return
+        }
+        let frameBudget = transport.maximumFrameBytes / 2
+        var proposals: [ForwardedProposals.Proposal] = []
+        var bytes = 0
+        func flush() {
+            guard !proposals.isEmpty else { return }
+            transport.send(ForwardedProposals(from: nodeID, to: leader, term: raft.term, proposals: proposals))
+            state.counters.forwardedSent += UInt64(proposals.count)
+            proposals = []
+            bytes = 0
+        }
+        for item in batch {
+            let command = item.command.encoded()
+            if proposals.count == ForwardedProposals.maximumProposals || (bytes + command.count > frameBudget && !proposals.isEmpty) { flush() }
+            let id = state.nextForwardID
+            state.nextForwardID &+= 1
+            state.forwardWaiters[id] = item.waiter
+            proposals.append(.init(id: id, command: command))
+            bytes += command.count + 12
+        }
+        flush()
     }
 
     private func propose(_ batch: [(command: ReplicatedCommand, waiter: ProposalWaiter)], _ raft: RaftNode, _ state: inout LoopState) {
@@ -406,6 +488,10 @@ public final class RaftLoop: Sendable {
                     if entry.kind == .confChange || entry.kind == .bootstrap { state.membersChanged = true }
                     if case let .settings(.stored(key, _, _))? = outcome, key.hasPrefix(MemberDirectory.reservedPrefix) {
                         state.membersChanged = true
+                    }
+                    if let forwarded = ForwardedEntry(decoding: entry.data), forwarded.origin == nodeID,
+                       let waiter = state.forwardWaiters.removeValue(forKey: forwarded.id) {
+                        answers.append((waiter, outcome.map { .success($0) } ?? .failure(.timedOut)))
                     }
                     if let pending = state.proposalWaiters.removeValue(forKey: entry.index) {
                         if pending.term == entry.term, let outcome {

@@ -28,6 +28,12 @@ public enum ReplicatedCommand: Sendable, Equatable {
     }
 
     public init?(decoding bytes: [UInt8]) {
+        if ForwardedEntry(decoding: bytes) != nil {
+            let inner = Array(bytes[ForwardedEntry.headerBytes...])
+            guard ForwardedEntry(decoding: inner) == nil else { return nil }
+            self.init(decoding: inner)
+            return
+        }
         if bytes.first == Self.dutyTag {
             guard let proposal = try? JSONDecoder().decode(DutyProposal.self, from: Data(bytes.dropFirst())) else { return nil }
             self = .duty(proposal)
@@ -63,4 +69,37 @@ public enum ApplyOutcome: Sendable, Equatable {
     /// A membership change applied; the configuration it made.
     case membership(ConfState)
     case undecodable
+}
+
+/// The header of a log entry a follower forwarded over the peer connection: the tag, the follower's node id and
+/// the id it gave the write (u64 big-endian each), then the command's own bytes. Every replica applies the
+/// command; the follower also answers the client waiting for that id.
+struct ForwardedEntry: Equatable {
+    static let tag = UInt8(ascii: "F")
+    static let headerBytes = 17
+    let origin: NodeID
+    let id: UInt64
+
+    /// The header of `bytes`, or nil when they are not a forwarded entry.
+    init?(decoding bytes: [UInt8]) {
+        guard bytes.count > Self.headerBytes, bytes[0] == Self.tag else { return nil }
+        func u64(_ at: Int) -> UInt64 { bytes[at..<at + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+        origin = u64(1)
+        id = u64(9)
+    }
+
+    init(origin: NodeID, id: UInt64) {
+        self.origin = origin
+        self.id = id
+    }
+
+    /// The entry for `command` (already encoded).
+    func entry(wrapping command: [UInt8]) -> [UInt8] {
+        var bytes = [Self.tag]
+        bytes.reserveCapacity(Self.headerBytes + command.count)
+        for value in [origin, id] {
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        }
+        return bytes + command
+    }
 }

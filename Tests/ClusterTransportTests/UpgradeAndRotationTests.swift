@@ -25,6 +25,27 @@ struct UpgradeAndRotationTests {
         }
     }
 
+    @Test("forwarded proposals round-trip; an empty batch, too many proposals, a truncated command and trailing bytes are refused")
+    func forwardedProposals() throws {
+        let codec = WireCodec()
+        let frame = ForwardedProposals(from: 2, to: 1, term: 7, proposals: [
+            .init(id: 41, command: Array("{\"op\":\"put\"}".utf8)), .init(id: .max, command: [0x44, 0, 0xFF]),
+        ])
+        let bytes = try codec.encode(frame)
+        #expect(try codec.decodeInbound(frame: bytes) == .forwarded(frame))
+        #expect(throws: WireError.self) { try codec.encode(ForwardedProposals(from: 2, to: 1, term: 7, proposals: [])) }
+        let tooMany = ForwardedProposals(from: 2, to: 1, term: 7,
+                                         proposals: Array(repeating: .init(id: 1, command: [1]), count: ForwardedProposals.maximumProposals + 1))
+        #expect(throws: WireError.self) { try codec.encode(tooMany) }
+        var truncated = bytes
+        truncated.removeLast()
+        truncated[3] -= 1
+        #expect(throws: WireError.self) { try codec.decodeInbound(frame: truncated) }
+        var trailing = bytes + [0]
+        trailing[3] += 1
+        #expect(throws: WireError.trailingBytes(count: 1, offset: bytes.count)) { try codec.decodeInbound(frame: trailing) }
+    }
+
     @Test("a hello round-trips; a frame kind this release does not know is reported, not an error; another wire format is")
     func helloAndUnknownKinds() throws {
         let codec = WireCodec()
