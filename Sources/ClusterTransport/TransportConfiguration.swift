@@ -17,7 +17,8 @@ public struct TransportConfiguration: Sendable {
     public var reconnectBackoffInitialMilliseconds: Int
     public var reconnectBackoffMaxMilliseconds: Int
     /// A connection that lived this long resets the back-off; a shorter one (say, refused right after
-    /// the TLS 1.3 handshake) keeps growing it.
+    /// the TLS 1.3 handshake) keeps growing it. Short enough that connections a peer closes on a certificate
+    /// reload, a few hundred milliseconds apart, are each redialed within the first back-off step.
     public var stableConnectionMilliseconds: Int
     public var connectTimeoutMilliseconds: Int
     /// From TCP connect to an authenticated peer; also bounds how long a silent plaintext client is kept.
@@ -40,7 +41,7 @@ public struct TransportConfiguration: Sendable {
         inboundConnectionsMax: Int = 64,
         reconnectBackoffInitialMilliseconds: Int = 50,
         reconnectBackoffMaxMilliseconds: Int = 2000,
-        stableConnectionMilliseconds: Int = 2000,
+        stableConnectionMilliseconds: Int = 250,
         connectTimeoutMilliseconds: Int = 2000,
         handshakeTimeoutMilliseconds: Int = 5000,
         tlsShutdownTimeoutMilliseconds: Int = 1000,

@@ -14,8 +14,20 @@ struct LoopState {
     var deferredHardState: HardState?
     var proposalWaiters: [LogIndex: (term: Term, waiter: ProposalWaiter)] = [:]
     var readWaiters: [UInt64: ReadWaiter] = [:]
-    /// Writes this follower forwarded to the leader, by the id their entries carry (see `ForwardedEntry`).
-    var forwardWaiters: [UInt64: ProposalWaiter] = [:]
+    /// A write this follower forwarded to the leader and has not yet applied.
+    struct PendingForward {
+        let waiter: ProposalWaiter
+        let command: [UInt8]
+        var sentAt: ContinuousClock.Instant
+    }
+    /// Writes this follower forwarded to the leader, by the id their entries carry (see `ForwardedEntry`); sent
+    /// again until applied, because a frame can be lost with its connection (a certificate reload redials).
+    var forwardWaiters: [UInt64: PendingForward] = [:]
+    /// On the leader: the forwarded ids proposed in `forwardedSeenTerm`, by follower, oldest first, so a write sent
+    /// again is proposed once; bounded by `maxForwardedSeen` per follower.
+    var forwardedSeen: [NodeID: (ids: Set<UInt64>, order: [UInt64])] = [:]
+    var forwardedSeenTerm: Term = 0
+    static let maxForwardedSeen = 65_536
     /// Ids start at a random point, so an entry forwarded before a restart never answers a write made after it.
     var nextForwardID = UInt64.random(in: 1...(UInt64.max / 2))
     var readsAwaitingApply: [(index: LogIndex, waiter: ReadWaiter)] = []
@@ -66,10 +78,10 @@ struct LoopState {
             counters.proposalsFailed += 1
             pending.waiter.continuation.resume(returning: .failure(.timedOut))
         }
-        for (id, waiter) in forwardWaiters where waiter.deadline <= now {
+        for (id, pending) in forwardWaiters where pending.waiter.deadline <= now {
             forwardWaiters[id] = nil
             counters.proposalsFailed += 1
-            waiter.continuation.resume(returning: .failure(.timedOut))
+            pending.waiter.continuation.resume(returning: .failure(.timedOut))
         }
         for (context, waiter) in readWaiters where waiter.deadline <= now {
             readWaiters[context] = nil
@@ -89,7 +101,7 @@ struct LoopState {
     mutating func failAll(_ error: ProposalError) {
         for pending in proposalWaiters.values { pending.waiter.continuation.resume(returning: .failure(error)) }
         for waiter in readWaiters.values { waiter.continuation.resume(returning: .failure(error)) }
-        for waiter in forwardWaiters.values { waiter.continuation.resume(returning: .failure(error)) }
+        for pending in forwardWaiters.values { pending.waiter.continuation.resume(returning: .failure(error)) }
         forwardWaiters = [:]
         for read in readsAwaitingApply { read.waiter.continuation.resume(returning: .failure(error)) }
         proposalWaiters = [:]

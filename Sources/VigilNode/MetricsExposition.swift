@@ -28,9 +28,10 @@ public enum MetricsExposition {
         ])
         one("vigil_proposal_batches_total", "counter", "Proposal batches handed to Raft (one per loop round with writes).", counters.proposalBatches)
         metric("vigil_forwarded_writes_total", "counter",
-               "Client writes forwarded over the peer connection: sent by this follower, proposed or dropped by this leader.", [
+               "Client writes forwarded over the peer connection: sent and resent by this follower; proposed, dropped or ignored as duplicates by this leader.", [
             ("{event=\"sent\"}", "\(counters.forwardedSent)"), ("{event=\"proposed\"}", "\(counters.forwardedProposed)"),
-            ("{event=\"dropped\"}", "\(counters.forwardedDropped)"),
+            ("{event=\"dropped\"}", "\(counters.forwardedDropped)"), ("{event=\"resent\"}", "\(counters.forwardedResent)"),
+            ("{event=\"duplicate\"}", "\(counters.forwardedDuplicates)"),
         ])
         metric("vigil_reads_total", "counter", "Linearizable read barriers by result.", [
             ("{result=\"served\"}", "\(counters.readsServed)"), ("{result=\"failed\"}", "\(counters.readsFailed)"),

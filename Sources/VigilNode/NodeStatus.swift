@@ -39,6 +39,9 @@ public struct NodeStatus: Sendable, Equatable {
         public var proposalBatches: UInt64 = 0
         /// Client writes this follower handed to the leader over the peer connection.
         public var forwardedSent: UInt64 = 0
+        public var forwardedResent: UInt64 = 0
+        /// Writes sent again that this leader had proposed already (ignored).
+        public var forwardedDuplicates: UInt64 = 0
         /// Writes followers forwarded that this leader proposed, and those it dropped (not leader of their term).
         public var forwardedProposed: UInt64 = 0
         public var forwardedDropped: UInt64 = 0

@@ -285,6 +285,10 @@ public final class RaftLoop: Sendable {
                             state.counters.forwardedDropped += 1
                             continue
                         }
+                        if alreadyProposed(proposal.id, from: frame.from, term: raft.term, &state) {
+                            state.counters.forwardedDuplicates += 1
+                            continue
+                        }
                         forwardedEntries.append(ForwardedEntry(origin: frame.from, id: proposal.id)
                             .entry(wrapping: Self.stamped(command).encoded()))
                     }
@@ -323,6 +327,7 @@ public final class RaftLoop: Sendable {
                 }
             }
             if !toForward.isEmpty { forward(toForward, raft, &state) }
+            resendForwards(raft, &state)
             if !batch.isEmpty {
                 if stopDeadlineTicks != nil {
                     for item in batch { item.waiter.continuation.resume(returning: .failure(.stopping)) }
@@ -354,7 +359,7 @@ public final class RaftLoop: Sendable {
             // After publishing, so a woken scheduler reads the new role and term.
             if before.term != raft.term, !state.forwardWaiters.isEmpty {
                 // Writes forwarded to the old leader may still commit, or may not: say so now, not at the deadline.
-                for waiter in state.forwardWaiters.values { waiter.continuation.resume(returning: .failure(.timedOut)) }
+                for pending in state.forwardWaiters.values { pending.waiter.continuation.resume(returning: .failure(.timedOut)) }
                 state.counters.proposalsFailed += UInt64(state.forwardWaiters.count)
                 state.forwardWaiters = [:]
             }
@@ -382,26 +387,69 @@ public final class RaftLoop: Sendable {
             for item in batch { item.waiter.continuation.resume(returning: .failure(.notLeader(leaderHint: noNode))) }
             return
         }
+        var ids: [UInt64] = []
+        for item in batch {
+            let id = state.nextForwardID
+            state.nextForwardID &+= 1
+            state.forwardWaiters[id] = LoopState.PendingForward(waiter: item.waiter, command: item.command.encoded(), sentAt: .now)
+            ids.append(id)
+        }
+        sendForwards(ids, to: leader, term: raft.term, &state)
+        state.counters.forwardedSent += UInt64(ids.count)
+    }
+
+    /// How long a forwarded write waits to be applied before it is sent again (the leader proposes an id once).
+    static let forwardResendAfter: Duration = .milliseconds(250)
+
+    /// Sends forwarded writes not applied after `forwardResendAfter` again: their frame may have been lost with a
+    /// connection (a peer redials after a certificate reload). Within one term only; a new term fails them.
+    private func resendForwards(_ raft: RaftNode, _ state: inout LoopState) {
+        guard !state.forwardWaiters.isEmpty, raft.leader != noNode, raft.leader != nodeID else { return }
+        let due = ContinuousClock.now - Self.forwardResendAfter
+        let ids = state.forwardWaiters.filter { $0.value.sentAt <= due }.keys.sorted()
+        guard !ids.isEmpty else { return }
+        sendForwards(ids, to: raft.leader, term: raft.term, &state)
+        state.counters.forwardedResent += UInt64(ids.count)
+    }
+
+    /// The pending writes `ids` in frames of at most `ForwardedProposals.maximumProposals` and half a frame's bytes.
+    private func sendForwards(_ ids: [UInt64], to leader: NodeID, term: Term, _ state: inout LoopState) {
         let frameBudget = transport.maximumFrameBytes / 2
         var proposals: [ForwardedProposals.Proposal] = []
         var bytes = 0
         func flush() {
             guard !proposals.isEmpty else { return }
-            transport.send(ForwardedProposals(from: nodeID, to: leader, term: raft.term, proposals: proposals))
-            state.counters.forwardedSent += UInt64(proposals.count)
+            transport.send(ForwardedProposals(from: nodeID, to: leader, term: term, proposals: proposals))
             proposals = []
             bytes = 0
         }
-        for item in batch {
-            let command = item.command.encoded()
+        let now = ContinuousClock.now
+        for id in ids {
+            guard let command = state.forwardWaiters[id]?.command else { continue }
             if proposals.count == ForwardedProposals.maximumProposals || (bytes + command.count > frameBudget && !proposals.isEmpty) { flush() }
-            let id = state.nextForwardID
-            state.nextForwardID &+= 1
-            state.forwardWaiters[id] = item.waiter
+            state.forwardWaiters[id]?.sentAt = now
             proposals.append(.init(id: id, command: command))
             bytes += command.count + 12
         }
         flush()
+    }
+
+    /// Whether this leader proposed the follower's write `id` already in this term (it was sent again).
+    private func alreadyProposed(_ id: UInt64, from follower: NodeID, term: Term, _ state: inout LoopState) -> Bool {
+        if state.forwardedSeenTerm != term {
+            state.forwardedSeenTerm = term
+            state.forwardedSeen = [:]
+        }
+        var seen = state.forwardedSeen[follower] ?? ([], [])
+        defer { state.forwardedSeen[follower] = seen }
+        guard seen.ids.insert(id).inserted else { return true }
+        seen.order.append(id)
+        if seen.order.count > LoopState.maxForwardedSeen {
+            let dropped = seen.order.count - LoopState.maxForwardedSeen / 2
+            for old in seen.order.prefix(dropped) { seen.ids.remove(old) }
+            seen.order.removeFirst(dropped)
+        }
+        return false
     }
 
     private func propose(_ batch: [(command: ReplicatedCommand, waiter: ProposalWaiter)], _ raft: RaftNode, _ state: inout LoopState) {
@@ -490,8 +538,8 @@ public final class RaftLoop: Sendable {
                         state.membersChanged = true
                     }
                     if let forwarded = ForwardedEntry(decoding: entry.data), forwarded.origin == nodeID,
-                       let waiter = state.forwardWaiters.removeValue(forKey: forwarded.id) {
-                        answers.append((waiter, outcome.map { .success($0) } ?? .failure(.timedOut)))
+                       let pending = state.forwardWaiters.removeValue(forKey: forwarded.id) {
+                        answers.append((pending.waiter, outcome.map { .success($0) } ?? .failure(.timedOut)))
                     }
                     if let pending = state.proposalWaiters.removeValue(forKey: entry.index) {
                         if pending.term == entry.term, let outcome {

@@ -9,8 +9,8 @@ final class ContinuousWriter: Sendable {
         let acknowledged = Mutex<[String]>([])
         let longestGap = Mutex<Duration>(.zero)
         let stopped = Mutex(false)
-        /// Answers other than 200 (and requests with no answer), by status; 0 for no answer.
-        let refusals = Mutex<[Int: Int]>([:])
+        /// Answers other than 200 (and requests with no answer), by status and error code ("0" for no answer).
+        let refusals = Mutex<[String: Int]>([:])
         /// Nodes the client avoids, as a client with several endpoints does after one refuses it (a refused
         /// connect would otherwise hold this client for its whole request timeout).
         let down = Mutex<Set<UInt64>>([])
@@ -39,7 +39,9 @@ final class ContinuousWriter: Sendable {
                     lastSuccess = now
                     state.acknowledged.withLock { $0.append(key) }
                 } else {
-                    state.refusals.withLock { $0[answer?.status ?? 0, default: 0] += 1 }
+                    let code = answer.flatMap { try? JSONSerialization.jsonObject(with: $0.body) as? [String: Any] }
+                        .flatMap { ($0["error"] as? [String: Any])?["code"] as? String ?? $0["code"] as? String }
+                    state.refusals.withLock { $0["\(answer?.status ?? 0) \(code ?? "")", default: 0] += 1 }
                     try? await Task.sleep(for: .milliseconds(10))
                 }
             }
@@ -50,7 +52,7 @@ final class ContinuousWriter: Sendable {
     func use(_ id: UInt64) { state.down.withLock { _ = $0.remove(id) } }
 
     /// Writes not acknowledged so far, by the status answered (0: no answer).
-    var refusals: [Int: Int] { state.refusals.withLock { $0 } }
+    var refusals: [String: Int] { state.refusals.withLock { $0 } }
 
     /// Stops and returns the acknowledged keys and the longest pause between two acknowledgements.
     func stop() async -> (keys: [String], longestGap: Duration) {
