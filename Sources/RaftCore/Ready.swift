@@ -6,7 +6,9 @@
 ///    or after `entries.first.index`), then `hardState`, in one durable write;
 /// 3. send `messagesAfterPersist` (votes and acknowledgements promise what is now on disk);
 /// 4. restore the state machine from `snapshot` if present, then apply `committedEntries` in order,
-///    and answer `readStates` once the state machine has applied their index;
+///    and answer `readStates` once the state machine has applied their index. Without a snapshot,
+///    `committedEntries` may be applied before step 2: they are durable on a quorum already (a leader counts
+///    its own log only after `advance`), as etcd's raft allows;
 /// 5. call `advance(_:)` with this value.
 public struct Ready: Sendable {
     public var softState: SoftState?

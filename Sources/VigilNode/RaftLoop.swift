@@ -483,6 +483,13 @@ public final class RaftLoop: Sendable {
             return true
         }
         transport.send(messages)
+        // Committed entries are durable on a quorum (the leader counts itself only once its own write is done), so
+        // they are applied before this node's write of newer entries, not after it: a client waits for one fsync,
+        // not two, and a follower answers forwarded writes as soon as it learns they committed. A crash before the
+        // write loses only this node's copy of the new entries, which the leader sends again; the state machine is
+        // rebuilt from the log on restart. A snapshot replaces the state, so it is installed after it is stored.
+        let applyFirst = ready.snapshot == nil
+        if applyFirst { try applyCommitted(ready, raft, &state) }
         if ready.needsPersist {
             if ready.entries.isEmpty, ready.snapshot == nil, let hard = ready.hardState,
                hard.term == state.storedHardState.term, hard.vote == state.storedHardState.vote {
@@ -498,6 +505,54 @@ public final class RaftLoop: Sendable {
         }
         transport.send(ready.messagesAfterPersist)
 
+        if !applyFirst { try applyCommitted(ready, raft, &state) }
+        for readState in ready.readStates {
+            guard let waiter = state.readWaiters.removeValue(forKey: readState.context) else { continue }
+            state.readsAwaitingApply.append((readState.index, waiter))
+        }
+        state.answerReads()
+        raft.advance(ready)
+        try await compactIfDue(raft, &state, pool)
+    }
+
+    /// A test knob that breaks durability on purpose (a write is acknowledged before it reaches the disk), so
+    /// the drills can show their checker catches lost writes (chaos/run.sh --unsafe ack-before-fsync).
+    static let unsafeAckBeforeFsync = ProcessInfo.processInfo.environment["VIGIL_UNSAFE_ACK_BEFORE_FSYNC"] == "1"
+    /// Serial, so the late writes keep their order.
+    private static let lateWriter = DispatchQueue(label: "vigil.unsafe-late-writer")
+
+    private func persist(hardState: HardState?, entries: [Entry], snapshot: Snapshot?, _ state: inout LoopState,
+                         _ pool: NIOThreadPool) async throws(NodeError) {
+        let store = self.store
+        let delayPoint = persistDelayPoint
+        let started = ContinuousClock.now
+        if Self.unsafeAckBeforeFsync, snapshot == nil {
+            // The unsafe knob: report the write durable now and make it half a second later, so a power cut of
+            // every node (kill -9 of them all) loses what was acknowledged in between.
+            Self.lateWriter.asyncAfter(deadline: .now() + .milliseconds(500)) {
+                try? store.persist(hardState: hardState, entries: entries, snapshot: nil)
+            }
+            if let hardState { state.storedHardState = hardState }
+            state.deferredHardState = nil
+            return
+        }
+        do {
+            try await pool.runIfActive {
+                Failpoint.delay(delayPoint)
+                try store.persist(hardState: hardState, entries: entries, snapshot: snapshot)
+            }
+        } catch {
+            throw .persistFailed("\(error)")
+        }
+        state.counters.persistLatency.observe(.now - started)
+        state.round.persist += .now - started
+        state.round.entries += entries.count
+        if let hardState { state.storedHardState = hardState }
+        state.deferredHardState = nil
+    }
+
+    /// Installs the Ready's snapshot, applies its committed entries and answers the clients waiting for them.
+    private func applyCommitted(_ ready: Ready, _ raft: RaftNode, _ state: inout LoopState) throws(NodeError) {
         var answers: [(ProposalWaiter, Result<ApplyOutcome, ProposalError>)] = []
         if let snapshot = ready.snapshot {
             let descriptor = SnapshotDescriptor(decoding: snapshot.data)
@@ -556,49 +611,6 @@ public final class RaftLoop: Sendable {
             if case .success = result { state.counters.proposalsApplied += 1 } else { state.counters.proposalsFailed += 1 }
             waiter.continuation.resume(returning: result)
         }
-        for readState in ready.readStates {
-            guard let waiter = state.readWaiters.removeValue(forKey: readState.context) else { continue }
-            state.readsAwaitingApply.append((readState.index, waiter))
-        }
-        state.answerReads()
-        raft.advance(ready)
-        try await compactIfDue(raft, &state, pool)
-    }
-
-    /// A test knob that breaks durability on purpose (a write is acknowledged before it reaches the disk), so
-    /// the drills can show their checker catches lost writes (chaos/run.sh --unsafe ack-before-fsync).
-    static let unsafeAckBeforeFsync = ProcessInfo.processInfo.environment["VIGIL_UNSAFE_ACK_BEFORE_FSYNC"] == "1"
-    /// Serial, so the late writes keep their order.
-    private static let lateWriter = DispatchQueue(label: "vigil.unsafe-late-writer")
-
-    private func persist(hardState: HardState?, entries: [Entry], snapshot: Snapshot?, _ state: inout LoopState,
-                         _ pool: NIOThreadPool) async throws(NodeError) {
-        let store = self.store
-        let delayPoint = persistDelayPoint
-        let started = ContinuousClock.now
-        if Self.unsafeAckBeforeFsync, snapshot == nil {
-            // The unsafe knob: report the write durable now and make it half a second later, so a power cut of
-            // every node (kill -9 of them all) loses what was acknowledged in between.
-            Self.lateWriter.asyncAfter(deadline: .now() + .milliseconds(500)) {
-                try? store.persist(hardState: hardState, entries: entries, snapshot: nil)
-            }
-            if let hardState { state.storedHardState = hardState }
-            state.deferredHardState = nil
-            return
-        }
-        do {
-            try await pool.runIfActive {
-                Failpoint.delay(delayPoint)
-                try store.persist(hardState: hardState, entries: entries, snapshot: snapshot)
-            }
-        } catch {
-            throw .persistFailed("\(error)")
-        }
-        state.counters.persistLatency.observe(.now - started)
-        state.round.persist += .now - started
-        state.round.entries += entries.count
-        if let hardState { state.storedHardState = hardState }
-        state.deferredHardState = nil
     }
 
     /// Writes a deferred commit index (compaction and shutdown need the stored commit to be current).

@@ -5,6 +5,7 @@ import Foundation
 public enum VigilVersion {
     /// The release this binary is. 0.6 added the peer hello: a 0.5 node drops a connection that starts with one,
     /// so 0.5 → 0.6 is the one upgrade that needs all nodes stopped; from 0.6 on, adjacent minors interoperate.
+    /// 0.7 forwards followers' writes over the peer connection once every member runs 0.7 or later.
     public static let build = SoftwareVersion(major: 0, minor: 7, patch: 0)
     public static let wireFormat = Int(WireCodec.formatVersion)
     public static let snapshotFormat = 1
