@@ -121,11 +121,13 @@ import Testing
         // that also reads the answer; when other suites keep that loop busy for seconds, both are pending when it
         // runs again, reads come first, and a 3 s answer counted as delivered (once in a clean-clone CI run).
         // A page that did arrive is delivered, so the product is right to count it; the test needs the margin.
+        // The total limit is generous too: with every suite running, the loop can stall past 5 s before the first
+        // attempt's deadline fires, and a 5 s limit then left room for one attempt (a CI run saw an 8 s stall).
         let slow = HTTPSink.Reply(status: 200, delay: .seconds(30))
         let sink = try await HTTPSink.start([slow, slow])
         let client = PagingHTTPClient.make()
         let policy = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(10),
-                                 attemptTimeout: .milliseconds(300), totalTimeLimit: .seconds(5))
+                                 attemptTimeout: .milliseconds(300), totalTimeLimit: .seconds(25))
         let result = try await Self.channel(client, retries: policy).send(Fixtures.page(), to: sink.url)
         try await client.shutdown()
         await sink.stop()
