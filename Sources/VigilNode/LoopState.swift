@@ -19,12 +19,14 @@ struct LoopState {
         let waiter: ProposalWaiter
         let command: [UInt8]
         var sentAt: ContinuousClock.Instant
+        var resends = 0
     }
     /// Writes this follower forwarded to the leader, by the id their entries carry (see `ForwardedEntry`); sent
     /// again until applied, because a frame can be lost with its connection (a certificate reload redials).
     var forwardWaiters: [UInt64: PendingForward] = [:]
     /// On the leader: the forwarded ids proposed in `forwardedSeenTerm`, by follower, oldest first, so a write sent
-    /// again is proposed once; bounded by `maxForwardedSeen` per follower.
+    /// again is proposed once; bounded by `maxForwardedSeen` per follower, which covers far more than the
+    /// `RaftLoop.forwardResends` window at any write rate a node reaches (half of it is 32,768 ids).
     var forwardedSeen: [NodeID: (ids: Set<UInt64>, order: [UInt64])] = [:]
     var forwardedSeenTerm: Term = 0
     static let maxForwardedSeen = 65_536
