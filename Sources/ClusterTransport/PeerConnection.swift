@@ -29,6 +29,11 @@ final class PeerConnection {
     /// Attempts since the last stable connection; drives the back-off ceiling.
     private var failedAttempts = 0
     private var connectedAt: NIODeadline?
+    /// When recent authenticated connections ended, so that a peer closing working connections now and then (a
+    /// certificate reload redials everything) is redialed at once, while one that closes each connection right
+    /// after the handshake (it refuses our release) still backs off.
+    private var authenticatedCloses: [NIODeadline] = []
+    static let quickRedialsPerMinute = 6
     private var reconnectTask: Scheduled<Void>?
     /// Incremented per attempt so callbacks of an abandoned attempt are ignored.
     private var generation = 0
@@ -206,9 +211,14 @@ final class PeerConnection {
     private func closed(attempt: Int) {
         guard attempt == generation else { return }
         channel = nil
-        if let connectedAt,
-           NIODeadline.now() - connectedAt >= .milliseconds(Int64(configuration.stableConnectionMilliseconds)) {
-            failedAttempts = 0
+        if let connectedAt {
+            let now = NIODeadline.now()
+            authenticatedCloses.removeAll { now - $0 > .seconds(60) }
+            authenticatedCloses.append(now)
+            if now - connectedAt >= .milliseconds(Int64(configuration.stableConnectionMilliseconds))
+                || authenticatedCloses.count <= Self.quickRedialsPerMinute {
+                failedAttempts = 0
+            }
         }
         if metrics.reachability == .connected {
             logger.info("connection to node\(peerID) closed")

@@ -1,4 +1,5 @@
 import RaftCore
+import NIOCore
 
 /// The Raft loop's bookkeeping of waiting clients; owned by the loop task alone.
 struct LoopState {
@@ -19,17 +20,18 @@ struct LoopState {
         let waiter: ProposalWaiter
         let command: [UInt8]
         var sentAt: ContinuousClock.Instant
-        var resends = 0
     }
     /// Writes this follower forwarded to the leader, by the id their entries carry (see `ForwardedEntry`); sent
     /// again until applied, because a frame can be lost with its connection (a certificate reload redials).
     var forwardWaiters: [UInt64: PendingForward] = [:]
-    /// On the leader: the forwarded ids proposed in `forwardedSeenTerm`, by follower, oldest first, so a write sent
-    /// again is proposed once; bounded by `maxForwardedSeen` per follower, which covers far more than the
-    /// `RaftLoop.forwardResends` window at any write rate a node reaches (half of it is 32,768 ids).
-    var forwardedSeen: [NodeID: (ids: Set<UInt64>, order: [UInt64])] = [:]
+    /// On the leader: the forwarded ids proposed in `forwardedSeenTerm`, by follower, with when each was first
+    /// seen, so a write sent again is proposed once. An id is kept for `forwardedSeenFor`, twice the longest a
+    /// follower keeps sending it (its proposal deadline); `maxForwardedSeen` per follower bounds the memory, and
+    /// is reached only above 100,000 forwarded writes a second.
+    var forwardedSeen: [NodeID: (ids: Set<UInt64>, order: CircularBuffer<(id: UInt64, at: ContinuousClock.Instant)>)] = [:]
     var forwardedSeenTerm: Term = 0
-    static let maxForwardedSeen = 65_536
+    static let maxForwardedSeen = 1_048_576
+    static let forwardedSeenFor: Duration = .seconds(20)
     /// Ids start at a random point, so an entry forwarded before a restart never answers a write made after it.
     var nextForwardID = UInt64.random(in: 1...(UInt64.max / 2))
     var readsAwaitingApply: [(index: LogIndex, waiter: ReadWaiter)] = []

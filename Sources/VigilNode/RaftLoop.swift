@@ -1,6 +1,7 @@
 import ClusterTransport
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import Paging
 import RaftCore
@@ -398,20 +399,17 @@ public final class RaftLoop: Sendable {
         state.counters.forwardedSent += UInt64(ids.count)
     }
 
-    /// How long a forwarded write waits to be applied before it is sent again (the leader proposes an id once),
-    /// and how many times it is sent again: a lost frame is a redial's, short; after that the write waits for its
-    /// deadline, so the leader's memory of proposed ids only needs to cover a second or so.
+    /// How long a forwarded write waits to be applied before it is sent again, until its deadline (the leader
+    /// proposes an id once; see `LoopState.forwardedSeenFor`).
     static let forwardResendAfter: Duration = .milliseconds(250)
-    static let forwardResends = 3
 
     /// Sends forwarded writes not applied after `forwardResendAfter` again: their frame may have been lost with a
     /// connection (a peer redials after a certificate reload). Within one term only; a new term fails them.
     private func resendForwards(_ raft: RaftNode, _ state: inout LoopState) {
         guard !state.forwardWaiters.isEmpty, raft.leader != noNode, raft.leader != nodeID else { return }
         let due = ContinuousClock.now - Self.forwardResendAfter
-        let ids = state.forwardWaiters.filter { $0.value.sentAt <= due && $0.value.resends < Self.forwardResends }.keys.sorted()
+        let ids = state.forwardWaiters.filter { $0.value.sentAt <= due }.keys.sorted()
         guard !ids.isEmpty else { return }
-        for id in ids { state.forwardWaiters[id]?.resends += 1 }
         sendForwards(ids, to: raft.leader, term: raft.term, &state)
         state.counters.forwardedResent += UInt64(ids.count)
     }
@@ -444,15 +442,16 @@ public final class RaftLoop: Sendable {
             state.forwardedSeenTerm = term
             state.forwardedSeen = [:]
         }
-        var seen = state.forwardedSeen[follower] ?? ([], [])
+        var seen = state.forwardedSeen.removeValue(forKey: follower) ?? ([], CircularBuffer())
         defer { state.forwardedSeen[follower] = seen }
-        guard seen.ids.insert(id).inserted else { return true }
-        seen.order.append(id)
-        if seen.order.count > LoopState.maxForwardedSeen {
-            let dropped = seen.order.count - LoopState.maxForwardedSeen / 2
-            for old in seen.order.prefix(dropped) { seen.ids.remove(old) }
-            seen.order.removeFirst(dropped)
+        let now = ContinuousClock.now
+        while let oldest = seen.order.first,
+              now - oldest.at > LoopState.forwardedSeenFor || seen.order.count >= LoopState.maxForwardedSeen {
+            seen.ids.remove(oldest.id)
+            seen.order.removeFirst()
         }
+        guard seen.ids.insert(id).inserted else { return true }
+        seen.order.append((id, now))
         return false
     }
 
