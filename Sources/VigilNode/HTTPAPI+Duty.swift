@@ -238,11 +238,7 @@ extension HTTPAPI {
             case let .failure(error): return Self.unavailable(error).response
             }
         }
-        var stamped = command
-        if case let .duty(proposal) = command {
-            stamped = .duty(DutyProposal(command: proposal.command, leaderTimestamp: Self.nowMillis(), actor: proposal.actor))
-        }
-        switch await loop.propose(stamped, timeout: Self.proposalTimeout) {
+        switch await loop.propose(RaftLoop.stamped(command), timeout: Self.proposalTimeout) {
         case let .success(outcome):
             return answer(outcome)
         case let .failure(.notLeader(hint)) where hint != noNode && hint != config.nodeID && !forwarded:

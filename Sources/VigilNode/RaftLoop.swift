@@ -290,8 +290,9 @@ public final class RaftLoop: Sendable {
                             state.counters.forwardedDuplicates += 1
                             continue
                         }
-                        forwardedEntries.append(ForwardedEntry(origin: frame.from, id: proposal.id)
-                            .entry(wrapping: Self.stamped(command).encoded()))
+                        // Decoded to refuse what is not a command; encoded again only when the leader's clock goes in.
+                        let bytes = if case .duty = command { Self.stamped(command).encoded() } else { proposal.command }
+                        forwardedEntries.append(ForwardedEntry(origin: frame.from, id: proposal.id).entry(wrapping: bytes))
                     }
                 case let .read(waiter):
                     state.nextReadContext += 1
