@@ -405,10 +405,10 @@ public struct DutyState: Codable, Sendable, Equatable {
 
     /// Open alerts and groups are only ever kept for unarchived tickets; commands rely on it.
     private func checkTicketReferences(field: String) throws(DutyError) {
-        for id in openAlerts.values where tickets.live[id] == nil {
+        for id in openAlerts.values where !tickets.live.contains(id) {
             throw DutyError(.invalid, field: "\(field).openAlerts", "an open alert refers to ticket \(id), which is archived or missing")
         }
-        for group in alertGroups.values where tickets.live[group.ticketID] == nil {
+        for group in alertGroups.values where !tickets.live.contains(group.ticketID) {
             throw DutyError(.invalid, field: "\(field).alertGroups", "an alert group refers to ticket \(group.ticketID), which is archived or missing")
         }
     }

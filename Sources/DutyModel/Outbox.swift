@@ -131,7 +131,7 @@ extension DutyState {
         for outcome in outcomes {
             let row = outbox[outcome.key]!
             outbox[outcome.key] = nil
-            if tickets.live[row.ticketID] != nil {
+            if tickets.live.contains(row.ticketID) {
                 tickets.live[row.ticketID]!.append(
                     .paged(key: row.key, personID: row.personID, channel: row.kind, result: outcome.result, attempts: outcome.attempts),
                     at: context.at, actor: context.actor)

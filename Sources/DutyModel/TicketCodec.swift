@@ -14,6 +14,14 @@ enum TicketCodec {
         return writer.bytes
     }
 
+    /// The record in an array of its own size, for a ticket held encoded in memory for a long time.
+    static func compactRecord(of ticket: Ticket) -> [UInt8] {
+        let bytes = record(of: ticket)
+        return bytes.capacity - bytes.count < 16 ? bytes : Array(unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: bytes)
+        }
+    }
+
     /// Reads back a record written by `record(of:)`; it must hold exactly ticket `id`.
     static func decodeRecord(_ bytes: [UInt8], expecting id: TicketID) throws(DutyError) -> Ticket {
         var reader = ByteReader(bytes: bytes)

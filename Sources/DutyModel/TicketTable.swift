@@ -77,7 +77,7 @@ struct TicketTable: Sendable {
 
     /// Brings an archived ticket (as read by `ticket(_:)`) back into the working set before a reopen changes it.
     mutating func moveOutOfArchive(_ ticket: Ticket) {
-        precondition(live[ticket.id] == nil && ticket.stage == .archived, "ticket \(ticket.id) is not archived")
+        precondition(!live.contains(ticket.id) && ticket.stage == .archived, "ticket \(ticket.id) is not archived")
         archivedInMemory[ticket.id] = nil
         // Deleting a record the archive never got is harmless; missing one that it has is not.
         if archive != nil { reopenedFromArchive.insert(ticket.id) }
@@ -97,13 +97,9 @@ struct TicketTable: Sendable {
 
     /// Appends the ticket's bytes as a snapshot holds them, if memory holds it.
     func writeFromMemory(_ id: TicketID, into writer: inout ByteWriter) -> Bool {
-        if let ticket = live[id] {
-            TicketCodec.write(ticket, &writer)
-        } else if let record = archivedInMemory[id] {
-            writer.append(record.bytes)
-        } else {
-            return false
-        }
+        if live.write(id, into: &writer) { return true }
+        guard let record = archivedInMemory[id] else { return false }
+        writer.append(record.bytes)
         return true
     }
 
@@ -134,8 +130,8 @@ struct TicketTable: Sendable {
     func forEachInMemory(registeredIn range: Range<Timestamp>?, _ body: (Ticket) -> Void) throws(DutyError) {
         guard count > 0 else { return }
         for id in 1...count {
-            if let box = live.boxes[id] {
-                if range?.contains(box.ticket!.registeredAt) ?? true { body(box.ticket!) }
+            if let ticket = live[id] {
+                if range?.contains(ticket.registeredAt) ?? true { body(ticket) }
             } else if let record = archivedInMemory[id], range?.contains(record.registeredAt) ?? true {
                 body(try TicketCodec.decodeRecord(record.bytes, expecting: record.id))
             }
@@ -189,6 +185,12 @@ extension TicketTable: Codable {
 ///
 /// Every write goes through the subscript's modify accessor (or `removeValue`), so no command
 /// can change a ticket without it being marked: there is no list of call sites to keep in step.
+///
+/// Only the tickets written most recently stay decoded (at most `decodedLimit`); the others are held as
+/// their snapshot record. A `Ticket` value with its timeline, SLA clocks and escalation takes 1.2–1.6 KB of
+/// heap, its record 250–400 bytes: with 100,000 open tickets that is the difference between a node under
+/// and over 300 MB. Reading a held record decodes it (a few µs), which every archived ticket already costs.
+/// The representation is not state: it differs between replicas and never reaches the snapshot bytes.
 struct WorkingSet: Sendable {
     /// Tickets sit in boxes: the table then moves 16-byte entries when it grows, not ~200-byte `Ticket` values
     /// (growing past 65,536 open tickets moved and faulted in tens of MB on the Raft loop, long enough to
@@ -200,41 +202,94 @@ struct WorkingSet: Sendable {
     /// Written since `takeTouched()`: the tickets whose scheduler deadline may have moved.
     private(set) var touched: Set<TicketID> = []
     let tracksChanges: Bool
+    /// Decoded tickets, oldest write first, each with the write that left it decoded; an entry whose ticket was
+    /// written again since (or encoded, or removed) is stale and skipped.
+    private var decodedOrder: [(id: TicketID, write: UInt64)] = []
+    private var decodedOrderStart = 0
+    /// Entries of the decoded order kept, stale ones included: bounded, whatever the writes.
+    var decodedOrderLength: Int { decodedOrder.count - decodedOrderStart }
+    private(set) var decodedCount = 0
+    private var writes: UInt64 = 0
+    /// Most tickets a command batch touches fit, so a busy ticket is not encoded and decoded on every write.
+    private(set) var decodedLimit: Int
 
-    init(tracksChanges: Bool) { self.tracksChanges = tracksChanges }
+    static let defaultDecodedLimit = 4_096
+
+    init(tracksChanges: Bool, decodedLimit: Int = WorkingSet.defaultDecodedLimit) {
+        precondition(decodedLimit >= 1, "at least one ticket stays decoded")
+        self.tracksChanges = tracksChanges
+        self.decodedLimit = decodedLimit
+    }
 
     subscript(id: TicketID) -> Ticket? {
-        get { boxes[id]?.ticket }
+        get { boxes[id]?.ticket(id) }
         _modify {
             // _modify rather than get/set: a set would copy the ticket, and then its timeline on append. The
             // ticket is moved out of its box for the caller, so it is the only reference while it changes.
             if tracksChanges { changed.insert(id) }
             touched.insert(id)
             var ticket: Ticket?
+            var wasDecoded = false
             if boxes[id] != nil {
-                if !isKnownUniquelyReferenced(&boxes[id]!) { boxes[id] = TicketBox(boxes[id]!.ticket) }
-                ticket = boxes[id]!.ticket
-                boxes[id]!.ticket = nil
+                if !isKnownUniquelyReferenced(&boxes[id]!) { boxes[id] = TicketBox(boxes[id]!.content) }
+                wasDecoded = boxes[id]!.isDecoded
+                ticket = boxes[id]!.take(id)
             }
-            defer {
-                if let ticket {
-                    if let box = boxes[id] { box.ticket = ticket } else { boxes[id] = TicketBox(ticket) }
-                } else {
-                    boxes[id] = nil
-                }
-            }
+            defer { store(ticket, id, wasDecoded: wasDecoded) }
             yield &ticket
         }
     }
 
+    private mutating func store(_ ticket: Ticket?, _ id: TicketID, wasDecoded: Bool) {
+        guard let ticket else {
+            if boxes.removeValue(forKey: id) != nil, wasDecoded { decodedCount -= 1 }
+            return
+        }
+        writes += 1
+        if !wasDecoded { decodedCount += 1 }
+        if let box = boxes[id] { box.content = .decoded(ticket, write: writes) } else { boxes[id] = TicketBox(.decoded(ticket, write: writes)) }
+        decodedOrder.append((id, writes))
+        encodeOldest()
+    }
+
+    /// Tests hold nearly every ticket encoded, so each command path reads and writes records.
+    mutating func setDecodedLimit(_ limit: Int) {
+        precondition(limit >= 1, "at least one ticket stays decoded")
+        decodedLimit = limit
+        encodeOldest()
+    }
+
+    /// Encodes the least recently written decoded tickets until at most `decodedLimit` remain.
+    private mutating func encodeOldest() {
+        while decodedCount > decodedLimit, decodedOrderStart < decodedOrder.count {
+            let (id, write) = decodedOrder[decodedOrderStart]
+            decodedOrderStart += 1
+            guard boxes[id]?.decodedWrite == write else { continue }
+            if !isKnownUniquelyReferenced(&boxes[id]!) { boxes[id] = TicketBox(boxes[id]!.content) }
+            boxes[id]!.encode()
+            decodedCount -= 1
+        }
+        // Stale entries pile up behind a ticket written over and over; drop them once they are most of the list.
+        if decodedOrderStart > 1_024, decodedOrderStart * 2 > decodedOrder.count {
+            decodedOrder.removeFirst(decodedOrderStart)
+            decodedOrderStart = 0
+        } else if decodedOrder.count - decodedOrderStart > 4 * decodedLimit + 1_024 {
+            decodedOrder = decodedOrder[decodedOrderStart...].filter { boxes[$0.id]?.decodedWrite == $0.write }
+            decodedOrderStart = 0
+        }
+        assert(decodedCount >= 0 && decodedCount <= max(decodedLimit, decodedOrder.count - decodedOrderStart), "decoded tickets miscounted")
+    }
+
     func contains(_ id: TicketID) -> Bool { boxes[id] != nil }
     var count: Int { boxes.count }
-    var values: LazyMapCollection<Dictionary<TicketID, TicketBox>.Values, Ticket> { boxes.values.lazy.map { $0.ticket! } }
+    var values: LazyMapCollection<[TicketID: TicketBox], Ticket> { boxes.lazy.map { $0.value.ticket($0.key) } }
 
     mutating func removeValue(forKey id: TicketID) -> Ticket? {
         if tracksChanges { changed.insert(id) }
         touched.insert(id)
-        return boxes.removeValue(forKey: id)?.ticket
+        guard let box = boxes.removeValue(forKey: id) else { return nil }
+        if box.isDecoded { decodedCount -= 1 }
+        return box.ticket(id)
     }
 
     mutating func reserveCapacity(_ capacity: Int) { boxes.reserveCapacity(capacity) }
@@ -250,19 +305,68 @@ struct WorkingSet: Sendable {
     func sortedByID() -> [Ticket] {
         values.sorted { $0.id < $1.id }
     }
+
+    /// Appends the ticket's snapshot bytes, copying a held record instead of encoding again.
+    func write(_ id: TicketID, into writer: inout ByteWriter) -> Bool {
+        guard let box = boxes[id] else { return false }
+        switch box.content {
+        case let .decoded(ticket, _): TicketCodec.write(ticket, &writer)
+        case let .encoded(record): writer.append(record)
+        case .lent: preconditionFailure("ticket \(id) is being written")
+        }
+        return true
+    }
 }
 
-/// One working-set ticket; see `WorkingSet` for why it is boxed. Nil only while `WorkingSet`'s modify accessor
-/// has the ticket out.
+/// One working-set ticket, decoded or as its record; see `WorkingSet` for why it is boxed. `.lent` only while
+/// `WorkingSet`'s modify accessor has the ticket out.
 final class TicketBox: @unchecked Sendable {
-    var ticket: Ticket?
+    enum Content {
+        case decoded(Ticket, write: UInt64)
+        case encoded([UInt8])
+        case lent
+    }
 
-    init(_ ticket: Ticket?) { self.ticket = ticket }
+    var content: Content
+
+    init(_ content: Content) { self.content = content }
+
+    var isDecoded: Bool { if case .decoded = content { true } else { false } }
+
+    var decodedWrite: UInt64? { if case let .decoded(_, write) = content { write } else { nil } }
+
+    /// The ticket; `id` is the one it must be, checked when a record is decoded.
+    func ticket(_ id: TicketID) -> Ticket {
+        switch content {
+        case let .decoded(ticket, _):
+            return ticket
+        case let .encoded(record):
+            do {
+                return try TicketCodec.decodeRecord(record, expecting: id)
+            } catch {
+                preconditionFailure("ticket \(id) held in memory does not decode: \(error)")
+            }
+        case .lent:
+            preconditionFailure("ticket \(id) is being written")
+        }
+    }
+
+    /// Moves the ticket out, leaving the box `.lent` so the caller holds the only reference while it changes.
+    func take(_ id: TicketID) -> Ticket {
+        let ticket = ticket(id)
+        content = .lent
+        return ticket
+    }
+
+    func encode() {
+        guard case let .decoded(ticket, _) = content else { return }
+        content = .encoded(TicketCodec.compactRecord(of: ticket))
+    }
 }
 
 extension WorkingSet: Equatable {
-    /// What changed since the last store is bookkeeping, not state.
+    /// What changed since the last store, and which tickets are decoded, is bookkeeping, not state.
     static func == (lhs: WorkingSet, rhs: WorkingSet) -> Bool {
-        lhs.boxes.count == rhs.boxes.count && lhs.boxes.allSatisfy { rhs.boxes[$0.key]?.ticket == $0.value.ticket }
+        lhs.boxes.count == rhs.boxes.count && lhs.boxes.allSatisfy { rhs.boxes[$0.key]?.ticket($0.key) == $0.value.ticket($0.key) }
     }
 }

@@ -14,27 +14,35 @@ import Testing
         return log
     }
 
-    /// Three replicas apply one log; one of them restarts from its own snapshot every 37 commands,
-    /// another passes every command through JSON as the Raft log would. All end byte-identical.
+    /// Four replicas apply one log; one of them restarts from its own snapshot every 37 commands,
+    /// another passes every command through JSON as the Raft log would, the last keeps only one ticket
+    /// decoded in memory (every other read and write goes through its record). All end byte-identical.
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
     func threeReplicasProduceIdenticalSnapshots(seed: UInt64) throws {
         let log = try Self.log(seed: seed, count: 600)
         var plain = try RandomWorkload.initialState()
         var restarting = try RandomWorkload.initialState()
         var viaWire = try RandomWorkload.initialState()
-        var outcomes: [[String]] = [[], [], []]
+        var encoded = try RandomWorkload.initialState()
+        encoded.tickets.live.setDecodedLimit(1)
+        var outcomes: [[String]] = [[], [], [], []]
         for (index, (command, at, actor)) in log.enumerated() {
             outcomes[0].append("\(plain.apply(command, at: at, actor: actor))")
             outcomes[1].append("\(restarting.apply(command, at: at, actor: actor))")
             let wire = try JSONEncoderHelper.roundTrip(command)
             outcomes[2].append("\(viaWire.apply(wire, at: at, actor: actor))")
+            outcomes[3].append("\(encoded.apply(command, at: at, actor: actor))")
+            #expect(encoded.tickets.live.decodedCount <= 1)
             if index % 37 == 36 { restarting = try DutyState.restore(from: restarting.snapshot()) }
         }
         #expect(outcomes[0] == outcomes[1])
         #expect(outcomes[0] == outcomes[2])
+        #expect(outcomes[0] == outcomes[3])
+        #expect(plain == encoded)
         let bytes = plain.snapshot()
         #expect(bytes == restarting.snapshot())
         #expect(bytes == viaWire.snapshot())
+        #expect(bytes == encoded.snapshot())
         #expect(plain.ticketCount > 20, "the workload must actually create tickets")
         #expect(outcomes[0].filter { $0.hasPrefix("success") }.count > 100, "the workload must mostly do something")
     }
