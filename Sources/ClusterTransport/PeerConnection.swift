@@ -128,7 +128,7 @@ final class PeerConnection {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // SNI and hostname verification use the node name: NIOSSL refuses IP literals in SNI.
-                    let tls = try NIOSSLClientHandler(context: clientContext, serverHostname: NodeName.make(peerID))
+                    let tls = try NIOSSLClientHandler(context: clientContext, serverHostname: NodeName.make(peerID), configuration: .peer)
                     let authentication = PeerAuthenticationHandler(
                         expectation: .peer(peerID),
                         handshakeTimeout: handshakeTimeout,

@@ -322,7 +322,8 @@ struct WorkingSet: Sendable {
 /// `WorkingSet`'s modify accessor has the ticket out.
 final class TicketBox: @unchecked Sendable {
     enum Content {
-        case decoded(Ticket, write: UInt64)
+        /// Indirect: inline, a `Ticket` would make every box, encoded ones too, ~400 bytes.
+        indirect case decoded(Ticket, write: UInt64)
         case encoded([UInt8])
         case lent
     }
