@@ -18,7 +18,7 @@ struct AuthMiddleware: RouterMiddleware {
     }
 
     let state: StateView
-    let bootstrapTokenSHA256: String?
+    let bootstrapToken: TokenDigest?
     let tokenLimiter: RateLimiter
     let integrationLimiter: RateLimiter
     /// Waits until this node has applied everything committed (ReadIndex); used once for an unknown token,
@@ -83,11 +83,11 @@ struct AuthMiddleware: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
             return .failure(APIError(status: 401, code: "unauthorized", message: "the Authorization header must be 'Bearer <token>'", field: "Authorization"))
         }
-        let hash = APIToken.sha256Hex(String(parts[1]))
-        if let bootstrap = bootstrapTokenSHA256, bootstrap == hash {
+        let digest = TokenDigest(token: String(parts[1]))
+        if let bootstrap = bootstrapToken, bootstrap.constantTimeEquals(digest) {
             return .success(Principal(name: Self.bootstrapPrincipalName, role: .admin))
         }
-        if let record = state.token(forSHA256: hash) {
+        if let record = state.token(for: digest) {
             return .success(Principal(name: record.name, role: record.role, personID: record.personID))
         }
         // The token is not echoed, not even in part: it may be a real secret sent to the wrong cluster.

@@ -59,7 +59,7 @@ public struct HTTPAPI: Sendable {
         let router = Router(context: BasicRequestContext.self)
         let api = self
         router.add(middleware: NotFoundMiddleware())
-        router.add(middleware: AuthMiddleware(state: loop.state, bootstrapTokenSHA256: config.api.bootstrapTokenSHA256,
+        router.add(middleware: AuthMiddleware(state: loop.state, bootstrapToken: config.api.bootstrapTokenSHA256.flatMap(TokenDigest.init(hex:)),
                                               tokenLimiter: tokenLimiter, integrationLimiter: integrationLimiter,
                                               catchUp: { [loop] in
                                                   if case .success = await loop.readBarrier(timeout: Self.readTimeout) { return true }

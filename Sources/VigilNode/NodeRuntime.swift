@@ -93,6 +93,18 @@ public enum NodeRuntime {
             }
         }
         defer { expiryWatch.cancel() }
+        // glibc keeps what the scheduler's passes and large applies free in its per-thread arenas: a leader that
+        // paged through a storm showed 270 MB resident with 200 MB in use, 234 MB after one trim.
+        let memoryTrim = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(RaftLoop.memoryTrimIntervalSeconds))
+                let started = ContinuousClock.now
+                RaftLoop.returnFreedMemory()
+                let took = ContinuousClock.now - started
+                if took > .milliseconds(50) { logger.info("returning freed memory was slow", metadata: ["seconds": "\(took)"]) }
+            }
+        }
+        defer { memoryTrim.cancel() }
         let backups = config.backup.map { settings in
             let scheduled = ScheduledBackups(loop: loop, settings: settings, directory: NodeConfig.resolve(settings.directory, against: baseDirectory),
                                              clusterID: config.clusterID, nodeID: config.nodeID, logger: logger)

@@ -4,6 +4,9 @@ import Synchronization
 /// The node's state machine shared between the Raft loop (the only writer) and HTTP readers.
 public final class StateView: Sendable {
     private let machine = Mutex(NodeStateMachine())
+    /// The registry's tokens by raw digest, rebuilt whenever an apply changes the registry: every request looks
+    /// its token up here, and under load the state lock is held for whole applied batches.
+    private let tokensByDigest = Mutex<[TokenDigest: TokenRegistry.Record]>([:])
 
     public init() {}
 
@@ -14,8 +17,8 @@ public final class StateView: Sendable {
     public var revision: UInt64 { machine.withLock { $0.settings.revision } }
     public var count: Int { machine.withLock { $0.settings.settings.count } }
 
-    public func token(forSHA256 hash: String) -> TokenRegistry.Record? {
-        machine.withLock { $0.tokens.record(forSHA256: hash) }
+    public func token(for digest: TokenDigest) -> TokenRegistry.Record? {
+        tokensByDigest.withLock { $0[digest] }
     }
 
     public var tokenRecords: [TokenRegistry.Record] {
@@ -30,7 +33,21 @@ public final class StateView: Sendable {
 
     /// Runs `body` with exclusive access; the loop applies a whole `Ready` in one call.
     func mutate<T: Sendable>(_ body: (inout NodeStateMachine) throws(NodeError) -> T) throws(NodeError) -> T {
-        try machine.withLock { (machine: inout NodeStateMachine) throws(NodeError) -> T in try body(&machine) }
+        try machine.withLock { (machine: inout NodeStateMachine) throws(NodeError) -> T in
+            let before = machine.tokens
+            // The registry's own state decides, also when `body` fails part-way: what it applied stays applied.
+            defer {
+                // Cheap when nothing changed: dictionaries sharing their storage compare equal at once.
+                if machine.tokens != before { index(machine.tokens) }
+            }
+            return try body(&machine)
+        }
+    }
+
+    private func index(_ registry: TokenRegistry) {
+        let index = Dictionary(registry.records.values.compactMap { record in TokenDigest(hex: record.sha256).map { ($0, record) } },
+                               uniquingKeysWith: { first, _ in first })
+        tokensByDigest.withLock { $0 = index }
     }
 
     /// A consistent copy of the whole state, cheap to take (copy-on-write), for writing a snapshot off the loop.

@@ -16,12 +16,10 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
     public static let maximumTokens = 1_000
 
     public private(set) var records: [String: Record] = [:]
-    /// sha256 → name, so a request is authenticated with one lookup.
+    /// sha256 → name: a hash is registered once.
     private var byHash: [String: String] = [:]
 
     public init() {}
-
-    public func record(forSHA256 hash: String) -> Record? { byHash[hash].flatMap { records[$0] } }
 
     public mutating func apply(_ command: TokenCommand) -> TokenOutcome {
         switch command {
