@@ -164,7 +164,7 @@ let package = Package(
         ]),
         // Real `vigil` processes on 127.0.0.1: elections over TLS, failover, catch-up, refusal of a corrupt database.
         .testTarget(name: "VigilNodeTests", dependencies: [
-            "VigilNode", "RaftCore", "DutyModel", "Paging", "VigilTestSupport",
+            "VigilNode", "ClusterTransport", "RaftCore", "DutyModel", "Paging", "VigilTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),

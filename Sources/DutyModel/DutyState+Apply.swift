@@ -3,13 +3,20 @@ extension DutyState {
     ///
     /// Leader timestamps can step back slightly after a leader change (clock skew between
     /// nodes); the model clamps them to the last applied time so its time never runs backwards.
-    public mutating func apply(_ command: DutyCommand, at leaderTimestamp: Timestamp, actor: ActorID) -> Result<[DutyEvent], DutyError> {
+    ///
+    /// `intendingFirstPagesIn`: the term of the leader that proposed the command, when it asked for it. A ticket the
+    /// command registers then records its first escalation step, and intends the pages due at once, in this same
+    /// entry (an alert is paged one commit after intake, not three). Without it the scheduler records the step.
+    public mutating func apply(_ command: DutyCommand, at leaderTimestamp: Timestamp, actor: ActorID,
+                               intendingFirstPagesIn leaderTerm: UInt64? = nil) -> Result<[DutyEvent], DutyError> {
         if actor.rawValue.isEmpty || actor.rawValue.utf8.count > DutyLimits.maxIdentifierLength * 2 {
             return .failure(.invalid("actor", "must be 1–\(DutyLimits.maxIdentifierLength * 2) bytes"))
         }
+        if leaderTerm == 0 { return .failure(.invalid("leaderTerm", "must be a Raft term (≥ 1)")) }
         var context = ApplyContext(at: max(leaderTimestamp, lastAppliedAt), actor: actor)
         do {
             try execute(command, &context)
+            if let leaderTerm { recordFirstSteps(registeredBy: &context, leaderTerm: leaderTerm) }
         } catch {
             reindexDeadlines(after: command)
             return .failure(error)
@@ -28,6 +35,19 @@ extension DutyState {
         lastAppliedAt = context.at
         audit.record(at: context.at, actor: actor, command: command.name, subject: command.subject)
         return .success(context.events)
+    }
+
+    /// The first step of every ticket the command registered whose first level is due now. A step the model refuses
+    /// (outbox full, nobody to page, a maintenance window) is left to the scheduler, as it would be without a term:
+    /// every refusal of `recordEscalationStep` comes before it changes anything.
+    private mutating func recordFirstSteps(registeredBy context: inout ApplyContext, leaderTerm: UInt64) {
+        let registered = context.events.compactMap { event -> TicketID? in
+            if case let .ticketRegistered(id, _, _) = event.kind { id } else { nil }
+        }
+        for id in registered {
+            guard let step = nextDueStep(id), step.stepIndex == 0, step.dueAt <= context.at else { continue }
+            try? recordEscalationStep(id, stepIndex: 0, leaderTerm: leaderTerm, &context)
+        }
     }
 
     private mutating func execute(_ command: DutyCommand, _ context: inout ApplyContext) throws(DutyError) {

@@ -151,9 +151,20 @@ public actor PagingScheduler {
             claim(jobs.map(\.row.key))
             Task { await self.claimAndSend(jobs, term: term) }
         }
-        for (_, jobs) in Self.grouped(plan.toSend) {
+        for (group, jobs) in Self.grouped(plan.toSend) {
+            // Rows of this term that this process did not claim were intended by the entry that registered their
+            // alert: they took no token yet, and storm control holds them like any other page.
+            guard limiter.take(personID: group.personID, contactMethodID: group.contactMethodID, now: now) else {
+                if let next = limiter.nextTokenAt(personID: group.personID, contactMethodID: group.contactMethodID) {
+                    wakeAt = min(wakeAt ?? next, next)
+                }
+                continue
+            }
             claim(jobs.map(\.row.key))
-            Task { await self.send(jobs, term: term) }
+            Task {
+                Failpoint.hit(Failpoint.pagingAfterIntent)
+                await self.send(jobs, term: term)
+            }
         }
         if !plan.toCancel.isEmpty {
             let outcomes = plan.toCancel.map {

@@ -34,7 +34,8 @@ extension HTTPAPI {
             return PagerDutyIntake.invalid(status: 429, ["routing key over its rate of \(config.api.integrationRequestsPerSecond) events/s"])
         }
         let actor = ActorID("pagerduty:\(event.routingKey.prefix(6))")
-        return await submit(.duty(DutyProposal(command: .pagerDutyEvent(event), leaderTimestamp: 0, actor: actor)), request: request, body: buffer) { outcome in
+        let proposal = DutyProposal(command: .pagerDutyEvent(event), leaderTimestamp: 0, actor: actor, leaderTerm: await intakeTerm())
+        return await submit(.duty(proposal), request: request, body: buffer) { outcome in
             switch outcome {
             case .duty(.success):
                 return PagerDutyIntake.accepted(dedupKey: event.dedupKey ?? "")
@@ -94,8 +95,9 @@ extension HTTPAPI {
         case let .failure(error): return error.response
         }
         let actor = ActorID("alertmanager:\(key.prefix(6))")
-        return await submit(.duty(DutyProposal(command: .alertmanagerNotification(notification), leaderTimestamp: 0, actor: actor)),
-                            request: request, body: buffer) { outcome in
+        let proposal = DutyProposal(command: .alertmanagerNotification(notification), leaderTimestamp: 0, actor: actor,
+                                    leaderTerm: await intakeTerm())
+        return await submit(.duty(proposal), request: request, body: buffer) { outcome in
             switch outcome {
             case let .duty(.success(events)):
                 return JSONResponse.api(WriteAnswer<Ticket>(events: events, object: events.lazy.compactMap(\.ticketID).first.flatMap { id in
@@ -356,5 +358,13 @@ enum AlertDetails {
             }
         }
         return nil
+    }
+}
+
+extension HTTPAPI {
+    /// An alert that opens a ticket records its first escalation step and intends its due pages in the entry that
+    /// registers it, once every member can apply that (`pagingAtIntakeSince`): the leader fills in its term.
+    func intakeTerm() async -> UInt64? {
+        await everyMemberRuns(Self.pagingAtIntakeSince) ? DutyProposal.termRequested : nil
     }
 }

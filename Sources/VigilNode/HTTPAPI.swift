@@ -38,7 +38,7 @@ public struct HTTPAPI: Sendable {
     static let unsafeLocalReads = ProcessInfo.processInfo.environment["VIGIL_UNSAFE_LOCAL_READS"] == "1"
     static let forwardTimeout: TimeAmount = .seconds(7)
     static let forwardedHeader = "X-Vigil-Forwarded-By"
-    /// The last answer of `peersForward()` and when it was read.
+    /// The members' lowest release and when it was read (`everyMemberRuns`).
     let peerForwarding = PeerForwardingCache()
 
     init(config: NodeConfig, loop: RaftLoop, transport: PeerTransport, forwarding: ForwardingClient, logger: Logger,
@@ -269,16 +269,28 @@ public struct HTTPAPI: Sendable {
 
     /// Whether every other member announced a release that applies forwarded entries (they reach every replica's
     /// log, so one older member is enough to keep forwarding on HTTP). Read from the transport at most every 500 ms.
-    func peersForward() async -> Bool {
+    func peersForward() async -> Bool { await everyMemberRuns(Self.peerForwardingSince) }
+
+    /// Entries that register an alert also record its first escalation step and intend its due pages
+    /// (`DutyProposal.leaderTerm`); 0.7 would apply them without, so a replica on 0.7 would differ.
+    static let pagingAtIntakeSince = SoftwareVersion(major: 0, minor: 8, patch: 0)
+
+    /// Whether this node and every other member announced `version` or later; read at most every 500 ms.
+    func everyMemberRuns(_ version: SoftwareVersion) async -> Bool {
         let now = ContinuousClock.now
-        if let cached = peerForwarding.last.withLock({ $0 }), now - cached.at < .milliseconds(500) { return cached.value }
-        let status = loop.status
-        let others = Set(status.voters + status.learners).subtracting([config.nodeID])
-        let peers = await transport.metrics().peers
-        let value = VigilVersion.running >= Self.peerForwardingSince
-            && others.allSatisfy { id in peers[id]?.version.map { $0 >= Self.peerForwardingSince } ?? false }
-        peerForwarding.last.withLock { $0 = (now, value) }
-        return value
+        let lowest: SoftwareVersion?
+        if let cached = peerForwarding.last.withLock({ $0 }), now - cached.at < .milliseconds(500) {
+            lowest = cached.lowest
+        } else {
+            let status = loop.status
+            let others = Set(status.voters + status.learners).subtracting([config.nodeID])
+            let peers = await transport.metrics().peers
+            // A member not connected, or that announced nothing, counts as too old.
+            let versions = others.map { peers[$0]?.version }
+            lowest = versions.contains(nil) ? nil : (versions.compactMap { $0 } + [VigilVersion.running]).min()
+            peerForwarding.last.withLock { $0 = (now, lowest) }
+        }
+        return lowest.map { $0 >= version } ?? false
     }
 
     /// Whether the peer connection to `leader` is up, or comes up within `redialGraceMilliseconds`.
@@ -341,7 +353,7 @@ public struct HTTPAPI: Sendable {
     static let answeredHeaderNames = ["Retry-After", "ETag", "Location", "Cache-Control"]
 }
 
-/// The last answer of `HTTPAPI.peersForward()` and when it was read, shared by every request.
+/// The lowest release among the members (nil: one announced none) and when it was read, shared by every request.
 final class PeerForwardingCache: Sendable {
-    let last = Mutex<(at: ContinuousClock.Instant, value: Bool)?>(nil)
+    let last = Mutex<(at: ContinuousClock.Instant, lowest: SoftwareVersion?)?>(nil)
 }

@@ -36,7 +36,8 @@ public struct NodeStateMachine: Sendable {
         case let .settings(command):
             return .settings(settings.apply(command))
         case let .duty(proposal):
-            return .duty(duty.apply(proposal.command, at: proposal.leaderTimestamp, actor: proposal.actor))
+            return .duty(duty.apply(proposal.command, at: proposal.leaderTimestamp, actor: proposal.actor,
+                                    intendingFirstPagesIn: proposal.leaderTerm))
         case let .tokens(command):
             return .tokens(tokens.apply(command))
         }

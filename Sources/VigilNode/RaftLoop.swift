@@ -271,9 +271,9 @@ public final class RaftLoop: Sendable {
                 case let .snapshotBuilt(result, startedAt):
                     try await finishSnapshot(result, startedAt: startedAt, raft, &state, pool)
                 case let .propose(command, waiter):
-                    batch.append((command, waiter))
+                    batch.append((Self.termed(command, raft.term), waiter))
                 case let .forward(command, waiter):
-                    if raft.isLeader { batch.append((Self.stamped(command), waiter)) } else { toForward.append((command, waiter)) }
+                    if raft.isLeader { batch.append((Self.termed(Self.stamped(command), raft.term), waiter)) } else { toForward.append((command, waiter)) }
                 case let .forwarded(frame):
                     // Only the leader of the term the follower saw may propose them; anything else is dropped and
                     // the follower's client times out (it learns of the new leader by itself).
@@ -291,7 +291,7 @@ public final class RaftLoop: Sendable {
                             continue
                         }
                         // Decoded to refuse what is not a command; encoded again only when the leader's clock goes in.
-                        let bytes = if case .duty = command { Self.stamped(command).encoded() } else { proposal.command }
+                        let bytes = if case .duty = command { Self.termed(Self.stamped(command), raft.term).encoded() } else { proposal.command }
                         forwardedEntries.append(ForwardedEntry(origin: frame.from, id: proposal.id).entry(wrapping: bytes))
                     }
                 case let .read(waiter):
@@ -379,7 +379,16 @@ public final class RaftLoop: Sendable {
     /// A duty command carries the clock of the leader that accepts it (SLA clocks and escalation run on it).
     static func stamped(_ command: ReplicatedCommand) -> ReplicatedCommand {
         guard case let .duty(proposal) = command else { return command }
-        return .duty(DutyProposal(command: proposal.command, leaderTimestamp: HTTPAPI.nowMillis(), actor: proposal.actor))
+        return .duty(DutyProposal(command: proposal.command, leaderTimestamp: HTTPAPI.nowMillis(), actor: proposal.actor,
+                                  leaderTerm: proposal.leaderTerm))
+    }
+
+    /// A duty command that asked for the leader's term gets this leader's, written by the loop that appends it: a
+    /// term read anywhere else may be one this node no longer leads, and the pages the entry intends are fenced by it.
+    static func termed(_ command: ReplicatedCommand, _ term: UInt64) -> ReplicatedCommand {
+        guard case let .duty(proposal) = command, proposal.leaderTerm != nil else { return command }
+        return .duty(DutyProposal(command: proposal.command, leaderTimestamp: proposal.leaderTimestamp, actor: proposal.actor,
+                                  leaderTerm: term))
     }
 
     /// Sends a follower's client writes to the leader in frames of bounded size; each waits for its entry.

@@ -53,12 +53,20 @@ public struct DutyProposal: Codable, Sendable, Equatable {
     /// Milliseconds since the epoch on the leader when it accepted the request.
     public let leaderTimestamp: Timestamp
     public let actor: ActorID
+    /// The term of the leader that proposed it, when the command asks that tickets it registers page in the same
+    /// entry (`DutyState.apply(intendingFirstPagesIn:)`). A request asks with 0; the leader's loop writes its
+    /// term. Absent from the JSON when nil, so every other entry reads as 0.7 wrote it.
+    public let leaderTerm: UInt64?
 
-    public init(command: DutyCommand, leaderTimestamp: Timestamp, actor: ActorID) {
+    public init(command: DutyCommand, leaderTimestamp: Timestamp, actor: ActorID, leaderTerm: UInt64? = nil) {
         self.command = command
         self.leaderTimestamp = leaderTimestamp
         self.actor = actor
+        self.leaderTerm = leaderTerm
     }
+
+    /// Asks the leader for its term (see `leaderTerm`).
+    public static let termRequested: UInt64 = 0
 }
 
 /// What applying one entry did; the proposer's HTTP answer is made from it.

@@ -5,8 +5,9 @@ import Foundation
 public enum VigilVersion {
     /// The release this binary is. 0.6 added the peer hello: a 0.5 node drops a connection that starts with one,
     /// so 0.5 → 0.6 is the one upgrade that needs all nodes stopped; from 0.6 on, adjacent minors interoperate.
-    /// 0.7 forwards followers' writes over the peer connection once every member runs 0.7 or later.
-    public static let build = SoftwareVersion(major: 0, minor: 7, patch: 0)
+    /// 0.7 forwards followers' writes over the peer connection once every member runs 0.7 or later. 0.8 pages an
+    /// alert in the entry that registers it once every member runs 0.8 or later.
+    public static let build = SoftwareVersion(major: 0, minor: 8, patch: 0)
     public static let wireFormat = Int(WireCodec.formatVersion)
     public static let snapshotFormat = 1
     public static let backupFormat = BackupFile.formatVersion

@@ -201,6 +201,58 @@ import Testing
         #expect(state.outbox["ticket-\(id)-step-0-bob-sms"]?.isIntended == false)
         #expect(state.outbox["ticket-\(id)-step-0-bob-call"]?.isIntended == false)
     }
+
+    @Test func anAlertAppliedWithATermRecordsItsFirstStepAndIntendsItsDuePagesInTheSameEntry() throws {
+        var withTerm = try Fixture.state()
+        var without = try Fixture.state()
+        let trigger = DutyCommand.pagerDutyEvent(PagerDutyEvent(routingKey: Fixture.routingKey, action: .trigger, dedupKey: "db",
+                                                                summary: "DB down", source: "db1", severity: "critical"))
+        let intake = ActorID("pagerduty:aaaaaa")
+        guard case let .success(events) = withTerm.apply(trigger, at: Fixture.t0, actor: intake, intendingFirstPagesIn: 7) else {
+            Issue.record("the trigger was refused")
+            return
+        }
+        let id = withTerm.ticketCount
+        #expect(events.contains { if case .escalationStepFired(let step) = $0.kind { step.ticketID == id && step.stepIndex == 0 } else { false } })
+        #expect(events.contains { $0.kind == .pageIntended(key: "ticket-\(id)-step-0-bob-chat", ticketID: id, leaderTerm: 7) })
+        // Only the page due now is intended; bob's SMS and call wait for their rule delays, as from the scheduler.
+        #expect(withTerm.outbox["ticket-\(id)-step-0-bob-chat"]?.intentTerm == 7)
+        #expect(withTerm.outbox["ticket-\(id)-step-0-bob-sms"].map { !$0.isIntended } == true)
+        #expect(withTerm.nextDueStep(id)?.stepIndex == 1, "the next step is level 2's")
+        let escalated = withTerm.ticket(id)!.timeline.filter { if case .escalated = $0.action { true } else { false } }
+        #expect(escalated.map(\.actor) == [intake] && escalated.map(\.at) == [Fixture.t0])
+
+        // Without a term the entry only registers; the scheduler's own entry then reaches the same state.
+        _ = without.apply(trigger, at: Fixture.t0, actor: intake)
+        #expect(without.outbox.isEmpty && without.nextDueStep(id)?.stepIndex == 0)
+        try Fixture.ok(&without, .recordEscalationSteps([EscalationStepRecord(ticketID: id, stepIndex: 0, intendDuePages: true)], leaderTerm: 7),
+                       at: Fixture.t0, actor: intake)
+        #expect(without.outbox == withTerm.outbox)
+
+        // A dedup update registers nothing, so it records no step; a term of 0 is refused and changes nothing.
+        #expect(Fixture.failure(&withTerm, trigger, at: Fixture.t0 + Fixture.minute, actor: intake) == nil)
+        #expect(withTerm.nextDueStep(id)?.stepIndex == 1)
+        let before = withTerm.snapshot()
+        guard case .failure(let error) = withTerm.apply(trigger, at: Fixture.t0 + Fixture.minute, actor: intake, intendingFirstPagesIn: 0) else {
+            Issue.record("term 0 was accepted")
+            return
+        }
+        #expect(error.field == "leaderTerm")
+        #expect(withTerm.snapshot() == before)
+    }
+
+    @Test func anAlertInAMaintenanceWindowRecordsNoStepAtIntake() throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, .addMaintenanceWindow(serviceID: "web", window: .init(start: Fixture.t0, end: Fixture.t0 + Fixture.hour, reason: "DB upgrade")), at: Fixture.t0)
+        let trigger = DutyCommand.pagerDutyEvent(PagerDutyEvent(routingKey: Fixture.routingKey, action: .trigger, dedupKey: "db",
+                                                                summary: "DB down", source: "db1", severity: "critical"))
+        guard case .success = state.apply(trigger, at: Fixture.t0 + Fixture.minute, actor: ActorID("pagerduty:aaaaaa"), intendingFirstPagesIn: 3) else {
+            Issue.record("the trigger was refused")
+            return
+        }
+        #expect(state.outbox.isEmpty)
+        #expect(state.ticket(state.ticketCount)!.escalation?.stepsFired == 0)
+    }
 }
 
 @Suite struct EscalationBatchTests {

@@ -57,9 +57,10 @@ final class FakePagingHost: PagingHost, @unchecked Sendable {
         }
     }
 
-    func apply(_ command: DutyCommand, actor: String = "bob") {
+    func apply(_ command: DutyCommand, actor: String = "bob", intendingFirstPagesIn leaderTerm: UInt64? = nil) {
         state.withLock { state in
-            _ = state.duty.apply(command, at: Int64(Date().timeIntervalSince1970 * 1_000), actor: ActorID(actor))
+            _ = state.duty.apply(command, at: Int64(Date().timeIntervalSince1970 * 1_000), actor: ActorID(actor),
+                                 intendingFirstPagesIn: leaderTerm)
         }
     }
 
@@ -199,6 +200,33 @@ final class RecordingChannel: NotificationChannel {
         await Self.drive(next) { host.readDuty { $0.outbox.isEmpty } }
         #expect(nextChannel.sent.withLock { $0.map(\.title) } == ["Alert 3 (and 1 more page for you)"])
         #expect(host.readDuty { $0.outbox.isEmpty }, "every page got its outcome")
+    }
+
+    /// Pages intended by the entry that registered their alert (0.8) took no token: storm control holds them
+    /// as it holds pages the scheduler intends, and a scheduler with a token sends them later, none lost.
+    @Test func pagesIntendedAtIntakeWaitForStormControlToo() async throws {
+        let host = FakePagingHost(duty: try Self.state(tickets: 0), term: 2)
+        for index in 0..<3 {
+            host.apply(.registerTicket(NewTicket(kind: .incident, priority: .p1, title: "Alert \(index)", serviceID: "svc")),
+                       actor: "pagerduty:abcdef", intendingFirstPagesIn: 2)
+        }
+        #expect(host.readDuty { $0.outbox.count == 3 && $0.outbox.values.allSatisfy { $0.intentTerm == 2 } }, "intended at intake")
+        let (scheduler, channel) = try Self.scheduler(host, burst: 1, refillMilliseconds: 3_600_000)
+        await Self.drive(scheduler) { host.readDuty { $0.outbox.isEmpty } }
+        #expect(channel.sent.withLock { $0.map(\.title) } == ["Alert 0 (and 2 more pages for you)"])
+
+        for index in 3..<5 {
+            host.apply(.registerTicket(NewTicket(kind: .incident, priority: .p1, title: "Alert \(index)", serviceID: "svc")),
+                       actor: "pagerduty:abcdef", intendingFirstPagesIn: 2)
+        }
+        for _ in 0..<5 { _ = await scheduler.pass() }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(channel.sent.withLock { $0.count } == 1, "the bucket is empty: the pages intended at intake wait")
+        #expect(host.readDuty { $0.outbox.count } == 2)
+
+        let (next, nextChannel) = try Self.scheduler(host, burst: 1, refillMilliseconds: 3_600_000)
+        await Self.drive(next) { host.readDuty { $0.outbox.isEmpty } }
+        #expect(nextChannel.sent.withLock { $0.map(\.title) } == ["Alert 3 (and 1 more page for you)"])
     }
 
     /// A backlog storm control holds back (here 2,000 planned pages for one person) is not walked by every pass:

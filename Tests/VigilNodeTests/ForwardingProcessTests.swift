@@ -1,6 +1,7 @@
+import ClusterTransport
 import Foundation
 import Testing
-import VigilNode
+@testable import VigilNode
 
 extension ProcessTests {
     /// A client write sent to a follower reaches the leader over the peer connection, not as a second HTTP request,
@@ -49,22 +50,27 @@ extension ProcessTests {
                     "a refused duty command is answered from the follower's own apply: \(registered.map { String(decoding: $0.body, as: UTF8.self) } ?? "nil")")
         }
 
-        @Test("a member of the previous release keeps forwarding on HTTP, and every write still lands")
-        func olderMemberKeepsHTTPForwarding() async throws {
+        @Test("a member of the previous release: writes are forwarded over the peer connection if it can apply them, else on HTTP")
+        func olderMemberDecidesTheForwardingPath() async throws {
             let cluster = try ProcessCluster(nodes: 3)
             defer { cluster.stopAll() }
-            let previous = "\(VigilVersion.build.major).\(VigilVersion.build.minor - 1).0"
-            cluster.environment = [VigilVersion.overrideVariable: previous]
+            let previous = SoftwareVersion(major: VigilVersion.build.major, minor: VigilVersion.build.minor - 1, patch: 0)
+            cluster.environment = [VigilVersion.overrideVariable: "\(previous)"]
             try cluster.start(3)
             cluster.environment = [:]
             try cluster.start(1)
             try cluster.start(2)
             let leader = try #require(await cluster.waitForLeader(timeout: .seconds(30)))
-            let follower = try #require(cluster.ids.first { $0 != leader })
+            let follower = try #require(cluster.ids.first { $0 != leader && $0 != 3 })
             for index in 0..<20 {
                 #expect(await cluster.put(follower, key: "mixed-\(index)", value: "v")?.status == 200)
             }
-            #expect(await cluster.metric(follower, Self.sent) == 0, "no forwarded entry while a member runs \(previous)")
+            let sent = await cluster.metric(follower, Self.sent) ?? 0
+            if previous >= HTTPAPI.peerForwardingSince {
+                #expect(sent >= 20, "\(previous) applies forwarded entries: \(sent) sent over the peer connection")
+            } else {
+                #expect(sent == 0, "no forwarded entry while a member runs \(previous)")
+            }
         }
     }
 }

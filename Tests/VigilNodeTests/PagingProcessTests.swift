@@ -70,9 +70,12 @@ final class PagingDrill: @unchecked Sendable {
     }
 
     /// Triggers a critical PagerDuty event through `node`; returns the ticket id and its registration time (ms).
-    func trigger(via node: UInt64, dedup: String) async throws -> (ticketID: Int, registeredAt: Int64) {
+    /// `answered: false` when `node` may die as it applies the event (a failpoint after the intent, which the
+    /// entry registering the alert now commits): the event is then found on the survivors without its 202.
+    func trigger(via node: UInt64, dedup: String, answered: Bool = true) async throws -> (ticketID: Int, registeredAt: Int64) {
         let body = #"{"routing_key":"\#(Self.routingKey)","event_action":"trigger","dedup_key":"\#(dedup)","payload":{"summary":"\#(dedup) is down","source":"drill","severity":"critical"}}"#
-        guard let answer = await cluster.request(node, .POST, "/v2/enqueue", body: body, timeout: .seconds(10)), answer.status == 202 else {
+        let answer = await cluster.request(node, .POST, "/v2/enqueue", body: body, timeout: .seconds(10))
+        if answered, answer?.status != 202 {
             throw ClusterTestError("trigger \(dedup) via node \(node) was not accepted")
         }
         let deadline = ContinuousClock.now + .seconds(15)
@@ -176,6 +179,14 @@ extension ProcessTests {
             let follower = cluster.ids.first { $0 != leader }!
 
             let (first, registeredAt) = try await drill.trigger(via: follower, dedup: "db-primary")
+            // 0.8: the entry that registers the alert also records its first step, by the intake's actor, at the same
+            // instant; the scheduler only sends (and records the later steps).
+            let timeline = (await drill.ticket(first, via: follower))["timeline"] as? [[String: Any]] ?? []
+            let registered = try #require(timeline.first { ($0["action"] as? [String: Any])?["registered"] != nil })
+            let escalated = try #require(timeline.first { ($0["action"] as? [String: Any])?["escalated"] != nil }, "timeline: \(timeline)")
+            #expect(escalated["actor"] as? String == registered["actor"] as? String, "step 1 recorded by the intake entry: \(escalated)")
+            #expect((escalated["at"] as? Int) == (registered["at"] as? Int))
+            #expect((registered["actor"] as? String)?.hasPrefix("pagerduty:") == true)
             let pages = await drill.waitForPages(ticket: first, timeout: .seconds(40)) { $0.count >= 3 }
             #expect(pages.map(\.person) == ["l1", "l2", "l3"], "levels in order: \(pages.map(\.person))")
             #expect(pages.map(\.stepIndex) == [0, 1, 2])
@@ -244,7 +255,7 @@ extension ProcessTests {
             // (b) The intent committed, nothing sent: the new leader sends it with the same key.
             leader = try #require(await cluster.waitForLeader(timeout: .seconds(15)))
             drill.arm("paging-after-intent")
-            let (b, bRegistered) = try await drill.trigger(via: leader, dedup: "kill-after-intent")
+            let (b, bRegistered) = try await drill.trigger(via: leader, dedup: "kill-after-intent", answered: false)
             let bPages = await drill.waitForPages(ticket: b, timeout: .seconds(30)) { $0.contains { $0.person == "l1" } }
             let bLevel1 = bPages.filter { $0.person == "l1" }
             #expect(!cluster.isRunning(leader), "(b) the failpoint killed the leader after its intent committed")
