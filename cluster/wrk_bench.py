@@ -155,6 +155,8 @@ class Vigil(System):
             text = open(path).read()
             # The per-token rate limit protects a cluster from one runaway client; the bench is that client.
             text = re.sub(r"token_requests_per_second: \d+", "token_requests_per_second: 1000000", text)
+            # Likewise an integration key's (storm-bench.sh sends every event with one key).
+            text = re.sub(r"integration_requests_per_second: \d+", "integration_requests_per_second: 1000000", text)
             open(path, "w").write(text)
             self.http[n] = re.search(r"http_listen: (\S+)", text).group(1)
             self.processes[n] = subprocess.Popen([binary, "start", "--config", path],

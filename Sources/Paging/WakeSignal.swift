@@ -83,7 +83,9 @@ public final class WakeSignal: Sendable {
     private func runTimer(_ number: UInt64, firstAt: ContinuousClock.Instant) async {
         var at = firstAt
         while true {
-            try? await Task.sleep(until: at, clock: .continuous)
+            // An explicit tolerance: without one the runtime uses `dispatch_after`, whose leeway is a tenth of the
+            // wait, and a step due in 2 s was paged 38 ms late at the median (70 ms at p99).
+            try? await Task.sleep(until: at, tolerance: .milliseconds(1), clock: .continuous)
             let (waiter, next) = state.withLock { state -> (CheckedContinuation<Void, Never>?, ContinuousClock.Instant?) in
                 guard state.timerNumber == number else { return (nil, nil) }
                 let now = ContinuousClock.now
