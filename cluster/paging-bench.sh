@@ -2,7 +2,7 @@
 # Paging figures on a real 3-node cluster (see cluster/paging_bench.py): intake to first page over 1,000
 # PagerDuty triggers beside the same alerts through a real Alertmanager, scheduler lateness, and page
 # delay across leader kills. Prints figures; asserts nothing.
-#   usage: cluster/paging-bench.sh [--alerts N] [--rounds N]      VIGIL_BINARY=path skips the release build.
+#   usage: cluster/paging-bench.sh [--alerts N] [--rounds N] [--backlog N]      VIGIL_BINARY=path skips the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${VIGIL_BINARY:-}" ]; then

@@ -15,6 +15,7 @@ import argparse
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -112,6 +113,8 @@ class Cluster:
             # One person receives every bench page: storm control would (rightly) group them.
             text = text.replace("rate_limit_burst: 5", "rate_limit_burst: 1000").replace("rate_limit_refill_ms: 12000", "rate_limit_refill_ms: 1")
             text = text.replace("integration_requests_per_second: 200", "integration_requests_per_second: 1000")
+            # --backlog registers its tickets as fast as one token may.
+            text = re.sub(r"token_requests_per_second: \d+", "token_requests_per_second: 1000000", text)
             open(path, "w").write(text)
         self.token = open(f"{work}/admin.token").read().strip()
         self.context = ssl.create_default_context(cafile=f"{work}/ca/ca.pem")
@@ -217,6 +220,59 @@ def trigger(cluster, node, routing_key, summary):
     return cluster.request(node, "POST", "/v2/enqueue", body)[0]
 
 
+BACKLOG_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer TOKEN"
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = '{"kind":"consultation","priority":"P3","service_id":"backlog","title":"Backlog ' .. counter .. '"}'
+  return wrk.format(nil, "/api/v1/tickets", nil, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d\\n", summary.requests, summary.errors.status + summary.errors.connect
+    + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def fill_backlog(cluster, tickets):
+    """Registers `tickets` P3 consultations on a service without escalation, under a day-long SLA, so nothing of
+    theirs falls due during the bench: the figures then show what holding them costs the paging path."""
+    leader = cluster.leader()
+    policy = {"id": "default", "name": "Backlog desk", "warning_threshold_percent": 80, "rules": [
+        {"priority": "P3", "target": "firstResponse", "target_seconds": 86_400, "clock_mode": "calendarTime"},
+        {"priority": "P3", "target": "resolution", "target_seconds": 864_000, "clock_mode": "calendarTime"}]}
+    for method, path, body in [("PUT", "/api/v1/sla-policies/default", policy),
+                               ("PUT", "/api/v1/services/backlog", {"id": "backlog", "name": "backlog"})]:
+        status, _ = cluster.request(leader, method, path, body)
+        if status not in (200, 201):
+            raise SystemExit(f"{method} {path} answered {status}")
+    script = f"{cluster.work}/backlog.lua"
+    open(script, "w").write(BACKLOG_LUA.replace("TOKEN", cluster.token))
+    registered = 0
+    for _ in range(40):  # bounded: a few thousand registrations a second reach 100,000 in well under 40 runs
+        if registered >= tickets:
+            break
+        seconds = max(2, min(30, (tickets - registered) // 2_000))
+        output = subprocess.run(["wrk", "-t", "2", "-c", "32", "-d", f"{seconds}s", "-s", script, cluster.url(leader)],
+                                capture_output=True, text=True, timeout=seconds + 60).stdout
+        match = re.search(r"RESULT (\d+) (\d+)", output)
+        if not match:
+            raise SystemExit(f"wrk printed no result:\n{output}")
+        registered += int(match[1]) - int(match[2])
+        log(f"backlog: {registered} tickets registered")
+    # Every node has applied them before the measurement starts.
+    for _ in range(600):
+        _, view = cluster.request(leader, "GET", "/api/v1/cluster")
+        applied = [cluster.request(node, "GET", "/api/v1/cluster")[1] for node in (1, 2, 3)]
+        if view and all(a and a["applied_index"] >= view["commit_index"] for a in applied):
+            break
+        time.sleep(0.1)
+    return registered
+
+
 def intake_and_lateness(cluster, sink, alerts):
     leader = cluster.leader()
     follower = next(n for n in (1, 2, 3) if n != leader)
@@ -240,7 +296,7 @@ def intake_and_lateness(cluster, sink, alerts):
     registered = {}
     after = 0
     for _ in range(100):
-        status, page = cluster.request(leader, "GET", f"/api/v1/tickets?limit=500&after={after}")
+        status, page = cluster.request(leader, "GET", f"/api/v1/tickets?service_id=intake&limit=500&after={after}", timeout=30)
         if status != 200 or not page or not page.get("items"):
             break
         for ticket in page["items"]:
@@ -355,6 +411,7 @@ def main():
     parser.add_argument("work")
     parser.add_argument("--alerts", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--backlog", type=int, default=0, help="open tickets registered (with nothing due) before the measurement")
     args = parser.parse_args()
     sink = Sink()
     cluster = Cluster(args.binary, args.work)
@@ -362,6 +419,10 @@ def main():
         for node in (1, 2, 3):
             cluster.start(node)
         cluster.leader()
+        if args.backlog:
+            log(f"backlog: {args.backlog} open tickets with nothing due")
+            backlog = fill_backlog(cluster, args.backlog)
+            print(f"backlog: {backlog} open tickets registered before the measurement")
         log(f"intake: {args.alerts} PagerDuty triggers through a follower, one at a time")
         intake_ms, lateness_ms = intake_and_lateness(cluster, sink, args.alerts)
         log(f"failover: {args.rounds} leader kills 0.3 s before a level falls due")
