@@ -6,18 +6,24 @@ import Testing
 /// Runs `raftstorage-crashprobe`, which prints each index after `persist` returned, and kill -9s it mid-stream.
 /// Covers process crashes; power loss would need a VM or a fault-injecting block device.
 @Suite struct CrashDurabilityTests {
-    @Test func everyAcknowledgedIndexSurvivesKill9() throws {
+    @Test(arguments: LogKind.allCases)
+    func everyAcknowledgedIndexSurvivesKill9(kind: LogKind) throws {
         let probe = try #require(Self.locateProbe(), "raftstorage-crashprobe not found next to the test binary; run `swift build --build-tests` first")
         let directory = try TemporaryDirectory()
         var acknowledgedTotal = 0
+        func reopen() throws -> PersistedState {
+            let log = try kind.open(directory, clusterID: "crashprobe", nodeID: 1)
+            defer { try? log.close() }
+            return try log.load()
+        }
         for round in 0..<3 {
-            let expectedFirst = try RaftLogStore(path: directory.logPath, clusterID: "crashprobe", nodeID: 1).load().lastIndex + 1
-            let acknowledged = try Self.runAndKill(probe, path: directory.logPath, afterLines: 40 + 37 * round)
+            let expectedFirst = try reopen().lastIndex + 1
+            let acknowledged = try Self.runAndKill(probe, path: kind.path(in: directory), afterLines: 40 + 37 * round)
             #expect(acknowledged.first == expectedFirst)
             #expect(acknowledged == Array(expectedFirst..<(expectedFirst + LogIndex(acknowledged.count))), "the probe acknowledged out of order")
             acknowledgedTotal += acknowledged.count
 
-            let state = try RaftLogStore(path: directory.logPath, clusterID: "crashprobe", nodeID: 1).load()
+            let state = try reopen()
             let stored = Dictionary(uniqueKeysWithValues: state.entries.map { ($0.index, $0) })
             for index in acknowledged {
                 let entry = try #require(stored[index], "acknowledged entry \(index) was lost by kill -9 in round \(round)")
@@ -33,15 +39,15 @@ import Testing
 
     /// Power loss cannot be simulated here, but its precondition can be observed: one fdatasync per
     /// acknowledged transaction. Under `synchronous=NORMAL` the count would stay near zero.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "needs strace"))
-    func everyAcknowledgedTransactionIsSynced() throws {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "needs strace"), arguments: LogKind.allCases)
+    func everyAcknowledgedTransactionIsSynced(kind: LogKind) throws {
         let probe = try #require(Self.locateProbe(), "raftstorage-crashprobe not found; run `swift build --build-tests` first")
         let directory = try TemporaryDirectory()
         let transactions = 50
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
         process.arguments = ["-f", "-c", "-e", "trace=fsync,fdatasync", "-o", directory.path + "/syscalls.txt",
-                             probe.path, directory.logPath, String(transactions)]
+                             probe.path, kind.path(in: directory), String(transactions)]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()

@@ -10,10 +10,10 @@ import Testing
     static let seeds: [UInt64] = [1, 2, 3, 4, 5, 6, 7, 8]
     static let stepsPerSeed = 120
 
-    @Test(arguments: seeds)
-    func storeMatchesReferenceModel(seed: UInt64) throws {
+    @Test(arguments: LogKind.allCases, seeds)
+    func storeMatchesReferenceModel(kind: LogKind, seed: UInt64) throws {
         let directory = try TemporaryDirectory()
-        var store = try RaftLogStore(path: directory.logPath, clusterID: testCluster, nodeID: testNode)
+        var store = try kind.open(directory)
         var model = ReferenceLog()
         var random = SplitMix64(seed: seed)
         for step in 0..<Self.stepsPerSeed {
@@ -21,7 +21,7 @@ import Testing
             switch random.next() % 100 {
             case 0..<5:
                 try store.close()
-                store = try RaftLogStore(path: directory.logPath, clusterID: testCluster, nodeID: testNode)
+                store = try kind.open(directory)
             case 5..<20:
                 let write = Self.invalidWrite(model, &random)
                 do {

@@ -1,5 +1,6 @@
 import Foundation
 import RaftCore
+import Testing
 @testable import RaftStorage
 
 /// A fresh directory under the system temp dir, removed when the value goes away.
@@ -14,6 +15,8 @@ final class TemporaryDirectory {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
     var logPath: String { path + "/raft.sqlite" }
+    /// Where a segment log goes.
+    var segmentLogPath: String { path + "/raft-log" }
 
     /// Copies the log and its -wal (not the -shm, which only caches the WAL index) into `other`.
     func copyCrashImage(to other: TemporaryDirectory) throws {
@@ -58,4 +61,24 @@ let testNode: NodeID = 1
 extension PersistedState {
     /// The index of the last entry, or the snapshot's index when no entry follows it.
     var lastIndex: LogIndex { entries.last?.index ?? snapshot.index }
+}
+
+/// The two log formats, so a contract test runs against both.
+enum LogKind: String, CaseIterable, CustomTestStringConvertible {
+    case sqlite
+    case segments
+
+    var testDescription: String { rawValue }
+
+    func path(in directory: TemporaryDirectory) -> String {
+        self == .sqlite ? directory.logPath : directory.segmentLogPath
+    }
+
+    /// Segments of 4 KiB, so that tests cut and delete segments after a few writes.
+    func open(_ directory: TemporaryDirectory, clusterID: String = testCluster, nodeID: NodeID = testNode) throws -> any LogStorage {
+        switch self {
+        case .sqlite: try RaftLogStore(path: directory.logPath, clusterID: clusterID, nodeID: nodeID)
+        case .segments: try SegmentLog(directory: directory.segmentLogPath, clusterID: clusterID, nodeID: nodeID, segmentBytes: 4096)
+        }
+    }
 }
