@@ -74,7 +74,7 @@ public final class SegmentLog: LogStorage {
         if !SegmentFiles.exists(directory) {
             try Self.create(directory: directory, clusterID: clusterID, nodeID: nodeID, segmentBytes: segmentBytes)
         } else if !SegmentFiles.isDirectory(directory) {
-            throw .notADatabase(path: directory, detail: "a segment log is a directory, this is a file")
+            throw .notASegmentLog(path: directory, detail: "a segment log is a directory, this is a file")
         }
         let lockFD = try SegmentFiles.open(directory + "/LOCK", flags: O_RDWR | O_CREAT)
         guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
@@ -343,7 +343,7 @@ public final class SegmentLog: LogStorage {
             let bytes = try SegmentFiles.readAll(path)
             guard case let .record(header) = SegmentRecord.read(bytes, at: 0), header.kind == .segmentHeader,
                   let identity = SegmentRecord.decodeIdentity(header.payload) else {
-                throw .notADatabase(path: path, detail: "it does not start with a Vigil segment header")
+                throw .notASegmentLog(path: path, detail: "it does not start with a segment header")
             }
             guard identity.formatVersion <= formatVersion else {
                 throw .newerFormat(path: path, supportedVersion: Int(formatVersion), foundVersion: Int(identity.formatVersion))

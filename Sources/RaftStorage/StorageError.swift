@@ -4,6 +4,8 @@ import GRDB
 public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file exists but is not an SQLite database (damaged header, truncated or foreign bytes).
     case notADatabase(path: String, detail: String)
+    /// A segment log whose files are not what Vigil writes (no segment header, or a file where the directory belongs).
+    case notASegmentLog(path: String, detail: String)
     /// An SQLite database that is not a Vigil Raft log (no `meta` table or an unreadable one).
     case notARaftLog(path: String, detail: String)
     /// The log belongs to another cluster or another node; `field` names which identity differs.
@@ -23,6 +25,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .notADatabase(path, detail):
             return "\(path) is not an SQLite database (\(detail)); refusing to open it, the file was left untouched"
+        case let .notASegmentLog(path, detail):
+            return "\(path) is not a Vigil segment log (\(detail)); refusing to open it, the file was left untouched"
         case let .notARaftLog(path, detail):
             return "\(path) is an SQLite database but not a Vigil Raft log (\(detail)); the file was left untouched"
         case let .foreignDatabase(path, field, expected, found):

@@ -43,8 +43,7 @@ public enum ClusterRestorer {
             do {
                 let snapshots = try SnapshotStore(directory: data + "/" + NodeRuntime.snapshotDirectoryName)
                 let descriptor = try snapshots.write(machine, index: header.index, term: header.term)
-                let log = try RaftLogStore(path: data + "/" + NodeRuntime.logFileName, clusterID: clusterID,
-                                           nodeID: member.id)
+                let log = try SegmentLog(directory: data + "/" + NodeRuntime.logDirectoryName, clusterID: clusterID, nodeID: member.id)
                 try log.persist(hardState: HardState(term: header.term, vote: noNode, commit: header.index), entries: [],
                                 snapshot: Snapshot(index: header.index, term: header.term, conf: ConfState(voters: voters), data: descriptor.encoded))
                 try log.close()

@@ -141,9 +141,14 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         /// a backlog) would otherwise hold hundreds of MB.
         public var snapshotEveryMegabytes: Int?
         public var snapshotEveryBytes: Int { (snapshotEveryMegabytes ?? 64) << 20 }
+        /// The size each segment file of the log is preallocated to (default 16 MiB; etcd uses 64): a full disk
+        /// still takes writes into the space already reserved, and a new segment is cut once one is full.
+        public var logSegmentMegabytes: Int?
+        public var logSegmentBytes: Int { (logSegmentMegabytes ?? 16) << 20 }
 
         enum CodingKeys: String, CodingKey {
             case snapshotEveryMegabytes = "snapshot_every_mb"
+            case logSegmentMegabytes = "log_segment_mb"
             case tickIntervalMilliseconds = "tick_interval_ms"
             case electionTimeoutTicks = "election_timeout_ticks"
             case heartbeatIntervalTicks = "heartbeat_interval_ticks"
@@ -254,6 +259,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
         if let megabytes = timing.snapshotEveryMegabytes, !(1...65_536).contains(megabytes) {
             throw .invalidValue(key: "raft.snapshot_every_mb", reason: "\(megabytes) is not in 1...65536")
+        }
+        if let megabytes = timing.logSegmentMegabytes, !(1...1_024).contains(megabytes) {
+            throw .invalidValue(key: "raft.log_segment_mb", reason: "\(megabytes) is not in 1...1024")
         }
         guard (api.cert == nil) == (api.key == nil) else {
             throw .invalidValue(key: "api.cert", reason: "api.cert and api.key are given together or not at all")

@@ -16,7 +16,10 @@ import ServiceLifecycle
 /// and runs until SIGTERM/SIGINT (graceful: leadership transfer, last persist, exit 0) or a fatal error.
 public enum NodeRuntime {
     /// The file name of the Raft log inside `data_dir`.
-    public static let logFileName = "raft.sqlite"
+    /// The Raft log inside `data_dir`: segment files (`SegmentLog`, twice as fast to persist as SQLite here).
+    public static let logDirectoryName = "raft-log"
+    /// The SQLite log of releases before 0.9; a data directory that has one goes on using it.
+    public static let sqliteLogFileName = "raft.sqlite"
     /// The folder of snapshot files inside `data_dir`.
     public static let snapshotDirectoryName = "snapshots"
 
@@ -161,15 +164,29 @@ public enum NodeRuntime {
         logger.info("stopped cleanly")
     }
 
-    static func openStore(config: NodeConfig, dataDirectory: String, logger: Logger) throws(NodeError) -> (RaftLogStore, PersistedState) {
+    static func openStore(config: NodeConfig, dataDirectory: String, logger: Logger) throws(NodeError) -> (any LogStorage, PersistedState) {
         do {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         } catch {
             throw .storage("cannot create data directory \(dataDirectory): \((error as NSError).localizedDescription)")
         }
-        let path = dataDirectory + "/" + logFileName
+        let sqlitePath = dataDirectory + "/" + sqliteLogFileName
+        let usesSQLite = FileManager.default.fileExists(atPath: sqlitePath)
+        let path = usesSQLite ? sqlitePath : dataDirectory + "/" + logDirectoryName
         do {
-            let store = try RaftLogStore(path: path, clusterID: config.clusterID, nodeID: config.nodeID)
+            let store: any LogStorage
+            if usesSQLite {
+                store = try RaftLogStore(path: path, clusterID: config.clusterID, nodeID: config.nodeID)
+            } else {
+                let segments = try SegmentLog(directory: path, clusterID: config.clusterID, nodeID: config.nodeID,
+                                              segmentBytes: config.raft.logSegmentBytes)
+                if segments.repairedTailBytes > 0 {
+                    logger.warning("cleared the end of a log write a crash interrupted (never acknowledged)", metadata: [
+                        "path": "\(path)", "bytes": "\(segments.repairedTailBytes)",
+                    ])
+                }
+                store = segments
+            }
             var persisted = try store.load()
             let isEmpty = persisted.hardState == HardState() && persisted.entries.isEmpty && persisted.snapshot.index == 0
             if isEmpty, config.join {

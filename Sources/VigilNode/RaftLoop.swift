@@ -14,16 +14,16 @@ import Glibc
 /// Drives one `RaftNode`: the clock, peer messages, client proposals and reads go in through one inbox;
 /// each `Ready` is handled in the order its doc comment prescribes (send → persist → send → apply → advance).
 ///
-/// The core is owned by the single task running `run()`, so it needs no lock. Persisting blocks on fsync and
-/// runs on a dedicated thread, never on the cooperative pool or an event loop. While it runs, new events
-/// queue in the inbox; the next round takes them all and proposes the queued writes as one batch.
+/// The core is owned by the single task running `run()`, so it needs no lock. That task runs on a thread of its
+/// own (`RaftThread`), where persisting blocks on fsync, never on the cooperative pool or an event loop. While it
+/// runs, new events queue in the inbox; the next round takes them all and proposes the queued writes as one batch.
 public final class RaftLoop: Sendable {
     public let nodeID: NodeID
     /// The slow-disk failpoint's name, made once rather than on every log write.
     private let persistDelayPoint: String
     public let state: StateView
     private let config: NodeConfig
-    private let store: RaftLogStore
+    private let store: any LogStorage
     private let snapshots: SnapshotStore
     private let transfers = SnapshotTransferBoard()
     private let snapshotSender: SnapshotSender
@@ -43,7 +43,7 @@ public final class RaftLoop: Sendable {
     /// When the ticker next wakes the loop.
     private let tickPlan = TickPlan()
 
-    public init(config: NodeConfig, store: RaftLogStore, snapshots: SnapshotStore, persisted: PersistedState,
+    public init(config: NodeConfig, store: any LogStorage, snapshots: SnapshotStore, persisted: PersistedState,
                 transport: PeerTransport, state: StateView, logger: Logger) {
         self.nodeID = config.nodeID
         self.persistDelayPoint = Failpoint.persistDelay(node: config.nodeID)
@@ -147,10 +147,9 @@ public final class RaftLoop: Sendable {
         snapshots.prune(keeping: SnapshotDescriptor(decoding: initialState.snapshot.data))
         snapshotReceiver.installed(initialState.snapshot.index)
 
-        let pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
-        // Snapshot files are written and received on threads of their own, so neither the persist thread nor
-        // the cooperative pool the loop runs on waits for a large state's I/O.
+        let raftThread = RaftThread(name: "vigil-raft-\(nodeID)")
+        // Snapshot files are written and received on threads of their own, so neither the Raft thread nor the
+        // cooperative pool waits for a large state's I/O.
         let snapshotPool = NIOThreadPool(numberOfThreads: 2)
         snapshotPool.start()
         self.snapshotPool.withLock { $0 = snapshotPool }
@@ -210,7 +209,7 @@ public final class RaftLoop: Sendable {
         ])
         var failure: NodeError?
         do {
-            try await loop(raft, &state, pool)
+            try await withTaskExecutorPreference(raftThread) { () async throws(NodeError) in try await loop(raft, &state) }
         } catch {
             failure = error
         }
@@ -224,7 +223,7 @@ public final class RaftLoop: Sendable {
         }
         state.failAll(.stopping)
         published.withLock { $0.stopping = true }
-        try? await pool.shutdownGracefully()
+        raftThread.stop()
         try? await snapshotPool.shutdownGracefully()
         if let failure {
             logger.critical("raft loop stopped", metadata: ["error": "\(failure)"])
@@ -233,7 +232,7 @@ public final class RaftLoop: Sendable {
         logger.info("raft loop stopped", metadata: ["term": "\(raft.term)", "applied": "\(state.appliedIndex)"])
     }
 
-    private func loop(_ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
+    private func loop(_ raft: RaftNode, _ state: inout LoopState) async throws(NodeError) {
         var stopDeadlineTicks: Int?
         var ticksSinceStop = 0
         var tickedUntil = ContinuousClock.now
@@ -269,7 +268,7 @@ public final class RaftLoop: Sendable {
                     }
                     raft.step(message)
                 case let .snapshotBuilt(result, startedAt):
-                    try await finishSnapshot(result, startedAt: startedAt, raft, &state, pool)
+                    try finishSnapshot(result, startedAt: startedAt, raft, &state)
                 case let .propose(command, waiter):
                     batch.append((Self.termed(command, raft.term), waiter))
                 case let .forward(command, waiter):
@@ -339,7 +338,7 @@ public final class RaftLoop: Sendable {
             }
             if elapsedTicks > 0, raft.role == .leader, stopDeadlineTicks == nil { promoteCaughtUpLearners(raft) }
             while raft.hasReady {
-                try await handleReady(raft, &state, pool)
+                try handleReady(raft, &state)
             }
             let round = ContinuousClock.now - roundStarted
             state.counters.loopRoundLatency.observe(round)
@@ -370,7 +369,7 @@ public final class RaftLoop: Sendable {
                 changed.signal()
             }
             if let deadline = stopDeadlineTicks, !raft.isLeader || ticksSinceStop >= deadline {
-                try await flushDeferredHardState(&state, pool)
+                try flushDeferredHardState(&state)
                 return
             }
         }
@@ -478,7 +477,7 @@ public final class RaftLoop: Sendable {
         }
     }
 
-    private func handleReady(_ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
+    private func handleReady(_ raft: RaftNode, _ state: inout LoopState) throws(NodeError) {
         let ready = raft.ready()
         if let soft = ready.softState {
             if soft.role == .candidate, state.lastRole != .candidate { state.counters.elections += 1 }
@@ -512,8 +511,8 @@ public final class RaftLoop: Sendable {
                 // this index is on disk loses nothing. It is written with the next durable write.
                 state.deferredHardState = hard
             } else {
-                try await persist(hardState: ready.hardState ?? state.deferredHardState, entries: ready.entries,
-                                  snapshot: ready.snapshot, &state, pool)
+                try persist(hardState: ready.hardState ?? state.deferredHardState, entries: ready.entries,
+                            snapshot: ready.snapshot, &state)
             }
         }
         transport.send(ready.messagesAfterPersist)
@@ -525,7 +524,7 @@ public final class RaftLoop: Sendable {
         }
         state.answerReads()
         raft.advance(ready)
-        try await compactIfDue(raft, &state, pool)
+        try compactIfDue(raft, &state)
     }
 
     /// A test knob that breaks durability on purpose (a write is acknowledged before it reaches the disk), so
@@ -534,8 +533,8 @@ public final class RaftLoop: Sendable {
     /// Serial, so the late writes keep their order.
     private static let lateWriter = DispatchQueue(label: "vigil.unsafe-late-writer")
 
-    private func persist(hardState: HardState?, entries: [Entry], snapshot: Snapshot?, _ state: inout LoopState,
-                         _ pool: NIOThreadPool) async throws(NodeError) {
+    /// Blocks this node's Raft thread until the write is durable.
+    private func persist(hardState: HardState?, entries: [Entry], snapshot: Snapshot?, _ state: inout LoopState) throws(NodeError) {
         let store = self.store
         let delayPoint = persistDelayPoint
         let started = ContinuousClock.now
@@ -550,10 +549,8 @@ public final class RaftLoop: Sendable {
             return
         }
         do {
-            try await pool.runIfActive {
-                Failpoint.delay(delayPoint)
-                try store.persist(hardState: hardState, entries: entries, snapshot: snapshot)
-            }
+            Failpoint.delay(delayPoint)
+            try store.persist(hardState: hardState, entries: entries, snapshot: snapshot)
         } catch {
             throw .persistFailed("\(error)")
         }
@@ -627,9 +624,9 @@ public final class RaftLoop: Sendable {
     }
 
     /// Writes a deferred commit index (compaction and shutdown need the stored commit to be current).
-    private func flushDeferredHardState(_ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
+    private func flushDeferredHardState(_ state: inout LoopState) throws(NodeError) {
         guard let hardState = state.deferredHardState else { return }
-        try await persist(hardState: hardState, entries: [], snapshot: nil, &state, pool)
+        try persist(hardState: hardState, entries: [], snapshot: nil, &state)
     }
 
     /// Starts writing a snapshot file of the applied state when enough entries accumulated since the last one.
@@ -637,7 +634,7 @@ public final class RaftLoop: Sendable {
     /// The state is copied under the lock (its collections are copy-on-write, so this is cheap) and written on the
     /// snapshot pool; the loop goes on with heartbeats, appends and check-quorum meanwhile, and compacts once the
     /// file is durable (`finishSnapshot`). A leader is never deposed by its own compaction.
-    private func compactIfDue(_ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
+    private func compactIfDue(_ raft: RaftNode, _ state: inout LoopState) throws(NodeError) {
         guard !state.snapshotBuildInFlight,
               state.appliedIndex > raft.snapshotIndex,
               state.appliedIndex >= raft.snapshotIndex + LogIndex(config.raft.snapshotEveryEntries)
@@ -671,7 +668,7 @@ public final class RaftLoop: Sendable {
     /// Makes a written snapshot file the compaction point: the core forgets the entries it covers, the log store
     /// records its descriptor and deletes them, older files go.
     private func finishSnapshot(_ result: Result<BuiltSnapshot, SnapshotFileError>, startedAt: ContinuousClock.Instant,
-                                _ raft: RaftNode, _ state: inout LoopState, _ pool: NIOThreadPool) async throws(NodeError) {
+                                _ raft: RaftNode, _ state: inout LoopState) throws(NodeError) {
         state.snapshotBuildInFlight = false
         let built: BuiltSnapshot
         switch result {
@@ -685,7 +682,7 @@ public final class RaftLoop: Sendable {
         }
         state.snapshotRetryAfter = nil
         let descriptor = built.descriptor
-        try await flushDeferredHardState(&state, pool)
+        try flushDeferredHardState(&state)
         guard let snapshot = raft.compact(through: descriptor.index, data: descriptor.encoded) else {
             // A snapshot from the leader overtook it; its file is the one in use unless they share index and term.
             if raft.snapshotIndex != descriptor.index { unlink(snapshots.path(of: descriptor)) }
@@ -694,7 +691,7 @@ public final class RaftLoop: Sendable {
         let store = self.store
         let compactStarted = ContinuousClock.now
         do {
-            try await pool.runIfActive { try store.compact(to: snapshot) }
+            try store.compact(to: snapshot)
         } catch {
             throw .persistFailed("compaction to \(snapshot.index): \(error)")
         }

@@ -188,7 +188,7 @@ import Testing
         #expect {
             _ = try SegmentLog(directory: directory.segmentLogPath, clusterID: testCluster, nodeID: testNode)
         } throws: { error in
-            guard case .notADatabase = error as? StorageError else { return false }
+            guard case .notASegmentLog = error as? StorageError else { return false }
             return "\(error)".contains(segment)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: segment)) == garbage)

@@ -110,7 +110,8 @@ final class ProcessCluster: @unchecked Sendable {
 
     func configPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id)/vigil.yaml").path }
     func logPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id).log").path }
-    func dataPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id)/data/raft.sqlite").path }
+    /// The node's Raft log directory.
+    func dataPath(_ id: UInt64) -> String { directory.appendingPathComponent("node\(id)/data/raft-log").path }
     func httpURL(_ id: UInt64) -> String {
         "https://\(Int(id) <= hosts.count ? hosts[Int(id) - 1] : "127.0.0.1"):\(basePort + 100 + Int(id))"
     }

@@ -6,15 +6,16 @@ extension ProcessTests {
     /// `vigil start` refuses damaged or foreign state with a clear message and a distinct exit code.
     @Suite("refusals", .serialized)
     struct RefusalTests {
-        @Test("a corrupt database file: exit code 3, the path and the reason, the file untouched")
+        @Test("a corrupt log segment: exit code 3, the path and the reason, the file untouched")
         func corruptDatabase() throws {
             let cluster = try ProcessCluster(nodes: 3)
-            let path = cluster.dataPath(1)
+            try FileManager.default.createDirectory(atPath: cluster.dataPath(1), withIntermediateDirectories: true)
+            let path = cluster.dataPath(1) + "/wal-0000000000000001.seg"
             let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
             try garbage.write(to: URL(fileURLWithPath: path))
             let (status, output) = try ProcessCluster.runToEnd(cluster.binary, ["start", "--config", cluster.configPath(1)], timeout: .seconds(30))
             #expect(status == 3, "exit status \(status): \(output)")
-            #expect(output.contains(path) && output.contains("not an SQLite database"), "unclear message: \(output)")
+            #expect(output.contains(path) && output.contains("not a Vigil segment log"), "unclear message: \(output)")
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
         }
 
@@ -30,6 +31,7 @@ extension ProcessTests {
             #expect(await first.terminate(1) == 0)
             let second = try ProcessCluster(nodes: 3)
             try? FileManager.default.removeItem(atPath: second.dataPath(1))
+            try FileManager.default.createDirectory(at: URL(fileURLWithPath: second.dataPath(1)).deletingLastPathComponent(), withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: first.dataPath(1), toPath: second.dataPath(1))
             let (status, output) = try ProcessCluster.runToEnd(second.binary, ["start", "--config", second.configPath(1)], timeout: .seconds(30))
             #expect(status == 3, "exit status \(status): \(output)")
