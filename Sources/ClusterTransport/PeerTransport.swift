@@ -89,6 +89,21 @@ public final class PeerTransport: Sendable {
         }
     }
 
+    /// What `deliverDirectly` hands over.
+    public enum Delivery: Sendable {
+        case raft(Message)
+        case forwarded(ForwardedProposals)
+    }
+
+    /// From now on, hands Raft messages and forwarded writes to `receiver` on the transport's event loop instead of
+    /// `incoming` and `incomingForwarded`: a consumer that queues them itself saves a task wake-up per message, on
+    /// the path of every write. `receiver` must not block; it returns false to drop a message (counted like a full
+    /// buffer). Snapshot-stream frames still arrive on `incomingSnapshotStream`.
+    public func deliverDirectly(to receiver: @escaping @Sendable (Delivery) -> Bool) {
+        let state = self.state
+        eventLoop.execute { state.value.directReceiver = receiver }
+    }
+
     /// Replaces the member list: dials new peers, closes removed ones; inbound connections are accepted only
     /// from listed ids. Non-blocking.
     public func setPeers(_ peers: [NodeID: PeerAddress]) {

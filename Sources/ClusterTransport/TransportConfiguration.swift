@@ -11,6 +11,7 @@ public struct TransportConfiguration: Sendable {
     public var wireLimits: WireLimits
     public var sendQueueMaxFrames: Int
     public var sendQueueMaxBytes: Int
+    public static let defaultInboundBufferMaxMessages = 16_384
     /// Messages received but not yet taken from `PeerTransport.incoming`; beyond this they are dropped.
     public var inboundBufferMaxMessages: Int
     public var inboundConnectionsMax: Int
@@ -37,7 +38,7 @@ public struct TransportConfiguration: Sendable {
         wireLimits: WireLimits = WireLimits(),
         sendQueueMaxFrames: Int = 4096,
         sendQueueMaxBytes: Int = 96 << 20,
-        inboundBufferMaxMessages: Int = 16_384,
+        inboundBufferMaxMessages: Int = TransportConfiguration.defaultInboundBufferMaxMessages,
         inboundConnectionsMax: Int = 64,
         reconnectBackoffInitialMilliseconds: Int = 50,
         reconnectBackoffMaxMilliseconds: Int = 2000,

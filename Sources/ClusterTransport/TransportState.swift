@@ -24,6 +24,8 @@ final class TransportState {
     private var inboundByPeer: [NodeID: ObjectIdentifier] = [:]
     private var serverChannel: Channel?
     private var metrics = TransportMetrics()
+    /// Set by `PeerTransport.deliverDirectly`: takes Raft messages and forwarded writes instead of the streams.
+    var directReceiver: (@Sendable (PeerTransport.Delivery) -> Bool)?
     /// What each peer's latest hello said; a peer from before the handshake has none.
     private var peerVersions: [NodeID: SoftwareVersion] = [:]
     /// "id/version" pairs already refused with a warning; a redial every back-off only logs at debug.
@@ -270,11 +272,19 @@ final class TransportState {
         peers[peerID]?.recordReceived(frameBytes: frame.frameBytes)
         switch frame.payload {
         case let .raft(message):
-            if case .dropped = continuation.yield(message) { metrics.deliveriesDroppedBufferFull += 1 }
+            if let directReceiver {
+                if !directReceiver(.raft(message)) { metrics.deliveriesDroppedBufferFull += 1 }
+            } else if case .dropped = continuation.yield(message) {
+                metrics.deliveriesDroppedBufferFull += 1
+            }
         case let .snapshotStream(streamFrame):
             if case .dropped = streamContinuation.yield(streamFrame) { metrics.deliveriesDroppedBufferFull += 1 }
         case let .forwarded(forwarded):
-            if case .dropped = forwardedContinuation.yield(forwarded) { metrics.deliveriesDroppedBufferFull += 1 }
+            if let directReceiver {
+                if !directReceiver(.forwarded(forwarded)) { metrics.deliveriesDroppedBufferFull += 1 }
+            } else if case .dropped = forwardedContinuation.yield(forwarded) {
+                metrics.deliveriesDroppedBufferFull += 1
+            }
         case .hello, .unknownKind:
             break  // handled by InboundMessageHandler, never delivered
         }

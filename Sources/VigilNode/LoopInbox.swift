@@ -7,6 +7,8 @@ import Synchronization
 final class LoopInbox: Sendable {
     private struct State {
         var events: [LoopEvent] = []
+        /// Events queued with a bound (peer messages) since the loop last took them.
+        var boundedCount = 0
         var waiter: CheckedContinuation<Void, Never>?
         var closed = false
     }
@@ -27,12 +29,30 @@ final class LoopInbox: Sendable {
         return accepted
     }
 
+    /// Queues a peer's message unless `limit` of them wait already: a loop that falls behind drops the newest, which
+    /// Raft tolerates like any network loss, instead of queueing without bound.
+    func push(_ event: LoopEvent, boundedBy limit: Int) -> Bool {
+        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !state.closed, state.boundedCount < limit else { return (false, nil) }
+            state.events.append(event)
+            state.boundedCount += 1
+            let waiter = state.waiter
+            state.waiter = nil
+            return (true, waiter)
+        }
+        waiter?.resume()
+        return accepted
+    }
+
     /// Everything queued, waiting until there is at least one event.
     func take() async -> [LoopEvent] {
         while true {
             let taken = state.withLock { state -> [LoopEvent]? in
                 guard !state.events.isEmpty else { return nil }
-                defer { state.events.removeAll(keepingCapacity: true) }
+                defer {
+                    state.events.removeAll(keepingCapacity: true)
+                    state.boundedCount = 0
+                }
                 return state.events
             }
             if let taken { return taken }

@@ -171,11 +171,13 @@ public final class RaftLoop: Sendable {
             }
         }
         let transport = self.transport
-        let receiver = Task {
-            for await message in transport.incoming { inbox.push(.message(message)) }
-        }
-        let forwardedReceiver = Task {
-            for await frame in transport.incomingForwarded { inbox.push(.forwarded(frame)) }
+        // Straight from the transport's event loop into the inbox, bounded as the transport's own buffer was.
+        let inboundLimit = TransportConfiguration.defaultInboundBufferMaxMessages
+        transport.deliverDirectly { delivery in
+            switch delivery {
+            case let .raft(message): inbox.push(.message(message), boundedBy: inboundLimit)
+            case let .forwarded(frame): inbox.push(.forwarded(frame), boundedBy: inboundLimit)
+            }
         }
         let snapshotReceiver = self.snapshotReceiver
         let snapshotSender = self.snapshotSender
@@ -197,8 +199,6 @@ public final class RaftLoop: Sendable {
                               storedHardState: initialState.hardState)
         defer {
             ticker.cancel()
-            receiver.cancel()
-            forwardedReceiver.cancel()
             snapshotStream.cancel()
             snapshotSender.cancelAll()
         }
