@@ -45,6 +45,7 @@ struct NodeConfigTests {
         ("- id: 2", "- id: 1", "members[1].id"),
         ("node_id: 1", "node_id: 9", "members"),
         ("  snapshot_every_entries: 10000", "  snapshot_every_entries: 10000\n  snapshot_every_mb: 0", "raft.snapshot_every_mb"),
+        ("  snapshot_every_entries: 10000", "  snapshot_every_entries: 10000\n  log_segment_mb: 2048", "raft.log_segment_mb"),
     ])
     func namesKey(_ change: (String, String, String)) {
         let text = Self.valid.replacingOccurrences(of: change.0, with: change.1)
