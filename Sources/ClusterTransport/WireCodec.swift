@@ -116,8 +116,9 @@ public struct WireCodec: Sendable {
         sink.patchU32(UInt32(bodyBytes), at: 0)
     }
 
-    private func checkLimit(_ field: String, at offset: Int, value: Int, limit: Int) throws(WireError) {
-        guard value <= limit else { throw .limitExceeded(field: field, offset: offset, value: value, limit: limit) }
+    /// `field` is built only for the error: naming each entry cost an allocation per entry encoded.
+    private func checkLimit(_ field: @autoclosure () -> String, at offset: Int, value: Int, limit: Int) throws(WireError) {
+        guard value <= limit else { throw .limitExceeded(field: field(), offset: offset, value: value, limit: limit) }
     }
 
     private func checkFrameSize(_ writtenBytes: Int) throws(WireError) {

@@ -227,7 +227,7 @@ extension HTTPAPI {
     func submit(_ command: ReplicatedCommand, request: Request, body: ByteBuffer?,
                 answer: (ApplyOutcome) -> Response) async -> Response {
         let status = loop.status
-        let forwarded = request.headers.first(where: { $0.name.canonicalName == Self.forwardedHeader.lowercased() }) != nil
+        let forwarded = request.headers.first(where: { $0.name.canonicalName == Self.forwardedHeaderCanonicalName }) != nil
         if status.leader != config.nodeID {
             guard status.leader != noNode, !forwarded else {
                 return Self.unavailable(.notLeader(leaderHint: forwarded ? noNode : status.leader)).response

@@ -103,7 +103,7 @@ extension HTTPAPI {
     func forwardUnlessLeader(_ request: Request, body: ByteBuffer?) async -> Response? {
         let status = loop.status
         guard status.leader != config.nodeID else { return nil }
-        let forwarded = request.headers.first(where: { $0.name.canonicalName == Self.forwardedHeader.lowercased() }) != nil
+        let forwarded = request.headers.first(where: { $0.name.canonicalName == Self.forwardedHeaderCanonicalName }) != nil
         guard status.leader != noNode, !forwarded else {
             return Self.unavailable(.notLeader(leaderHint: forwarded ? noNode : status.leader)).response
         }

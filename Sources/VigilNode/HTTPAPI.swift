@@ -38,6 +38,8 @@ public struct HTTPAPI: Sendable {
     static let unsafeLocalReads = ProcessInfo.processInfo.environment["VIGIL_UNSAFE_LOCAL_READS"] == "1"
     static let forwardTimeout: TimeAmount = .seconds(7)
     static let forwardedHeader = "X-Vigil-Forwarded-By"
+    /// Made once: every write looks for the header (lowercasing it per request was the most frequent allocation).
+    static let forwardedHeaderCanonicalName = forwardedHeader.lowercased()
     /// The members' lowest release and when it was read (`everyMemberRuns`).
     let peerForwarding = PeerForwardingCache()
 
@@ -172,7 +174,7 @@ public struct HTTPAPI: Sendable {
         guard let setting = loop.state.get(key) else {
             return APIError(status: 404, code: "not_found", message: "no setting named '\(key)'", field: "key").response
         }
-        return JSONResponse.make(SettingsPayloads.SettingAnswer(key: key, value: setting.value, revision: setting.revision))
+        return Self.settingResponse(SettingsPayloads.SettingAnswer(key: key, value: setting.value, revision: setting.revision))
     }
 
     func write(_ request: Request, _ context: BasicRequestContext, isDelete: Bool) async -> Response {
@@ -235,9 +237,9 @@ public struct HTTPAPI: Sendable {
     static func answer(_ outcome: SettingsOutcome) -> Response {
         switch outcome {
         case let .stored(key, setting, created):
-            return JSONResponse.make(SettingsPayloads.SettingAnswer(key: key, value: setting.value, revision: setting.revision, created: created))
+            return settingResponse(SettingsPayloads.SettingAnswer(key: key, value: setting.value, revision: setting.revision, created: created))
         case let .deleted(key, revision):
-            return JSONResponse.make(SettingsPayloads.SettingAnswer(key: key, value: nil, revision: revision, deleted: true))
+            return settingResponse(SettingsPayloads.SettingAnswer(key: key, value: nil, revision: revision, deleted: true))
         case let .notFound(key):
             return APIError(status: 404, code: "not_found", message: "no setting named '\(key)'", field: "key").response
         case let .revisionMismatch(key, current, expected):
@@ -246,6 +248,13 @@ public struct HTTPAPI: Sendable {
         case .undecodable:
             return APIError(status: 500, code: "internal", message: "the command could not be decoded when applied").response
         }
+    }
+
+    static func settingResponse(_ answer: SettingsPayloads.SettingAnswer) -> Response {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(64 + answer.key.utf8.count + (answer.value?.utf8.count ?? 0))
+        answer.writeJSON(into: &buffer)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 
     static func unavailable(_ error: ProposalError) -> APIError {

@@ -1,4 +1,5 @@
 import ClusterTransport
+import RaftStorage
 import Foundation
 
 /// This build's version and the formats it writes, for `vigil --version`, the cluster view and upgrade checks.
@@ -6,8 +7,10 @@ public enum VigilVersion {
     /// The release this binary is. 0.6 added the peer hello: a 0.5 node drops a connection that starts with one,
     /// so 0.5 → 0.6 is the one upgrade that needs all nodes stopped; from 0.6 on, adjacent minors interoperate.
     /// 0.7 forwards followers' writes over the peer connection once every member runs 0.7 or later. 0.8 pages an
-    /// alert in the entry that registers it once every member runs 0.8 or later.
-    public static let build = SoftwareVersion(major: 0, minor: 8, patch: 0)
+    /// alert in the entry that registers it once every member runs 0.8 or later. 0.9 writes a new node's Raft log as
+    /// segment files (`logFormat`); a data directory an earlier release made keeps its SQLite log.
+    public static let build = SoftwareVersion(major: 0, minor: 9, patch: 0)
+    public static let logFormat = Int(SegmentLog.formatVersion)
     public static let wireFormat = Int(WireCodec.formatVersion)
     public static let snapshotFormat = 1
     public static let backupFormat = BackupFile.formatVersion
@@ -29,6 +32,6 @@ public enum VigilVersion {
     public static var current: String { running.description }
 
     public static var description: String {
-        "vigil \(current) (wire format \(wireFormat), snapshot format \(snapshotFormat), backup format \(backupFormat))"
+        "vigil \(current) (wire format \(wireFormat), log format \(logFormat), snapshot format \(snapshotFormat), backup format \(backupFormat))"
     }
 }
