@@ -317,6 +317,31 @@ def intake_and_lateness(cluster, sink, alerts):
     return intake_ms, lateness_ms
 
 
+def scheduler_lateness(cluster, kind="escalation"):
+    """The leader's histogram of lateness of one kind (escalation: due to step committed; page: due to the
+    channel's answer), as bucket bounds for p50 and p99: set beside the sink's figure, they tell time spent before
+    the commit from time spent sending."""
+    leader = cluster.leader()
+    try:
+        request = urllib.request.Request(cluster.url(leader) + "/metrics")
+        with urllib.request.urlopen(request, timeout=10, context=cluster.context) as response:
+            text = response.read().decode()
+    except (urllib.error.URLError, OSError):
+        return None
+    buckets = []
+    for row in text.splitlines():
+        if row.startswith('vigil_paging_lateness_seconds_bucket{kind="' + kind + '"'):
+            bound = row.split('le="')[1].split('"')[0]
+            buckets.append((float("inf") if bound == "+Inf" else float(bound), float(row.rsplit(" ", 1)[1])))
+    if not buckets or buckets[-1][1] == 0:
+        return None
+    total = buckets[-1][1]
+
+    def bound(q):
+        return next(b for b, count in buckets if count >= q * total)
+    return f"n={total:.0f} p50<={bound(0.5) * 1000:.0f} ms p99<={bound(0.99) * 1000:.0f} ms"
+
+
 def failover_rounds(cluster, sink, rounds):
     key = "k" * 32
     leader = cluster.leader()
@@ -425,6 +450,8 @@ def main():
             print(f"backlog: {backlog} open tickets registered before the measurement")
         log(f"intake: {args.alerts} PagerDuty triggers through a follower, one at a time")
         intake_ms, lateness_ms = intake_and_lateness(cluster, sink, args.alerts)
+        own_lateness = scheduler_lateness(cluster)
+        own_page_lateness = scheduler_lateness(cluster, "page")
         log(f"failover: {args.rounds} leader kills 0.3 s before a level falls due")
         delays_ms = failover_rounds(cluster, sink, args.rounds)
     finally:
@@ -440,6 +467,10 @@ def main():
     if am_ms is not None:
         print(line("alertmanager alert -> webhook (group_wait 0s)", am_ms))
     print(line("vigil scheduler lateness (level 2 page arrival - deadline)", lateness_ms))
+    if own_lateness:
+        print("  the leader's own view (step committed - due, vigil_paging_lateness_seconds{kind=\"escalation\"}): " + own_lateness)
+    if own_page_lateness:
+        print("  the leader's own view (webhook answered - due, all pages, kind=\"page\"): " + own_page_lateness)
     print(line("vigil page delay beyond the deadline across a leader kill", delays_ms))
     if delays_ms:
         print("  rounds (ms): " + " ".join(f"{d:.0f}" for d in delays_ms))
