@@ -59,6 +59,10 @@ class Sink:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # One write per answer, sent at once: written as head then body without TCP_NODELAY, the 2-byte body
+            # waited for the sender's delayed ACK (up to 40 ms on Linux), and the sender's connection with it.
+            disable_nagle_algorithm = True
+            wbufsize = -1
 
             def do_POST(self):
                 arrived = time.time()
@@ -434,6 +438,9 @@ receivers:
 
 
 def main():
+    # The sink's handler threads share Python's lock with the client; at the default switch interval (5 ms) each
+    # hand-over of the lock can hold a page's arrival up by 5 ms, and a request needs several.
+    sys.setswitchinterval(0.0002)
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
     parser.add_argument("work")
