@@ -328,6 +328,21 @@ def intake_and_lateness(cluster, sink, alerts):
     return intake_ms, lateness_ms
 
 
+def idle_cpu_share(cluster, settle_s=5, window_s=10):
+    """The leader's CPU (user + system, from /proc) over `window_s` with no client load, after `settle_s`."""
+    time.sleep(settle_s)
+    pid = cluster.processes[cluster.leader()].pid
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def cpu():
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+    before = cpu()
+    time.sleep(window_s)
+    return (cpu() - before) / window_s
+
+
 def scheduler_lateness(cluster, kind="escalation"):
     """The leader's histogram of lateness of one kind (escalation: due to step committed; page: due to the
     channel's answer), as bucket bounds for p50 and p99: set beside the sink's figure, they tell time spent before
@@ -458,6 +473,7 @@ def main():
             log(f"backlog: {args.backlog} open tickets with nothing due")
             backlog = fill_backlog(cluster, args.backlog)
             print(f"backlog: {backlog} open tickets registered before the measurement")
+            print(f"idle leader holding them: {idle_cpu_share(cluster) * 100:.1f} % of a core over 10 s")
         log(f"intake: {args.alerts} PagerDuty triggers through a follower, one at a time")
         intake_ms, lateness_ms = intake_and_lateness(cluster, sink, args.alerts)
         own_lateness = scheduler_lateness(cluster)
