@@ -18,24 +18,23 @@ final class LoopInbox: Sendable {
     /// Queues `event`; false when the loop has stopped (the caller answers the request itself).
     @discardableResult
     func push(_ event: LoopEvent) -> Bool {
-        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard !state.closed else { return (false, nil) }
-            state.events.append(event)
-            let waiter = state.waiter
-            state.waiter = nil
-            return (true, waiter)
-        }
-        waiter?.resume()
-        return accepted
+        enqueue(event, boundedBy: nil)
     }
 
     /// Queues a peer's message unless `limit` of them wait already: a loop that falls behind drops the newest, which
     /// Raft tolerates like any network loss, instead of queueing without bound.
     func push(_ event: LoopEvent, boundedBy limit: Int) -> Bool {
+        enqueue(event, boundedBy: limit)
+    }
+
+    private func enqueue(_ event: LoopEvent, boundedBy limit: Int?) -> Bool {
         let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard !state.closed, state.boundedCount < limit else { return (false, nil) }
+            guard !state.closed else { return (false, nil) }
+            if let limit {
+                guard state.boundedCount < limit else { return (false, nil) }
+                state.boundedCount += 1
+            }
             state.events.append(event)
-            state.boundedCount += 1
             let waiter = state.waiter
             state.waiter = nil
             return (true, waiter)
