@@ -71,19 +71,9 @@ enum SegmentFiles {
         guard Glibc.rename(from, to) == 0 else { throw failure("rename to \(to)", from) }
     }
 
-    static func exists(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0
-    }
-
     static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    static func size(_ path: String) -> Int64 {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
 
     static func names(in directory: String) throws(StorageError) -> [String] {

@@ -1,4 +1,5 @@
 import RaftCore
+import SQLiteSupport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -71,7 +72,7 @@ public final class SegmentLog: LogStorage {
         self.clusterID = clusterID
         self.nodeID = nodeID
         self.segmentBytes = segmentBytes
-        if !SegmentFiles.exists(directory) {
+        if !FileSystem.exists(directory) {
             try Self.create(directory: directory, clusterID: clusterID, nodeID: nodeID, segmentBytes: segmentBytes)
         } else if !SegmentFiles.isDirectory(directory) {
             throw .notASegmentLog(path: directory, detail: "a segment log is a directory, this is a file")
@@ -127,15 +128,10 @@ public final class SegmentLog: LogStorage {
     public func persist(hardState: HardState?, entries: [Entry], snapshot: Snapshot?) throws(StorageError) {
         guard hardState != nil || !entries.isEmpty || snapshot != nil else { return }
         try state.withLock { state throws(StorageError) in
-            let expected: LogShape
-            do {
-                try usable(state, "persist")
-                expected = try LogWriteRules.checkPersist(hardState: hardState, entries: entries, snapshot: snapshot,
-                                                          current: state.shape, storedTerm: { state.term(at: $0) })
-            } catch let violation as LogRuleViolation {
-                throw .invariant(path: directory, violation: violation.message)
-            } catch {
-                throw error as! StorageError
+            try usable(state, "persist")
+            let expected = try checked {
+                try LogWriteRules.checkPersist(hardState: hardState, entries: entries, snapshot: snapshot,
+                                               current: state.shape, storedTerm: { state.term(at: $0) })
             }
             let batch = SegmentRecord.Batch(snapshot: snapshot.map { ($0, .install) }, entries: entries, hardState: hardState)
             try append(SegmentRecord.encode(batch), &state)
@@ -158,14 +154,9 @@ public final class SegmentLog: LogStorage {
     /// hold nothing needed.
     public func compact(to snapshot: Snapshot) throws(StorageError) {
         try state.withLock { state throws(StorageError) in
-            let expected: LogShape
-            do {
-                try usable(state, "compact")
-                expected = try LogWriteRules.checkCompaction(to: snapshot, current: state.shape, storedTerm: { state.term(at: $0) })
-            } catch let violation as LogRuleViolation {
-                throw .invariant(path: directory, violation: violation.message)
-            } catch {
-                throw error as! StorageError
+            try usable(state, "compact")
+            let expected = try checked {
+                try LogWriteRules.checkCompaction(to: snapshot, current: state.shape, storedTerm: { state.term(at: $0) })
             }
             try append(SegmentRecord.encode(SegmentRecord.Batch(snapshot: (snapshot, .compact))), &state)
             state.loaded = nil
@@ -187,7 +178,7 @@ public final class SegmentLog: LogStorage {
 
     public var sizeBytes: Int64 {
         let numbers = state.withLock { $0.segments.map(\.number) }
-        return numbers.reduce(0) { $0 + SegmentFiles.size(Self.path(directory, $1)) }
+        return numbers.reduce(0) { $0 + FileSystem.sizeBytes(Self.path(directory, $1)) }
     }
 
     /// Closes the files; later calls fail with `StorageError.database`. Closing twice is harmless.
@@ -209,6 +200,15 @@ public final class SegmentLog: LogStorage {
         .database(path: directory, operation: operation, message: "the store was closed")
     }
 
+    /// Runs a write-rule check; a broken rule becomes `StorageError.invariant`, and nothing is written.
+    private func checked(_ rule: () throws -> LogShape) throws(StorageError) -> LogShape {
+        do { return try rule() } catch let violation as LogRuleViolation {
+            throw .invariant(path: directory, violation: violation.message)
+        } catch {
+            throw .invariant(path: directory, violation: "\(error)")
+        }
+    }
+
     private func usable(_ state: State, _ operation: String) throws(StorageError) {
         guard state.fd >= 0 else { throw closed(operation) }
         if let failure = state.failure {
@@ -218,7 +218,7 @@ public final class SegmentLog: LogStorage {
 
     /// Frames `payload` as the next record and makes it durable, cutting a new segment first when it does not fit.
     private func append(_ payload: [UInt8], _ state: inout State) throws(StorageError) {
-        let framedBytes = SegmentRecord.headerBytes + payload.count + (SegmentRecord.alignment - payload.count % SegmentRecord.alignment) % SegmentRecord.alignment
+        let framedBytes = SegmentRecord.framedBytes(payloadBytes: payload.count)
         do throws(StorageError) {
             if state.offset + framedBytes > state.capacity { try cutSegment(fitting: framedBytes, &state) }
             var record: [UInt8] = []
@@ -272,7 +272,7 @@ public final class SegmentLog: LogStorage {
     /// A new, empty log: the final path holds a complete one or nothing.
     private static func create(directory: String, clusterID: String, nodeID: NodeID, segmentBytes: Int) throws(StorageError) {
         let building = directory + ".creating"
-        if SegmentFiles.exists(building) {
+        if FileSystem.exists(building) {
             for name in (try? SegmentFiles.names(in: building)) ?? [] { unlink(building + "/" + name) }
             rmdir(building)
         }

@@ -43,6 +43,11 @@ enum SegmentRecord {
 
     // MARK: - Encoding
 
+    /// Bytes a record with `payloadBytes` of payload takes in the file, padding included.
+    static func framedBytes(payloadBytes: Int) -> Int {
+        headerBytes + payloadBytes + (alignment - payloadBytes % alignment) % alignment
+    }
+
     /// Appends the framed record to `buffer`.
     static func append(kind: Kind, sequence: UInt64, payload: [UInt8], to buffer: inout [UInt8]) {
         var header = SegmentBytes()
@@ -59,7 +64,7 @@ enum SegmentRecord {
         framed.u32(crc)
         buffer += framed.bytes
         buffer += payload
-        buffer += repeatElement(0, count: (alignment - payload.count % alignment) % alignment)
+        buffer += repeatElement(0, count: framedBytes(payloadBytes: payload.count) - headerBytes - payload.count)
     }
 
     static func encode(_ identity: Identity) -> [UInt8] {
@@ -137,7 +142,7 @@ enum SegmentRecord {
         var computed = file.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[(offset + 4)..<(offset + 20)])) }
         computed = file.withUnsafeBytes { CRC32C.update(computed, UnsafeRawBufferPointer(rebasing: $0[payloadStart..<(payloadStart + length)])) }
         guard computed == crc else { return .damaged("checksum mismatch") }
-        let end = min(file.count, payloadStart + length + (alignment - length % alignment) % alignment)
+        let end = min(file.count, offset + framedBytes(payloadBytes: length))
         guard file[(payloadStart + length)..<end].allSatisfy({ $0 == 0 }) else { return .damaged("non-zero padding") }
         return .record(Framed(kind: kind, sequence: sequence, payload: payload, end: end))
     }
