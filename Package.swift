@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // Pure consensus core: standard library only, so it compiles in seconds and simulates exactly.
@@ -82,7 +84,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Wiring of one node: config, Raft loop, settings and duty state machines, HTTP API and intake.
+        // Wiring of one node: config, Raft loop, settings and duty state machines, HTTP API, intake and the console.
         .target(name: "VigilNode", dependencies: [
             "RaftCore", "RaftStorage", "ClusterTransport", "ClusterPKI", "DutyModel", "Paging",
             .product(name: "X509", package: "swift-certificates"),
@@ -97,6 +99,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            // The console: templates that escape by default, and bcrypt for its passwords.
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
         ]),
         // Failover drills against a live cluster: workload, faults through a drill file's commands, a webhook sink,
         // and the HistoryCheck verdict (`vigil drill`, chaos/run.sh).

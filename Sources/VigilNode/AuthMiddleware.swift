@@ -8,7 +8,7 @@ import Hummingbird
 /// Health, readiness, metrics and the cluster view are open (no secrets, and probes carry no token);
 /// intake routes authenticate by their integration key instead.
 struct AuthMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = VigilRequestContext
 
     /// What a route asks of its caller.
     enum Requirement: Equatable {
@@ -31,6 +31,9 @@ struct AuthMiddleware: RouterMiddleware {
         if ["/healthz", "/readyz", "/metrics", "/api/v1/cluster"].contains(path) { return .open }
         if path == "/v2/enqueue" || path == "/v2/change/enqueue" || path.hasPrefix("/api/v1/integrations/") { return .integrationKey }
         if path.hasPrefix("/ack/") { return .open }
+        // The console authenticates its own way (a session cookie and CSRF tokens, `Console`).
+        if path == "/" || path == "/console" || path.hasPrefix("/console/") { return .open }
+        if path.hasPrefix("/api/v1/people/"), path.hasSuffix("/password") { return .role(.admin) }
         if path == "/api/v1/tokens" || path.hasPrefix("/api/v1/tokens/") { return .role(.admin) }
         if path.hasPrefix("/api/v1/cluster/") { return .role(.admin) }
         let reads: Set<HTTPRequest.Method> = [.get, .head]
@@ -71,7 +74,9 @@ struct AuthMiddleware: RouterMiddleware {
                                 message: "token '\(principal.name)' has role \(principal.role.rawValue); this needs \(minimum.rawValue) or higher").response
             }
             guard tokenLimiter.allow(principal.name) else { return Self.tooManyRequests("token") }
-            return try await Principal.$current.withValue(principal) { try await next(request, context) }
+            var context = context
+            context.principal = principal
+            return try await Principal.$current.withValue(principal) { [context] in try await next(request, context) }
         }
     }
 

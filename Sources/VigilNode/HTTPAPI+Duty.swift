@@ -9,7 +9,7 @@ import RaftCore
 extension HTTPAPI {
     static let maximumBodyBytes = 512 << 10
 
-    func addDutyRoutes(to router: Router<BasicRequestContext>) {
+    func addDutyRoutes(to router: Router<VigilRequestContext>) {
         let api = self
         // Tickets
         router.post("/api/v1/tickets") { request, _ in
@@ -271,7 +271,7 @@ extension HTTPAPI {
         return body(loop.state.duty { $0 })
     }
 
-    private func upsert<T: Codable & Sendable>(_ request: Request, _ context: BasicRequestContext, _ type: T.Type,
+    private func upsert<T: Codable & Sendable>(_ request: Request, _ context: VigilRequestContext, _ type: T.Type,
                                                _ id: KeyPath<T, String> & Sendable, defaults: [String: any Sendable] = [:],
                                                make: @escaping (T) -> DutyCommand) async -> Response {
         let pathID = (context.parameters.get("id")?.removingPercentEncoding ?? "")
@@ -290,7 +290,7 @@ extension HTTPAPI {
         }
     }
 
-    private func addObjectReads<T: Codable & Sendable>(_ router: Router<BasicRequestContext>, _ name: String,
+    private func addObjectReads<T: Codable & Sendable>(_ router: Router<VigilRequestContext>, _ name: String,
                                                        _ objects: @escaping @Sendable (DutyState) -> [String: T]) {
         let api = self
         router.get("/api/v1/\(name)") { request, _ in
@@ -310,7 +310,7 @@ extension HTTPAPI {
 
     /// S16: contact data only for roles allowed to read it, and every reading is recorded (with a reason)
     /// in the audit trail through the log before the data is shown.
-    func contactMethods(_ request: Request, _ context: BasicRequestContext) async -> Response {
+    func contactMethods(_ request: Request, _ context: VigilRequestContext) async -> Response {
         let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
         let reason = request.uri.queryParameters.get("reason") ?? ""
         guard !reason.isEmpty, reason.utf8.count <= 200 else {
@@ -329,7 +329,7 @@ extension HTTPAPI {
 
     // MARK: - Tickets
 
-    func ticketID(_ context: BasicRequestContext) -> Result<TicketID, APIError> {
+    func ticketID(_ context: VigilRequestContext) -> Result<TicketID, APIError> {
         let text = (context.parameters.get("id")?.removingPercentEncoding ?? "")
         guard let id = TicketID(text), id >= 1 else {
             return .failure(APIError(status: 400, code: "invalid_parameter", message: "a ticket id is a positive integer, not '\(text)'", field: "id"))
@@ -343,7 +343,7 @@ extension HTTPAPI {
         return JSONResponse.api(status: status, WriteAnswer<Ticket>(events: events, object: ticket))
     }
 
-    func ticketAction(_ request: Request, _ context: BasicRequestContext) async -> Response {
+    func ticketAction(_ request: Request, _ context: VigilRequestContext) async -> Response {
         let id: TicketID
         switch ticketID(context) {
         case let .success(value): id = value
@@ -449,7 +449,7 @@ extension HTTPAPI {
 
     // MARK: - Schedules and reports
 
-    func onCall(_ request: Request, _ context: BasicRequestContext, _ state: DutyState) -> Response {
+    func onCall(_ request: Request, _ context: VigilRequestContext, _ state: DutyState) -> Response {
         let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
         guard let schedule = state.schedules[id] else { return APIError.notFound("schedule", id).response }
         var at = Self.nowMillis()

@@ -25,7 +25,7 @@ extension HTTPAPI {
 
     static let membershipTimeout: Duration = .seconds(10)
 
-    func addMemberRoutes(to router: Router<BasicRequestContext>) {
+    func addMemberRoutes(to router: Router<VigilRequestContext>) {
         let api = self
         router.get("/api/v1/cluster/members") { request, _ in
             if let forwarded = await api.forwardUnlessLeader(request, body: nil) { return forwarded }
@@ -166,7 +166,7 @@ extension HTTPAPI {
         return await applyChange(ConfChange(.addLearner, node: body.id), created: true)
     }
 
-    func changeMember(_ request: Request, _ context: BasicRequestContext, action: ConfChange.Action) async -> Response {
+    func changeMember(_ request: Request, _ context: VigilRequestContext, action: ConfChange.Action) async -> Response {
         if let forwarded = await forwardUnlessLeader(request, body: nil) { return forwarded }
         guard let text = context.parameters.get("id"), let id = UInt64(text), id != noNode else {
             return APIError(status: 400, code: "invalid_parameter", message: "a node id is a whole number from 1", field: "id").response

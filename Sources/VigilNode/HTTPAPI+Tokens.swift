@@ -1,7 +1,9 @@
 import DutyModel
 import Foundation
 import Hummingbird
+import HummingbirdBcrypt
 import NIOCore
+import NIOPosix
 
 /// `/api/v1/tokens` (admin only): issue, list and revoke API tokens. A token is shown once, when issued;
 /// the cluster keeps only its SHA-256.
@@ -26,13 +28,26 @@ extension HTTPAPI {
         let personID: String?
     }
 
-    func addTokenRoutes(to router: Router<BasicRequestContext>) {
+    func addTokenRoutes(to router: Router<VigilRequestContext>) {
         let api = self
         router.get("/api/v1/tokens") { request, _ in
             if case let .failure(error) = await api.loop.readBarrier(timeout: Self.readTimeout) { return Self.unavailable(error).response }
             return JSONResponse.api(ListPage(items: api.loop.state.tokenRecords.map { TokenInfo(name: $0.name, role: $0.role, createdAt: $0.createdAt, personID: $0.personID) }, next: nil))
         }
         router.post("/api/v1/tokens") { request, _ in await api.issueToken(request) }
+        router.put("/api/v1/people/{id}/password") { request, context in
+            await api.setPassword(request, personID: context.parameters.get("id")?.removingPercentEncoding ?? "")
+        }
+        router.delete("/api/v1/people/{id}/password") { request, context in
+            let id = context.parameters.get("id")?.removingPercentEncoding ?? ""
+            return await api.submit(.tokens(.removePassword(personID: id)), request: request, body: nil) { outcome in
+                switch outcome {
+                case .tokens(.passwordRemoved): return JSONResponse.api(["password_removed": id])
+                case .tokens(.notFound): return APIError(status: 404, code: "not_found", message: "person '\(id)' has no console password", field: "id").response
+                default: return APIError(status: 500, code: "internal", message: "unexpected outcome removing a password").response
+                }
+            }
+        }
         router.delete("/api/v1/tokens/{name}") { request, context in
             let name = (context.parameters.get("name")?.removingPercentEncoding ?? "")
             return await api.submit(.tokens(.revoke(name: name)), request: request, body: nil) { outcome in
@@ -78,6 +93,52 @@ extension HTTPAPI {
                 return APIError(status: 400, code: "invalid_field", message: message, field: field).response
             default:
                 return APIError(status: 500, code: "internal", message: "unexpected outcome issuing a token").response
+            }
+        }
+    }
+
+    struct PasswordBody: Codable, Sendable {
+        let password: String
+    }
+
+    static let passwordBytes = 10...128
+    /// bcrypt's work factor: about 60 ms per hash here, so guessing stays slow even with the hash in hand.
+    static let bcryptCost: UInt8 = 10
+
+    /// Sets a person's console password (admin). The log holds only the bcrypt hash; the person's other console
+    /// sessions end.
+    func setPassword(_ request: Request, personID: String) async -> Response {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: 4096)
+        } catch {
+            return APIError(status: 413, code: "body_too_large", message: "a password request has at most 4096 bytes").response
+        }
+        let body: PasswordBody
+        switch APIJSON.decodeStrict(PasswordBody.self, from: Data(buffer.readableBytesView)) {
+        case let .success(value): body = value
+        case let .failure(error): return error.response
+        }
+        guard Self.passwordBytes.contains(body.password.utf8.count) else {
+            return APIError(status: 400, code: "invalid_field",
+                            message: "a password has \(Self.passwordBytes.lowerBound)–\(Self.passwordBytes.upperBound) bytes", field: "password").response
+        }
+        guard loop.state.duty({ $0.people[personID] }) != nil else {
+            return APIError(status: 404, code: "not_found", message: "no person '\(personID)'", field: "id").response
+        }
+        let hash: String
+        do {
+            hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(body.password, cost: Self.bcryptCost) }
+        } catch {
+            return APIError(status: 503, code: "stopping", message: "the node is stopping").response
+        }
+        return await submit(.tokens(.setPassword(personID: personID, bcrypt: hash)), request: request, body: buffer) { outcome in
+            switch outcome {
+            case .tokens(.passwordSet): return JSONResponse.api(["password_set": personID])
+            case .tokens(.notFound): return APIError(status: 404, code: "not_found", message: "no person '\(personID)'", field: "id").response
+            case let .tokens(.rejected(field, message)): return APIError(status: 400, code: "invalid_field", message: message, field: field).response
+            default: return APIError(status: 500, code: "internal", message: "unexpected outcome setting a password").response
             }
         }
     }

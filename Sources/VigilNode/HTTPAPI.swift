@@ -57,8 +57,8 @@ public struct HTTPAPI: Sendable {
         self.integrationLimiter = RateLimiter(perSecond: config.api.integrationRequestsPerSecond)
     }
 
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func makeRouter() -> Router<VigilRequestContext> {
+        let router = Router(context: VigilRequestContext.self)
         let api = self
         router.add(middleware: NotFoundMiddleware())
         router.add(middleware: AuthMiddleware(state: loop.state, bootstrapToken: config.api.bootstrapTokenSHA256.flatMap(TokenDigest.init(hex:)),
@@ -97,6 +97,7 @@ public struct HTTPAPI: Sendable {
         addTokenRoutes(to: router)
         addMemberRoutes(to: router)
         addAckRoutes(to: router)
+        Console(api: self).addRoutes(to: router)
         return router
     }
 
@@ -141,7 +142,7 @@ public struct HTTPAPI: Sendable {
 
     // MARK: - Settings
 
-    private func key(_ context: BasicRequestContext, isRead: Bool = false) -> Result<String, APIError> {
+    private func key(_ context: VigilRequestContext, isRead: Bool = false) -> Result<String, APIError> {
         let key = (context.parameters.get("key")?.removingPercentEncoding ?? "")
         if let problem = SettingsPayloads.keyProblem(key) {
             return .failure(APIError(status: 400, code: "invalid_key", message: problem, field: "key"))
@@ -154,7 +155,7 @@ public struct HTTPAPI: Sendable {
         return .success(key)
     }
 
-    func getSetting(_ request: Request, _ context: BasicRequestContext) async -> Response {
+    func getSetting(_ request: Request, _ context: VigilRequestContext) async -> Response {
         let key: String
         switch self.key(context, isRead: true) {
         case let .success(value): key = value
@@ -177,7 +178,7 @@ public struct HTTPAPI: Sendable {
         return Self.settingResponse(SettingsPayloads.SettingAnswer(key: key, value: setting.value, revision: setting.revision))
     }
 
-    func write(_ request: Request, _ context: BasicRequestContext, isDelete: Bool) async -> Response {
+    func write(_ request: Request, _ context: VigilRequestContext, isDelete: Bool) async -> Response {
         var request = request
         let key: String
         switch self.key(context) {

@@ -39,6 +39,14 @@ public struct NodeStateMachine: Sendable {
             return .duty(duty.apply(proposal.command, at: proposal.leaderTimestamp, actor: proposal.actor,
                                     intendingFirstPagesIn: proposal.leaderTerm))
         case let .tokens(command):
+            // Credentials of a person need the person: the duty state knows who exists.
+            var personID: String?
+            switch command {
+            case let .setPassword(id, _): personID = id
+            case let .openSession(session): personID = session.personID
+            default: break
+            }
+            if let personID, duty.people[personID] == nil { return .tokens(.notFound(personID)) }
             return .tokens(tokens.apply(command))
         }
     }

@@ -2,7 +2,7 @@ import Hummingbird
 
 /// Answers a path no route serves in the API's one error shape instead of Hummingbird's empty 404.
 struct NotFoundMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = VigilRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {

@@ -7,6 +7,8 @@ public final class StateView: Sendable {
     /// The registry's tokens by raw digest, rebuilt whenever an apply changes the registry: every request looks
     /// its token up here, and under load the state lock is held for whole applied batches.
     private let tokensByDigest = Mutex<[TokenDigest: TokenRegistry.Record]>([:])
+    /// Console sessions by raw digest, rebuilt with the token index.
+    private let sessionsByDigest = Mutex<[TokenDigest: TokenRegistry.Session]>([:])
 
     public init() {}
 
@@ -19,6 +21,20 @@ public final class StateView: Sendable {
 
     public func token(for digest: TokenDigest) -> TokenRegistry.Record? {
         tokensByDigest.withLock { $0[digest] }
+    }
+
+    public func session(for digest: TokenDigest) -> TokenRegistry.Session? {
+        sessionsByDigest.withLock { $0[digest] }
+    }
+
+    /// A token's record by name (a console session opened with a token takes its role from it).
+    public func tokenRecord(named name: String) -> TokenRegistry.Record? {
+        machine.withLock { $0.tokens.records[name] }
+    }
+
+    /// The bcrypt hash of a person's console password.
+    public func passwordHash(of personID: String) -> String? {
+        machine.withLock { $0.tokens.passwords[personID] }
     }
 
     public var tokenRecords: [TokenRegistry.Record] {
@@ -48,6 +64,9 @@ public final class StateView: Sendable {
         let index = Dictionary(registry.records.values.compactMap { record in TokenDigest(hex: record.sha256).map { ($0, record) } },
                                uniquingKeysWith: { first, _ in first })
         tokensByDigest.withLock { $0 = index }
+        let sessions = Dictionary(registry.sessions.values.compactMap { session in TokenDigest(hex: session.sha256).map { ($0, session) } },
+                                  uniquingKeysWith: { first, _ in first })
+        sessionsByDigest.withLock { $0 = sessions }
     }
 
     /// A consistent copy of the whole state, cheap to take (copy-on-write), for writing a snapshot off the loop.

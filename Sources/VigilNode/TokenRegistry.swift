@@ -1,7 +1,8 @@
 import DutyModel
 import Foundation
 
-/// The replicated list of API tokens: name, role and the token's SHA-256, never the token itself.
+/// The replicated credentials: API tokens (name, role and the token's SHA-256, never the token itself), the
+/// console's password hashes (bcrypt) and its sign-in sessions (SHA-256 of the session secret).
 public struct TokenRegistry: Codable, Sendable, Equatable {
     /// One issued token.
     public struct Record: Codable, Sendable, Equatable {
@@ -13,11 +14,29 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         public let personID: String?
     }
 
+    /// A console sign-in: the cookie holds the secret, the cluster its SHA-256. The role is not kept here: it is
+    /// read from the person or the token at every request, so a role change or a revoked token takes effect at once.
+    public struct Session: Codable, Sendable, Equatable {
+        public let sha256: String
+        /// Signed in with a password: the person.
+        public let personID: String?
+        /// Signed in with a pasted API token: the token's name.
+        public let tokenName: String?
+        public let openedAt: Int64
+        public let expiresAt: Int64
+    }
+
     public static let maximumTokens = 1_000
+    public static let maximumSessions = 10_000
+    public static let maximumSessionMilliseconds: Int64 = 30 * 24 * 3_600_000
 
     public private(set) var records: [String: Record] = [:]
     /// sha256 → name: a hash is registered once.
     private var byHash: [String: String] = [:]
+    /// Open console sessions by the SHA-256 of their secret.
+    public private(set) var sessions: [String: Session] = [:]
+    /// Person id → bcrypt hash of their console password.
+    public private(set) var passwords: [String: String] = [:]
 
     public init() {}
 
@@ -36,7 +55,37 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         case let .revoke(name):
             guard let record = records.removeValue(forKey: name) else { return .notFound(name) }
             byHash[record.sha256] = nil
+            // A console session opened with this token ends with it.
+            sessions = sessions.filter { $0.value.tokenName != name }
             return .revoked(name)
+        case let .setPassword(personID, bcrypt):
+            guard bcrypt.utf8.count == 60, bcrypt.hasPrefix("$2") else { return .rejected(field: "password", "not a bcrypt hash") }
+            passwords[personID] = bcrypt
+            // A new password ends the person's other sessions, as a reset should.
+            sessions = sessions.filter { $0.value.personID != personID }
+            return .passwordSet(personID)
+        case let .removePassword(personID):
+            guard passwords.removeValue(forKey: personID) != nil else { return .notFound(personID) }
+            sessions = sessions.filter { $0.value.personID != personID }
+            return .passwordRemoved(personID)
+        case let .openSession(session):
+            guard session.sha256.count == 64, session.sha256.allSatisfy(\.isHexDigit) else { return .rejected(field: "sha256", "must be 64 hex digits") }
+            guard (session.personID == nil) != (session.tokenName == nil) else {
+                return .rejected(field: "session", "a session belongs to a person or to a token, exactly one")
+            }
+            guard session.expiresAt > session.openedAt, session.expiresAt - session.openedAt <= Self.maximumSessionMilliseconds else {
+                return .rejected(field: "expires_at", "a session lasts at most 30 days")
+            }
+            if let tokenName = session.tokenName, records[tokenName] == nil { return .notFound(tokenName) }
+            guard sessions[session.sha256] == nil else { return .conflict("this session is already open") }
+            // Expired sessions go when a new one opens: the proposer's clock, the same on every replica.
+            sessions = sessions.filter { $0.value.expiresAt > session.openedAt }
+            guard sessions.count < Self.maximumSessions else { return .rejected(field: "session", "at most \(Self.maximumSessions) open sessions") }
+            sessions[session.sha256] = session
+            return .sessionOpened(session)
+        case let .closeSession(sha256):
+            guard sessions.removeValue(forKey: sha256) != nil else { return .notFound("session") }
+            return .sessionClosed
         }
     }
 
@@ -47,16 +96,22 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         return nil
     }
 
-    enum CodingKeys: String, CodingKey { case records }
+    enum CodingKeys: String, CodingKey { case records, sessions, passwords }
 
     public init(from decoder: any Decoder) throws {
-        records = try decoder.container(keyedBy: CodingKeys.self).decode([String: Record].self, forKey: .records)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        records = try container.decode([String: Record].self, forKey: .records)
         byHash = Dictionary(uniqueKeysWithValues: records.values.map { ($0.sha256, $0.name) })
+        // Absent in snapshots written before the console (0.9).
+        sessions = try container.decodeIfPresent([String: Session].self, forKey: .sessions) ?? [:]
+        passwords = try container.decodeIfPresent([String: String].self, forKey: .passwords) ?? [:]
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(records, forKey: .records)
+        if !sessions.isEmpty { try container.encode(sessions, forKey: .sessions) }
+        if !passwords.isEmpty { try container.encode(passwords, forKey: .passwords) }
     }
 }
 
@@ -64,12 +119,21 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
 public enum TokenCommand: Codable, Sendable, Equatable {
     case create(name: String, role: Role, sha256: String, createdAt: Int64, personID: String?)
     case revoke(name: String)
+    /// The leader hashes the password before proposing: the log holds only the bcrypt hash.
+    case setPassword(personID: String, bcrypt: String)
+    case removePassword(personID: String)
+    case openSession(TokenRegistry.Session)
+    case closeSession(sha256: String)
 }
 
 /// What a token command did.
 public enum TokenOutcome: Sendable, Equatable {
     case created(TokenRegistry.Record)
     case revoked(String)
+    case passwordSet(String)
+    case passwordRemoved(String)
+    case sessionOpened(TokenRegistry.Session)
+    case sessionClosed
     case notFound(String)
     case conflict(String)
     case rejected(field: String, String)

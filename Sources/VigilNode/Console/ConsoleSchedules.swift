@@ -1,0 +1,187 @@
+import DutyModel
+import Foundation
+import Hummingbird
+
+/// The schedule and service pages: the final schedule as a server-drawn SVG timeline, overrides, escalation
+/// policies, integration keys with their ready-to-paste URLs, maintenance windows.
+extension Console {
+    /// `YYYY-MM-DDTHH:MM[:SS]` (an HTML `datetime-local` value) read as wall time in `zone`; nil if malformed.
+    static func instant(wall text: String, zone: String) -> Timestamp? {
+        let parts = text.split(separator: "T")
+        guard parts.count == 2, let clock = ZoneClock(identifier: zone) else { return nil }
+        let date = parts[0].split(separator: "-").compactMap { Int($0) }
+        let time = parts[1].split(separator: ":").compactMap { Int($0) }
+        guard date.count == 3, time.count >= 2, (0..<24).contains(time[0]), (0..<60).contains(time[1]) else { return nil }
+        let day = LocalDate(year: date[0], month: date[1], day: date[2])
+        guard day.isValid, (1970...9999).contains(day.year) else { return nil }
+        return clock.firstInstant(onOrAfterWall: day, minuteOfDay: time[0] * 60 + time[1])
+    }
+
+    /// The final shifts of seven days as one row per local day: a shift across midnight is drawn on both rows, and
+    /// a night shortened or lengthened by a DST change is as long as it really is.
+    static func timelineSVG(_ shifts: [OnCallSchedule.Shift], days: [(label: String, start: Timestamp, end: Timestamp)],
+                            name: (String) -> String) -> String {
+        let labelWidth = 90.0, hourWidth = 26.0, rowHeight = 26.0
+        let width = labelWidth + 24 * hourWidth
+        var svg = "<svg class=\"timeline\" role=\"img\" viewBox=\"0 0 \(Int(width)) \(Int(rowHeight * Double(days.count) + 20))\" xmlns=\"http://www.w3.org/2000/svg\">"
+        for hour in stride(from: 0, through: 24, by: 6) {
+            let x = labelWidth + Double(hour) * hourWidth
+            svg += "<text x=\"\(x)\" y=\"12\">\(hour):00</text>"
+        }
+        for (row, day) in days.enumerated() {
+            let y = 18 + Double(row) * rowHeight
+            svg += "<text x=\"2\" y=\"\(y + 16)\">\(escape(day.label))</text>"
+            // Positions are wall-clock hours of the day's length in real time, so a 23-hour day ends short of 24:00.
+            for shift in shifts where shift.end > day.start && shift.start < day.end {
+                let from = max(shift.start, day.start), to = min(shift.end, day.end)
+                let x = labelWidth + Double(from - day.start) / Double(hourMillis) * hourWidth
+                let w = max(1, Double(to - from) / Double(hourMillis) * hourWidth)
+                svg += "<rect class=\"shift\" x=\"\(x)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowHeight - 4)\"><title>\(escape(name(shift.personID)))</title></rect>"
+                if w > 40 { svg += "<text x=\"\(x + 3)\" y=\"\(y + 15)\">\(escape(String(shift.personID.prefix(Int(w / 7)))))</text>" }
+            }
+        }
+        return svg + "</svg>"
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    func schedulesPage(_ request: Request, _ viewer: Viewer) async -> Response {
+        let state = await readState()
+        let query = request.uri.queryParameters
+        let ids = state.schedules.keys.sorted()
+        let chosen = query.get("id").flatMap { state.schedules[$0] != nil ? $0 : nil } ?? ids.first
+        var data: [String: Any] = ["choices": Self.options(ids, selected: chosen, value: { $0 }) { state.schedules[$0]?.name ?? $0 }]
+        guard let chosen, let schedule = state.schedules[chosen], let clock = ZoneClock(identifier: schedule.timeZoneIdentifier) else {
+            return page("schedules", titleKey: "title_schedules", request: request, viewer: viewer, data: data)
+        }
+        let now = HTTPAPI.nowMillis()
+        var firstDay = clock.localDate(at: now)
+        if let text = query.get("from") {
+            let parts = text.split(separator: "-").compactMap { Int($0) }
+            if parts.count == 3 {
+                let day = LocalDate(year: parts[0], month: parts[1], day: parts[2])
+                if day.isValid, (1970...9998).contains(day.year) { firstDay = day }
+            }
+        }
+        let days = (0..<7).map { offset -> (label: String, start: Timestamp, end: Timestamp) in
+            let day = LocalDate(daysSinceEpoch: firstDay.daysSinceEpoch + Int64(offset))
+            let next = LocalDate(daysSinceEpoch: day.daysSinceEpoch + 1)
+            return (day.description, clock.firstInstant(onOrAfterWall: day, minuteOfDay: 0), clock.firstInstant(onOrAfterWall: next, minuteOfDay: 0))
+        }
+        let shifts = schedule.finalTimeline(from: days[0].start, to: days[6].end)
+        var view: [String: Any] = [
+            "id": chosen, "zone": schedule.timeZoneIdentifier,
+            "svg": Self.timelineSVG(shifts, days: days) { Self.personName($0, state) },
+            "shifts": shifts.map { shift -> [String: Any] in
+                var fields: [String: Any] = ["person": Self.personName(shift.personID, state), "hours": Self.hours(shift.durationMillis)]
+                fields.merge(Self.timeFields("start", shift.start)) { $1 }
+                fields.merge(Self.timeFields("end", shift.end)) { $1 }
+                return fields
+            },
+            "layers": schedule.layers.map { ["name": $0.name, "people": $0.userIDs.map { Self.personName($0, state) }.joined(separator: ", ")] },
+            "overrides": schedule.overrides.map { override -> [String: Any] in
+                var fields: [String: Any] = ["person": Self.personName(override.personID, state)]
+                fields.merge(Self.timeFields("start", override.start)) { $1 }
+                fields.merge(Self.timeFields("end", override.end)) { $1 }
+                return fields
+            },
+            "people": Self.options(state.people.keys.sorted(), selected: nil, value: { $0 }) { Self.personName($0, state) },
+        ]
+        if let at = query.get("at"), let instant = Self.instant(wall: at, zone: schedule.timeZoneIdentifier) {
+            view["at"] = at
+            view["at_person"] = Self.personName(schedule.onCall(at: instant), state)
+        }
+        data["schedule"] = view
+        data["from"] = firstDay.description
+        return page("schedules", titleKey: "title_schedules", request: request, viewer: viewer, data: data)
+    }
+
+    func addOverride(_ request: Request, _ context: VigilRequestContext, _ form: [String: String], _ viewer: Viewer) async -> Response {
+        let id = context.parameters.get("id")?.removingPercentEncoding ?? ""
+        guard let zone = api.loop.state.duty({ $0.schedules[id]?.timeZoneIdentifier }) else {
+            return problem(request, viewer, status: .notFound, key: "not_found")
+        }
+        guard let start = Self.instant(wall: form["start"] ?? "", zone: zone), let end = Self.instant(wall: form["end"] ?? "", zone: zone) else {
+            return problem(request, viewer, status: .badRequest, key: "invalid_input", argument: "start, end")
+        }
+        let override = OnCallSchedule.Override(personID: form["person"] ?? "", start: start, end: end)
+        return afterWrite(await submitDuty(.addScheduleOverride(scheduleID: id, override: override), request, viewer), request, viewer,
+                          back: "/console/schedules?id=\(Self.formEncode(id))")
+    }
+
+    // MARK: - Services and escalation policies
+
+    func servicesPage(_ request: Request, _ viewer: Viewer) async -> Response {
+        let state = await readState()
+        let t = ConsoleCatalog.messages(Self.language(request))
+        let host = request.head.authority ?? "\(api.config.nodeID)"
+        let base = "\(api.config.api.scheme)://\(host)"
+        let services = state.services.keys.sorted().compactMap { id -> [String: Any]? in
+            guard let service = state.services[id] else { return nil }
+            return [
+                "id": id, "name": service.name, "team": service.teamID.flatMap { state.teams[$0]?.name } ?? "—",
+                "policy": service.escalationPolicyID ?? "—", "sla": service.slaPolicyID ?? "—",
+                "keys": service.integrationKeys.map { key in
+                    ["key": key, "alertmanager": "\(base)/api/v1/integrations/alertmanager/\(key)", "pagerduty": "\(base)/v2/enqueue"]
+                },
+                "windows": service.maintenanceWindows.map { window -> [String: Any] in
+                    var fields: [String: Any] = ["reason": window.reason]
+                    fields.merge(Self.timeFields("start", window.start)) { $1 }
+                    fields.merge(Self.timeFields("end", window.end)) { $1 }
+                    return fields
+                },
+            ]
+        }
+        let policies = state.escalationPolicies.keys.sorted().compactMap { id -> [String: Any]? in
+            guard let policy = state.escalationPolicies[id]?.last else { return nil }
+            return ["id": id, "name": policy.name, "version": "\(policy.version)", "levels": policy.levels.map { level -> [String: Any] in
+                let targets = level.targets.map { target -> String in
+                    switch target {
+                    case let .person(id): Self.personName(id, state)
+                    case let .schedule(id): "\(t["schedule"] ?? "schedule"): \(state.schedules[id]?.name ?? id)"
+                    case let .team(id): "\(t["team"] ?? "team"): \(state.teams[id]?.name ?? id)"
+                    }
+                }
+                return ["delay": "\(level.delayMinutes)", "targets": targets.joined(separator: ", ")]
+            }]
+        }
+        return page("services", titleKey: "title_services", request: request, viewer: viewer, data: ["services": services, "policies": policies])
+    }
+
+    func serviceEditPage(_ request: Request, _ context: VigilRequestContext, _ viewer: Viewer) async -> Response {
+        let id = context.parameters.get("id")?.removingPercentEncoding ?? ""
+        guard let name = api.loop.state.duty({ $0.services[id]?.name }) else { return problem(request, viewer, status: .notFound, key: "not_found") }
+        let t = ConsoleCatalog.messages(Self.language(request))
+        return page("service_edit", title: "\(t["title_service_edit"] ?? ""): \(name)", request: request, viewer: viewer, data: ["id": id])
+    }
+
+    func editService(_ request: Request, _ context: VigilRequestContext, _ form: [String: String], _ viewer: Viewer) async -> Response {
+        let id = context.parameters.get("id")?.removingPercentEncoding ?? ""
+        let command: DutyCommand
+        switch context.parameters.get("what") ?? "" {
+        case "maintenance-windows":
+            guard let start = Self.instant(wall: form["start"] ?? "", zone: "UTC"), let end = Self.instant(wall: form["end"] ?? "", zone: "UTC") else {
+                return problem(request, viewer, status: .badRequest, key: "invalid_input", argument: "start, end")
+            }
+            command = .addMaintenanceWindow(serviceID: id, window: Service.MaintenanceWindow(start: start, end: end, reason: form["reason"] ?? ""))
+        case "integration-keys":
+            command = .addIntegrationKey(serviceID: id, key: form["key"] ?? "")
+        default:
+            return problem(request, viewer, status: .notFound, key: "not_found")
+        }
+        return afterWrite(await submitDuty(command, request, viewer), request, viewer, back: "/console/services")
+    }
+}
