@@ -28,7 +28,8 @@ command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.x,
 # prometheus-alertmanager: the intake test runs the real Alertmanager and amtool against a cluster;
 # openssl: the webhook signature test checks our HMAC against `openssl dgst`; systemd: `systemd-analyze verify` checks deploy/systemd; iproute2: cluster/netns-up.sh;
 # iptables: the drills cut and slow nodes inside their namespaces (chaos/run.sh).
-need_debian_packages libsqlite3-dev strace prometheus-alertmanager openssl systemd iproute2 iptables
+# chromium, chromium-driver, fonts-noto-cjk: the console's tests drive a real browser (Tests/console/run.sh).
+need_debian_packages libsqlite3-dev strace prometheus-alertmanager openssl systemd iproute2 iptables chromium chromium-driver fonts-noto-cjk
 [ -x /usr/bin/prometheus-alertmanager ] && [ -x /usr/bin/amtool ] || { echo "prometheus-alertmanager is installed but /usr/bin/prometheus-alertmanager or /usr/bin/amtool is missing" >&2; exit 2; }
 
 # aiosmtpd: PagingTests run a real SMTP server on 127.0.0.1 (pip: the python3 on PATH may not be Debian's).
@@ -53,6 +54,10 @@ swift test --skip-build --filter VigilNodeTests
 # schemathesis on a follower (installs openapi-spec-validator, schemathesis and pytest with pip when missing).
 step "OpenAPI document against a live cluster"
 bash Tests/openapi/run.sh .build/debug/vigil
+
+# The console in headless Chromium through WebDriver against a live 3-node cluster (installs selenium with pip).
+step "the console in a real browser (Tests/console/run.sh)"
+bash Tests/console/run.sh .build/debug/vigil
 
 # The multi-host demo: every node in its own network namespace and address (needs root; bounded).
 if [ "$(id -u)" -eq 0 ] && ip netns add vigil-probe 2>/dev/null; then

@@ -381,10 +381,12 @@ struct Console: Sendable {
     }
 }
 
-/// Failed console sign-ins per person and per address: after `maximumFailures` within a minute, further
-/// attempts are refused until the minute has passed. Bounded in the keys it tracks.
+/// Failed console sign-ins per person and per address: after 5 for a person, or 20 from an address (several
+/// people may sit behind one), within a minute, further attempts are refused until the minute has passed.
+/// Bounded in the keys it tracks.
 final class SignInLimiter: Sendable {
-    static let maximumFailures = 5
+    static let maximumFailuresPerPerson = 5
+    static let maximumFailuresPerAddress = 20
     static let window: Duration = .seconds(60)
     static let maximumKeys = 10_000
     private let failures = Mutex<[String: (first: ContinuousClock.Instant, count: Int)]>([:])
@@ -393,7 +395,7 @@ final class SignInLimiter: Sendable {
         failures.withLock { table in
             keys.allSatisfy { key in
                 guard let entry = table[key], now - entry.first < Self.window else { return true }
-                return entry.count < Self.maximumFailures
+                return entry.count < (key.hasPrefix("person:") ? Self.maximumFailuresPerPerson : Self.maximumFailuresPerAddress)
             }
         }
     }
