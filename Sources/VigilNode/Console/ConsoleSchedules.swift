@@ -165,7 +165,7 @@ extension Console {
         let id = context.parameters.get("id")?.removingPercentEncoding ?? ""
         guard let name = api.loop.state.duty({ $0.services[id]?.name }) else { return problem(request, viewer, status: .notFound, key: "not_found") }
         let t = ConsoleCatalog.messages(Self.language(request))
-        return page("service_edit", title: "\(t["title_service_edit"] ?? ""): \(name)", request: request, viewer: viewer, data: ["id": id])
+        return page("service_edit", title: "\(t["title_service_edit"] ?? ""): \(name)", request: request, viewer: viewer, data: ["id": id, "zone": "UTC"])
     }
 
     func editService(_ request: Request, _ context: VigilRequestContext, _ form: [String: String], _ viewer: Viewer) async -> Response {

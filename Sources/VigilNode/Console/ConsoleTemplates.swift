@@ -283,7 +283,7 @@ enum ConsoleTemplates {
 {{/services}}
 <h2>{{t.escalation_policies}}</h2>
 {{#policies}}
-<article class="card"><h3>{{name}} <small>({{id}}, v{{version}})</small></h3>
+<article class="card"><h3>{{name}} <small>({{id}}, {{t.version}} {{version}})</small></h3>
 <ol>{{#levels}}<li>{{delay}} {{t.minutes}}: {{targets}}</li>{{/levels}}</ol></article>
 {{/policies}}
 {{/main}}{{/layout}}
@@ -293,8 +293,8 @@ enum ConsoleTemplates {
 {{<layout}}{{$main}}
 <form class="card" method="post" action="/console/services/{{id}}/maintenance-windows"><input type="hidden" name="csrf" value="{{csrf}}">
 <h2>{{t.add_maintenance_window}}</h2>
-<label for="m-start">{{t.start}} (UTC)</label><input id="m-start" type="datetime-local" name="start" required>
-<label for="m-end">{{t.end}} (UTC)</label><input id="m-end" type="datetime-local" name="end" required>
+<label for="m-start">{{t.start}} ({{zone}})</label><input id="m-start" type="datetime-local" name="start" required>
+<label for="m-end">{{t.end}} ({{zone}})</label><input id="m-end" type="datetime-local" name="end" required>
 <label for="m-reason">{{t.reason}}</label><input id="m-reason" name="reason" required>
 <button type="submit">{{t.add}}</button>
 </form>
