@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOSSL
 import Synchronization
 import VigilNode
+import Yams
 
 /// Where the API is and how to authenticate: flags first, then `VIGIL_*` environment variables, then a
 /// cluster directory written by `vigil init` (`--cluster-dir`, `VIGIL_CLUSTER_DIR`, or `cluster/local`).
@@ -142,10 +143,25 @@ struct Connection: Sendable {
 }
 
 /// `--output table|json` for API commands.
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json }
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, yaml }
 
-/// Prints JSON as the API sent it (pretty) or as aligned columns.
+/// Prints JSON as the API sent it (pretty), as YAML, or as aligned columns.
 enum Printer {
+    /// The API's answer as `--output json` or `--output yaml` asks (table callers print their own way).
+    static func structured(_ data: Data, _ output: OutputFormat) {
+        guard output == .yaml, let object = try? JSONSerialization.jsonObject(with: data), let text = try? Yams.dump(object: object, sortKeys: true) else {
+            return json(data)
+        }
+        print(text, terminator: "")
+    }
+
+    /// An instant the API gives as milliseconds since the epoch, as ISO 8601 in this machine's time zone.
+    static func localTime(_ millis: NSNumber) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = .current
+        return formatter.string(from: Date(timeIntervalSince1970: millis.doubleValue / 1000))
+    }
+
     static func json(_ data: Data) {
         if let object = try? JSONSerialization.jsonObject(with: data),
            let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) {
@@ -169,7 +185,12 @@ enum Printer {
     static func fields(_ data: Data, skipping: Set<String> = []) {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return json(data) }
         for key in object.keys.sorted() where !skipping.contains(key) {
-            print("\(key): \(text(object[key]!))")
+            // Instants (`registered_at`, `acknowledged_at`, …) read as local times, not epoch milliseconds.
+            if key.hasSuffix("_at"), let millis = object[key] as? NSNumber {
+                print("\(key): \(localTime(millis))")
+            } else {
+                print("\(key): \(text(object[key]!))")
+            }
         }
     }
 

@@ -8,7 +8,7 @@ struct OnCallCommand: AsyncParsableCommand {
     @Option(help: "Schedule id; without it, every schedule.") var schedule: String?
     @Option(help: "An ISO 8601 time (2026-11-29T22:00:00Z); default now.") var at: String?
     @Option(help: "How many next shifts to show.") var next: Int = 3
-    @Option(help: "table or json.") var output: OutputFormat = .table
+    @Option(help: "table, json or yaml.") var output: OutputFormat = .table
 
     func run() async throws {
         let connection = try self.connection.resolve()
@@ -56,13 +56,13 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Articles best matching TEXT.")
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The question.") var text: String
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
 
         func run() async throws {
             let connection = try self.connection.resolve()
             let query = text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&+=#"))) ?? ""
             let data = try await connection.call(.GET, "/api/v1/kb/search?q=\(query)")
-            guard output == .table else { return Printer.json(data) }
+            guard output == .table else { return Printer.structured(data, output) }
             let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
             let rows = (page["items"] as? [[String: Any]] ?? []).map { item in
                 ["article_id", "score", "category", "title"].map { Printer.text(item[$0] ?? NSNull()) }
@@ -112,11 +112,11 @@ struct TokenCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List tokens (names and roles, never secrets).")
         @OptionGroup var connection: ConnectionOptions
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
 
         func run() async throws {
             let data = try await connection.resolve().call(.GET, "/api/v1/tokens")
-            guard output == .table else { return Printer.json(data) }
+            guard output == .table else { return Printer.structured(data, output) }
             let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
             Printer.table((page["items"] as? [[String: Any]] ?? []).map { item in
                 ["name", "role", "person_id"].map { Printer.text(item[$0] ?? NSNull()) }
@@ -136,6 +136,42 @@ struct TokenCommand: AsyncParsableCommand {
     }
 }
 
+/// `vigil person set-password|remove-password`: console passwords (admin). The password is read from standard
+/// input, never from the command line, where other users and the shell history would see it.
+struct PersonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "person", abstract: "Set or remove a person's console password (admin).",
+                                                    subcommands: [SetPassword.self, RemovePassword.self])
+
+    struct SetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-password",
+            abstract: "Set or reset a person's console password (10–128 bytes, the first line of standard input); their other console sessions end.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The person's id.") var id: String
+
+        func run() async throws {
+            guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+                throw fail("give the password on standard input, e.g. `vigil person set-password \(id) < file`", code: 2)
+            }
+            let body = try JSONSerialization.data(withJSONObject: ["password": password])
+            _ = try await connection.resolve().call(.PUT, "/api/v1/people/\(id)/password", body: body)
+            print("console password set for \(id)")
+        }
+    }
+
+    struct RemovePassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove-password",
+                                                        abstract: "Remove a person's console password; their console sessions end.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The person's id.") var id: String
+
+        func run() async throws {
+            _ = try await connection.resolve().call(.DELETE, "/api/v1/people/\(id)/password")
+            print("console password removed for \(id)")
+        }
+    }
+}
+
 /// `vigil schedule|policy|service|person|team list|show`: read configuration objects.
 struct ObjectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "get", abstract: "List or show configuration objects.")
@@ -147,12 +183,12 @@ struct ObjectCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "people, teams, schedules, services, calendars, heartbeats, articles, escalation-policies or sla-policies.") var kind: Kind
     @Argument(help: "An id: show that object; without it, list them.") var id: String?
-    @Option(help: "table or json.") var output: OutputFormat = .table
+    @Option(help: "table, json or yaml.") var output: OutputFormat = .table
 
     func run() async throws {
         let connection = try self.connection.resolve()
         let data = try await connection.call(.GET, "/api/v1/\(kind.rawValue)" + (id.map { "/\($0)" } ?? ""))
-        guard output == .table else { return Printer.json(data) }
+        guard output == .table else { return Printer.structured(data, output) }
         if id != nil { return Printer.fields(data) }
         let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         Printer.table((page["items"] as? [[String: Any]] ?? []).map { item in
@@ -186,11 +222,11 @@ enum Services: ObjectCollection { static let path = "services" }
 struct ObjectList<Collection: ObjectCollection>: AsyncParsableCommand {
     static var configuration: CommandConfiguration { CommandConfiguration(commandName: "list", abstract: "List them.") }
     @OptionGroup var connection: ConnectionOptions
-    @Option(help: "table or json.") var output: OutputFormat = .table
+    @Option(help: "table, json or yaml.") var output: OutputFormat = .table
 
     func run() async throws {
         let data = try await connection.resolve().call(.GET, "/api/v1/\(Collection.path)")
-        guard output == .table else { return Printer.json(data) }
+        guard output == .table else { return Printer.structured(data, output) }
         let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         Printer.table((page["items"] as? [[String: Any]] ?? []).map { item in
             [Printer.text(item["id"] ?? NSNull()), Printer.text(item["name"] ?? NSNull()), Printer.text(item["version"] ?? NSNull())]
@@ -202,10 +238,10 @@ struct ObjectShow<Collection: ObjectCollection>: AsyncParsableCommand {
     static var configuration: CommandConfiguration { CommandConfiguration(commandName: "show", abstract: "Show one by id.") }
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "Id.") var id: String
-    @Option(help: "table or json.") var output: OutputFormat = .table
+    @Option(help: "table, json or yaml.") var output: OutputFormat = .table
 
     func run() async throws {
         let data = try await connection.resolve().call(.GET, "/api/v1/\(Collection.path)/\(id)")
-        if output == .table { Printer.fields(data) } else { Printer.json(data) }
+        if output == .table { Printer.fields(data) } else { Printer.structured(data, output) }
     }
 }

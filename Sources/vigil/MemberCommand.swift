@@ -16,11 +16,11 @@ struct MemberCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Each member: addresses, voter or learner, match index and lag (from the leader).")
         @OptionGroup var connection: ConnectionOptions
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
 
         func run() async throws {
             let data = try await connection.resolve().call(.GET, "/api/v1/cluster/members")
-            guard output == .table else { return Printer.json(data) }
+            guard output == .table else { return Printer.structured(data, output) }
             MemberCommand.printMembers(data)
         }
     }

@@ -8,16 +8,31 @@ struct TicketCommand: AsyncParsableCommand {
         subcommands: [Create.self, List.self, Show.self, Ack.self, Resolve.self, Assign.self, Comment.self, Rate.self,
                       Transition.self, Reopen.self])
 
-    /// Runs one ticket action (`POST /api/v1/tickets/{id}/{action}`) and prints the ticket.
+    /// Runs one ticket action (`POST /api/v1/tickets/{id}/{action}`): one confirming line, or the ticket as
+    /// `--output json|yaml` asks.
     static func act(_ options: ConnectionOptions, _ output: OutputFormat, id: Int, action: String, body: [String: Any]? = nil) async throws {
         let connection = try options.resolve()
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
         let answer = try await connection.call(.POST, "/api/v1/tickets/\(id)/\(action)", body: data)
-        try printTicket(answer, output, fromWrite: true)
+        guard output == .table else { return Printer.structured(answer, output) }
+        let ticket = (try? JSONSerialization.jsonObject(with: answer) as? [String: Any])?["object"] as? [String: Any] ?? [:]
+        let stage = ticket["stage"] as? String ?? "?"
+        let done: String
+        switch action {
+        case "acknowledge": done = "acknowledged"
+        case "resolve": done = "resolved"
+        case "assign": done = "assigned to \(body?["owner_id"] as? String ?? "?")"
+        case "comment": done = "commented"
+        case "rate": done = "rated \(body?["rating"] as? Int ?? 0)/5"
+        case "transition": done = "moved"
+        case "reopen": done = "reopened"
+        default: done = action
+        }
+        print("ticket \(id) \(done); stage \(stage)")
     }
 
     static func printTicket(_ data: Data, _ output: OutputFormat, fromWrite: Bool) throws {
-        guard output == .table else { return Printer.json(data) }
+        guard output == .table else { return Printer.structured(data, output) }
         var ticketData = data
         if fromWrite, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let ticket = object["object"] {
             ticketData = try JSONSerialization.data(withJSONObject: ticket)
@@ -26,7 +41,7 @@ struct TicketCommand: AsyncParsableCommand {
         if let ticket = try JSONSerialization.jsonObject(with: ticketData) as? [String: Any], let timeline = ticket["timeline"] as? [[String: Any]] {
             print("timeline:")
             for entry in timeline {
-                let at = (entry["at"] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue / 1000).ISO8601Format() } ?? "?"
+                let at = (entry["at"] as? NSNumber).map(Printer.localTime) ?? "?"
                 print("  \(at)  \(entry["actor"] as? String ?? "?")  \(Printer.text(entry["action"] ?? NSNull()))")
             }
         }
@@ -42,7 +57,7 @@ struct TicketCommand: AsyncParsableCommand {
         @Option(help: "Longer text.") var description: String = ""
         @Option(help: "Customer id (selects a customer's SLA).") var customer: String?
         @Option(help: "Person who owns it.") var owner: String?
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
 
         func run() async throws {
             var body: [String: Any] = ["title": title, "service_id": service, "kind": kind, "priority": priority.uppercased(), "description": description]
@@ -64,7 +79,7 @@ struct TicketCommand: AsyncParsableCommand {
         @Flag(help: "Only open tickets.") var open = false
         @Option(help: "At most this many (1–500).") var limit: Int = 50
         @Option(help: "Start after this ticket id (the previous page's `next`).") var after: Int?
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
 
         func run() async throws {
             var query = ["limit=\(limit)"]
@@ -76,7 +91,7 @@ struct TicketCommand: AsyncParsableCommand {
             if let after { query.append("after=\(after)") }
             let connection = try self.connection.resolve()
                 let answer = try await connection.call(.GET, "/api/v1/tickets?" + query.joined(separator: "&"))
-            guard output == .table else { return Printer.json(answer) }
+            guard output == .table else { return Printer.structured(answer, output) }
             let page = try JSONSerialization.jsonObject(with: answer) as? [String: Any] ?? [:]
             let rows = (page["items"] as? [[String: Any]] ?? []).map { item in
                 ["id", "stage", "priority", "kind", "service_id", "owner_id", "alert_count", "title"].map { Printer.text(item[$0] ?? NSNull()) }
@@ -90,7 +105,7 @@ struct TicketCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a ticket with its timeline.")
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Ticket id.") var id: Int
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
 
         func run() async throws {
             let connection = try self.connection.resolve()
@@ -102,7 +117,7 @@ struct TicketCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ack", abstract: "Acknowledge: stops escalation and the first-response clock.")
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Ticket id.") var id: Int
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
         func run() async throws { try await TicketCommand.act(connection, output, id: id, action: "acknowledge") }
     }
 
@@ -110,7 +125,7 @@ struct TicketCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Resolve: move the ticket to the feedback stage.")
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Ticket id.") var id: Int
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
         func run() async throws { try await TicketCommand.act(connection, output, id: id, action: "resolve") }
     }
 
@@ -119,7 +134,7 @@ struct TicketCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Ticket id.") var id: Int
         @Option(help: "Person id.") var owner: String
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
         func run() async throws { try await TicketCommand.act(connection, output, id: id, action: "assign", body: ["owner_id": owner]) }
     }
 
@@ -129,7 +144,7 @@ struct TicketCommand: AsyncParsableCommand {
         @Argument(help: "Ticket id.") var id: Int
         @Option(help: "The note.") var text: String
         @Flag(name: .customLong("customer-visible")) var customerVisible = false
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
         func run() async throws {
             try await TicketCommand.act(connection, output, id: id, action: "comment", body: ["text": text, "customer_visible": customerVisible])
         }
@@ -141,7 +156,7 @@ struct TicketCommand: AsyncParsableCommand {
         @Argument(help: "Ticket id.") var id: Int
         @Option(help: "1 (bad) to 5 (good).") var rating: Int
         @Option(help: "The customer's words.") var comment: String = ""
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
         func run() async throws {
             try await TicketCommand.act(connection, output, id: id, action: "rate", body: ["rating": rating, "comment": comment])
         }
@@ -152,7 +167,7 @@ struct TicketCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Ticket id.") var id: Int
         @Option(help: "analysing, handling, feedback or archived.") var stage: String
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
         func run() async throws { try await TicketCommand.act(connection, output, id: id, action: "transition", body: ["stage": stage]) }
     }
 
@@ -161,7 +176,7 @@ struct TicketCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Ticket id.") var id: Int
         @Option(help: "Why.") var reason: String
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
         func run() async throws { try await TicketCommand.act(connection, output, id: id, action: "reopen", body: ["reason": reason]) }
     }
 }

@@ -108,6 +108,13 @@ extension ProcessTests {
             let cli = ["--cluster-dir", cluster.directory.path, "--endpoints", cluster.httpURL(follower)]
             let (ackStatus, ackOutput) = try ProcessCluster.runToEnd(cluster.binary, ["ticket", "ack", "\(cliTicket)"] + cli)
             #expect(ackStatus == 0, "vigil ticket ack: \(ackOutput)")
+            #expect(ackOutput.split(separator: "\n").map(String.init) == ["ticket \(cliTicket) acknowledged; stage registered"], "one confirming line: \(ackOutput)")
+            let (showStatus, showOutput) = try ProcessCluster.runToEnd(cluster.binary, ["ticket", "show", "\(cliTicket)"] + cli)
+            #expect(showStatus == 0)
+            // Instants as ISO 8601 in the local zone (2026-12-05T15:20:00Z here, where TZ is unset), not epoch milliseconds.
+            #expect(showOutput.split(separator: "\n").contains { $0.hasPrefix("acknowledged_at: 20") && $0.contains("T") }, "\(showOutput)")
+            let (yamlStatus, yamlOutput) = try ProcessCluster.runToEnd(cluster.binary, ["ticket", "show", "\(cliTicket)", "--output", "yaml"] + cli)
+            #expect(yamlStatus == 0 && yamlOutput.contains("stage: registered"), "\(yamlOutput)")
             let (resolveStatus, resolveOutput) = try ProcessCluster.runToEnd(cluster.binary, ["ticket", "resolve", "\(cliTicket)", "--output", "json"] + cli)
             #expect(resolveStatus == 0, "vigil ticket resolve: \(resolveOutput)")
             #expect(resolveOutput.contains("\"feedback\""))
