@@ -8,6 +8,8 @@ public enum DutyCommand: Codable, Sendable, Equatable {
     case upsertTeam(Team)
     case upsertSchedule(OnCallSchedule)
     case addScheduleOverride(scheduleID: String, override: OnCallSchedule.Override)
+    /// Removes the newest override equal to `override` (person, start and end).
+    case removeScheduleOverride(scheduleID: String, override: OnCallSchedule.Override)
     case upsertService(Service)
     case addIntegrationKey(serviceID: String, key: String)
     case addMaintenanceWindow(serviceID: String, window: Service.MaintenanceWindow)

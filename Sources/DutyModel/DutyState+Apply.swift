@@ -59,6 +59,7 @@ extension DutyState {
         case .upsertTeam(let team): try upsertTeam(team, &context)
         case .upsertSchedule(let schedule): try upsertSchedule(schedule, &context)
         case .addScheduleOverride(let scheduleID, let override): try addScheduleOverride(scheduleID, override, &context)
+        case .removeScheduleOverride(let scheduleID, let override): try removeScheduleOverride(scheduleID, override, &context)
         case .upsertService(let service): try upsertService(service, &context)
         case .addIntegrationKey(let serviceID, let key): try addIntegrationKey(serviceID, key, &context)
         case .addMaintenanceWindow(let serviceID, let window): try addMaintenanceWindow(serviceID, window, &context)
@@ -114,6 +115,7 @@ extension DutyCommand {
         case .upsertTeam: "upsertTeam"
         case .upsertSchedule: "upsertSchedule"
         case .addScheduleOverride: "addScheduleOverride"
+        case .removeScheduleOverride: "removeScheduleOverride"
         case .upsertService: "upsertService"
         case .addIntegrationKey: "addIntegrationKey"
         case .addMaintenanceWindow: "addMaintenanceWindow"
@@ -163,7 +165,7 @@ extension DutyCommand {
         case .upsertPerson(let person): "person:\(person.id)"
         case .upsertTeam(let team): "team:\(team.id)"
         case .upsertSchedule(let schedule): "schedule:\(schedule.id)"
-        case .addScheduleOverride(let id, _): "schedule:\(id)"
+        case .addScheduleOverride(let id, _), .removeScheduleOverride(let id, _): "schedule:\(id)"
         case .upsertService(let service): "service:\(service.id)"
         case .addIntegrationKey(let id, _), .addMaintenanceWindow(let id, _): "service:\(id)"
         case .setCustomerSLAOverride(let id, _): "customer:\(id)"

@@ -70,6 +70,15 @@ extension DutyState {
         context.emit(.configurationChanged(entity: "schedule", id: scheduleID))
     }
 
+    mutating func removeScheduleOverride(_ scheduleID: String, _ override: OnCallSchedule.Override, _ context: inout ApplyContext) throws(DutyError) {
+        guard let schedule = schedules[scheduleID] else { throw .notFound("scheduleID", "no schedule '\(scheduleID)'") }
+        guard let index = schedule.overrides.lastIndex(of: override) else {
+            throw .notFound("override", "schedule '\(scheduleID)' has no such override")
+        }
+        schedules[scheduleID]!.overrides.remove(at: index)
+        context.emit(.configurationChanged(entity: "schedule", id: scheduleID))
+    }
+
     mutating func upsertService(_ service: Service, _ context: inout ApplyContext) throws(DutyError) {
         if let error = Validate.identifier(service.id, field: "service.id") { throw error }
         if let error = Validate.title(service.name, field: "service.name") { throw error }

@@ -472,7 +472,7 @@ extension HTTPAPI {
     }
 
     /// Month, grouping and time zone of a report request, or the 400 that names the bad parameter.
-    private func reportParameters(_ request: Request) -> Result<(year: Int, month: Int, grouping: DutyReport.Grouping, timeZone: String), APIError> {
+    func reportParameters(_ request: Request) -> Result<(year: Int, month: Int, grouping: DutyReport.Grouping, timeZone: String), APIError> {
         let query = request.uri.queryParameters
         let month = query.get("month") ?? ""
         let parts = month.split(separator: "-")

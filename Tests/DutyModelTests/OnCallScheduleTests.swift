@@ -178,5 +178,14 @@ import Testing
         #expect(next.map(\.personID) == ["bob", "carol", "bob"])
         #expect(next.first?.start == t0 + 2 * Fixture.hour)
         #expect(next.dropFirst().first?.start == t0 + 9 * Fixture.hour)
+
+        // Removed, the layer's person is on call again; removing it twice, or from no schedule, changes nothing.
+        let override = OnCallSchedule.Override(personID: "dave", start: t0, end: t0 + 2 * Fixture.hour)
+        let onCallBefore = state.schedules["primary"]?.onCall(at: t0 + Fixture.hour)
+        try Fixture.ok(&state, .removeScheduleOverride(scheduleID: "primary", override: override), at: t0 + Fixture.hour)
+        #expect(state.schedules["primary"]?.overrides == [])
+        #expect(state.schedules["primary"]?.onCall(at: t0 + Fixture.hour) != onCallBefore)
+        #expect(Fixture.failure(&state, .removeScheduleOverride(scheduleID: "primary", override: override), at: t0)?.field == "override")
+        #expect(Fixture.failure(&state, .removeScheduleOverride(scheduleID: "nope", override: override), at: t0)?.field == "scheduleID")
     }
 }

@@ -242,7 +242,7 @@ def test_a_dst_night_shows_as_seven_hours(cluster, browser):
 
 PAGES = ["/console/now", "/console/tickets", "/console/tickets/new", "/console/schedules", "/console/services",
          "/console/kb", "/console/kb?q=%E9%87%8D%E7%BD%AE%E5%AF%86%E7%A0%81", "/console/kb/reset-password",
-         "/console/cluster", "/console/tickets/1"]
+         "/console/cluster", "/console/tickets/1", "/console/reports"]
 
 
 @pytest.mark.parametrize("node_kind", ["leader", "follower"])
@@ -376,3 +376,41 @@ def test_failed_sign_ins_are_rate_limited_per_person(cluster):
     response = requests.post(url(node, "/console/sign-in"), data={"person": "second", "password": PASSWORD},
                              headers={"Origin": url(node)}, verify=CA, allow_redirects=False, timeout=15)
     assert response.status_code == 429
+
+
+def test_a_manager_adds_and_removes_an_override(cluster):
+    node = cluster["follower"]
+    session = session_for(node, person="boss")
+    token = csrf_of(session, node, "/console/schedules?id=nights")
+    added = session.post(url(node, "/console/schedules/nights/overrides"), headers={"Origin": url(node)}, allow_redirects=False,
+                         data={"csrf": token, "person": "boss", "start": "2027-03-27T22:00", "end": "2027-03-28T06:00"}, timeout=15)
+    assert added.status_code == 303, added.text
+    schedule = api(cluster["leader"], "GET", "/api/v1/schedules/nights").json()
+    assert schedule["overrides"] == [{"person_id": "boss", "start": 1806181200000, "end": 1806206400000}], schedule["overrides"]
+    page = session.get(url(node, "/console/schedules?id=nights&at=2027-03-28T01:30"), timeout=15).text
+    assert 'id="on-call-at">Boss Person (boss)' in page
+    removed = session.post(url(node, "/console/schedules/nights/overrides/remove"), headers={"Origin": url(node)}, allow_redirects=False,
+                           data={"csrf": token, "person": "boss", "start_ms": "1806181200000", "end_ms": "1806206400000"}, timeout=15)
+    assert removed.status_code == 303, removed.text
+    assert api(cluster["leader"], "GET", "/api/v1/schedules/nights").json()["overrides"] == []
+    # A responder may not.
+    responder = session_for(node, person="duty")
+    refused = responder.post(url(node, "/console/schedules/nights/overrides"), headers={"Origin": url(node)}, allow_redirects=False,
+                             data={"csrf": csrf_of(responder, node), "person": "duty", "start": "2027-03-27T22:00", "end": "2027-03-28T06:00"},
+                             timeout=15)
+    assert refused.status_code == 403
+
+
+def test_reports_with_a_chart_and_csv(cluster, browser):
+    month = time.strftime("%Y-%m", time.gmtime())
+    browser.get(url(cluster["follower"], f"/console/reports?month={month}&group=team"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Reports"
+    assert browser.find_elements(By.CSS_SELECTOR, "#report tbody tr"), "no report rows"
+    assert browser.find_elements(By.CSS_SELECTOR, "svg.timeline")
+    shot(browser, "reports")
+    session = session_for(cluster["follower"])
+    csv = session.get(url(cluster["follower"], f"/console/reports.csv?month={month}&group=team&time_zone=UTC&format=csv"), timeout=15)
+    assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv"), csv.status_code
+    assert "attachment" in csv.headers["Content-Disposition"]
+    assert csv.text.splitlines()[0].startswith("month,group,"), csv.text[:200]
+    assert any(line.startswith(f"{month},") for line in csv.text.splitlines()[1:]), csv.text[:400]

@@ -88,6 +88,9 @@ struct Console: Sendable {
         router.post("/console/schedules/{id}/overrides") { request, context in
             await console.posted(request, minimum: .manager) { form, viewer in await console.addOverride(request, context, form, viewer) }
         }
+        router.post("/console/schedules/{id}/overrides/remove") { request, context in
+            await console.posted(request, minimum: .manager) { form, viewer in await console.removeOverride(request, context, form, viewer) }
+        }
         router.get("/console/services") { request, _ in await console.authenticated(request) { await console.servicesPage(request, $0) } }
         router.get("/console/services/{id}/edit") { request, context in
             await console.authenticated(request, minimum: .manager) { await console.serviceEditPage(request, context, $0) }
@@ -95,6 +98,8 @@ struct Console: Sendable {
         router.post("/console/services/{id}/{what}") { request, context in
             await console.posted(request, minimum: .manager) { form, viewer in await console.editService(request, context, form, viewer) }
         }
+        router.get("/console/reports") { request, _ in await console.authenticated(request) { await console.reportsPage(request, $0) } }
+        router.get("/console/reports.csv") { request, _ in await console.authenticated(request) { _ in await console.reportCSV(request) } }
         router.get("/console/cluster") { request, _ in await console.authenticated(request) { await console.clusterPage(request, $0) } }
     }
 

@@ -93,7 +93,7 @@ extension Console {
             },
             "layers": schedule.layers.map { ["name": $0.name, "people": $0.userIDs.map { Self.personName($0, state) }.joined(separator: ", ")] },
             "overrides": schedule.overrides.map { override -> [String: Any] in
-                var fields: [String: Any] = ["person": Self.personName(override.personID, state)]
+                var fields: [String: Any] = ["person": Self.personName(override.personID, state), "person_id": override.personID, "id": chosen]
                 fields.merge(Self.timeFields("start", override.start)) { $1 }
                 fields.merge(Self.timeFields("end", override.end)) { $1 }
                 return fields
@@ -119,6 +119,16 @@ extension Console {
         }
         let override = OnCallSchedule.Override(personID: form["person"] ?? "", start: start, end: end)
         return afterWrite(await submitDuty(.addScheduleOverride(scheduleID: id, override: override), request, viewer), request, viewer,
+                          back: "/console/schedules?id=\(Self.formEncode(id))")
+    }
+
+    func removeOverride(_ request: Request, _ context: VigilRequestContext, _ form: [String: String], _ viewer: Viewer) async -> Response {
+        let id = context.parameters.get("id")?.removingPercentEncoding ?? ""
+        guard let start = form["start_ms"].flatMap(Timestamp.init), let end = form["end_ms"].flatMap(Timestamp.init) else {
+            return problem(request, viewer, status: .badRequest, key: "invalid_input", argument: "start, end")
+        }
+        let override = OnCallSchedule.Override(personID: form["person"] ?? "", start: start, end: end)
+        return afterWrite(await submitDuty(.removeScheduleOverride(scheduleID: id, override: override), request, viewer), request, viewer,
                           back: "/console/schedules?id=\(Self.formEncode(id))")
     }
 

@@ -4,7 +4,7 @@ enum ConsoleTemplates {
     static let all: [String: String] = [
         "layout": layout, "sign_in": signIn, "now": now, "tickets": tickets, "ticket": ticket, "new_ticket": newTicket,
         "schedules": schedules, "services": services, "service_edit": serviceEdit, "kb": knowledgeBase, "article": article,
-        "cluster": cluster, "problem": problem, "clock": clock,
+        "cluster": cluster, "problem": problem, "clock": clock, "reports": reports,
     ]
 
     static let layout = #"""
@@ -29,6 +29,7 @@ enum ConsoleTemplates {
 <a href="/console/schedules">{{t.nav_schedules}}</a>
 <a href="/console/services">{{t.nav_services}}</a>
 <a href="/console/kb">{{t.nav_kb}}</a>
+<a href="/console/reports">{{t.nav_reports}}</a>
 <a href="/console/cluster">{{t.nav_cluster}}</a>
 </nav>
 <form class="inline" method="post" action="/console/sign-out">
@@ -251,7 +252,10 @@ enum ConsoleTemplates {
 <h2>{{t.layers}}</h2>
 <ul>{{#layers}}<li>{{name}}: {{people}}</li>{{/layers}}</ul>
 <h2>{{t.overrides}}</h2>
-<ul>{{#overrides}}<li>{{person}}: <time data-ms="{{start_ms}}">{{start_iso}}</time> – <time data-ms="{{end_ms}}">{{end_iso}}</time></li>{{/overrides}}</ul>
+<ul id="overrides">{{#overrides}}<li>{{person}}: <time data-ms="{{start_ms}}">{{start_iso}}</time> – <time data-ms="{{end_ms}}">{{end_iso}}</time>
+{{#can_manage}}<form class="inline" method="post" action="/console/schedules/{{id}}/overrides/remove"><input type="hidden" name="csrf" value="{{csrf}}">
+<input type="hidden" name="person" value="{{person_id}}"><input type="hidden" name="start_ms" value="{{start_ms}}"><input type="hidden" name="end_ms" value="{{end_ms}}">
+<button type="submit">{{t.remove}}</button></form>{{/can_manage}}</li>{{/overrides}}</ul>
 {{#can_manage}}
 <form class="card" method="post" action="/console/schedules/{{id}}/overrides"><input type="hidden" name="csrf" value="{{csrf}}">
 <label for="o-person">{{t.person}}</label><select id="o-person" name="person">{{#people}}<option value="{{value}}">{{label}}</option>{{/people}}</select>
@@ -338,6 +342,30 @@ enum ConsoleTemplates {
 <table class="list"><thead><tr><th>{{t.member}}</th><th>{{t.role}}</th><th>{{t.address}}</th><th>{{t.reachability}}</th><th>{{t.match_index}}</th><th>{{t.lag}}</th><th>{{t.version}}</th></tr></thead>
 <tbody>{{#members}}<tr><td>{{id}}{{#is_self}} ({{t.this_node}}){{/is_self}}</td><td>{{role_label}}</td><td>{{http}}</td><td>{{reachability}}</td><td>{{match}}</td><td>{{lag}}</td><td>{{version}}</td></tr>{{/members}}</tbody>
 </table>
+{{/main}}{{/layout}}
+"""#
+
+    static let reports = #"""
+{{<layout}}{{$main}}
+<form class="filters" method="get" action="/console/reports">
+<label for="r-month">{{t.month}}</label><input id="r-month" type="month" name="month" value="{{month}}">
+<label for="r-group">{{t.group_by}}</label><select id="r-group" name="group">{{#groups}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/groups}}</select>
+<label for="r-zone">{{t.time_zone}}</label><input id="r-zone" name="time_zone" value="{{time_zone}}">
+<button type="submit">{{t.show}}</button>
+<a href="/console/reports.csv?{{csv_query}}&amp;format=csv" download>{{t.download_csv}}</a>
+</form>
+<h2>{{t.sla_attainment}}</h2>
+{{{chart}}}
+<table class="list" id="report"><thead><tr><th>{{t.group}}</th><th>{{t.registered_count}}</th><th>{{t.resolved_count}}</th><th>{{t.resolution_rate}}</th><th>{{t.mtta_minutes}}</th><th>{{t.mttr_minutes}}</th><th>{{t.satisfaction}}</th><th>{{t.sla_attainment}}</th><th>{{t.breaches}}</th></tr></thead>
+<tbody>{{#rows}}<tr><td>{{group}}</td><td>{{registered}}</td><td>{{resolved}}</td><td>{{resolution_rate}}</td><td>{{mtta}}</td><td>{{mttr}}</td><td>{{satisfaction}}</td><td>{{attainment}}<br><small>{{#targets}}{{label}} {{percent}}; {{/targets}}</small></td><td>{{breaches}}</td></tr>{{/rows}}</tbody>
+</table>
+<h2>{{t.supervision_samples}}</h2>
+{{^samples}}<p class="empty">{{t.none}}</p>{{/samples}}
+{{#samples}}<article class="card"><h3>{{id}}</h3><p>{{t.sample_size}}: {{size}} · {{t.reviewed}}: {{reviewed}}</p>
+<ul>{{#verdicts}}<li><a href="/console/tickets/{{ticket}}">#{{ticket}}</a> {{verdict}} {{note}}</li>{{/verdicts}}</ul></article>{{/samples}}
+<h2>{{t.feedback}}</h2>
+{{^feedback}}<p class="empty">{{t.none}}</p>{{/feedback}}
+<ul>{{#feedback}}<li><a href="/console/tickets/{{id}}">#{{id}} {{title}}</a> {{rating}}/5{{#low}} <span class="clock-state breached">{{t.low_rating}}</span>{{/low}} {{comment}}</li>{{/feedback}}</ul>
 {{/main}}{{/layout}}
 """#
 
