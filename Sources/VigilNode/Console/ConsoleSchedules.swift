@@ -17,10 +17,10 @@ extension Console {
         return clock.firstInstant(onOrAfterWall: day, minuteOfDay: time[0] * 60 + time[1])
     }
 
-    /// The final shifts of seven days as one row per local day: a shift across midnight is drawn on both rows, and
-    /// a night shortened or lengthened by a DST change is as long as it really is.
+    /// The final shifts of seven days as one row per local day, placed by wall-clock time: a shift across midnight
+    /// is drawn on both rows, and on a DST night the skipped (or repeated) hour shows in where the bar ends.
     static func timelineSVG(_ shifts: [OnCallSchedule.Shift], days: [(label: String, start: Timestamp, end: Timestamp)],
-                            name: (String) -> String) -> String {
+                            clock: ZoneClock, name: (String) -> String) -> String {
         let labelWidth = 90.0, hourWidth = 26.0, rowHeight = 26.0
         let width = labelWidth + 24 * hourWidth
         var svg = "<svg class=\"timeline\" role=\"img\" viewBox=\"0 0 \(Int(width)) \(Int(rowHeight * Double(days.count) + 20))\" xmlns=\"http://www.w3.org/2000/svg\">"
@@ -31,11 +31,13 @@ extension Console {
         for (row, day) in days.enumerated() {
             let y = 18 + Double(row) * rowHeight
             svg += "<text x=\"2\" y=\"\(y + 16)\">\(escape(day.label))</text>"
-            // Positions are wall-clock hours of the day's length in real time, so a 23-hour day ends short of 24:00.
+            let dayWall = clock.wallMillis(at: day.start)
             for shift in shifts where shift.end > day.start && shift.start < day.end {
                 let from = max(shift.start, day.start), to = min(shift.end, day.end)
-                let x = labelWidth + Double(from - day.start) / Double(hourMillis) * hourWidth
-                let w = max(1, Double(to - from) / Double(hourMillis) * hourWidth)
+                // The end of the day is 24:00 on the wall, whatever the offset then.
+                let toWall = to == day.end ? dayWall + dayMillis : clock.wallMillis(at: to)
+                let x = labelWidth + Double(clock.wallMillis(at: from) - dayWall) / Double(hourMillis) * hourWidth
+                let w = max(1, Double(toWall - clock.wallMillis(at: from)) / Double(hourMillis) * hourWidth)
                 svg += "<rect class=\"shift\" x=\"\(x)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowHeight - 4)\"><title>\(escape(name(shift.personID)))</title></rect>"
                 if w > 40 { svg += "<text x=\"\(x + 3)\" y=\"\(y + 15)\">\(escape(String(shift.personID.prefix(Int(w / 7)))))</text>" }
             }
@@ -84,7 +86,7 @@ extension Console {
         let shifts = schedule.finalTimeline(from: days[0].start, to: days[6].end)
         var view: [String: Any] = [
             "id": chosen, "zone": schedule.timeZoneIdentifier,
-            "svg": Self.timelineSVG(shifts, days: days) { Self.personName($0, state) },
+            "svg": Self.timelineSVG(shifts, days: days, clock: clock) { Self.personName($0, state) },
             "shifts": shifts.map { shift -> [String: Any] in
                 var fields: [String: Any] = ["person": Self.personName(shift.personID, state), "hours": Self.hours(shift.durationMillis)]
                 fields.merge(Self.timeFields("start", shift.start)) { $1 }
@@ -101,6 +103,7 @@ extension Console {
             "people": Self.options(state.people.keys.sorted(), selected: nil, value: { $0 }) { Self.personName($0, state) },
         ]
         if let at = query.get("at"), let instant = Self.instant(wall: at, zone: schedule.timeZoneIdentifier) {
+            data["at"] = at
             view["at"] = at
             view["at_person"] = Self.personName(schedule.onCall(at: instant), state)
         }
