@@ -9,7 +9,7 @@ import Paging
 /// GET only shows a page with a button: mail scanners and chat previews fetch links, and must not
 /// acknowledge an emergency nobody has read. POST acknowledges (or resolves, for a resolve link).
 extension HTTPAPI {
-    func addAckRoutes(to router: Router<VigilRequestContext>) {
+    func addAckRoutes(to router: some RouterMethods<VigilRequestContext>) {
         let api = self
         router.get("/ack/{token}") { _, context -> Response in
             api.ackPage(token: context.parameters.get("token") ?? "")

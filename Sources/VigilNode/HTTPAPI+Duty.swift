@@ -9,9 +9,8 @@ import RaftCore
 extension HTTPAPI {
     static let maximumBodyBytes = 512 << 10
 
-    func addDutyRoutes(to router: Router<VigilRequestContext>) {
+    func addTicketRoutes(to router: RouterGroup<VigilRequestContext>) {
         let api = self
-        // Tickets
         router.post("/api/v1/tickets") { request, _ in
             await api.write(request) { body in
                 APIJSON.decodeStrict(NewTicket.self, from: body, defaults: ["description": ""]).map { .registerTicket($0) }
@@ -31,7 +30,23 @@ extension HTTPAPI {
         router.post("/api/v1/tickets/{id}/{action}") { request, context in
             await api.ticketAction(request, context)
         }
+    }
 
+    /// Configuration objects, schedules, knowledge base, supervision and reports: managers write, everyone reads.
+    /// A heartbeat's ping (a responder's script) and contact data (managers only, even to read) have groups of their own.
+    func addConfigurationRoutes(to router: RouterGroup<VigilRequestContext>, heartbeatPings: RouterGroup<VigilRequestContext>,
+                                contactData: RouterGroup<VigilRequestContext>) {
+        let api = self
+        heartbeatPings.post("/api/v1/heartbeats/{id}/ping") { request, context in
+            let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
+            return await api.write(request, allowEmptyBody: true) { _ in .success(.heartbeatPing(monitorID: id)) } answer: { events in
+                JSONResponse.api(WriteAnswer<HeartbeatMonitor>(events: events, object: api.loop.state.duty { $0.heartbeatMonitors[id] }))
+            }
+        }
+
+        contactData.get("/api/v1/people/{id}/contact-methods") { request, context in
+            await api.contactMethods(request, context)
+        }
         // Configuration objects, each upserted by id.
         router.put("/api/v1/people/{id}") { request, context in
             await api.upsert(request, context, Person.self, \.id,
@@ -88,13 +103,6 @@ extension HTTPAPI {
                 }
             } answer: { events in JSONResponse.api(WriteAnswer<HeartbeatMonitor>(events: events, object: api.loop.state.duty { $0.heartbeatMonitors[id] })) }
         }
-        router.post("/api/v1/heartbeats/{id}/ping") { request, context in
-            let id = (context.parameters.get("id")?.removingPercentEncoding ?? "")
-            return await api.write(request, allowEmptyBody: true) { _ in .success(.heartbeatPing(monitorID: id)) } answer: { events in
-                JSONResponse.api(WriteAnswer<HeartbeatMonitor>(events: events, object: api.loop.state.duty { $0.heartbeatMonitors[id] }))
-            }
-        }
-
         // S12 supervision samples and S8 channel inspections.
         router.post("/api/v1/samples") { request, _ in
             await api.write(request) { body in
@@ -141,9 +149,6 @@ extension HTTPAPI {
             await api.read(request) { state in
                 JSONResponse.api(ListPage(items: state.people.keys.sorted().map { PersonView(state.people[$0]!, contactMethods: nil) }, next: nil))
             }
-        }
-        router.get("/api/v1/people/{id}/contact-methods") { request, context in
-            await api.contactMethods(request, context)
         }
         router.get("/api/v1/people/{id}") { request, context in
             await api.read(request) { state in
@@ -290,7 +295,7 @@ extension HTTPAPI {
         }
     }
 
-    private func addObjectReads<T: Codable & Sendable>(_ router: Router<VigilRequestContext>, _ name: String,
+    private func addObjectReads<T: Codable & Sendable>(_ router: RouterGroup<VigilRequestContext>, _ name: String,
                                                        _ objects: @escaping @Sendable (DutyState) -> [String: T]) {
         let api = self
         router.get("/api/v1/\(name)") { request, _ in

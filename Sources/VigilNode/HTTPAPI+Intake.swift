@@ -6,7 +6,7 @@ import NIOCore
 /// Alert intake in the formats monitoring tools already speak: PagerDuty Events API v2 and the Prometheus
 /// Alertmanager webhook (version 4). Both answer 2xx only once the event is committed and applied.
 extension HTTPAPI {
-    func addIntakeRoutes(to router: Router<VigilRequestContext>) {
+    func addIntakeRoutes(to router: RouterGroup<VigilRequestContext>) {
         let api = self
         router.post("/v2/enqueue") { request, _ in await api.pagerDuty(request) }
         router.post("/v2/change/enqueue") { request, _ in await api.pagerDutyChange(request) }

@@ -25,7 +25,7 @@ extension HTTPAPI {
 
     static let membershipTimeout: Duration = .seconds(10)
 
-    func addMemberRoutes(to router: Router<VigilRequestContext>) {
+    func addMemberRoutes(to router: RouterGroup<VigilRequestContext>) {
         let api = self
         router.get("/api/v1/cluster/members") { request, _ in
             if let forwarded = await api.forwardUnlessLeader(request, body: nil) { return forwarded }

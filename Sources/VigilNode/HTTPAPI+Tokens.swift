@@ -28,7 +28,7 @@ extension HTTPAPI {
         let personID: String?
     }
 
-    func addTokenRoutes(to router: Router<VigilRequestContext>) {
+    func addTokenRoutes(to router: RouterGroup<VigilRequestContext>) {
         let api = self
         router.get("/api/v1/tokens") { request, _ in
             if case let .failure(error) = await api.loop.readBarrier(timeout: Self.readTimeout) { return Self.unavailable(error).response }

@@ -57,16 +57,19 @@ public struct HTTPAPI: Sendable {
         self.integrationLimiter = RateLimiter(perSecond: config.api.integrationRequestsPerSecond)
     }
 
+    /// Every route, in groups by resource: each group carries its role middleware (`RoleMiddleware`), so what a
+    /// route asks of its caller is written where the route is, not in a table of path prefixes.
     public func makeRouter() -> Router<VigilRequestContext> {
         let router = Router(context: VigilRequestContext.self)
         let api = self
         router.add(middleware: NotFoundMiddleware())
-        router.add(middleware: AuthMiddleware(state: loop.state, bootstrapToken: config.api.bootstrapTokenSHA256.flatMap(TokenDigest.init(hex:)),
-                                              tokenLimiter: tokenLimiter, integrationLimiter: integrationLimiter,
-                                              catchUp: { [loop] in
-                                                  if case .success = await loop.readBarrier(timeout: Self.readTimeout) { return true }
-                                                  return false
-                                              }))
+        let auth = Authenticator(state: loop.state, bootstrapToken: config.api.bootstrapTokenSHA256.flatMap(TokenDigest.init(hex:)),
+                                 tokenLimiter: tokenLimiter,
+                                 catchUp: { [loop] in
+                                     if case .success = await loop.readBarrier(timeout: Self.readTimeout) { return true }
+                                     return false
+                                 })
+        // Open: probes carry no token, and the cluster view and metrics hold no secrets.
         router.get("/healthz") { _, _ -> Response in
             api.loop.status.stopping
                 ? APIError(status: 503, code: "stopping", message: "the node is stopping").response
@@ -83,19 +86,24 @@ public struct HTTPAPI: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        router.get("/api/v1/settings/{key}") { request, context -> Response in
+        let settings = router.group().add(middleware: auth.requiring(read: .viewer, write: .admin))
+        settings.get("/api/v1/settings/{key}") { request, context -> Response in
             await api.getSetting(request, context)
         }
-        router.put("/api/v1/settings/{key}") { request, context -> Response in
+        settings.put("/api/v1/settings/{key}") { request, context -> Response in
             await api.write(request, context, isDelete: false)
         }
-        router.delete("/api/v1/settings/{key}") { request, context -> Response in
+        settings.delete("/api/v1/settings/{key}") { request, context -> Response in
             await api.write(request, context, isDelete: true)
         }
-        addDutyRoutes(to: router)
-        addIntakeRoutes(to: router)
-        addTokenRoutes(to: router)
-        addMemberRoutes(to: router)
+        addTicketRoutes(to: router.group().add(middleware: auth.requiring(read: .viewer, write: .responder)))
+        addConfigurationRoutes(to: router.group().add(middleware: auth.requiring(read: .viewer, write: .manager)),
+                               heartbeatPings: router.group().add(middleware: auth.requiring(.responder)),
+                               contactData: router.group().add(middleware: auth.requiring(.manager)))
+        addIntakeRoutes(to: router.group().add(middleware: IntegrationKeyMiddleware(limiter: integrationLimiter)))
+        addTokenRoutes(to: router.group().add(middleware: auth.requiring(.admin)))
+        addMemberRoutes(to: router.group().add(middleware: auth.requiring(.admin)))
+        // Open: the signed link is the credential.
         addAckRoutes(to: router)
         Console(api: self).addRoutes(to: router)
         return router

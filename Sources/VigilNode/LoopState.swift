@@ -38,6 +38,7 @@ struct LoopState {
     var nextReadContext: UInt64 = 0
     var lastRole: Role = .follower
     var lastLeader: NodeID = noNode
+    var recentLeaders: [NodeStatus.LeaderChange] = []
     /// While leading: the term, and the last log index when this node first published itself leader of it
     /// (at or after its no-op). Its state is current once it has applied that far.
     var leadership: (term: Term, index: LogIndex)?

@@ -32,6 +32,18 @@ public struct NodeStatus: Sendable, Equatable {
 
     public var counters = Counters()
 
+    /// A change of the leader this node knows, for the console's cluster page.
+    public struct LeaderChange: Sendable, Equatable {
+        public var term: Term
+        /// `noNode` while an election runs.
+        public var leader: NodeID
+        public var atMilliseconds: Int64
+    }
+
+    /// The last `maximumRecentLeaders` changes of the known leader, oldest first.
+    public var recentLeaders: [LeaderChange] = []
+    public static let maximumRecentLeaders = 10
+
     /// Monotonic counters since start, for `/metrics`.
     public struct Counters: Sendable, Equatable {
         public var proposalsApplied: UInt64 = 0

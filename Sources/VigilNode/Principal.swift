@@ -1,6 +1,6 @@
 import DutyModel
 
-/// Who is making the current request, as authenticated by `AuthMiddleware`.
+/// Who is making the current request, as authenticated by `RoleMiddleware` or the console.
 public struct Principal: Sendable, Equatable {
     public let name: String
     public let role: Role

@@ -483,6 +483,9 @@ public final class RaftLoop: Sendable {
             if soft.role == .candidate, state.lastRole != .candidate { state.counters.elections += 1 }
             if soft.leader != state.lastLeader {
                 state.counters.leaderChanges += 1
+                state.recentLeaders.append(.init(term: soft.term, leader: soft.leader,
+                                                 atMilliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded())))
+                if state.recentLeaders.count > NodeStatus.maximumRecentLeaders { state.recentLeaders.removeFirst() }
                 logger.info("leader changed", metadata: ["leader": "\(soft.leader)", "term": "\(soft.term)", "role": "\(soft.role)"])
             }
             state.lastRole = soft.role
@@ -796,6 +799,7 @@ public final class RaftLoop: Sendable {
         }
         let leaderStateIndex = state.leadership?.index
         let counters = state.counters
+        let recentLeaders = state.recentLeaders
         let outgoing = raft.role == .leader ? transfers.outgoingTransfers : [:]
         let incoming = transfers.incomingTransfers
         let applied = state.appliedIndex
@@ -811,6 +815,7 @@ public final class RaftLoop: Sendable {
             status.learners = raft.conf.learners
             status.progress = progress
             status.counters = counters
+            status.recentLeaders = recentLeaders
             status.leaderStateIndex = leaderStateIndex
             status.snapshotsOut = outgoing
             status.snapshotsIn = incoming

@@ -1,7 +1,7 @@
 import Hummingbird
 import NIOCore
 
-/// The context of every request: the caller's address (sign-in limits) and, once `AuthMiddleware` or the
+/// The context of every request: the caller's address (sign-in limits) and, once `RoleMiddleware` or the
 /// console has authenticated the caller, who they are.
 public struct VigilRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage

@@ -59,7 +59,7 @@ enum ConsoleCatalog {
         "search": "Search", "no_results": "Nothing found.", "version": "version",
         "cluster_id": "Cluster", "leader": "Leader", "commit_index": "Commit index", "applied_index": "Applied index",
         "outbox_depth": "Pages in the outbox", "certificate_expiry": "Certificate expires", "member": "Member", "role": "Role",
-        "address": "Address", "reachability": "Reachability", "match_index": "Match index", "lag": "Lag", "this_node": "this node",
+        "address": "Address", "reachability": "Reachability", "match_index": "Match index", "lag": "Lag", "this_node": "this node", "leader_changes": "Recent leader changes (seen by this node)", "when": "When",
         // Page titles.
         "nav_reports": "Reports", "title_reports": "Reports", "month": "Month", "group_by": "Per", "group": "Group",
         "group_overall": "everyone", "group_team": "team", "group_person": "person", "download_csv": "Download CSV",
@@ -131,7 +131,7 @@ enum ConsoleCatalog {
         "search": "搜索", "no_results": "未找到。", "version": "版本",
         "cluster_id": "集群", "leader": "领导者", "commit_index": "提交索引", "applied_index": "应用索引",
         "outbox_depth": "待发通知", "certificate_expiry": "证书到期", "member": "成员", "role": "角色",
-        "address": "地址", "reachability": "连通性", "match_index": "匹配索引", "lag": "落后", "this_node": "本节点",
+        "address": "地址", "reachability": "连通性", "match_index": "匹配索引", "lag": "落后", "this_node": "本节点", "leader_changes": "最近的领导者变更（本节点所见）", "when": "时间",
         "nav_reports": "报表", "title_reports": "报表", "month": "月份", "group_by": "按", "group": "分组",
         "group_overall": "全部", "group_team": "团队", "group_person": "人员", "download_csv": "下载 CSV",
         "registered_count": "登记数", "resolved_count": "解决数", "resolution_rate": "解决率",

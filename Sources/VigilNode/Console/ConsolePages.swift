@@ -368,6 +368,11 @@ extension Console {
             "applied": "\(view.appliedIndex)", "outbox": "\(outbox)", "members": members,
         ]
         data.merge(Self.timeFields("cert", view.certificateExpiresAtMilliseconds)) { $1 }
+        data["leader_changes"] = api.loop.status.recentLeaders.reversed().map { change -> [String: Any] in
+            var fields: [String: Any] = ["term": "\(change.term)", "leader": change.leader == 0 ? "—" : "\(change.leader)"]
+            fields.merge(Self.timeFields("at", change.atMilliseconds)) { $1 }
+            return fields
+        }
         return page("cluster", titleKey: "title_cluster", request: request, viewer: viewer, live: true, data: data)
     }
 }

@@ -342,6 +342,10 @@ enum ConsoleTemplates {
 <table class="list"><thead><tr><th>{{t.member}}</th><th>{{t.role}}</th><th>{{t.address}}</th><th>{{t.reachability}}</th><th>{{t.match_index}}</th><th>{{t.lag}}</th><th>{{t.version}}</th></tr></thead>
 <tbody>{{#members}}<tr><td>{{id}}{{#is_self}} ({{t.this_node}}){{/is_self}}</td><td>{{role_label}}</td><td>{{http}}</td><td>{{reachability}}</td><td>{{match}}</td><td>{{lag}}</td><td>{{version}}</td></tr>{{/members}}</tbody>
 </table>
+<h2>{{t.leader_changes}}</h2>
+<table class="list" id="leader-changes"><thead><tr><th>{{t.when}}</th><th>{{t.term}}</th><th>{{t.leader}}</th></tr></thead>
+<tbody>{{#leader_changes}}<tr><td><time data-ms="{{at_ms}}">{{at_iso}}</time></td><td>{{term}}</td><td>{{leader}}</td></tr>{{/leader_changes}}</tbody>
+</table>
 {{/main}}{{/layout}}
 """#
 
