@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
     ],
     targets: [
         // Pure consensus core: standard library only, so it compiles in seconds and simulates exactly.
@@ -99,9 +100,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            // The console: templates that escape by default, and bcrypt for its passwords.
+            // The console: templates that escape by default, bcrypt for its passwords, Markdown for articles.
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "Ink", package: "Ink"),
         ]),
         // Failover drills against a live cluster: workload, faults through a drill file's commands, a webhook sink,
         // and the HistoryCheck verdict (`vigil drill`, chaos/run.sh).

@@ -163,4 +163,17 @@ import Testing
         #expect(try apply(.removePassword(personID: "alice")) == .tokens(.passwordRemoved("alice")))
         #expect(view.copy().tokens.sessions.isEmpty && view.passwordHash(of: "alice") == nil)
     }
+
+    @Test("articles: Markdown becomes HTML; raw HTML shows as text; only web, mail and in-site links survive")
+    func markdown() {
+        let html = ConsoleMarkdown.html(from: "# Reset\n\nOpen **Settings** and [the guide](https://example.org/guide).\n\n<script>alert(1)</script>\n\n[x](javascript:alert(2)) ![i](data:image/png;base64,AA) [home](/console/now)")
+        #expect(html.contains("<h1>Reset</h1>"))
+        #expect(html.contains("<strong>Settings</strong>"))
+        #expect(html.contains("<a href=\"https://example.org/guide\">the guide</a>"))
+        #expect(html.contains("<a href=\"/console/now\">home</a>"))
+        #expect(!html.contains("<script"), "\(html)")
+        #expect(html.contains("&lt;script&gt;"), "\(html)")
+        #expect(!html.contains("href=\"javascript:"), "\(html)")
+        #expect(!html.contains("src=\"data:"), "\(html)")
+    }
 }

@@ -414,3 +414,27 @@ def test_reports_with_a_chart_and_csv(cluster, browser):
     assert "attachment" in csv.headers["Content-Disposition"]
     assert csv.text.splitlines()[0].startswith("month,group,"), csv.text[:200]
     assert any(line.startswith(f"{month},") for line in csv.text.splitlines()[1:]), csv.text[:400]
+
+
+def test_a_manager_edits_an_article_in_markdown(cluster):
+    driver = make_driver()
+    try:
+        node = cluster["follower"]
+        sign_in(driver, node, person="boss")
+        driver.get(url(node, "/console/kb/edit?id=vpn-access"))
+        driver.find_element(By.ID, "e-title").send_keys("VPN access")
+        driver.find_element(By.ID, "e-category").send_keys("network")
+        driver.find_element(By.ID, "e-body").send_keys("Use **two-factor** sign-in.\n\n<img src=x onerror=\"window.__xss=3\">")
+        driver.find_element(By.ID, "save-article").click()
+        wait(driver).until(EC.url_contains("/console/kb/vpn-access"))
+        article = driver.find_element(By.CSS_SELECTOR, ".article")
+        assert article.find_element(By.TAG_NAME, "strong").text == "two-factor"
+        assert "<img src=x" in article.text
+        assert driver.execute_script("return window.__xss === undefined;")
+        shot(driver, "article")
+    finally:
+        driver.quit()
+    # A responder reads it but may not open the editor.
+    responder = session_for(cluster["follower"])
+    assert "two-factor" in responder.get(url(cluster["follower"], "/console/kb/vpn-access"), timeout=15).text
+    assert responder.get(url(cluster["follower"], "/console/kb/edit?id=vpn-access"), timeout=15).status_code == 403

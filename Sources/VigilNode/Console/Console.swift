@@ -81,6 +81,12 @@ struct Console: Sendable {
         }
         router.get("/console/kb") { request, _ in await console.authenticated(request) { await console.knowledgeBasePage(request, $0) } }
         router.get("/console/kb/suggest") { request, _ in await console.authenticated(request) { _ in console.suggest(request) } }
+        router.get("/console/kb/edit") { request, _ in
+            await console.authenticated(request, minimum: .manager) { await console.articleEditPage(request, $0) }
+        }
+        router.post("/console/kb/edit") { request, _ in
+            await console.posted(request, minimum: .manager) { form, viewer in await console.saveArticle(request, form, viewer) }
+        }
         router.get("/console/kb/{id}") { request, context in
             await console.authenticated(request) { await console.articlePage(request, context, $0) }
         }

@@ -346,7 +346,23 @@ extension Console {
         let state = await readState()
         guard let article = state.knowledgeBase.articles[id] else { return problem(request, viewer, status: .notFound, key: "not_found") }
         return page("article", title: article.title, request: request, viewer: viewer,
-                    data: ["category": article.category, "version": "\(article.version)", "body": article.body])
+                    data: ["id": article.id, "category": article.category, "version": "\(article.version)",
+                           "body_html": ConsoleMarkdown.html(from: article.body)])
+    }
+
+    func articleEditPage(_ request: Request, _ viewer: Viewer) async -> Response {
+        let id = String((request.uri.queryParameters.get("id") ?? "").prefix(128))
+        let state = await readState()
+        let article = state.knowledgeBase.articles[id]
+        return page("article_edit", titleKey: "title_article_edit", request: request, viewer: viewer,
+                    data: ["id": id, "title": article?.title ?? "", "category": article?.category ?? "", "body": article?.body ?? ""])
+    }
+
+    func saveArticle(_ request: Request, _ form: [String: String], _ viewer: Viewer) async -> Response {
+        let id = form["id"] ?? ""
+        let draft = ArticleDraft(id: id, title: form["title"] ?? "", body: (form["body"] ?? "").replacingOccurrences(of: "\r\n", with: "\n"),
+                                 category: form["category"] ?? "")
+        return afterWrite(await submitDuty(.upsertArticle(draft), request, viewer), request, viewer, back: "/console/kb/\(Self.formEncode(id))")
     }
 
     // MARK: - Cluster

@@ -4,7 +4,7 @@ enum ConsoleTemplates {
     static let all: [String: String] = [
         "layout": layout, "sign_in": signIn, "now": now, "tickets": tickets, "ticket": ticket, "new_ticket": newTicket,
         "schedules": schedules, "services": services, "service_edit": serviceEdit, "kb": knowledgeBase, "article": article,
-        "cluster": cluster, "problem": problem, "clock": clock, "reports": reports,
+        "cluster": cluster, "problem": problem, "clock": clock, "reports": reports, "article_edit": articleEdit,
     ]
 
     static let layout = #"""
@@ -318,13 +318,28 @@ enum ConsoleTemplates {
 </form>
 <ul class="results">{{#results}}<li><a href="/console/kb/{{id}}">{{title}}</a> <small>{{category}}</small></li>{{/results}}</ul>
 {{#searched}}{{^results}}<p class="empty">{{t.no_results}}</p>{{/results}}{{/searched}}
+{{#can_manage}}<form class="filters" method="get" action="/console/kb/edit">
+<label for="new-id">{{t.article_id}}</label><input id="new-id" name="id" required>
+<button type="submit">{{t.new_article}}</button></form>{{/can_manage}}
 {{/main}}{{/layout}}
 """#
 
     static let article = #"""
 {{<layout}}{{$main}}
-<p><small>{{category}} · {{t.version}} {{version}}</small></p>
-<div class="article">{{body}}</div>
+<p><small>{{category}} · {{t.version}} {{version}}</small>{{#can_manage}} · <a href="/console/kb/edit?id={{id}}">{{t.edit}}</a>{{/can_manage}}</p>
+<div class="article">{{{body_html}}}</div>
+{{/main}}{{/layout}}
+"""#
+
+    static let articleEdit = #"""
+{{<layout}}{{$main}}
+<form class="card" method="post" action="/console/kb/edit"><input type="hidden" name="csrf" value="{{csrf}}">
+<label for="e-id">{{t.article_id}}</label><input id="e-id" name="id" value="{{id}}" required>
+<label for="e-title">{{t.title}}</label><input id="e-title" name="title" value="{{title}}" required>
+<label for="e-category">{{t.category}}</label><input id="e-category" name="category" value="{{category}}" required>
+<label for="e-body">{{t.body_markdown}}</label><textarea id="e-body" name="body" rows="14">{{body}}</textarea>
+<button type="submit" id="save-article">{{t.save}}</button>
+</form>
 {{/main}}{{/layout}}
 """#
 
