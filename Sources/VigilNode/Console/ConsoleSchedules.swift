@@ -93,7 +93,12 @@ extension Console {
                 fields.merge(Self.timeFields("end", shift.end)) { $1 }
                 return fields
             },
-            "layers": schedule.layers.map { ["name": $0.name, "people": $0.userIDs.map { Self.personName($0, state) }.joined(separator: ", ")] },
+            "layers": schedule.layers.indices.map { index -> [String: Any] in
+                let layer = schedule.layers[index]
+                let shifts = schedule.layerShifts(index, from: days[0].start, to: days[6].end)
+                return ["name": layer.name, "people": layer.userIDs.map { Self.personName($0, state) }.joined(separator: ", "),
+                        "svg": Self.timelineSVG(shifts, days: days, clock: clock) { Self.personName($0, state) }]
+            },
             "overrides": schedule.overrides.map { override -> [String: Any] in
                 var fields: [String: Any] = ["person": Self.personName(override.personID, state), "person_id": override.personID, "id": chosen]
                 fields.merge(Self.timeFields("start", override.start)) { $1 }

@@ -250,7 +250,7 @@ enum ConsoleTemplates {
 {{#shifts}}<tr><td>{{person}}</td><td><time data-ms="{{start_ms}}">{{start_iso}}</time></td><td><time data-ms="{{end_ms}}">{{end_iso}}</time></td><td class="hours">{{hours}}</td></tr>{{/shifts}}
 </tbody></table>
 <h2>{{t.layers}}</h2>
-<ul>{{#layers}}<li>{{name}}: {{people}}</li>{{/layers}}</ul>
+{{#layers}}<h3>{{name}}</h3><p>{{people}}</p>{{{svg}}}{{/layers}}
 <h2>{{t.overrides}}</h2>
 <ul id="overrides">{{#overrides}}<li>{{person}}: <time data-ms="{{start_ms}}">{{start_iso}}</time> – <time data-ms="{{end_ms}}">{{end_iso}}</time>
 {{#can_manage}}<form class="inline" method="post" action="/console/schedules/{{id}}/overrides/remove"><input type="hidden" name="csrf" value="{{csrf}}">
