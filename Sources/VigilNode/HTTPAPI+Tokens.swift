@@ -38,6 +38,9 @@ extension HTTPAPI {
         router.put("/api/v1/people/{id}/password") { request, context in
             await api.setPassword(request, personID: context.parameters.get("id")?.removingPercentEncoding ?? "")
         }
+        router.post("/api/v1/people/{id}/password-link") { request, context in
+            await api.passwordLink(request, personID: context.parameters.get("id")?.removingPercentEncoding ?? "")
+        }
         router.delete("/api/v1/people/{id}/password") { request, context in
             let id = context.parameters.get("id")?.removingPercentEncoding ?? ""
             return await api.submit(.tokens(.removePassword(personID: id)), request: request, body: nil) { outcome in
@@ -139,6 +142,53 @@ extension HTTPAPI {
             case .tokens(.notFound): return APIError(status: 404, code: "not_found", message: "no person '\(personID)'", field: "id").response
             case let .tokens(.rejected(field, message)): return APIError(status: 400, code: "invalid_field", message: message, field: field).response
             default: return APIError(status: 500, code: "internal", message: "unexpected outcome setting a password").response
+            }
+        }
+    }
+
+    struct PasswordLinkBody: Codable, Sendable {
+        let validHours: Int?
+    }
+
+    struct PasswordLinkAnswer: Codable, Sendable {
+        let personID: String
+        let url: String
+        let expiresAt: Int64
+    }
+
+    static let passwordLinkPrefix = "vgr_"
+
+    /// A one-time link to the console's set-password page (admin), valid 1–168 hours (72 by default). The answer is
+    /// the only place the link appears; hand it to the person.
+    func passwordLink(_ request: Request, personID: String) async -> Response {
+        var request = request
+        let buffer = (try? await request.collectBody(upTo: 1024)) ?? ByteBuffer()
+        var hours = 72
+        if buffer.readableBytes > 0 {
+            switch APIJSON.decodeStrict(PasswordLinkBody.self, from: Data(buffer.readableBytesView)) {
+            case let .success(body): hours = body.validHours ?? hours
+            case let .failure(error): return error.response
+            }
+        }
+        guard (1...168).contains(hours) else {
+            return APIError(status: 400, code: "invalid_field", message: "valid_hours is 1–168", field: "valid_hours").response
+        }
+        guard loop.state.duty({ $0.people[personID] }) != nil else {
+            return APIError(status: 404, code: "not_found", message: "no person '\(personID)'", field: "id").response
+        }
+        let secret = Self.passwordLinkPrefix + String(APIToken.generate().dropFirst(APIToken.prefix.count))
+        let now = Self.nowMillis()
+        let expiresAt = now + Int64(hours) * 3_600_000
+        let command = TokenCommand.openPasswordReset(sha256: APIToken.sha256Hex(secret), personID: personID, openedAt: now, expiresAt: expiresAt)
+        let host = request.head.authority ?? MemberDirectory.member(config.nodeID, config: config, state: loop.state).map { "\($0.http)" } ?? "localhost"
+        return await submit(.tokens(command), request: request, body: buffer) { outcome in
+            switch outcome {
+            case .tokens(.passwordResetOpened):
+                return JSONResponse.api(status: .created, PasswordLinkAnswer(personID: personID, url: "\(config.api.scheme)://\(host)/console/set-password/\(secret)",
+                                                                            expiresAt: expiresAt))
+            case .tokens(.notFound): return APIError(status: 404, code: "not_found", message: "no person '\(personID)'", field: "id").response
+            case let .tokens(.rejected(field, message)): return APIError(status: 400, code: "invalid_field", message: message, field: field).response
+            default: return APIError(status: 500, code: "internal", message: "unexpected outcome opening a set-password link").response
             }
         }
     }

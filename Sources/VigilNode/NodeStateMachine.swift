@@ -44,6 +44,7 @@ public struct NodeStateMachine: Sendable {
             switch command {
             case let .setPassword(id, _): personID = id
             case let .openSession(session): personID = session.personID
+            case let .openPasswordReset(_, id, _, _): personID = id
             default: break
             }
             if let personID, duty.people[personID] == nil { return .tokens(.notFound(personID)) }

@@ -32,6 +32,11 @@ public final class StateView: Sendable {
         machine.withLock { $0.tokens.records[name] }
     }
 
+    /// The open set-password link whose secret hashes to `sha256`.
+    public func passwordReset(sha256: String) -> TokenRegistry.PasswordReset? {
+        machine.withLock { $0.tokens.passwordResets[sha256] }
+    }
+
     /// The bcrypt hash of a person's console password.
     public func passwordHash(of personID: String) -> String? {
         machine.withLock { $0.tokens.passwords[personID] }

@@ -26,7 +26,14 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         public let expiresAt: Int64
     }
 
+    /// A one-time link to set a console password: the link holds the secret, the cluster its SHA-256.
+    public struct PasswordReset: Codable, Sendable, Equatable {
+        public let personID: String
+        public let expiresAt: Int64
+    }
+
     public static let maximumTokens = 1_000
+    public static let maximumResetMilliseconds: Int64 = 7 * 24 * 3_600_000
     public static let maximumSessions = 10_000
     public static let maximumSessionMilliseconds: Int64 = 30 * 24 * 3_600_000
 
@@ -37,6 +44,8 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
     public private(set) var sessions: [String: Session] = [:]
     /// Person id → bcrypt hash of their console password.
     public private(set) var passwords: [String: String] = [:]
+    /// Open set-password links by the SHA-256 of their secret; at most one per person.
+    public private(set) var passwordResets: [String: PasswordReset] = [:]
 
     public init() {}
 
@@ -86,6 +95,23 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         case let .closeSession(sha256):
             guard sessions.removeValue(forKey: sha256) != nil else { return .notFound("session") }
             return .sessionClosed
+        case let .openPasswordReset(sha256, personID, openedAt, expiresAt):
+            guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else { return .rejected(field: "sha256", "must be 64 hex digits") }
+            guard expiresAt > openedAt, expiresAt - openedAt <= Self.maximumResetMilliseconds else {
+                return .rejected(field: "expires_at", "a set-password link lasts at most 7 days")
+            }
+            // A new link replaces the person's earlier one; expired links go.
+            passwordResets = passwordResets.filter { $0.value.personID != personID && $0.value.expiresAt > openedAt }
+            guard passwordResets.count < Self.maximumSessions else { return .rejected(field: "person_id", "too many open links") }
+            passwordResets[sha256] = PasswordReset(personID: personID, expiresAt: expiresAt)
+            return .passwordResetOpened(personID)
+        case let .usePasswordReset(sha256, bcrypt, at):
+            guard let reset = passwordResets[sha256], reset.expiresAt > at else { return .notFound("link") }
+            guard bcrypt.utf8.count == 60, bcrypt.hasPrefix("$2") else { return .rejected(field: "password", "not a bcrypt hash") }
+            passwordResets[sha256] = nil
+            passwords[reset.personID] = bcrypt
+            sessions = sessions.filter { $0.value.personID != reset.personID }
+            return .passwordSet(reset.personID)
         }
     }
 
@@ -96,7 +122,7 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         return nil
     }
 
-    enum CodingKeys: String, CodingKey { case records, sessions, passwords }
+    enum CodingKeys: String, CodingKey { case records, sessions, passwords, passwordResets }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -105,6 +131,7 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         // Absent in snapshots written before the console (0.9).
         sessions = try container.decodeIfPresent([String: Session].self, forKey: .sessions) ?? [:]
         passwords = try container.decodeIfPresent([String: String].self, forKey: .passwords) ?? [:]
+        passwordResets = try container.decodeIfPresent([String: PasswordReset].self, forKey: .passwordResets) ?? [:]
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -112,6 +139,7 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         try container.encode(records, forKey: .records)
         if !sessions.isEmpty { try container.encode(sessions, forKey: .sessions) }
         if !passwords.isEmpty { try container.encode(passwords, forKey: .passwords) }
+        if !passwordResets.isEmpty { try container.encode(passwordResets, forKey: .passwordResets) }
     }
 }
 
@@ -124,6 +152,9 @@ public enum TokenCommand: Codable, Sendable, Equatable {
     case removePassword(personID: String)
     case openSession(TokenRegistry.Session)
     case closeSession(sha256: String)
+    case openPasswordReset(sha256: String, personID: String, openedAt: Int64, expiresAt: Int64)
+    /// Sets the password of the link's person and closes the link; `at` is the proposer's clock.
+    case usePasswordReset(sha256: String, bcrypt: String, at: Int64)
 }
 
 /// What a token command did.
@@ -134,6 +165,7 @@ public enum TokenOutcome: Sendable, Equatable {
     case passwordRemoved(String)
     case sessionOpened(TokenRegistry.Session)
     case sessionClosed
+    case passwordResetOpened(String)
     case notFound(String)
     case conflict(String)
     case rejected(field: String, String)

@@ -139,8 +139,8 @@ struct TokenCommand: AsyncParsableCommand {
 /// `vigil person set-password|remove-password`: console passwords (admin). The password is read from standard
 /// input, never from the command line, where other users and the shell history would see it.
 struct PersonCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "person", abstract: "Set or remove a person's console password (admin).",
-                                                    subcommands: [SetPassword.self, RemovePassword.self])
+    static let configuration = CommandConfiguration(commandName: "person", abstract: "Set a person's console password, send them a link to set it, or remove it (admin).",
+                                                    subcommands: [SetPassword.self, PasswordLink.self, RemovePassword.self])
 
     struct SetPassword: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -156,6 +156,21 @@ struct PersonCommand: AsyncParsableCommand {
             let body = try JSONSerialization.data(withJSONObject: ["password": password])
             _ = try await connection.resolve().call(.PUT, "/api/v1/people/\(id)/password", body: body)
             print("console password set for \(id)")
+        }
+    }
+
+    struct PasswordLink: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "password-link", abstract: "Print a one-time link to the console's set-password page for the person (replaces an earlier one).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The person's id.") var id: String
+        @Option(help: "How long the link stays valid, 1–168 hours.") var validHours: Int = 72
+
+        func run() async throws {
+            let body = try JSONSerialization.data(withJSONObject: ["valid_hours": validHours])
+            let data = try await connection.resolve().call(.POST, "/api/v1/people/\(id)/password-link", body: body)
+            let answer = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            print(answer["url"] as? String ?? "")
         }
     }
 

@@ -162,6 +162,19 @@ import Testing
         #expect(view.copy().tokens.sessions.keys.sorted() == [second.sha256])
         #expect(try apply(.removePassword(personID: "alice")) == .tokens(.passwordRemoved("alice")))
         #expect(view.copy().tokens.sessions.isEmpty && view.passwordHash(of: "alice") == nil)
+
+        // A one-time link: a newer one replaces it, it works once, not after it expires, and only for a person.
+        let link1 = APIToken.sha256Hex("vgr_1"), link2 = APIToken.sha256Hex("vgr_2")
+        #expect(try apply(.openPasswordReset(sha256: link1, personID: "nobody", openedAt: 10_000, expiresAt: 20_000)) == .tokens(.notFound("nobody")))
+        #expect(try apply(.openPasswordReset(sha256: link1, personID: "alice", openedAt: 10_000, expiresAt: 20_000)) == .tokens(.passwordResetOpened("alice")))
+        #expect(try apply(.openPasswordReset(sha256: link2, personID: "alice", openedAt: 11_000, expiresAt: 20_000)) == .tokens(.passwordResetOpened("alice")))
+        #expect(view.passwordReset(sha256: link1) == nil && view.passwordReset(sha256: link2)?.personID == "alice")
+        #expect(try apply(.usePasswordReset(sha256: link2, bcrypt: bcrypt, at: 20_000)) == .tokens(.notFound("link")), "expired")
+        #expect(try apply(.usePasswordReset(sha256: link2, bcrypt: bcrypt, at: 12_000)) == .tokens(.passwordSet("alice")))
+        #expect(view.passwordHash(of: "alice") == bcrypt)
+        #expect(try apply(.usePasswordReset(sha256: link2, bcrypt: bcrypt, at: 12_000)) == .tokens(.notFound("link")), "used twice")
+        #expect(try apply(.openPasswordReset(sha256: link1, personID: "alice", openedAt: 0, expiresAt: TokenRegistry.maximumResetMilliseconds + 1))
+                == .tokens(.rejected(field: "expires_at", "a set-password link lasts at most 7 days")))
     }
 
     @Test("articles: Markdown becomes HTML; raw HTML shows as text; only web, mail and in-site links survive")

@@ -438,3 +438,30 @@ def test_a_manager_edits_an_article_in_markdown(cluster):
     responder = session_for(cluster["follower"])
     assert "two-factor" in responder.get(url(cluster["follower"], "/console/kb/vpn-access"), timeout=15).text
     assert responder.get(url(cluster["follower"], "/console/kb/edit?id=vpn-access"), timeout=15).status_code == 403
+
+
+def test_a_one_time_link_sets_a_password(cluster):
+    api(cluster["leader"], "PUT", "/api/v1/people/newbie", {"id": "newbie", "name": "New Person", "role": "viewer"})
+    link = api(cluster["leader"], "POST", "/api/v1/people/newbie/password-link", {"valid_hours": 1}).json()["url"]
+    # The link names the node it was asked on; open it on a follower instead: it is valid on every node.
+    path = urllib.parse.urlparse(link).path
+    node = cluster["follower"]
+    driver = make_driver()
+    try:
+        driver.get(url(node, path))
+        driver.find_element(By.ID, "new-password").send_keys("a brand new secret")
+        driver.find_element(By.ID, "repeat-password").send_keys("a different secret")
+        driver.find_element(By.ID, "set-password").click()
+        assert "differ" in wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".problem"))).text
+        driver.find_element(By.ID, "new-password").send_keys("a brand new secret")
+        driver.find_element(By.ID, "repeat-password").send_keys("a brand new secret")
+        driver.find_element(By.ID, "set-password").click()
+        wait(driver).until(EC.url_contains("/console/sign-in?password_set=1"))
+        sign_in(driver, node, person="newbie", password="a brand new secret")
+        assert driver.find_element(By.CSS_SELECTOR, ".who").text.startswith("New Person")
+        # Used once, the link is gone.
+        driver.get(url(node, path))
+        assert driver.find_element(By.CSS_SELECTOR, ".problem").text
+        assert not driver.find_elements(By.ID, "new-password")
+    finally:
+        driver.quit()

@@ -146,7 +146,7 @@ def required_access(method: str, path: str) -> str:
         return "admin"
     if path.startswith("/api/v1/cluster/"):
         return "admin"
-    if path.startswith("/api/v1/people/") and path.endswith("/password"):
+    if path.startswith("/api/v1/people/") and (path.endswith("/password") or path.endswith("/password-link")):
         return "admin"
     if method in ("GET", "HEAD"):
         return "manager" if path.endswith("/contact-methods") else "viewer"
@@ -660,6 +660,11 @@ def test_console_passwords(client, tokens):
     client.call("PUT", "/api/v1/people/alice/password", {"password": "correct horse battery"}, token=tokens["manager"], expect=403)
     client.call("DELETE", "/api/v1/people/alice/password", expect=200)
     client.call("DELETE", "/api/v1/people/alice/password", expect=404)
+    _, answer, _ = client.call("POST", "/api/v1/people/alice/password-link", {"valid_hours": 24}, expect=201)
+    assert "/console/set-password/vgr_" in answer["url"], answer
+    client.call("POST", "/api/v1/people/alice/password-link", expect=201)
+    client.call("POST", "/api/v1/people/alice/password-link", {"valid_hours": 0}, expect=400)
+    client.call("POST", "/api/v1/people/nobody-here/password-link", expect=404)
 
 
 @live

@@ -57,12 +57,15 @@ struct Console: Sendable {
         router.get("/console/assets/console.js") { _, _ in Self.asset(ConsoleAssets.js, type: "text/javascript; charset=utf-8") }
         router.get("/console/lang") { request, _ in console.switchLanguage(request) }
         router.get("/console/sign-in") { request, _ in
-            let flash = request.uri.queryParameters.get("signed_out") != nil ? "signed_out" : nil
+            let query = request.uri.queryParameters
+            let flash = query.get("signed_out") != nil ? "signed_out" : query.get("password_set") != nil ? "password_set" : nil
             return console.page("sign_in", titleKey: "title_sign_in", request: request, viewer: nil, flashKey: flash,
                                 data: ["next": Self.safeNext(request.uri.queryParameters.get("next"))])
         }
         router.post("/console/sign-in") { request, context in await console.signIn(request, context) }
         router.post("/console/sign-out") { request, _ in await console.signOut(request) }
+        router.get("/console/set-password/{secret}") { request, context in await console.setPasswordPage(request, context) }
+        router.post("/console/set-password/{secret}") { request, context in await console.setPassword(request, context) }
         router.get("/console/events") { request, _ in await console.events(request) }
 
         router.get("/console/now") { request, _ in await console.authenticated(request) { await console.nowPage(request, $0) } }
@@ -235,6 +238,63 @@ struct Console: Sendable {
             response.setCookie(Cookie(name: Self.sessionCookie, value: "", maxAge: 0, path: "/", secure: true, httpOnly: true, sameSite: .strict))
             return response
         }
+    }
+
+    /// The open set-password link a secret names, if still valid (after a catch-up: it may be a moment old).
+    func passwordReset(_ secret: String) async -> (sha256: String, reset: TokenRegistry.PasswordReset)? {
+        guard secret.hasPrefix(HTTPAPI.passwordLinkPrefix), secret.utf8.count < 128 else { return nil }
+        let sha256 = APIToken.sha256Hex(secret)
+        var reset = api.loop.state.passwordReset(sha256: sha256)
+        if reset == nil, case .success = await api.loop.readBarrier(timeout: HTTPAPI.readTimeout) { reset = api.loop.state.passwordReset(sha256: sha256) }
+        guard let reset, reset.expiresAt > HTTPAPI.nowMillis() else { return nil }
+        return (sha256, reset)
+    }
+
+    func setPasswordPage(_ request: Request, _ context: VigilRequestContext) async -> Response {
+        let secret = context.parameters.get("secret") ?? ""
+        guard let (_, reset) = await passwordReset(secret) else {
+            return page("set_password", titleKey: "title_set_password", request: request, viewer: nil, status: .notFound, problemKey: "link_invalid")
+        }
+        let name = api.loop.state.duty { $0.people[reset.personID]?.name } ?? reset.personID
+        return page("set_password", titleKey: "title_set_password", request: request, viewer: nil,
+                    data: ["valid": true, "secret": secret, "person": "\(name) (\(reset.personID))"])
+    }
+
+    /// The link's secret is in the path, which another site cannot know: it stands in for the CSRF token.
+    func setPassword(_ request: Request, _ context: VigilRequestContext) async -> Response {
+        if let refusal = Self.crossSite(request) { return problem(request, nil, status: .forbidden, key: refusal) }
+        var request = request
+        let secret = context.parameters.get("secret") ?? ""
+        guard let form = await Self.form(&request) else {
+            return problem(request, nil, status: .contentTooLarge, key: "invalid_input", argument: "\(Self.maximumFormBytes) bytes at most")
+        }
+        guard let (sha256, reset) = await passwordReset(secret) else {
+            return page("set_password", titleKey: "title_set_password", request: request, viewer: nil, status: .notFound, problemKey: "link_invalid")
+        }
+        let password = form["password"] ?? ""
+        let again = { (key: String) in
+            self.page("set_password", titleKey: "title_set_password", request: request, viewer: nil, status: .badRequest, problemKey: key,
+                      data: ["valid": true, "secret": secret, "person": reset.personID])
+        }
+        guard password == form["repeat"] else { return again("passwords_differ") }
+        guard HTTPAPI.passwordBytes.contains(password.utf8.count) else { return again("password_length") }
+        guard let hash = try? await NIOThreadPool.singleton.runIfActive({ Bcrypt.hash(password, cost: HTTPAPI.bcryptCost) }) else {
+            return problem(request, nil, status: .serviceUnavailable, key: "unavailable")
+        }
+        var outcome: TokenOutcome?
+        _ = await api.submit(.tokens(.usePasswordReset(sha256: sha256, bcrypt: hash, at: HTTPAPI.nowMillis())), request: request, body: nil) { applied in
+            if case let .tokens(value) = applied { outcome = value }
+            return Response(status: .ok)
+        }
+        switch outcome {
+        case .passwordSet?: break
+        case .notFound?:
+            // Used a moment ago (another tab, or the person twice).
+            return page("set_password", titleKey: "title_set_password", request: request, viewer: nil, status: .notFound, problemKey: "link_invalid")
+        default: return problem(request, nil, status: .serviceUnavailable, key: "unavailable")
+        }
+        api.logger.notice("console password set through a link", metadata: ["person": "\(reset.personID)"])
+        return Self.redirect("/console/sign-in?password_set=1")
     }
 
     func switchLanguage(_ request: Request) -> Response {

@@ -4,7 +4,7 @@ enum ConsoleTemplates {
     static let all: [String: String] = [
         "layout": layout, "sign_in": signIn, "now": now, "tickets": tickets, "ticket": ticket, "new_ticket": newTicket,
         "schedules": schedules, "services": services, "service_edit": serviceEdit, "kb": knowledgeBase, "article": article,
-        "cluster": cluster, "problem": problem, "clock": clock, "reports": reports, "article_edit": articleEdit,
+        "cluster": cluster, "problem": problem, "clock": clock, "reports": reports, "article_edit": articleEdit, "set_password": setPassword,
     ]
 
     static let layout = #"""
@@ -69,6 +69,21 @@ enum ConsoleTemplates {
 </fieldset>
 <button type="submit" id="sign-in">{{t.sign_in}}</button>
 </form>
+{{/main}}{{/layout}}
+"""#
+
+    static let setPassword = #"""
+{{<layout}}{{$main}}
+{{#valid}}
+<form class="card" method="post" action="/console/set-password/{{secret}}">
+<p>{{t.person}}: <strong>{{person}}</strong></p>
+<label for="new-password">{{t.new_password}}</label>
+<input id="new-password" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="128">
+<label for="repeat-password">{{t.repeat_password}}</label>
+<input id="repeat-password" name="repeat" type="password" autocomplete="new-password" required minlength="10" maxlength="128">
+<button type="submit" id="set-password">{{t.set_password}}</button>
+</form>
+{{/valid}}
 {{/main}}{{/layout}}
 """#
 
