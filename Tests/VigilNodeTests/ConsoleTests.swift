@@ -189,4 +189,17 @@ import Testing
         #expect(!html.contains("href=\"javascript:"), "\(html)")
         #expect(!html.contains("src=\"data:"), "\(html)")
     }
+
+    @Test("escalation levels as text: minutes then targets per line, round-tripped; the first bad line is named")
+    func levelsText() throws {
+        let text = "5 schedule:primary, person:carol\n\n15 team:ops"
+        let levels = try Console.levels(text).get()
+        #expect(levels.map(\.delayMinutes) == [5, 15])
+        #expect(levels[0].targets == [.schedule("primary"), .person("carol")])
+        #expect(Console.levelsText(levels) == "5 schedule:primary, person:carol\n15 team:ops")
+        for (bad, line) in [("x person:a", "1"), ("5 person:a\n5", "2"), ("5 robot:a", "1"), ("5 person", "1"), ("5 person:a\n\nx", "3")] {
+            guard case let .failure(failure) = Console.levels(bad) else { Issue.record("\(bad) was accepted"); continue }
+            #expect(failure.message == line, "\(bad)")
+        }
+    }
 }

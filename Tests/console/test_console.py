@@ -465,3 +465,26 @@ def test_a_one_time_link_sets_a_password(cluster):
         assert not driver.find_elements(By.ID, "new-password")
     finally:
         driver.quit()
+
+
+def test_a_manager_edits_an_escalation_policy_and_a_service(cluster):
+    node = cluster["follower"]
+    session = session_for(node, person="boss")
+    token = csrf_of(session, node, "/console/policies/edit?id=night-ops")
+    bad = session.post(url(node, "/console/policies/edit"), headers={"Origin": url(node)}, allow_redirects=False, timeout=15,
+                       data={"csrf": token, "id": "night-ops", "name": "Night ops", "levels": "5 person:duty\nsoon someone"})
+    assert bad.status_code == 400 and "Line 2" in bad.text, bad.status_code
+    saved = session.post(url(node, "/console/policies/edit"), headers={"Origin": url(node)}, allow_redirects=False, timeout=15,
+                         data={"csrf": token, "id": "night-ops", "name": "Night ops", "repeat_count": "1", "repeat_from_level": "2",
+                               "levels": "5 person:duty, schedule:nights\n10 team:ops"})
+    assert saved.status_code == 303, saved.text
+    policy = api(cluster["leader"], "GET", "/api/v1/escalation-policies/night-ops").json()
+    assert [level["delay_minutes"] for level in policy["levels"]] == [5, 10], policy
+    assert policy["repeat_count"] == 1 and policy["repeat_from_level"] == 1, policy
+    edit = session.get(url(node, "/console/policies/edit?id=night-ops"), timeout=15).text
+    assert "5 person:duty, schedule:nights\n10 team:ops" in edit
+    saved = session.post(url(node, "/console/services/console/settings"), headers={"Origin": url(node)}, allow_redirects=False, timeout=15,
+                         data={"csrf": token, "name": "Console shop", "team_id": "ops", "escalation_policy_id": "console", "sla_policy_id": ""})
+    assert saved.status_code == 303, saved.text
+    service = api(cluster["leader"], "GET", "/api/v1/services/console").json()
+    assert service["team_id"] == "ops" and ROUTING_KEY in service["integration_keys"], service

@@ -109,6 +109,12 @@ struct Console: Sendable {
         }
         router.get("/console/reports") { request, _ in await console.authenticated(request) { await console.reportsPage(request, $0) } }
         router.get("/console/reports.csv") { request, _ in await console.authenticated(request) { _ in await console.reportCSV(request) } }
+        router.get("/console/policies/edit") { request, _ in
+            await console.authenticated(request, minimum: .manager) { await console.policyEditPage(request, $0) }
+        }
+        router.post("/console/policies/edit") { request, _ in
+            await console.posted(request, minimum: .manager) { form, viewer in await console.savePolicy(request, form, viewer) }
+        }
         router.get("/console/cluster") { request, _ in await console.authenticated(request) { await console.clusterPage(request, $0) } }
     }
 

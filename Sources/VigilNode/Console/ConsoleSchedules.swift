@@ -181,9 +181,72 @@ extension Console {
 
     func serviceEditPage(_ request: Request, _ context: VigilRequestContext, _ viewer: Viewer) async -> Response {
         let id = context.parameters.get("id")?.removingPercentEncoding ?? ""
-        guard let name = api.loop.state.duty({ $0.services[id]?.name }) else { return problem(request, viewer, status: .notFound, key: "not_found") }
+        let state = await readState()
+        guard let service = state.services[id] else { return problem(request, viewer, status: .notFound, key: "not_found") }
         let t = ConsoleCatalog.messages(Self.language(request))
-        return page("service_edit", title: "\(t["title_service_edit"] ?? ""): \(name)", request: request, viewer: viewer, data: ["id": id, "zone": "UTC"])
+        return page("service_edit", title: "\(t["title_service_edit"] ?? ""): \(service.name)", request: request, viewer: viewer, data: [
+            "id": id, "zone": "UTC", "name": service.name,
+            "teams": Self.options(state.teams.keys.sorted(), selected: service.teamID, value: { $0 }) { state.teams[$0]?.name ?? $0 },
+            "policies": Self.options(state.escalationPolicies.keys.sorted(), selected: service.escalationPolicyID, value: { $0 }) {
+                state.escalationPolicies[$0]?.last?.name ?? $0
+            },
+            "slas": Self.options(state.slaPolicies.keys.sorted(), selected: service.slaPolicyID, value: { $0 }) { state.slaPolicies[$0]?.last?.name ?? $0 },
+        ])
+    }
+
+    /// `5 schedule:primary, person:carol` per line → levels; the number of the first bad line otherwise.
+    static func levels(_ text: String) -> Result<[EscalationPolicy.Level], ConsoleFailure> {
+        var levels: [EscalationPolicy.Level] = []
+        for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() where !line.allSatisfy(\.isWhitespace) {
+            let parts = line.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1)
+            var targets: [EscalationPolicy.Target] = []
+            for item in (parts.count == 2 ? parts[1] : "").split(separator: ",") {
+                let pair = item.trimmingCharacters(in: .whitespaces).split(separator: ":", maxSplits: 1).map(String.init)
+                guard pair.count == 2 else { return .failure(ConsoleFailure("\(number + 1)")) }
+                switch pair[0] {
+                case "person": targets.append(.person(pair[1]))
+                case "schedule": targets.append(.schedule(pair[1]))
+                case "team": targets.append(.team(pair[1]))
+                default: return .failure(ConsoleFailure("\(number + 1)"))
+                }
+            }
+            guard let minutes = Int(parts.first ?? ""), !targets.isEmpty else { return .failure(ConsoleFailure("\(number + 1)")) }
+            levels.append(EscalationPolicy.Level(targets: targets, delayMinutes: minutes))
+        }
+        return .success(levels)
+    }
+
+    static func levelsText(_ levels: [EscalationPolicy.Level]) -> String {
+        levels.map { level in
+            "\(level.delayMinutes) " + level.targets.map { target -> String in
+                switch target {
+                case let .person(id): "person:\(id)"
+                case let .schedule(id): "schedule:\(id)"
+                case let .team(id): "team:\(id)"
+                }
+            }.joined(separator: ", ")
+        }.joined(separator: "\n")
+    }
+
+    func policyEditPage(_ request: Request, _ viewer: Viewer) async -> Response {
+        let id = String((request.uri.queryParameters.get("id") ?? "").prefix(128))
+        let policy = await readState().escalationPolicies[id]?.last
+        return page("policy_edit", titleKey: "title_policy_edit", request: request, viewer: viewer, data: [
+            "id": id, "name": policy?.name ?? "", "levels": policy.map { Self.levelsText($0.levels) } ?? "",
+            "repeat_count": "\(policy?.repeatCount ?? 0)", "repeat_from_level": "\((policy?.repeatFromLevel ?? 0) + 1)",
+        ])
+    }
+
+    func savePolicy(_ request: Request, _ form: [String: String], _ viewer: Viewer) async -> Response {
+        let levels: [EscalationPolicy.Level]
+        switch Self.levels(form["levels"] ?? "") {
+        case let .success(value): levels = value
+        case let .failure(line): return problem(request, viewer, status: .badRequest, key: "invalid_levels", argument: line.message)
+        }
+        let id = form["id"] ?? ""
+        let draft = EscalationPolicy.Draft(id: id, name: form["name"] ?? "", levels: levels, repeatCount: Int(form["repeat_count"] ?? "") ?? 0,
+                                           repeatFromLevel: max(0, (Int(form["repeat_from_level"] ?? "") ?? 1) - 1))
+        return afterWrite(await submitDuty(.upsertEscalationPolicy(draft), request, viewer), request, viewer, back: "/console/services")
     }
 
     func editService(_ request: Request, _ context: VigilRequestContext, _ form: [String: String], _ viewer: Viewer) async -> Response {
@@ -197,6 +260,11 @@ extension Console {
             command = .addMaintenanceWindow(serviceID: id, window: Service.MaintenanceWindow(start: start, end: end, reason: form["reason"] ?? ""))
         case "integration-keys":
             command = .addIntegrationKey(serviceID: id, key: form["key"] ?? "")
+        case "settings":
+            guard let current = api.loop.state.duty({ $0.services[id] }) else { return problem(request, viewer, status: .notFound, key: "not_found") }
+            func chosen(_ name: String) -> String? { form[name].flatMap { $0.isEmpty ? nil : $0 } }
+            command = .upsertService(Service(id: id, name: form["name"] ?? "", teamID: chosen("team_id"), escalationPolicyID: chosen("escalation_policy_id"),
+                                             slaPolicyID: chosen("sla_policy_id"), acknowledgementTimeoutSeconds: current.acknowledgementTimeoutSeconds))
         default:
             return problem(request, viewer, status: .notFound, key: "not_found")
         }

@@ -4,7 +4,7 @@ enum ConsoleTemplates {
     static let all: [String: String] = [
         "layout": layout, "sign_in": signIn, "now": now, "tickets": tickets, "ticket": ticket, "new_ticket": newTicket,
         "schedules": schedules, "services": services, "service_edit": serviceEdit, "kb": knowledgeBase, "article": article,
-        "cluster": cluster, "problem": problem, "clock": clock, "reports": reports, "article_edit": articleEdit, "set_password": setPassword,
+        "cluster": cluster, "problem": problem, "clock": clock, "reports": reports, "article_edit": articleEdit, "set_password": setPassword, "policy_edit": policyEdit,
     ]
 
     static let layout = #"""
@@ -303,13 +303,22 @@ enum ConsoleTemplates {
 <h2>{{t.escalation_policies}}</h2>
 {{#policies}}
 <article class="card"><h3>{{name}} <small>({{id}}, {{t.version}} {{version}})</small></h3>
-<ol>{{#levels}}<li>{{delay}} {{t.minutes}}: {{targets}}</li>{{/levels}}</ol></article>
+<ol>{{#levels}}<li>{{delay}} {{t.minutes}}: {{targets}}</li>{{/levels}}</ol>
+{{#can_manage}}<p><a href="/console/policies/edit?id={{id}}">{{t.edit}}</a></p>{{/can_manage}}</article>
 {{/policies}}
 {{/main}}{{/layout}}
 """#
 
     static let serviceEdit = #"""
 {{<layout}}{{$main}}
+<form class="card" method="post" action="/console/services/{{id}}/settings"><input type="hidden" name="csrf" value="{{csrf}}">
+<h2>{{t.service}}</h2>
+<label for="s-name">{{t.title}}</label><input id="s-name" name="name" value="{{name}}" required>
+<label for="s-team">{{t.team}}</label><select id="s-team" name="team_id"><option value="">—</option>{{#teams}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/teams}}</select>
+<label for="s-policy">{{t.escalation_policy}}</label><select id="s-policy" name="escalation_policy_id"><option value="">—</option>{{#policies}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/policies}}</select>
+<label for="s-sla">{{t.sla_policy}}</label><select id="s-sla" name="sla_policy_id"><option value="">—</option>{{#slas}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/slas}}</select>
+<button type="submit" id="save-service">{{t.save}}</button>
+</form>
 <form class="card" method="post" action="/console/services/{{id}}/maintenance-windows"><input type="hidden" name="csrf" value="{{csrf}}">
 <h2>{{t.add_maintenance_window}}</h2>
 <label for="m-start">{{t.start}} ({{zone}})</label><input id="m-start" type="datetime-local" name="start" required>
@@ -321,6 +330,19 @@ enum ConsoleTemplates {
 <h2>{{t.add_integration_key}}</h2>
 <label for="k-key">{{t.integration_key}}</label><input id="k-key" name="key" required>
 <button type="submit">{{t.add}}</button>
+</form>
+{{/main}}{{/layout}}
+"""#
+
+    static let policyEdit = #"""
+{{<layout}}{{$main}}
+<form class="card" method="post" action="/console/policies/edit"><input type="hidden" name="csrf" value="{{csrf}}">
+<label for="p-id">{{t.policy_id}}</label><input id="p-id" name="id" value="{{id}}" required>
+<label for="p-name">{{t.title}}</label><input id="p-name" name="name" value="{{name}}" required>
+<label for="p-levels">{{t.levels_help}}</label><textarea id="p-levels" name="levels" rows="6" required>{{levels}}</textarea>
+<label for="p-repeat">{{t.repeat_count}}</label><input id="p-repeat" name="repeat_count" type="number" min="0" value="{{repeat_count}}">
+<label for="p-from">{{t.repeat_from_level}}</label><input id="p-from" name="repeat_from_level" type="number" min="1" value="{{repeat_from_level}}">
+<button type="submit" id="save-policy">{{t.save}}</button>
 </form>
 {{/main}}{{/layout}}
 """#
