@@ -1,7 +1,7 @@
 import Foundation
 
 /// Renderings of a page shared by channels: one-line summaries, dates, escaping.
-enum PageText {
+public enum PageText {
     /// "[Vigil P1] #42 Database down (payments)": a subject line, chat fallback and SMS opening.
     static func summary(_ page: PageMessage) -> String {
         "[Vigil \(page.priority.rawValue)] #\(page.ticketID) \(singleLine(page.title)) (\(singleLine(page.service)))"
@@ -27,7 +27,7 @@ enum PageText {
     }
 
     /// Escapes the five characters that matter in HTML text and attribute values.
-    static func html(_ text: String) -> String {
+    public static func html(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in text {

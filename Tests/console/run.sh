@@ -41,43 +41,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cp "$binary" "$work/vigil"
-vigil="$work/vigil"
-base=$(python3 - <<'PY'
-import random, socket
-def free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-for _ in range(200):
-    base = random.randrange(20000, 60000, 100)
-    if all(free(base + offset) for offset in (1, 2, 3, 101, 102, 103)):
-        print(base)
-        break
-PY
-)
-[ -n "$base" ] || { echo "no free ports found" >&2; exit 2; }
-
-step "3-node cluster on 127.0.0.1 (API $((base + 101))-$((base + 103)))"
-"$vigil" init --nodes 3 --dir "$work/c" --base-port "$base" >/dev/null || exit 1
-# A browser and three debug nodes share 2 cores: elections only when a node is really gone (3-6 s).
-sed -i 's/^\( *election_timeout_ticks:\).*/\1 300/' "$work"/c/node*/vigil.yaml
-for n in 1 2 3; do
-    "$vigil" start --config "$work/c/node$n/vigil.yaml" >"$work/node$n.log" 2>&1 &
-    pids+=($!)
-done
-ca="$work/c/ca/ca.pem"
-for _ in $(seq 1 120); do
-    ready=0
-    for n in 1 2 3; do curl -sf --cacert "$ca" "https://127.0.0.1:$((base + 100 + n))/readyz" >/dev/null && ready=$((ready + 1)); done
-    [ "$ready" -eq 3 ] && break
-    sleep 0.5
-done
-[ "$ready" -eq 3 ] || { echo "the cluster did not become ready" >&2; tail -5 "$work"/node*.log; exit 1; }
-"$vigil" apply -f deploy/examples/oncall.yaml --cluster-dir "$work/c" | tail -1 || exit 1
+source Tests/test-cluster.sh
+start_test_cluster "$work" "$binary" || exit 1
 
 step "pytest Tests/console/test_console.py (headless Chromium; screenshots in $shots)"
 mkdir -p "$shots"

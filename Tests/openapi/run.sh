@@ -59,49 +59,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A private copy: the nodes must not hold the build's binary open while someone relinks it.
-cp "$binary" "$work/vigil"
-vigil="$work/vigil"
-
-base=$(python3 - <<'EOF'
-import random, socket
-def free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-for _ in range(200):
-    base = random.randrange(20000, 60000, 100)
-    if all(free(base + offset) for offset in (1, 2, 3, 101, 102, 103)):
-        print(base)
-        break
-EOF
-)
-[ -n "$base" ] || { echo "no free ports found" >&2; exit 2; }
-
-step "3-node cluster on 127.0.0.1 (peers $((base + 1))-$((base + 3)), API $((base + 101))-$((base + 103)))"
-"$vigil" init --nodes 3 --dir "$work/c" --base-port "$base" >/dev/null || exit 1
-# A 2-core machine that also builds can stall a debug node for more than the default 0.4-0.8 s election
-# timeout; an election during the run would answer 503 and be reported as a server error. 3-6 s here.
-sed -i 's/^\( *election_timeout_ticks:\).*/\1 300/' "$work"/c/node*/vigil.yaml
-ca="$work/c/ca/ca.pem"
+source Tests/test-cluster.sh
+start_test_cluster "$work" "$binary" || { failed+=(cluster); exit 1; }
 token=$(cat "$work/c/admin.token")
-for n in 1 2 3; do
-    "$vigil" start --config "$work/c/node$n/vigil.yaml" >"$work/node$n.log" 2>&1 &
-    pids+=($!)
-done
-api() { echo "https://127.0.0.1:$((base + 100 + $1))"; }
-ready=0
-for _ in $(seq 1 120); do
-    ready=0
-    for n in 1 2 3; do curl -sf --cacert "$ca" "$(api "$n")/readyz" >/dev/null && ready=$((ready + 1)); done
-    [ "$ready" -eq 3 ] && break
-    sleep 0.5
-done
-[ "$ready" -eq 3 ] || { failed+=(cluster); echo "the cluster did not become ready" >&2; tail -5 "$work"/node*.log; exit 1; }
-"$vigil" apply -f deploy/examples/oncall.yaml --cluster-dir "$work/c" | tail -1 || { failed+=(apply); exit 1; }
+api() { test_cluster_api "$1"; }
 leader=$(curl -sf --cacert "$ca" "$(api 1)/api/v1/cluster" | python3 -c 'import json, sys; print(json.load(sys.stdin)["leader"])')
 follower=1
 [ "$leader" = 1 ] && follower=2

@@ -1,6 +1,7 @@
 import DutyModel
 import Foundation
 import Hummingbird
+import Paging
 
 /// The schedule and service pages: the final schedule as a server-drawn SVG timeline, overrides, escalation
 /// policies, integration keys with their ready-to-paste URLs, maintenance windows.
@@ -45,20 +46,7 @@ extension Console {
         return svg + "</svg>"
     }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { PageText.html(text) }
 
     func schedulesPage(_ request: Request, _ viewer: Viewer) async -> Response {
         let state = await readState()
