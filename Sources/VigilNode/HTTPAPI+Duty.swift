@@ -231,6 +231,10 @@ extension HTTPAPI {
     /// when every member can apply a forwarded entry, else as a second HTTP request (a rolling upgrade from 0.6).
     func submit(_ command: ReplicatedCommand, request: Request, body: ByteBuffer?,
                 answer: (ApplyOutcome) -> Response) async -> Response {
+        if let needed = command.requiredRelease, !(await everyMemberRuns(needed)) {
+            return APIError(status: 503, code: "upgrade_in_progress",
+                            message: "every member must run \(needed) or later for this; finish the rolling upgrade first").response
+        }
         let status = loop.status
         let forwarded = request.headers.first(where: { $0.name.canonicalName == Self.forwardedHeaderCanonicalName }) != nil
         if status.leader != config.nodeID {

@@ -39,6 +39,10 @@ extension HTTPAPI {
             switch outcome {
             case .duty(.success):
                 return PagerDutyIntake.accepted(dedupKey: event.dedupKey ?? "")
+            case let .duty(.failure(error)) where error.field == "dedupKey" && (error.reason == .notFound || error.reason == .conflict):
+                // As PagerDuty does: acknowledging or resolving an alert that is not open (never was, already resolved,
+                // already acknowledged) is accepted and changes nothing, so a monitor's retries and late resolves are not errors.
+                return PagerDutyIntake.accepted(dedupKey: event.dedupKey ?? "")
             case let .duty(.failure(error)) where error.reason == .notFound:
                 return PagerDutyIntake.invalid(status: 400, ["\(APIJSON.snake(error.field)): \(error.message)"])
             case let .duty(.failure(error)):

@@ -97,6 +97,7 @@ public struct HTTPAPI: Sendable {
             await api.write(request, context, isDelete: true)
         }
         addTicketRoutes(to: router.group().add(middleware: auth.requiring(read: .viewer, write: .responder)))
+        addCalendarFeedRoutes(to: router.group().add(middleware: auth.requiring(read: .viewer, write: .manager)))
         addConfigurationRoutes(to: router.group().add(middleware: auth.requiring(read: .viewer, write: .manager)),
                                heartbeatPings: router.group().add(middleware: auth.requiring(.responder)),
                                contactData: router.group().add(middleware: auth.requiring(.manager)))
@@ -105,6 +106,10 @@ public struct HTTPAPI: Sendable {
         addMemberRoutes(to: router.group().add(middleware: auth.requiring(.admin)))
         // Open: the signed link is the credential.
         addAckRoutes(to: router)
+        // Open: the secret in the address is the credential (calendar apps send no token).
+        router.get("/calendar/{secret}") { request, context -> Response in
+            await api.calendarFeed(request, secret: context.parameters.get("secret") ?? "")
+        }
         Console(api: self).addRoutes(to: router)
         return router
     }

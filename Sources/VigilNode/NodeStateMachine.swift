@@ -47,6 +47,10 @@ public struct NodeStateMachine: Sendable {
             case let .openPasswordReset(_, id, _, _): personID = id
             default: break
             }
+            if case let .createCalendarFeed(feed) = command {
+                personID = feed.personID
+                if let scheduleID = feed.scheduleID, duty.schedules[scheduleID] == nil { return .tokens(.notFound(scheduleID)) }
+            }
             if let personID, duty.people[personID] == nil { return .tokens(.notFound(personID)) }
             return .tokens(tokens.apply(command))
         }

@@ -1,3 +1,4 @@
+import ClusterTransport
 import DutyModel
 import Foundation
 import RaftCore
@@ -26,6 +27,20 @@ public enum ReplicatedCommand: Sendable, Equatable {
             return [Self.tokenTag] + Array((try? JSONEncoder().encode(command)) ?? Data())
         }
     }
+
+    /// The release every member must run before this command may be proposed: an older replica would count the
+    /// entry as undecodable and skip it, and the replicas' states would part.
+    var requiredRelease: SoftwareVersion? {
+        switch self {
+        case .tokens(.create), .tokens(.revoke), .settings: return nil
+        case .tokens: return Self.consoleSince
+        case .duty(let proposal):
+            if case .removeScheduleOverride = proposal.command { return Self.consoleSince }
+            return nil
+        }
+    }
+
+    static let consoleSince = SoftwareVersion(major: 0, minor: 10, patch: 0)
 
     public init?(decoding bytes: [UInt8]) {
         if ForwardedEntry(decoding: bytes) != nil {

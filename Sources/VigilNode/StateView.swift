@@ -37,6 +37,15 @@ public final class StateView: Sendable {
         machine.withLock { $0.tokens.passwordResets[sha256] }
     }
 
+    /// The calendar feed whose secret hashes to `sha256`.
+    public func calendarFeed(sha256: String) -> TokenRegistry.CalendarFeed? {
+        machine.withLock { $0.tokens.calendarFeeds.values.first { $0.sha256 == sha256 } }
+    }
+
+    public var calendarFeeds: [TokenRegistry.CalendarFeed] {
+        machine.withLock { $0.tokens.calendarFeeds.values.sorted { $0.id < $1.id } }
+    }
+
     /// The bcrypt hash of a person's console password.
     public func passwordHash(of personID: String) -> String? {
         machine.withLock { $0.tokens.passwords[personID] }

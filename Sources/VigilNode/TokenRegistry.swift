@@ -32,7 +32,18 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         public let expiresAt: Int64
     }
 
+    /// An iCal feed of on-call shifts at a secret URL: of one schedule, or of one person across every schedule.
+    public struct CalendarFeed: Codable, Sendable, Equatable {
+        /// The name it is listed and revoked by.
+        public let id: String
+        public let sha256: String
+        public let scheduleID: String?
+        public let personID: String?
+        public let createdAt: Int64
+    }
+
     public static let maximumTokens = 1_000
+    public static let maximumCalendarFeeds = 1_000
     public static let maximumResetMilliseconds: Int64 = 7 * 24 * 3_600_000
     public static let maximumSessions = 10_000
     public static let maximumSessionMilliseconds: Int64 = 30 * 24 * 3_600_000
@@ -46,6 +57,8 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
     public private(set) var passwords: [String: String] = [:]
     /// Open set-password links by the SHA-256 of their secret; at most one per person.
     public private(set) var passwordResets: [String: PasswordReset] = [:]
+    /// Calendar feeds by id.
+    public private(set) var calendarFeeds: [String: CalendarFeed] = [:]
 
     public init() {}
 
@@ -112,6 +125,19 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
             passwords[reset.personID] = bcrypt
             sessions = sessions.filter { $0.value.personID != reset.personID }
             return .passwordSet(reset.personID)
+        case let .createCalendarFeed(feed):
+            if let problem = Self.nameProblem(feed.id) { return .rejected(field: "id", problem.replacingOccurrences(of: "token", with: "feed")) }
+            guard feed.sha256.count == 64, feed.sha256.allSatisfy(\.isHexDigit) else { return .rejected(field: "sha256", "must be 64 hex digits") }
+            guard (feed.scheduleID == nil) != (feed.personID == nil) else {
+                return .rejected(field: "schedule_id", "a feed is of a schedule or of a person, exactly one")
+            }
+            guard calendarFeeds[feed.id] == nil else { return .conflict("a feed named '\(feed.id)' exists; revoke it first") }
+            guard calendarFeeds.count < Self.maximumCalendarFeeds else { return .rejected(field: "id", "at most \(Self.maximumCalendarFeeds) feeds") }
+            calendarFeeds[feed.id] = feed
+            return .calendarFeedCreated(feed)
+        case let .revokeCalendarFeed(id):
+            guard calendarFeeds.removeValue(forKey: id) != nil else { return .notFound(id) }
+            return .calendarFeedRevoked(id)
         }
     }
 
@@ -122,7 +148,7 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         return nil
     }
 
-    enum CodingKeys: String, CodingKey { case records, sessions, passwords, passwordResets }
+    enum CodingKeys: String, CodingKey { case records, sessions, passwords, passwordResets, calendarFeeds }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -132,6 +158,7 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         sessions = try container.decodeIfPresent([String: Session].self, forKey: .sessions) ?? [:]
         passwords = try container.decodeIfPresent([String: String].self, forKey: .passwords) ?? [:]
         passwordResets = try container.decodeIfPresent([String: PasswordReset].self, forKey: .passwordResets) ?? [:]
+        calendarFeeds = try container.decodeIfPresent([String: CalendarFeed].self, forKey: .calendarFeeds) ?? [:]
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -140,6 +167,7 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         if !sessions.isEmpty { try container.encode(sessions, forKey: .sessions) }
         if !passwords.isEmpty { try container.encode(passwords, forKey: .passwords) }
         if !passwordResets.isEmpty { try container.encode(passwordResets, forKey: .passwordResets) }
+        if !calendarFeeds.isEmpty { try container.encode(calendarFeeds, forKey: .calendarFeeds) }
     }
 }
 
@@ -155,6 +183,8 @@ public enum TokenCommand: Codable, Sendable, Equatable {
     case openPasswordReset(sha256: String, personID: String, openedAt: Int64, expiresAt: Int64)
     /// Sets the password of the link's person and closes the link; `at` is the proposer's clock.
     case usePasswordReset(sha256: String, bcrypt: String, at: Int64)
+    case createCalendarFeed(TokenRegistry.CalendarFeed)
+    case revokeCalendarFeed(id: String)
 }
 
 /// What a token command did.
@@ -166,6 +196,8 @@ public enum TokenOutcome: Sendable, Equatable {
     case sessionOpened(TokenRegistry.Session)
     case sessionClosed
     case passwordResetOpened(String)
+    case calendarFeedCreated(TokenRegistry.CalendarFeed)
+    case calendarFeedRevoked(String)
     case notFound(String)
     case conflict(String)
     case rejected(field: String, String)

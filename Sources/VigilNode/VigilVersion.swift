@@ -8,8 +8,10 @@ public enum VigilVersion {
     /// so 0.5 → 0.6 is the one upgrade that needs all nodes stopped; from 0.6 on, adjacent minors interoperate.
     /// 0.7 forwards followers' writes over the peer connection once every member runs 0.7 or later. 0.8 pages an
     /// alert in the entry that registers it once every member runs 0.8 or later. 0.9 writes a new node's Raft log as
-    /// segment files (`logFormat`); a data directory an earlier release made keeps its SQLite log.
-    public static let build = SoftwareVersion(major: 0, minor: 9, patch: 0)
+    /// segment files (`logFormat`); a data directory an earlier release made keeps its SQLite log. 0.10 adds the
+    /// console's entries (sessions, passwords, set-password links) and removing a schedule override, proposed only
+    /// once every member runs 0.10 or later (`ReplicatedCommand.requiredRelease`).
+    public static let build = SoftwareVersion(major: 0, minor: 10, patch: 0)
     public static let logFormat = Int(SegmentLog.formatVersion)
     public static let wireFormat = Int(WireCodec.formatVersion)
     public static let snapshotFormat = 1

@@ -202,4 +202,20 @@ import Testing
             #expect(failure.message == line, "\(bad)")
         }
     }
+
+    @Test("the console's entries wait for every member to run 0.10: an older replica would skip them and part from the rest")
+    func newEntriesNeedTheRelease() {
+        let session = TokenRegistry.Session(sha256: APIToken.sha256Hex("x"), personID: "a", tokenName: nil, openedAt: 0, expiresAt: 1)
+        for command in [ReplicatedCommand.tokens(.openSession(session)), .tokens(.closeSession(sha256: "x")),
+                        .tokens(.setPassword(personID: "a", bcrypt: "b")), .tokens(.removePassword(personID: "a")),
+                        .tokens(.openPasswordReset(sha256: "x", personID: "a", openedAt: 0, expiresAt: 1)),
+                        .tokens(.usePasswordReset(sha256: "x", bcrypt: "b", at: 0)),
+                        .duty(DutyProposal(command: .removeScheduleOverride(scheduleID: "s", override: .init(personID: "a", start: 0, end: 1)),
+                                           leaderTimestamp: 0, actor: ActorID("t")))] {
+            #expect(command.requiredRelease == ReplicatedCommand.consoleSince, "\(command)")
+        }
+        #expect(ReplicatedCommand.tokens(.revoke(name: "x")).requiredRelease == nil)
+        #expect(ReplicatedCommand.duty(DutyProposal(command: .resolveTicket(ticketID: 1), leaderTimestamp: 0, actor: ActorID("t"))).requiredRelease == nil)
+        #expect(VigilVersion.build >= ReplicatedCommand.consoleSince)
+    }
 }

@@ -3,7 +3,7 @@
 #
 #   Tests/openapi/run.sh [path/to/vigil]        (default .build/debug/vigil; it is not built here)
 #
-# 1. installs openapi-spec-validator, schemathesis and pytest with pip when they are missing;
+# 1. installs openapi-spec-validator, schemathesis, pytest and icalendar with pip when they are missing;
 # 2. validates the spec (OpenAPI 3.1);
 # 3. starts a 3-node TLS cluster from the binary on free ports and applies deploy/examples/oncall.yaml;
 # 4. runs Tests/openapi/test_openapi.py: every Swift route is in the spec and vice versa, documented roles
@@ -38,6 +38,7 @@ python3 -c 'import openapi_spec_validator' 2>/dev/null || missing+=(openapi-spec
 python3 -c 'import schemathesis.cli' 2>/dev/null || missing+=(schemathesis)
 python3 -c 'import pytest' 2>/dev/null || missing+=(pytest)
 python3 -c 'import requests, yaml, jsonschema' 2>/dev/null || missing+=(requests pyyaml jsonschema)
+python3 -c 'import icalendar' 2>/dev/null || missing+=(icalendar)
 if [ "${#missing[@]}" -gt 0 ]; then
     step "installing ${missing[*]}"
     python3 -m pip install --quiet --disable-pip-version-check "${missing[@]}" || exit 2

@@ -140,7 +140,7 @@ def required_access(method: str, path: str) -> str:
         return "open"
     if path in ("/v2/enqueue", "/v2/change/enqueue") or path.startswith("/api/v1/integrations/"):
         return "integration"
-    if path.startswith("/ack/"):
+    if path.startswith("/ack/") or path.startswith("/calendar/"):
         return "open"
     if path == "/api/v1/tokens" or path.startswith("/api/v1/tokens/"):
         return "admin"
@@ -179,7 +179,8 @@ def test_documented_roles_match_the_middleware(spec):
                    'addIntakeRoutes(to: router.group().add(middleware: IntegrationKeyMiddleware(',
                    'addTokenRoutes(to: router.group().add(middleware: auth.requiring(.admin)))',
                    'addMemberRoutes(to: router.group().add(middleware: auth.requiring(.admin)))',
-                   'addAckRoutes(to: router)', 'router.get("/healthz")', 'router.get("/readyz")', 'router.get("/api/v1/cluster")',
+                   'addAckRoutes(to: router)', 'router.get("/calendar/{secret}")',
+                   'addCalendarFeedRoutes(to: router.group().add(middleware: auth.requiring(read: .viewer, write: .manager)))', 'router.get("/healthz")', 'router.get("/readyz")', 'router.get("/api/v1/cluster")',
                    'router.get("/metrics")'):
         assert needle in source, f"HTTPAPI.makeRouter changed ({needle!r} is gone): update required_access in this test"
     wrong = []
@@ -652,6 +653,60 @@ def test_ticket_lifecycle(client, tokens, service):
 
 
 @live
+def test_calendar_feeds_parse_and_match_oncall_across_dst(client, tokens, run_id):
+    import datetime
+    import icalendar
+    _, created, _ = client.call("POST", "/api/v1/calendar-feeds", {"id": f"primary-{run_id}", "schedule_id": "primary"},
+                                token=tokens["manager"], expect=201)
+    path = "/calendar/" + created["url"].rsplit("/calendar/", 1)[1]
+    client.call("POST", "/api/v1/calendar-feeds", {"id": f"primary-{run_id}", "schedule_id": "primary"}, token=tokens["manager"], expect=409)
+    client.call("POST", "/api/v1/calendar-feeds", {"id": f"x-{run_id}", "schedule_id": "primary"}, token=tokens["responder"], expect=403)
+    client.call("POST", "/api/v1/calendar-feeds", {"id": f"y-{run_id}", "schedule_id": "nope"}, token=tokens["manager"], expect=404)
+    client.call("POST", "/api/v1/calendar-feeds", {"id": f"z-{run_id}"}, token=tokens["manager"], expect=400)
+    # 30 days across Berlin's spring-forward night (2027-03-28), read by a real iCalendar parser.
+    _, text, response = client.call("GET", path, token=None, params={"from": "2027-03-15", "days": "30"}, expect=200)
+    assert response.headers["Content-Type"].startswith("text/calendar")
+    assert all(len(line.encode()) <= 75 for line in response.text.split("\r\n")), "a line is not folded"
+    calendar = icalendar.Calendar.from_ical(response.text)
+    shifts = [(event.decoded("dtstart"), event.decoded("dtend"), str(event.get("x-vigil-person")))
+              for event in calendar.walk("VEVENT")]
+    assert len(shifts) > 30, len(shifts)
+    assert len({str(event.get("uid")) for event in calendar.walk("VEVENT")}) == len(shifts), "UIDs repeat"
+    for (start, end, _), (next_start, _, _) in zip(shifts, shifts[1:]):
+        assert start < end <= next_start
+    # Every hour of the 30 days, and minutes around the change: the feed says who /oncall says.
+    first = datetime.datetime(2027, 3, 14, 23, 0, tzinfo=datetime.timezone.utc)
+    # 30 local days hold 719 hours: the change takes one.
+    instants = [first + datetime.timedelta(hours=h) for h in range(0, 30 * 24 - 1)]
+    instants += [datetime.datetime(2027, 3, 28, 0, m, tzinfo=datetime.timezone.utc) for m in range(0, 60, 15)]
+    checked = 0
+    for instant in instants:
+        ms = int(instant.timestamp() * 1000)
+        _, answer, _ = client.call("GET", "/api/v1/schedules/primary/oncall", params={"at": str(ms), "next": "0"}, token=tokens["viewer"],
+                                   expect=200)
+        covering = [person for start, end, person in shifts if start <= instant < end]
+        assert covering == ([answer["person_id"]] if answer.get("person_id") else []), (instant, covering, answer)
+        checked += 1
+    assert checked >= 719
+    # Per person: only their shifts, from every schedule.
+    _, person_feed, _ = client.call("POST", "/api/v1/calendar-feeds", {"id": f"alice-{run_id}", "person_id": "alice"},
+                                    token=tokens["manager"], expect=201)
+    _, _, response = client.call("GET", "/calendar/" + person_feed["url"].rsplit("/calendar/", 1)[1], token=None,
+                                 params={"from": "2027-03-15", "days": "30"}, expect=200)
+    people = {str(event.get("x-vigil-person")) for event in icalendar.Calendar.from_ical(response.text).walk("VEVENT")}
+    assert people == {"alice"}, people
+    _, listed, _ = client.call("GET", "/api/v1/calendar-feeds", token=tokens["viewer"], expect=200)
+    assert f"primary-{run_id}" in [feed["id"] for feed in listed["items"]]
+    assert all(feed.get("url") is None for feed in listed["items"]), "a listing shows a secret"
+    # Revoked, the address stops working.
+    client.call("DELETE", f"/api/v1/calendar-feeds/primary-{run_id}", token=tokens["manager"], expect=200)
+    client.call("GET", path, token=None, expect=404)
+    client.call("DELETE", f"/api/v1/calendar-feeds/primary-{run_id}", token=tokens["manager"], expect=404)
+    client.call("GET", "/calendar/vgc_nothing", token=None, expect=404)
+    client.call("GET", path, token=None, params={"days": "0"}, expect=(400, 404))
+
+
+@live
 def test_console_passwords(client, tokens):
     client.call("PUT", "/api/v1/people/alice/password", {"password": "correct horse battery"}, expect=200)
     client.call("PUT", "/api/v1/people/alice/password", {"password": "too short"}, expect=400)
@@ -743,9 +798,12 @@ def test_pagerduty_intake(client, service):
     assert again["dedup_key"] == dedup
     client.call("POST", "/v2/enqueue", {"routing_key": key, "event_action": "acknowledge", "dedup_key": dedup}, token=None, expect=202)
     client.call("POST", "/v2/enqueue", {"routing_key": key, "event_action": "resolve", "dedup_key": dedup}, token=None, expect=202)
+    # As PagerDuty answers: resolving or acknowledging an alert that is not open is accepted and changes nothing.
     _, answer, _ = client.call("POST", "/v2/enqueue", {"routing_key": key, "event_action": "resolve", "dedup_key": dedup},
-                               token=None, expect=400)
-    assert answer["status"] == "invalid event" and answer["errors"]
+                               token=None, expect=202)
+    assert answer["status"] == "success" and answer["dedup_key"] == dedup
+    client.call("POST", "/v2/enqueue", {"routing_key": key, "event_action": "acknowledge", "dedup_key": "never-triggered"},
+                token=None, expect=202)
     _, answer, _ = client.call("POST", "/v2/enqueue", {"event_action": "explode"}, token=None, expect=400)
     assert len(answer["errors"]) >= 2
     client.call("POST", "/v2/enqueue", raw=b"not json", token=None, expect=400)
