@@ -187,6 +187,59 @@ struct PersonCommand: AsyncParsableCommand {
     }
 }
 
+/// `vigil calendar-feed create|list|revoke`: iCal feeds of on-call shifts at secret addresses (managers create and revoke).
+struct CalendarFeedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "calendar-feed", abstract: "Create, list and revoke iCal feeds of on-call shifts.",
+                                                    subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a feed of a schedule or of a person and print its address (shown once).")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "A name for the feed.") var id: String
+        @Option(help: "The schedule whose final shifts it holds.") var schedule: String?
+        @Option(help: "The person whose shifts, from every schedule, it holds.") var person: String?
+
+        func validate() throws {
+            guard (schedule == nil) != (person == nil) else { throw ValidationError("give exactly one of --schedule and --person") }
+        }
+
+        func run() async throws {
+            var body: [String: Any] = ["id": id]
+            if let schedule { body["schedule_id"] = schedule }
+            if let person { body["person_id"] = person }
+            let data = try await connection.resolve().call(.POST, "/api/v1/calendar-feeds", body: try JSONSerialization.data(withJSONObject: body))
+            let answer = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            print(answer["url"] as? String ?? "")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List feeds (names and scopes, never addresses).")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
+
+        func run() async throws {
+            let data = try await connection.resolve().call(.GET, "/api/v1/calendar-feeds")
+            guard output == .table else { return Printer.structured(data, output) }
+            let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            Printer.table((page["items"] as? [[String: Any]] ?? []).map { item in
+                ["id", "schedule_id", "person_id"].map { Printer.text(item[$0] ?? NSNull()) }
+            }, header: ["ID", "SCHEDULE", "PERSON"])
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a feed by name; its address stops working.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Feed name.") var id: String
+
+        func run() async throws {
+            _ = try await connection.resolve().call(.DELETE, "/api/v1/calendar-feeds/\(id)")
+            print("revoked \(id)")
+        }
+    }
+}
+
 /// `vigil schedule|policy|service|person|team list|show`: read configuration objects.
 struct ObjectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "get", abstract: "List or show configuration objects.")

@@ -115,6 +115,17 @@ extension ProcessTests {
             #expect(showOutput.split(separator: "\n").contains { $0.hasPrefix("acknowledged_at: 20") && $0.contains("T") }, "\(showOutput)")
             let (yamlStatus, yamlOutput) = try ProcessCluster.runToEnd(cluster.binary, ["ticket", "show", "\(cliTicket)", "--output", "yaml"] + cli)
             #expect(yamlStatus == 0 && yamlOutput.contains("stage: registered"), "\(yamlOutput)")
+            // A calendar feed from the CLI: its address serves the schedule's shifts with no token; revoked, it stops.
+            let (feedStatus, feedOutput) = try ProcessCluster.runToEnd(cluster.binary, ["calendar-feed", "create", "--id", "cli-feed", "--schedule", "primary"] + cli)
+            #expect(feedStatus == 0 && feedOutput.contains("/calendar/vgc_"), "\(feedOutput)")
+            let feedPath = feedOutput.trimmingCharacters(in: .whitespacesAndNewlines).components(separatedBy: "://").last.map { String($0.drop { $0 != "/" }) } ?? ""
+            let feed = await cluster.request(follower, .GET, feedPath, token: .some(nil))
+            #expect(feed?.status == 200 && String(decoding: feed?.body ?? Data(), as: UTF8.self).contains("BEGIN:VEVENT"))
+            let (listStatus, listOutput) = try ProcessCluster.runToEnd(cluster.binary, ["calendar-feed", "list"] + cli)
+            #expect(listStatus == 0 && listOutput.contains("cli-feed") && !listOutput.contains("vgc_"), "\(listOutput)")
+            let (revokeStatus, _) = try ProcessCluster.runToEnd(cluster.binary, ["calendar-feed", "revoke", "cli-feed"] + cli)
+            #expect(revokeStatus == 0)
+            #expect(await cluster.request(follower, .GET, feedPath, token: .some(nil))?.status == 404)
             let (resolveStatus, resolveOutput) = try ProcessCluster.runToEnd(cluster.binary, ["ticket", "resolve", "\(cliTicket)", "--output", "json"] + cli)
             #expect(resolveStatus == 0, "vigil ticket resolve: \(resolveOutput)")
             #expect(resolveOutput.contains("\"feedback\""))
