@@ -27,6 +27,12 @@ extension HTTPAPI {
     static let calendarFeedDefaultDays = 56
     static let calendarFeedMaximumDays = 400
 
+    /// `scheme://host` as the client reached this node, for addresses handed back to it (feeds, set-password links).
+    func publicBase(_ request: Request) -> String {
+        let host = request.head.authority ?? MemberDirectory.member(config.nodeID, config: config, state: loop.state).map { "\($0.http)" } ?? "localhost"
+        return "\(config.api.scheme)://\(host)"
+    }
+
     func addCalendarFeedRoutes(to router: RouterGroup<VigilRequestContext>) {
         let api = self
         router.get("/api/v1/calendar-feeds") { request, _ in
@@ -63,12 +69,11 @@ extension HTTPAPI {
         let secret = Self.calendarFeedPrefix + String(APIToken.generate().dropFirst(APIToken.prefix.count))
         let feed = TokenRegistry.CalendarFeed(id: body.id, sha256: APIToken.sha256Hex(secret), scheduleID: body.scheduleID,
                                               personID: body.personID, createdAt: Self.nowMillis())
-        let host = request.head.authority ?? MemberDirectory.member(config.nodeID, config: config, state: loop.state).map { "\($0.http)" } ?? "localhost"
         return await submit(.tokens(.createCalendarFeed(feed)), request: request, body: buffer) { outcome in
             switch outcome {
             case let .tokens(.calendarFeedCreated(feed)):
                 return JSONResponse.api(status: .created, CalendarFeedInfo(id: feed.id, scheduleID: feed.scheduleID, personID: feed.personID,
-                                                                           createdAt: feed.createdAt, url: "\(config.api.scheme)://\(host)/calendar/\(secret)"))
+                                                                           createdAt: feed.createdAt, url: "\(publicBase(request))/calendar/\(secret)"))
             case let .tokens(.notFound(what)): return APIError(status: 404, code: "not_found", message: "no schedule or person '\(what)'").response
             case let .tokens(.conflict(message)): return APIError(status: 409, code: "conflict", message: message, field: "id").response
             case let .tokens(.rejected(field, message)): return APIError(status: 400, code: "invalid_field", message: message, field: field).response

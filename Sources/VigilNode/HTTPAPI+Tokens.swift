@@ -180,11 +180,10 @@ extension HTTPAPI {
         let now = Self.nowMillis()
         let expiresAt = now + Int64(hours) * 3_600_000
         let command = TokenCommand.openPasswordReset(sha256: APIToken.sha256Hex(secret), personID: personID, openedAt: now, expiresAt: expiresAt)
-        let host = request.head.authority ?? MemberDirectory.member(config.nodeID, config: config, state: loop.state).map { "\($0.http)" } ?? "localhost"
         return await submit(.tokens(command), request: request, body: buffer) { outcome in
             switch outcome {
             case .tokens(.passwordResetOpened):
-                return JSONResponse.api(status: .created, PasswordLinkAnswer(personID: personID, url: "\(config.api.scheme)://\(host)/console/set-password/\(secret)",
+                return JSONResponse.api(status: .created, PasswordLinkAnswer(personID: personID, url: "\(publicBase(request))/console/set-password/\(secret)",
                                                                             expiresAt: expiresAt))
             case .tokens(.notFound): return APIError(status: 404, code: "not_found", message: "no person '\(personID)'", field: "id").response
             case let .tokens(.rejected(field, message)): return APIError(status: 400, code: "invalid_field", message: message, field: field).response

@@ -2,6 +2,7 @@ import DutyModel
 import Foundation
 import Hummingbird
 import NIOCore
+import Paging
 
 /// The monthly assessment (S10) as tables and a server-drawn SVG chart, its CSV, supervision samples (S12) and
 /// customer feedback (S13).
@@ -79,7 +80,7 @@ extension Console {
         }
         for (index, row) in rows.enumerated() {
             let y = 18 + Double(index) * rowHeight
-            svg += "<text x=\"2\" y=\"\(y + 15)\">\(escape(String(row.group.prefix(24))))</text>"
+            svg += "<text x=\"2\" y=\"\(y + 15)\">\(PageText.html(String(row.group.prefix(24))))</text>"
             if let percent = row.percent {
                 svg += "<rect class=\"shift\" x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(max(1, barWidth * percent / 100))\" height=\"\(rowHeight - 6)\"/>"
                 svg += "<text x=\"\(labelWidth + barWidth + 6)\" y=\"\(y + 15)\">\(String(format: "%.1f", percent))%</text>"

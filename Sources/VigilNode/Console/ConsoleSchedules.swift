@@ -31,7 +31,7 @@ extension Console {
         }
         for (row, day) in days.enumerated() {
             let y = 18 + Double(row) * rowHeight
-            svg += "<text x=\"2\" y=\"\(y + 16)\">\(escape(day.label))</text>"
+            svg += "<text x=\"2\" y=\"\(y + 16)\">\(PageText.html(day.label))</text>"
             let dayWall = clock.wallMillis(at: day.start)
             for shift in shifts where shift.end > day.start && shift.start < day.end {
                 let from = max(shift.start, day.start), to = min(shift.end, day.end)
@@ -39,14 +39,12 @@ extension Console {
                 let toWall = to == day.end ? dayWall + dayMillis : clock.wallMillis(at: to)
                 let x = labelWidth + Double(clock.wallMillis(at: from) - dayWall) / Double(hourMillis) * hourWidth
                 let w = max(1, Double(toWall - clock.wallMillis(at: from)) / Double(hourMillis) * hourWidth)
-                svg += "<rect class=\"shift\" x=\"\(x)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowHeight - 4)\"><title>\(escape(name(shift.personID)))</title></rect>"
-                if w > 40 { svg += "<text x=\"\(x + 3)\" y=\"\(y + 15)\">\(escape(String(shift.personID.prefix(Int(w / 7)))))</text>" }
+                svg += "<rect class=\"shift\" x=\"\(x)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowHeight - 4)\"><title>\(PageText.html(name(shift.personID)))</title></rect>"
+                if w > 40 { svg += "<text x=\"\(x + 3)\" y=\"\(y + 15)\">\(PageText.html(String(shift.personID.prefix(Int(w / 7)))))</text>" }
             }
         }
         return svg + "</svg>"
     }
-
-    static func escape(_ text: String) -> String { PageText.html(text) }
 
     func schedulesPage(_ request: Request, _ viewer: Viewer) async -> Response {
         let state = await readState()
@@ -133,8 +131,7 @@ extension Console {
     func servicesPage(_ request: Request, _ viewer: Viewer) async -> Response {
         let state = await readState()
         let t = ConsoleCatalog.messages(Self.language(request))
-        let host = request.head.authority ?? "\(api.config.nodeID)"
-        let base = "\(api.config.api.scheme)://\(host)"
+        let base = api.publicBase(request)
         let services = state.services.keys.sorted().compactMap { id -> [String: Any]? in
             guard let service = state.services[id] else { return nil }
             return [
