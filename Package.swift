@@ -50,6 +50,9 @@ let package = Package(
             "DutyModel", "SQLiteSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .executableTarget(name: "duty-bench", dependencies: ["DutyModel", "DutyStore"]),
+        // Inbound e-mail as the SMTP intake receives it: headers, RFC 2047, MIME parts, transfer encodings and
+        // charsets (through the C library's iconv), HTML reduced to text; pure, Foundation only.
+        .target(name: "MailParsing"),
 
         // Cluster CA and node certificates; no NIO so the CLI's `init` can use it alone.
         .target(name: "ClusterPKI", dependencies: [
@@ -87,7 +90,7 @@ let package = Package(
         ]),
         // Wiring of one node: config, Raft loop, settings and duty state machines, HTTP API, intake and the console.
         .target(name: "VigilNode", dependencies: [
-            "RaftCore", "RaftStorage", "ClusterTransport", "ClusterPKI", "DutyModel", "Paging",
+            "RaftCore", "RaftStorage", "ClusterTransport", "ClusterPKI", "DutyModel", "Paging", "MailParsing",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -132,6 +135,7 @@ let package = Package(
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "DutyModelTests", dependencies: ["DutyModel"]),
+        .testTarget(name: "MailParsingTests", dependencies: ["MailParsing"]),
         .testTarget(name: "HistoryCheckTests", dependencies: ["HistoryCheck"]),
         .testTarget(name: "DrillTests", dependencies: ["Drill", "HistoryCheck"]),
         // GRDB lets the refusal tests forge files (a newer format, a foreign database) the store itself never writes.

@@ -59,6 +59,10 @@ bash Tests/openapi/run.sh .build/debug/vigil
 step "the console in a real browser (Tests/console/run.sh)"
 bash Tests/console/run.sh .build/debug/vigil
 
+# Customers' e-mail: smtplib sends real mail (plain, STARTTLS, GBK, HTML) to a live 3-node cluster; a kill -9 of the leader.
+step "the SMTP intake against a live cluster (Tests/smtp/run.sh)"
+bash Tests/smtp/run.sh .build/debug/vigil
+
 # The multi-host demo: every node in its own network namespace and address (needs root; bounded).
 if [ "$(id -u)" -eq 0 ] && ip netns add vigil-probe 2>/dev/null; then
     ip netns del vigil-probe

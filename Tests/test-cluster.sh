@@ -4,7 +4,8 @@
 #   start_test_cluster WORK_DIR BINARY
 #
 # Sets `vigil` (the copy), `base` (node n answers HTTPS on base+100+n), `ca`, and appends the nodes to `pids`
-# (the caller stops them). Returns non-zero, having said why, when the cluster is not ready within 60 s.
+# (the caller stops them). A caller that defines `configure_test_node N CONFIG_FILE` has it called for each node
+# before the nodes start (the SMTP test adds its intake there; ports base+200+n are free for it). Returns non-zero, having said why, when the cluster is not ready within 60 s.
 
 test_cluster_api() { echo "https://127.0.0.1:$((base + 100 + $1))"; }
 
@@ -24,7 +25,7 @@ def free(port):
             return False
 for _ in range(200):
     base = random.randrange(20000, 60000, 100)
-    if all(free(base + offset) for offset in (1, 2, 3, 101, 102, 103)):
+    if all(free(base + offset) for offset in (1, 2, 3, 101, 102, 103, 201, 202, 203)):
         print(base)
         break
 PY
@@ -37,6 +38,9 @@ PY
     # 0.4-0.8 s election timeout; an election mid-test would answer 503. 3-6 s here.
     sed -i 's/^\( *election_timeout_ticks:\).*/\1 300/' "$work"/c/node*/vigil.yaml
     ca="$work/c/ca/ca.pem"
+    if declare -F configure_test_node >/dev/null; then
+        for n in 1 2 3; do configure_test_node "$n" "$work/c/node$n/vigil.yaml" || return 1; done
+    fi
     for n in 1 2 3; do
         "$vigil" start --config "$work/c/node$n/vigil.yaml" >"$work/node$n.log" 2>&1 &
         pids+=($!)

@@ -15,6 +15,12 @@ public enum DutyCommand: Codable, Sendable, Equatable {
     case addMaintenanceWindow(serviceID: String, window: Service.MaintenanceWindow)
     /// S15: a customer's contract names its own SLA policy; nil removes the override.
     case setCustomerSLAOverride(customerID: String, slaPolicyID: String?)
+    /// S15/S16: a customer object; its SLA policy comes before `setCustomerSLAOverride`'s.
+    case upsertCustomer(Customer)
+    case removeCustomer(customerID: String)
+    case recordCustomerContactAccess(customerID: String, reason: String)
+    /// S8: a customer's e-mail, from the SMTP intake.
+    case receiveMail(InboundMail)
 
     // Tickets
     case registerTicket(NewTicket)

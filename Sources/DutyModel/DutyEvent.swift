@@ -35,6 +35,10 @@ public struct DutyEvent: Codable, Sendable, Equatable {
         case configurationChanged(entity: String, id: String)
         case changeRecorded(serviceID: String, summary: String)
         case contactDataAccessed(personID: String, reason: String)
+        /// A customer's e-mail opened the ticket or was added to it.
+        case customerMessageReceived(TicketID, messageID: String)
+        /// A message already on the ticket arrived again (the sender retried); nothing changed.
+        case mailAlreadyRecorded(TicketID, messageID: String)
     }
 
     public let at: Timestamp

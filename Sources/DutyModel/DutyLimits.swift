@@ -33,6 +33,11 @@ public enum DutyLimits {
     public static let maxSampleSize = 10_000
     public static let maxSamples = 10_000
     public static let maxMonitors = 10_000
+    public static let maxCustomers = 1_000_000
+    public static let maxAddressesPerCustomer = 20
+    /// Message-IDs kept for threading and for recognising a message delivered twice.
+    public static let maxMailThreads = 200_000
+    public static let maxAttachmentsPerMessage = 20
     /// Pages waiting for an outcome; reaching it means the channels have been failing for a long time.
     public static let maxOutboxPages = 100_000
     public static let maxPagesPerCommand = 256

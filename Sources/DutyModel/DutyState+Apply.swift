@@ -64,6 +64,10 @@ extension DutyState {
         case .addIntegrationKey(let serviceID, let key): try addIntegrationKey(serviceID, key, &context)
         case .addMaintenanceWindow(let serviceID, let window): try addMaintenanceWindow(serviceID, window, &context)
         case .setCustomerSLAOverride(let customerID, let policyID): try setCustomerSLAOverride(customerID, policyID, &context)
+        case .upsertCustomer(let customer): try upsertCustomer(customer, &context)
+        case .removeCustomer(let id): try removeCustomer(id, &context)
+        case .recordCustomerContactAccess(let id, let reason): try recordCustomerContactAccess(id, reason: reason, &context)
+        case .receiveMail(let mail): try receiveMail(mail, &context)
         case .registerTicket(let new): try registerTicket(new, &context)
         case .advanceTicket(let id, let stage): try advanceTicket(id, to: stage, &context)
         case .reopenTicket(let id, let reason): try reopenTicket(id, reason: reason, &context)
@@ -120,6 +124,10 @@ extension DutyCommand {
         case .addIntegrationKey: "addIntegrationKey"
         case .addMaintenanceWindow: "addMaintenanceWindow"
         case .setCustomerSLAOverride: "setCustomerSLAOverride"
+        case .upsertCustomer: "upsertCustomer"
+        case .removeCustomer: "removeCustomer"
+        case .recordCustomerContactAccess: "recordCustomerContactAccess"
+        case .receiveMail: "receiveMail"
         case .registerTicket: "registerTicket"
         case .advanceTicket: "advanceTicket"
         case .reopenTicket: "reopenTicket"
@@ -168,7 +176,10 @@ extension DutyCommand {
         case .addScheduleOverride(let id, _), .removeScheduleOverride(let id, _): "schedule:\(id)"
         case .upsertService(let service): "service:\(service.id)"
         case .addIntegrationKey(let id, _), .addMaintenanceWindow(let id, _): "service:\(id)"
-        case .setCustomerSLAOverride(let id, _): "customer:\(id)"
+        case .setCustomerSLAOverride(let id, _), .removeCustomer(let id), .recordCustomerContactAccess(let id, _): "customer:\(id)"
+        case .upsertCustomer(let customer): "customer:\(customer.id)"
+        // The sender's address is contact data; the audit names the mailbox's service.
+        case .receiveMail(let mail): "service:\(mail.serviceID)"
         case .registerTicket(let new): "service:\(new.serviceID)"
         case .advanceTicket(let id, _), .reopenTicket(let id, _), .acknowledgeTicket(let id), .resolveTicket(let id), .assignTicket(let id, _),
              .changePriority(let id, _), .addNote(let id, _, _), .provideInitialSolution(let id, _),

@@ -135,7 +135,8 @@ extension DutyState {
 
     /// S15: customer contract first, then the service's policy, then the default.
     func resolveSLAPolicy(serviceID: String, customerID: String?) -> SLAPolicy {
-        if let customerID, let id = customerSLAOverrides[customerID], let policy = latestSLAPolicy(id) { return policy }
+        if let customerID, let id = customerBook.customers[customerID]?.slaPolicyID ?? customerSLAOverrides[customerID],
+           let policy = latestSLAPolicy(id) { return policy }
         if let id = services[serviceID]?.slaPolicyID, let policy = latestSLAPolicy(id) { return policy }
         return latestSLAPolicy(Self.defaultSLAPolicyID)!
     }

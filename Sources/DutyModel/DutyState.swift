@@ -32,6 +32,19 @@ public struct DutyState: Codable, Sendable, Equatable {
     /// Integration key → service id.
     public internal(set) var integrationKeys: [String: String] = [:]
     public internal(set) var customerSLAOverrides: [String: String] = [:]
+    /// Absent from snapshots written before 0.11, and from every snapshot until the first customer or message:
+    /// optional so those still decode.
+    private var customerBookStorage: CustomerBook?
+    /// Customers and mail threads (S8, S15).
+    public internal(set) var customerBook: CustomerBook {
+        get { customerBookStorage ?? CustomerBook() }
+        set { customerBookStorage = newValue }
+        // In place, so adding one thread does not copy every customer.
+        _modify {
+            if customerBookStorage == nil { customerBookStorage = CustomerBook() }
+            yield &customerBookStorage!
+        }
+    }
     /// "routingKey/dedupKey" → the ticket open for it.
     public internal(set) var openAlerts: [String: TicketID] = [:]
     /// "routingKey/groupKey" → the Alertmanager group open for it.

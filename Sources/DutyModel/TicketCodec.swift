@@ -116,6 +116,9 @@ enum TicketCodec {
         case 20: _ = try r.int()
         case 21: break
         case 22: try r.skipString(); try r.skipString()
+        case 23:
+            try r.skipString(); try r.skipString(); try r.skipString()
+            for _ in 0..<(try r.count(limit: DutyLimits.maxAttachmentsPerMessage)) { try r.skipString(); try r.skipString(); _ = try r.int() }
         case let tag: throw DutyError(.invalid, field: "snapshot.tickets", "unknown timeline action \(tag) at byte \(r.offset)")
         }
     }
@@ -266,6 +269,9 @@ enum TicketCodec {
         case .pagesCancelled(let count): w.tag(20); w.int(count)
         case .acknowledgementExpired: w.tag(21)
         case .alertDetails(let source, let json): w.tag(22); w.string(source); w.string(json)
+        case .customerMessage(let messageID, let subject, let text, let attachments):
+            w.tag(23); w.string(messageID); w.string(subject); w.string(text); w.int(attachments.count)
+            for attachment in attachments { w.string(attachment.fileName); w.string(attachment.contentType); w.int(attachment.byteCount) }
         }
     }
 
@@ -306,6 +312,13 @@ enum TicketCodec {
         case 20: action = .pagesCancelled(count: try r.int())
         case 21: action = .acknowledgementExpired
         case 22: action = .alertDetails(source: try r.string(), json: try r.string())
+        case 23:
+            let messageID = try r.string(), subject = try r.string(), text = try r.string()
+            var attachments: [MailAttachmentRecord] = []
+            for _ in 0..<(try r.count(limit: DutyLimits.maxAttachmentsPerMessage)) {
+                attachments.append(MailAttachmentRecord(fileName: try r.string(), contentType: try r.string(), byteCount: try r.int()))
+            }
+            action = .customerMessage(messageID: messageID, subject: subject, text: text, attachments: attachments)
         case let tag: throw DutyError(.invalid, field: "snapshot.tickets", "unknown timeline action \(tag) at byte \(r.offset)")
         }
         return TimelineEntry(at: at, actor: actor, action: action)

@@ -29,6 +29,8 @@ public struct TimelineEntry: Codable, Sendable, Equatable {
         case acknowledgementExpired
         /// What the monitoring source sent beside the summary, as canonical JSON ("pagerduty" or "alertmanager").
         case alertDetails(source: String, json: String)
+        /// The customer's e-mail; the sender's address stays on the customer (S16).
+        case customerMessage(messageID: String, subject: String, text: String, attachments: [MailAttachmentRecord])
     }
 
     public let at: Timestamp

@@ -257,6 +257,25 @@ extension HTTPAPI {
         }
     }
 
+    /// `submit` for what does not come as an HTTP request (the SMTP intake): proposes on the leader or forwards over
+    /// the peer connection, and says in words why not when neither can be done now.
+    func propose(_ command: ReplicatedCommand) async -> Result<ApplyOutcome, NotProposed> {
+        if let needed = command.requiredRelease, !(await everyMemberRuns(needed)) {
+            return .failure(NotProposed(description: "every member must run \(needed) or later"))
+        }
+        let leader = loop.status.leader
+        guard leader != noNode else { return .failure(NotProposed(description: "no leader is known")) }
+        let result = leader == config.nodeID
+            ? await loop.propose(RaftLoop.stamped(command), timeout: Self.proposalTimeout)
+            : await loop.forward(command, timeout: Self.proposalTimeout)
+        return result.mapError { NotProposed(description: $0.description) }
+    }
+
+    /// Why `propose` could not have a command applied now; worth trying again later.
+    struct NotProposed: Error, CustomStringConvertible {
+        let description: String
+    }
+
     static func nowMillis() -> Timestamp { Timestamp((Date().timeIntervalSince1970 * 1000).rounded()) }
 
     /// Serves a read from the duty state, after a ReadIndex barrier unless `consistency=local`.
@@ -280,7 +299,7 @@ extension HTTPAPI {
         return body(loop.state.duty { $0 })
     }
 
-    private func upsert<T: Codable & Sendable>(_ request: Request, _ context: VigilRequestContext, _ type: T.Type,
+    func upsert<T: Codable & Sendable>(_ request: Request, _ context: VigilRequestContext, _ type: T.Type,
                                                _ id: KeyPath<T, String> & Sendable, defaults: [String: any Sendable] = [:],
                                                make: @escaping (T) -> DutyCommand) async -> Response {
         let pathID = (context.parameters.get("id")?.removingPercentEncoding ?? "")

@@ -101,6 +101,8 @@ public struct HTTPAPI: Sendable {
         addConfigurationRoutes(to: router.group().add(middleware: auth.requiring(read: .viewer, write: .manager)),
                                heartbeatPings: router.group().add(middleware: auth.requiring(.responder)),
                                contactData: router.group().add(middleware: auth.requiring(.manager)))
+        addCustomerRoutes(to: router.group().add(middleware: auth.requiring(read: .viewer, write: .manager)),
+                          contactData: router.group().add(middleware: auth.requiring(.manager)))
         addIntakeRoutes(to: router.group().add(middleware: IntegrationKeyMiddleware(limiter: integrationLimiter)))
         addTokenRoutes(to: router.group().add(middleware: auth.requiring(.admin)))
         addMemberRoutes(to: router.group().add(middleware: auth.requiring(.admin)))

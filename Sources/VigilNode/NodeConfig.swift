@@ -24,6 +24,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var log: LogSettings = LogSettings()
     /// Scheduled backups of this node's applied state; absent: none.
     public var backup: BackupSettings?
+    /// Intakes beside HTTP (customers' e-mail); absent: none.
+    public var intake: IntakeSettings?
 
     /// `vigil backup` on a timer: every node writes the state it has applied into `directory` (relative paths are
     /// relative to this file), keeping the newest `keep` files.
@@ -176,7 +178,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case dataDir = "data_dir"
         case peerListen = "peer_listen"
         case httpListen = "http_listen"
-        case tls, raft, api, paging, members, join, log, backup
+        case tls, raft, api, paging, members, join, log, backup, intake
     }
 
     public init(from decoder: any Decoder) throws {
@@ -194,6 +196,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         join = try container.decodeIfPresent(Bool.self, forKey: .join) ?? false
         log = try container.decodeIfPresent(LogSettings.self, forKey: .log) ?? LogSettings()
         backup = try container.decodeIfPresent(BackupSettings.self, forKey: .backup)
+        intake = try container.decodeIfPresent(IntakeSettings.self, forKey: .intake)
     }
 
     public init(clusterID: String, nodeID: NodeID, dataDir: String, peerListen: HostPort, httpListen: HostPort,
@@ -273,6 +276,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             throw .invalidValue(key: "api", reason: "rate limits must be at least 1 request per second")
         }
         try paging.validate()
+        try intake?.smtp?.validate()
     }
 
     /// Reads, decodes and validates a config file; relative paths stay relative (see `resolving(_:)`).

@@ -6,6 +6,8 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import NIOCore
+import NIOPosix
 import NIOSSL
 import Paging
 import RaftCore
@@ -123,6 +125,25 @@ public enum NodeRuntime {
                                             wake: loop.changed, logger: pagingLogger)
             return Task { await scheduler.run() }
         }
+        var smtpChannel: (any Channel)?
+        if let smtp = config.intake?.smtp {
+            var mailLogger = logger
+            mailLogger[metadataKey: "component"] = "smtp"
+            let intake = MailIntake(propose: { await api.propose($0) }, settings: smtp, logger: mailLogger)
+            do {
+                let server = SMTPIntakeServer(settings: smtp, hostname: smtp.hostname ?? "vigil-\(config.nodeID)",
+                                              tls: smtp.starttls ? try tls.makeMailServerContext() : nil, logger: mailLogger,
+                                              deliver: { await intake.deliver($0) })
+                smtpChannel = try await server.start(group: MultiThreadedEventLoopGroup.singleton)
+            } catch {
+                scheduler?.cancel()
+                await forwarding.shutdown()
+                await transport.shutdown()
+                try? store.close()
+                throw NodeError.http("cannot start the SMTP intake on \(smtp.listen): \(error)")
+            }
+        }
+        defer { smtpChannel?.close(promise: nil) }
         var httpLogger = logger
         // Per-request lines would drown the Raft events at info; debug and trace keep them.
         if logger.logLevel > .debug { httpLogger.logLevel = .warning }

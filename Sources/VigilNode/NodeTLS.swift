@@ -81,6 +81,17 @@ public final class NodeTLS: Sendable {
         return tls
     }
 
+    /// STARTTLS for the SMTP intake: the API's certificate when the API has one, else the node's own (its files
+    /// read now; a reload reaches the intake at the next start).
+    func makeMailServerContext() throws -> NIOSSLContext {
+        if let api = makeAPIServerConfiguration() { return try NIOSSLContext(configuration: api) }
+        let chain = try NIOSSLCertificate.fromPEMFile(NodeConfig.resolve(config.tls.cert, against: baseDirectory))
+        let key = try NIOSSLPrivateKey(file: NodeConfig.resolve(config.tls.key, against: baseDirectory), format: .pem)
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        tls.minimumTLSVersion = .tlsv12
+        return try NIOSSLContext(configuration: tls)
+    }
+
     /// Reads the files again and switches to them; reloads run one after another in the order asked.
     public func reload(reason: String) async -> Result<Void, NodeError> {
         let task = lastReload.withLock { previous in

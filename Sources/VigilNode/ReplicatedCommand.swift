@@ -35,12 +35,17 @@ public enum ReplicatedCommand: Sendable, Equatable {
         case .tokens(.create), .tokens(.revoke), .settings: return nil
         case .tokens: return Self.consoleSince
         case .duty(let proposal):
-            if case .removeScheduleOverride = proposal.command { return Self.consoleSince }
-            return nil
+            switch proposal.command {
+            case .removeScheduleOverride: return Self.consoleSince
+            case .upsertCustomer, .removeCustomer, .recordCustomerContactAccess, .receiveMail: return Self.mailSince
+            default: return nil
+            }
         }
     }
 
     static let consoleSince = SoftwareVersion(major: 0, minor: 10, patch: 0)
+    /// Customers and their mail.
+    static let mailSince = SoftwareVersion(major: 0, minor: 11, patch: 0)
 
     public init?(decoding bytes: [UInt8]) {
         if ForwardedEntry(decoding: bytes) != nil {

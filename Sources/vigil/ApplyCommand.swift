@@ -16,7 +16,7 @@ struct ApplyCommand: AsyncParsableCommand {
     static let sections: [(key: String, collection: String)] = [
         ("calendars", "calendars"), ("sla_policies", "sla-policies"), ("people", "people"), ("teams", "teams"),
         ("schedules", "schedules"), ("escalation_policies", "escalation-policies"), ("services", "services"),
-        ("heartbeats", "heartbeats"), ("articles", "articles"),
+        ("heartbeats", "heartbeats"), ("articles", "articles"), ("customers", "customers"),
     ]
 
     func run() async throws {
@@ -61,6 +61,10 @@ struct ApplyCommand: AsyncParsableCommand {
                         person["contact_methods"] = page["items"]
                         currentObject = person
                     }
+                }
+                if exists, key == "customers", object["email_addresses"] != nil {
+                    let contact = try await connection.send(.GET, "/api/v1/customers/\(id)/contact?reason=vigil%20apply")
+                    if contact.status == 200 { currentObject = try? JSONSerialization.jsonObject(with: contact.body) }
                 }
                 if let currentObject, Self.isSubset(object, of: currentObject) {
                     unchanged += 1

@@ -240,6 +240,76 @@ struct CalendarFeedCommand: AsyncParsableCommand {
     }
 }
 
+/// `vigil customer`: customers (S15) and their addresses (S16, read with a reason that goes to the audit trail).
+struct CustomerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "customer", abstract: "Create, list, show and remove customers (S15).",
+                                                    subcommands: [Set.self, List.self, Show.self, Remove.self])
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create or replace a customer: name, language, addresses and SLA policy (manager).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Customer id.") var id: String
+        @Option(help: "The customer's name.") var name: String
+        @Option(help: "en or zh: the language of mail to the customer.") var language: String = "en"
+        @Option(name: .customLong("email"), help: "An address the customer writes from (repeat for more).") var emails: [String] = []
+        @Option(name: .customLong("sla-policy"), help: "The contract's SLA policy (default: each service's).") var slaPolicy: String?
+        @Flag(help: "Send the customer policy change announcements (S14).") var announcements = false
+
+        func validate() throws {
+            guard ["en", "zh"].contains(language) else { throw ValidationError("--language must be en or zh, not '\(language)'") }
+        }
+
+        func run() async throws {
+            var body: [String: Any] = ["id": id, "name": name, "language": language, "email_addresses": emails, "announcements": announcements]
+            if let slaPolicy { body["sla_policy_id"] = slaPolicy }
+            _ = try await connection.resolve().call(.PUT, "/api/v1/customers/\(id)", body: try JSONSerialization.data(withJSONObject: body))
+            print("customer \(id) saved")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List customers (without addresses).")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
+
+        func run() async throws {
+            let data = try await connection.resolve().call(.GET, "/api/v1/customers")
+            guard output == .table else { return Printer.structured(data, output) }
+            let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            Printer.table((page["items"] as? [[String: Any]] ?? []).map { item in
+                ["id", "name", "language", "sla_policy_id", "address_count"].map { Printer.text(item[$0] ?? NSNull()) }
+            }, header: ["ID", "NAME", "LANGUAGE", "SLA POLICY", "ADDRESSES"])
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a customer; with --reason, their addresses too (manager, audited).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Customer id.") var id: String
+        @Option(help: "Why the addresses are read; it goes to the audit trail.") var reason: String?
+        @Option(help: "table, json or yaml.") var output: OutputFormat = .table
+
+        func run() async throws {
+            let path = reason.map { "/api/v1/customers/\(id)/contact?reason=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+                ?? "/api/v1/customers/\(id)"
+            let data = try await connection.resolve().call(.GET, path)
+            guard output == .table else { return Printer.structured(data, output) }
+            Printer.fields(data)
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Forget a customer's name and addresses; their tickets keep the id (manager).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Customer id.") var id: String
+
+        func run() async throws {
+            _ = try await connection.resolve().call(.DELETE, "/api/v1/customers/\(id)")
+            print("customer \(id) removed")
+        }
+    }
+}
+
 /// `vigil schedule|policy|service|person|team list|show`: read configuration objects.
 struct ObjectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "get", abstract: "List or show configuration objects.")

@@ -17,7 +17,7 @@ struct Vigil: AsyncParsableCommand {
             """,
         version: VigilVersion.description,
         subcommands: [InitCommand.self, CertCommand.self, MemberCommand.self, LeaderCommand.self, BackupCommand.self, RestoreCommand.self, DrillCommand.self, StartCommand.self, StatusCommand.self, TicketCommand.self, OnCallCommand.self,
-                      ScheduleCommand.self, PolicyCommand.self, ServiceCommand.self, ObjectCommand.self, ApplyCommand.self, KnowledgeBaseCommand.self, ReportCommand.self, TokenCommand.self, PersonCommand.self, CalendarFeedCommand.self,
+                      ScheduleCommand.self, PolicyCommand.self, ServiceCommand.self, ObjectCommand.self, ApplyCommand.self, KnowledgeBaseCommand.self, ReportCommand.self, TokenCommand.self, PersonCommand.self, CalendarFeedCommand.self, CustomerCommand.self,
                       BenchCommand.self])
 }
 

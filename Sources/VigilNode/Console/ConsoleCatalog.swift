@@ -92,6 +92,8 @@ enum ConsoleCatalog {
         "tl_follow_up_opened": "opened a follow-up", "tl_follow_up_of": "follows up", "tl_priority": "changed the priority to",
         "tl_paged": "page", "tl_pages_cancelled": "pages cancelled", "tl_ack_expired": "acknowledgement expired, paging resumes",
         "tl_alert_details": "alert details",
+        "tl_customer_message": "the customer wrote:",
+        "tl_attachments": "attachments",
         // Messages.
         "done": "Done.", "signed_out": "Signed out.", "sign_in_failed": "The person id and password, or the token, are not valid.",
         "sign_in_limited": "Too many failed sign-ins; wait a minute and try again.", "csrf_failed": "The form has expired; reload the page and try again.",
@@ -161,6 +163,8 @@ enum ConsoleCatalog {
         "tl_follow_up_opened": "开启跟进工单", "tl_follow_up_of": "跟进", "tl_priority": "修改优先级为",
         "tl_paged": "通知", "tl_pages_cancelled": "已取消通知", "tl_ack_expired": "确认已过期，恢复通知",
         "tl_alert_details": "告警详情",
+        "tl_customer_message": "客户来信：",
+        "tl_attachments": "附件",
         "done": "已完成。", "signed_out": "已退出。", "sign_in_failed": "人员编号与密码或令牌无效。",
         "sign_in_limited": "登录失败次数过多，请一分钟后再试。", "csrf_failed": "表单已过期，请刷新页面后重试。",
         "cross_site": "已拒绝来自其他网站的请求。", "forbidden": "您的角色无权执行此操作。",

@@ -252,6 +252,10 @@ extension Console {
         case let .pagesCancelled(count): what = say("tl_pages_cancelled", "\(count)")
         case .acknowledgementExpired: what = say("tl_ack_expired")
         case let .alertDetails(source, json): what = say("tl_alert_details", source); detail = json
+        case let .customerMessage(_, subject, text, attachments):
+            what = say("tl_customer_message", subject)
+            let files = attachments.map { "\($0.fileName) (\($0.byteCount) B)" }
+            detail = files.isEmpty ? text : text + "\n\n" + (t["tl_attachments"] ?? "attachments") + ": " + files.joined(separator: ", ")
         }
         var fields: [String: Any] = ["actor": personName(entry.actor.rawValue, state), "what": what]
         fields.merge(timeFields("at", entry.at)) { $1 }

@@ -1,0 +1,150 @@
+import Testing
+@testable import DutyModel
+
+/// S8 (e-mail intake), S15 (customers and their SLA), S16 (addresses are contact data).
+@Suite struct CustomerMailTests {
+    let t0 = Fixture.t0
+
+    func mail(_ id: String, from: String = "Wang.Li@Example.CN", subject: String = "Login fails", text: String = "I cannot log in.",
+              references: [String] = [], service: String = "helpdesk") -> DutyCommand {
+        .receiveMail(InboundMail(messageID: id, references: references, fromAddress: from, fromName: "王力", subject: subject,
+                                 text: text, attachments: [MailAttachmentRecord(fileName: "shot.png", contentType: "image/png", byteCount: 2_048)],
+                                 serviceID: service, kind: .consultation, priority: .p3))
+    }
+
+    @Test func aNewSenderBecomesACustomerAndOpensATicketWithTheMessage() throws {
+        var state = try Fixture.state()
+        let events = try Fixture.ok(&state, mail("m1@client", text: "我无法登录"), at: t0, actor: ActorID("mail:helpdesk"))
+        #expect(events.contains { $0.kind == .customerMessageReceived(1, messageID: "m1@client") })
+        let ticket = try #require(state.ticket(1))
+        #expect(ticket.title == "Login fails")
+        #expect(ticket.customerID == "mail-1")
+        let customer = try #require(state.customer("mail-1"))
+        #expect(customer.name == "王力")
+        #expect(customer.language == .zh)
+        #expect(customer.emailAddresses == ["wang.li@example.cn"])
+        guard case let .customerMessage(messageID, subject, text, attachments)? = ticket.timeline.last?.action else {
+            Issue.record("the last entry is \(String(describing: ticket.timeline.last))"); return
+        }
+        #expect(messageID == "m1@client" && subject == "Login fails" && text == "我无法登录")
+        #expect(attachments.map(\.byteCount) == [2_048])
+    }
+
+    @Test func theSameMessageDeliveredTwiceIsRecordedOnce() throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, mail("m1@client"), at: t0)
+        let again = try Fixture.ok(&state, mail("m1@client"), at: t0 + 1_000)
+        #expect(again.map(\.kind) == [.mailAlreadyRecorded(1, messageID: "m1@client")])
+        #expect(state.ticketCount == 1)
+        #expect(state.ticket(1)?.timeline.filter { if case .customerMessage = $0.action { true } else { false } }.count == 1)
+    }
+
+    /// A reply joins its ticket by a quoted Message-ID or by `[#n]` in the subject, only from the ticket's customer.
+    @Test(arguments: [
+        (["m1@client"], "Re: Login fails", "wang.li@EXAMPLE.cn", true),
+        (["unknown@x", "m1@client"], "Re: Login fails", "wang.li@example.cn", true),
+        ([], "Re: [#1] Login fails", "Wang.Li@example.cn", true),
+        ([], "Re: Login fails", "wang.li@example.cn", false),
+        (["m1@client"], "Re: [#1] Login fails", "mallory@example.net", false),
+    ])
+    func repliesThreadOntoTheirTicket(references: [String], subject: String, from: String, joins: Bool) throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, mail("m1@client"), at: t0)
+        try Fixture.ok(&state, mail("m2@client", from: from, subject: subject, references: references), at: t0 + Fixture.minute)
+        #expect(state.ticketCount == (joins ? 1 : 2))
+        if joins { #expect(state.ticket(1)?.timeline.last.map { if case .customerMessage = $0.action { true } else { false } } == true) }
+    }
+
+    @Test func aReplyWhileWaitingForTheCustomerRestartsTheClocks() throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, mail("m1@client"), at: t0)
+        try Fixture.ok(&state, .assignTicket(ticketID: 1, ownerID: "bob"), at: t0)
+        try Fixture.ok(&state, .advanceTicket(ticketID: 1, to: .analysing), at: t0 + Fixture.minute)
+        try Fixture.ok(&state, .setWaitingForCustomer(ticketID: 1, waiting: true), at: t0 + 2 * Fixture.minute)
+        let events = try Fixture.ok(&state, mail("m2@client", references: ["m1@client"]), at: t0 + Fixture.hour)
+        #expect(events.contains { $0.kind == .waitingForCustomerChanged(1, waiting: false) })
+        #expect(state.ticket(1)?.waitingForCustomer == false)
+    }
+
+    @Test func aReplyToAnArchivedTicketOpensAFollowUp() throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, mail("m1@client"), at: t0)
+        try Fixture.ok(&state, .assignTicket(ticketID: 1, ownerID: "bob"), at: t0)
+        for stage in [TicketStage.analysing, .handling, .feedback, .archived] {
+            try Fixture.ok(&state, .advanceTicket(ticketID: 1, to: stage), at: t0 + Fixture.minute)
+        }
+        try Fixture.ok(&state, mail("m2@client", references: ["m1@client"]), at: t0 + Fixture.hour)
+        #expect(state.ticketCount == 2)
+        #expect(state.ticket(2)?.followUpOf == 1)
+        #expect(state.ticket(2)?.customerID == "mail-1")
+    }
+
+    /// S15: the customer object's SLA policy decides the clocks of its tickets.
+    @Test func aCustomersPolicyAppliesToTheirMail() throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, .upsertSLAPolicy(SLAPolicy.Draft(id: "gold", name: "Gold", rules: [.init(.p3, .firstResponse, seconds: 60)])), at: t0)
+        try Fixture.ok(&state, .upsertCustomer(Customer(id: "acme", name: "ACME", emailAddresses: ["ops@acme.example"], slaPolicyID: "gold")), at: t0)
+        try Fixture.ok(&state, mail("m1@acme", from: "ops@ACME.example"), at: t0)
+        let ticket = try #require(state.ticket(1))
+        #expect(ticket.customerID == "acme")
+        #expect(ticket.slaPolicyID == "gold")
+        #expect(ticket.clock(.firstResponse)?.targetMillis == 60_000)
+    }
+
+    @Test func customerChecks() throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, .upsertCustomer(Customer(id: "acme", name: "ACME", emailAddresses: ["ops@acme.example"])), at: t0)
+        #expect(Fixture.failure(&state, .upsertCustomer(Customer(id: "other", name: "Other", emailAddresses: ["OPS@acme.example"])), at: t0)?.reason == .conflict)
+        #expect(Fixture.failure(&state, .upsertCustomer(Customer(id: "x", name: "X", emailAddresses: ["not an address"])), at: t0)?.field
+                == "customer.emailAddresses[0]")
+        #expect(Fixture.failure(&state, .upsertCustomer(Customer(id: "x", name: "X", slaPolicyID: "none")), at: t0)?.reason == .notFound)
+        #expect(Fixture.failure(&state, .upsertCustomer(Customer(id: "bad id", name: "X")), at: t0)?.field == "customer.id")
+        // A changed address list frees the old addresses.
+        try Fixture.ok(&state, .upsertCustomer(Customer(id: "acme", name: "ACME", emailAddresses: ["help@acme.example"])), at: t0)
+        try Fixture.ok(&state, .upsertCustomer(Customer(id: "other", name: "Other", emailAddresses: ["ops@acme.example"])), at: t0)
+        try Fixture.ok(&state, .removeCustomer(customerID: "other"), at: t0)
+        #expect(state.customerBook.customer(forAddress: "ops@acme.example") == nil)
+        #expect(Fixture.failure(&state, .removeCustomer(customerID: "other"), at: t0)?.reason == .notFound)
+    }
+
+    /// S16: reading addresses is for managers, and it is on the audit trail.
+    @Test func readingAddressesIsAuditedAndForManagersOnly() throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, .upsertCustomer(Customer(id: "acme", name: "ACME", emailAddresses: ["ops@acme.example"])), at: t0)
+        #expect(Fixture.failure(&state, .recordCustomerContactAccess(customerID: "acme", reason: "call back"), at: t0, actor: ActorID("bob"))?.reason
+                == .forbidden)
+        let events = try Fixture.ok(&state, .recordCustomerContactAccess(customerID: "acme", reason: "call back"), at: t0, actor: ActorID("dave"))
+        #expect(events.map(\.kind) == [.contactDataAccessed(personID: "customer:acme", reason: "call back")])
+        #expect(!state.audit.recent.contains { $0.subject.contains("@") })
+    }
+
+    @Test func badMailChangesNothing() throws {
+        var state = try Fixture.state()
+        let before = state.snapshot()
+        #expect(Fixture.failure(&state, mail("m1@client", from: "nobody"), at: t0)?.field == "mail.fromAddress")
+        #expect(Fixture.failure(&state, mail("", from: "a@b"), at: t0)?.field == "mail.messageID")
+        #expect(Fixture.failure(&state, mail("m1@client", service: "nope"), at: t0)?.reason == .notFound)
+        #expect(state.customerBook.customers.isEmpty)
+        #expect(state.ticketCount == 0)
+        // Only the audit of the refused commands differs; customers, threads and tickets are as they were.
+        #expect(try DutyState.restore(from: before).customerBook == state.customerBook)
+    }
+
+    @Test(arguments: [("[#12] x", 12), ("Re: [#7]", 7), ("[#] [#3]", 3), ("[#12", nil), ("#5", nil), ("[#1a]", nil)] as [(String, Int?)])
+    func subjectTags(subject: String, id: Int?) {
+        #expect(DutyState.subjectTag(subject) == id)
+    }
+
+    /// Customers and threads are part of the replicated state: they survive a snapshot, and an old snapshot without
+    /// them still restores.
+    @Test func customersSurviveASnapshotAndOldSnapshotsStillRestore() throws {
+        var state = try Fixture.state()
+        let old = state.snapshot()
+        #expect(!String(decoding: old, as: UTF8.self).contains("customerBook"))
+        try Fixture.ok(&state, mail("m1@client"), at: t0)
+        let restored = try DutyState.restore(from: state.snapshot())
+        #expect(restored.customerBook == state.customerBook)
+        #expect(restored.snapshot() == state.snapshot())
+        #expect(try DutyState.restore(from: old).customerBook.customers.isEmpty)
+    }
+}
