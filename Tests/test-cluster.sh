@@ -5,7 +5,7 @@
 #
 # Sets `vigil` (the copy), `base` (node n answers HTTPS on base+100+n), `ca`, and appends the nodes to `pids`
 # (the caller stops them). A caller that defines `configure_test_node N CONFIG_FILE` has it called for each node
-# before the nodes start (the SMTP test adds its intake there; ports base+200+n are free for it). Returns non-zero, having said why, when the cluster is not ready within 60 s.
+# before the nodes start (the SMTP test adds its intake there; ports base+200+n and base+250 are free for it). Returns non-zero, having said why, when the cluster is not ready within 60 s.
 
 test_cluster_api() { echo "https://127.0.0.1:$((base + 100 + $1))"; }
 
@@ -25,7 +25,7 @@ def free(port):
             return False
 for _ in range(200):
     base = random.randrange(20000, 60000, 100)
-    if all(free(base + offset) for offset in (1, 2, 3, 101, 102, 103, 201, 202, 203)):
+    if all(free(base + offset) for offset in (1, 2, 3, 101, 102, 103, 201, 202, 203, 250)):
         print(base)
         break
 PY

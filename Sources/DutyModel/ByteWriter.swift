@@ -175,6 +175,7 @@ extension SLATarget: SnapshotEnum { static let snapshotCases = allCases }
 extension ClockMode: SnapshotEnum { static let snapshotCases = allCases }
 extension ContactMethod.Kind: SnapshotEnum { static let snapshotCases = allCases }
 extension PageOutcome.Result: SnapshotEnum { static let snapshotCases = allCases }
+extension CustomerMail.Purpose: SnapshotEnum { static let snapshotCases = allCases }
 
 /// UTF-8 validation without building a String (restore checks a million archived records).
 enum UTF8Check {

@@ -13,9 +13,12 @@ public struct Customer: Codable, Sendable, Equatable {
     public let slaPolicyID: String?
     /// Receives policy change announcements (S14).
     public let announcements: Bool
+    /// The intake mailbox the customer last wrote to: mail to them comes from it, so their answers come back.
+    public internal(set) var mailbox: String?
 
     public init(id: String, name: String, language: Language = .en, emailAddresses: [String] = [], slaPolicyID: String? = nil,
-                announcements: Bool = false) {
+                announcements: Bool = false, mailbox: String? = nil) {
+        self.mailbox = mailbox
         self.id = id
         self.name = name
         self.language = language
@@ -53,6 +56,9 @@ public struct CustomerBook: Codable, Sendable, Equatable {
     var threadOrder: [String] = []
     /// Customers the intake made from unknown senders so far; names the next one `mail-<n+1>`.
     var customersMadeByIntake = 0
+    /// Mail to customers waiting to be sent or for its outcome, by outbox key (`mail:…`): the same intent, fencing
+    /// and outcome commands as pages (`recordPageIntents`, `recordPageOutcomes`).
+    public internal(set) var mailOutbox: [String: CustomerMail] = [:]
 
     public init() {}
 
@@ -97,9 +103,13 @@ public struct InboundMail: Codable, Sendable, Equatable {
     public let serviceID: String
     public let kind: TicketKind
     public let priority: Priority
+    /// The intake mailbox it was sent to.
+    public let mailbox: String
 
     public init(messageID: String, references: [String] = [], fromAddress: String, fromName: String = "", subject: String,
-                text: String, attachments: [MailAttachmentRecord] = [], serviceID: String, kind: TicketKind, priority: Priority) {
+                text: String, attachments: [MailAttachmentRecord] = [], serviceID: String, kind: TicketKind, priority: Priority,
+                mailbox: String = "") {
+        self.mailbox = mailbox
         self.messageID = messageID
         self.references = references
         self.fromAddress = fromAddress
@@ -110,5 +120,43 @@ public struct InboundMail: Codable, Sendable, Equatable {
         self.serviceID = serviceID
         self.kind = kind
         self.priority = priority
+    }
+}
+
+/// One message to a customer in the outbox (S2, S13): what to send is composed from the ticket when it is sent, so
+/// a resend after a failover is the same message under the same key and Message-ID.
+public struct CustomerMail: Codable, Sendable, Equatable {
+    /// Why the customer is written to.
+    public enum Purpose: String, Codable, Sendable, CaseIterable {
+        /// The ticket number and the response times that apply (S2).
+        case acknowledgement
+        /// A customer-visible comment (S13).
+        case reply
+        /// The link to rate the service (S13).
+        case satisfaction
+    }
+
+    /// `mail:<purpose>:<ticket>[:<n>]`; its Message-ID is `vigil.<key with dots>@domain`, so a reply quoting it
+    /// finds the ticket (`DutyState.thread(of:customerID:)`).
+    public let key: String
+    public let ticketID: TicketID
+    public let customerID: String
+    public let purpose: Purpose
+    /// The comment, for a reply.
+    public let text: String
+    /// The mailbox the customer wrote to, as the From of the answer; nil: the paging relay's sender.
+    public let replyFrom: String?
+    public let createdAt: Timestamp
+    public internal(set) var intentTerm: UInt64?
+    public internal(set) var intentCount: Int
+
+    public static let keyPrefix = "mail:"
+
+    /// The ticket a Message-ID of ours names, when it is one (`vigil.mail.<purpose>.<ticket>…@domain`).
+    static func ticketID(inMessageID messageID: String) -> TicketID? {
+        let local = messageID.split(separator: "@").first ?? ""
+        let parts = local.split(separator: ".")
+        guard parts.count >= 4, parts[0] == "vigil", parts[1] == "mail" else { return nil }
+        return TicketID(parts[3])
     }
 }

@@ -38,6 +38,8 @@ public enum DutyLimits {
     /// Message-IDs kept for threading and for recognising a message delivered twice.
     public static let maxMailThreads = 200_000
     public static let maxAttachmentsPerMessage = 20
+    /// Customer mail waiting in the outbox; beyond it new mail is not queued (the ticket still records the comment).
+    public static let maxCustomerMailQueued = 100_000
     /// Pages waiting for an outcome; reaching it means the channels have been failing for a long time.
     public static let maxOutboxPages = 100_000
     public static let maxPagesPerCommand = 256

@@ -22,6 +22,7 @@ extension DutyState {
             return .failure(error)
         }
         reindexDeadlines(after: command)
+        if !customerBook.customers.isEmpty { queueCustomerMail(&context) }
         if !outbox.isEmpty {
             for event in context.events {
                 switch event.kind {

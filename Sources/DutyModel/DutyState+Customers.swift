@@ -29,7 +29,8 @@ extension DutyState {
         for address in addresses { customerBook.customerByAddress[address] = customer.id }
         customerBook.customers[customer.id] = Customer(id: customer.id, name: customer.name, language: customer.language,
                                                        emailAddresses: addresses, slaPolicyID: customer.slaPolicyID,
-                                                       announcements: customer.announcements)
+                                                       announcements: customer.announcements,
+                                                       mailbox: customerBook.customers[customer.id]?.mailbox)
         context.emit(.configurationChanged(entity: "customer", id: customer.id))
     }
 
@@ -71,6 +72,7 @@ extension DutyState {
             context.emit(.mailAlreadyRecorded(known, messageID: mail.messageID))
             return
         }
+        if mail.mailbox.utf8.count > 254 { throw .limit("mail.mailbox", "at most 254 bytes") }
         let subject = String(mail.subject.trimmingWhitespace().prefix(DutyLimits.maxTitleLength))
         let message = TimelineEntry.Action.customerMessage(messageID: mail.messageID, subject: subject, text: mail.text,
                                                            attachments: mail.attachments)
@@ -84,11 +86,13 @@ extension DutyState {
                 // The customer answered what was asked: the clocks run again.
                 if ticket.waitingForCustomer { try setWaitingForCustomer(threadID, false, &context) }
                 customerBook.remember(messageID: mail.messageID, ticketID: threadID)
+                if !mail.mailbox.isEmpty { customerBook.customers[known.id]!.mailbox = mail.mailbox }
                 context.emit(.customerMessageReceived(threadID, messageID: mail.messageID))
                 return
             }
             let id = try openMailTicket(mail, subject: subject, customerID: known.id, followUpOf: threadID, &context)
             tickets.live[id]!.append(message, at: context.at, actor: context.actor)
+            if !mail.mailbox.isEmpty { customerBook.customers[known.id]!.mailbox = mail.mailbox }
             return
         }
         let customerID: String
@@ -108,12 +112,13 @@ extension DutyState {
         }
         let id = try openMailTicket(mail, subject: subject, customerID: customerID, followUpOf: nil, &context)
         tickets.live[id]!.append(message, at: context.at, actor: context.actor)
+        if !mail.mailbox.isEmpty { customerBook.customers[customerID]!.mailbox = mail.mailbox }
     }
 
     /// The ticket a reply belongs to: a Message-ID it quotes, else a `[#<ticket>]` tag in its subject. Only the
     /// ticket's own customer can add to it, so a guessed number or a forwarded thread cannot write into another's.
     private func thread(of mail: InboundMail, customerID: String) -> TicketID? {
-        var candidates = mail.references.compactMap { customerBook.threads[$0] }
+        var candidates = mail.references.compactMap { customerBook.threads[$0] ?? CustomerMail.ticketID(inMessageID: $0) }
         if let tagged = Self.subjectTag(mail.subject) { candidates.append(tagged) }
         return candidates.first { ticket($0)?.customerID == customerID }
     }
@@ -127,6 +132,36 @@ extension DutyState {
             rest = rest[open.upperBound...]
         }
         return nil
+    }
+
+    /// Queues mail to the ticket's customer for what the command did: the acknowledgement of a ticket opened by
+    /// mail, each customer-visible comment, and the satisfaction link when the ticket reaches feedback. Only for a
+    /// customer with an address; the outbox is bounded.
+    mutating func queueCustomerMail(_ context: inout ApplyContext) {
+        var registered: Set<TicketID> = []
+        for event in context.events {
+            let purpose: CustomerMail.Purpose
+            let ticketID: TicketID
+            switch event.kind {
+            case let .ticketRegistered(id, _, _): registered.insert(id); continue
+            case let .customerMessageReceived(id, _) where registered.contains(id): (purpose, ticketID) = (.acknowledgement, id)
+            case let .noteAdded(id, true): (purpose, ticketID) = (.reply, id)
+            case let .stageChanged(id, _, .feedback): (purpose, ticketID) = (.satisfaction, id)
+            default: continue
+            }
+            guard let ticket = tickets.live[ticketID], let customerID = ticket.customerID,
+                  let customer = customerBook.customers[customerID], !customer.emailAddresses.isEmpty,
+                  customerBook.mailOutbox.count < DutyLimits.maxCustomerMailQueued else { continue }
+            let key = "\(CustomerMail.keyPrefix)\(purpose.rawValue):\(ticketID):\(ticket.timeline.count)"
+            var text = ""
+            if purpose == .reply, case let .note(note, _)? = ticket.timeline.last(where: { if case .note(_, true) = $0.action { true } else { false } })?.action {
+                text = note
+            }
+            guard customerBook.mailOutbox[key] == nil else { continue }
+            customerBook.mailOutbox[key] = CustomerMail(key: key, ticketID: ticketID, customerID: customerID, purpose: purpose, text: text,
+                                                        replyFrom: customer.mailbox, createdAt: context.at,
+                                                        intentTerm: nil, intentCount: 0)
+        }
     }
 
     private mutating func nextIntakeCustomerID() -> String {

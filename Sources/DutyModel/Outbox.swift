@@ -95,6 +95,12 @@ extension DutyState {
         for (index, key) in keys.enumerated() {
             let field = "keys[\(index)]"
             guard seen.insert(key).inserted else { throw .conflict(field, "page '\(key)' is named twice") }
+            if key.hasPrefix(CustomerMail.keyPrefix) {
+                // Customer mail: the same claim, fenced by the term, with nothing else to wait for.
+                guard let mail = customerBook.mailOutbox[key] else { throw .notFound(field, "no mail '\(key)' waits in the outbox") }
+                if let term = mail.intentTerm, term >= leaderTerm { throw .conflict(field, "mail '\(key)' was already intended in term \(term)") }
+                continue
+            }
             guard let row = outbox[key] else { throw .notFound(field, "no page '\(key)' waits in the outbox") }
             if let term = row.intentTerm, term >= leaderTerm {
                 throw .conflict(field, "page '\(key)' was already intended in term \(term)")
@@ -105,6 +111,12 @@ extension DutyState {
             }
         }
         for key in keys {
+            if key.hasPrefix(CustomerMail.keyPrefix) {
+                customerBook.mailOutbox[key]!.intentTerm = leaderTerm
+                customerBook.mailOutbox[key]!.intentCount += 1
+                context.emit(.pageIntended(key: key, ticketID: customerBook.mailOutbox[key]!.ticketID, leaderTerm: leaderTerm))
+                continue
+            }
             outbox[key]!.intentTerm = leaderTerm
             outbox[key]!.intentCount += 1
             outbox[key]!.intendedAt = context.at
@@ -121,14 +133,28 @@ extension DutyState {
         for (index, outcome) in outcomes.enumerated() {
             let field = "outcomes[\(index)]"
             guard seen.insert(outcome.key).inserted else { throw .conflict("\(field).key", "page '\(outcome.key)' is named twice") }
-            guard let row = outbox[outcome.key] else { throw .notFound("\(field).key", "no page '\(outcome.key)' waits in the outbox") }
+            if outcome.key.hasPrefix(CustomerMail.keyPrefix) {
+                guard let mail = customerBook.mailOutbox[outcome.key] else { throw .notFound("\(field).key", "no mail '\(outcome.key)' waits in the outbox") }
+                guard mail.intentTerm != nil else { throw .conflict("\(field).key", "mail '\(outcome.key)' has no committed intent") }
+            } else { guard let row = outbox[outcome.key] else { throw .notFound("\(field).key", "no page '\(outcome.key)' waits in the outbox") }
             guard row.isIntended else { throw .conflict("\(field).key", "page '\(outcome.key)' has no committed intent") }
+            }
             if !(0...100).contains(outcome.attempts) { throw .invalid("\(field).attempts", "must be 0…100") }
             if outcome.detail.utf8.count > PageOutcome.maxDetailBytes {
                 throw .limit("\(field).detail", "at most \(PageOutcome.maxDetailBytes) bytes")
             }
         }
         for outcome in outcomes {
+            if let mail = customerBook.mailOutbox[outcome.key] {
+                customerBook.mailOutbox[outcome.key] = nil
+                if tickets.live.contains(mail.ticketID) {
+                    tickets.live[mail.ticketID]!.append(.customerMailed(key: mail.key, purpose: mail.purpose, result: outcome.result,
+                                                                         attempts: outcome.attempts),
+                                                        at: context.at, actor: context.actor)
+                }
+                context.emit(.pageRecorded(outcome, ticketID: mail.ticketID))
+                continue
+            }
             let row = outbox[outcome.key]!
             outbox[outcome.key] = nil
             if tickets.live.contains(row.ticketID) {

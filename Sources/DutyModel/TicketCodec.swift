@@ -119,6 +119,7 @@ enum TicketCodec {
         case 23:
             try r.skipString(); try r.skipString(); try r.skipString()
             for _ in 0..<(try r.count(limit: DutyLimits.maxAttachmentsPerMessage)) { try r.skipString(); try r.skipString(); _ = try r.int() }
+        case 24: try r.skipString(); try r.skipEnumCase(CustomerMail.Purpose.self); try r.skipEnumCase(PageOutcome.Result.self); _ = try r.int()
         case let tag: throw DutyError(.invalid, field: "snapshot.tickets", "unknown timeline action \(tag) at byte \(r.offset)")
         }
     }
@@ -272,6 +273,8 @@ enum TicketCodec {
         case .customerMessage(let messageID, let subject, let text, let attachments):
             w.tag(23); w.string(messageID); w.string(subject); w.string(text); w.int(attachments.count)
             for attachment in attachments { w.string(attachment.fileName); w.string(attachment.contentType); w.int(attachment.byteCount) }
+        case .customerMailed(let key, let purpose, let result, let attempts):
+            w.tag(24); w.string(key); w.enumCase(purpose); w.enumCase(result); w.int(attempts)
         }
     }
 
@@ -319,6 +322,8 @@ enum TicketCodec {
                 attachments.append(MailAttachmentRecord(fileName: try r.string(), contentType: try r.string(), byteCount: try r.int()))
             }
             action = .customerMessage(messageID: messageID, subject: subject, text: text, attachments: attachments)
+        case 24:
+            action = .customerMailed(key: try r.string(), purpose: try r.enumCase(), result: try r.enumCase(), attempts: try r.int())
         case let tag: throw DutyError(.invalid, field: "snapshot.tickets", "unknown timeline action \(tag) at byte \(r.offset)")
         }
         return TimelineEntry(at: at, actor: actor, action: action)

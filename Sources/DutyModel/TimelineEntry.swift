@@ -31,6 +31,8 @@ public struct TimelineEntry: Codable, Sendable, Equatable {
         case alertDetails(source: String, json: String)
         /// The customer's e-mail; the sender's address stays on the customer (S16).
         case customerMessage(messageID: String, subject: String, text: String, attachments: [MailAttachmentRecord])
+        /// Mail to the customer left the outbox; the address is not kept here.
+        case customerMailed(key: String, purpose: CustomerMail.Purpose, result: PageOutcome.Result, attempts: Int)
     }
 
     public let at: Timestamp

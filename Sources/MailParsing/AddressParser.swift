@@ -53,21 +53,24 @@ enum AddressParser {
         var candidates: [Candidate] = []
         var carried: [Token] = []
         for group in groups {
-            let tokens = carried.isEmpty ? group : carried + [.atom(","), .space] + group
-            let meaningful = tokens.filter { $0 != .space }
-            if meaningful.isEmpty {
-                carried = []
-                continue
-            }
+            guard group.contains(where: { $0 != .space }) else { continue }
             // `Doe, John <j@x>` without quotes: a piece with no address belongs to the display name that follows.
-            let hasAngle = tokens.contains { if case .angle = $0 { return true } else { return false } }
-            let hasAt = tokens.contains { if case let .atom(text) = $0 { return text.contains("@") } else { return false } }
-            if !hasAngle, !hasAt {
-                carried = tokens
-                continue
+            // Only the new piece is searched, so a long list of such pieces stays linear.
+            let hasAngle = group.contains { if case .angle = $0 { return true } else { return false } }
+            let hasAt = group.contains { if case let .atom(text) = $0 { return text.contains("@") } else { return false } }
+            if hasAngle {
+                if !carried.isEmpty { carried += [.atom(","), .space] }
+                carried += group
+                candidates.append(candidate(carried))
+                carried = []
+            } else if hasAt {
+                if !carried.isEmpty { candidates.append(candidate(carried)) }
+                candidates.append(candidate(group))
+                carried = []
+            } else {
+                if !carried.isEmpty { carried += [.atom(","), .space] }
+                carried += group
             }
-            carried = []
-            candidates.append(candidate(tokens))
         }
         if !carried.isEmpty { candidates.append(candidate(carried)) }
         return candidates

@@ -27,7 +27,7 @@ public enum EncodedWords {
                 output += String(decoding: literal, as: UTF8.self)
             }
             if let current = pending, current.charset.lowercased() == word.charset.lowercased() {
-                pending = (current.charset, current.bytes + word.bytes)
+                pending?.bytes.append(contentsOf: word.bytes)
             } else {
                 flushPending()
                 pending = (word.charset, word.bytes)

@@ -18,11 +18,14 @@ enum HTMLText {
 
     private struct Reducer {
         let input: [Unicode.Scalar]
-        var output = String.UnicodeScalarView()
+        /// An array rather than a string: appending to `String.UnicodeScalarView` costs several times more.
+        var output: [Unicode.Scalar] = []
         var index = 0
         var preDepth = 0
         /// Set once a search for `>` failed: every later `<` is text too, and the search is not repeated.
         var noTagEndAhead = false
+        /// Closing tags a search found nowhere ahead; searching again from a later point cannot find them either.
+        var absentClosers: Set<String> = []
 
         init(_ input: [Unicode.Scalar]) {
             self.input = input
@@ -105,19 +108,22 @@ enum HTMLText {
         /// Skips to after `</name>`. An unclosed `<head>` ends where the body begins; an unclosed script or style
         /// runs to the end, as it does in a browser.
         private mutating func skipContent(of name: String) {
-            if let close = findIgnoringCase("</" + name, from: index) {
+            let closer = "</" + name
+            if !absentClosers.contains(closer), let close = findIgnoringCase(closer, from: index) {
                 index = input[close...].firstIndex(of: ">").map { $0 + 1 } ?? input.count
-            } else if name == "head", let body = findIgnoringCase("<body", from: index) {
-                index = body
-            } else {
-                index = input.count
+                return
             }
+            absentClosers.insert(closer)
+            if name == "head", !absentClosers.contains("<body"), let body = findIgnoringCase("<body", from: index) {
+                index = body
+                return
+            }
+            if name == "head" { absentClosers.insert("<body") }
+            index = input.count
         }
 
-        /// One scalar at a time: `UnicodeScalarView.append(contentsOf:)` reserves exactly the new size, which
-        /// makes a long run of entities quadratic.
         private mutating func append(_ text: String) {
-            for scalar in text.unicodeScalars { output.append(scalar) }
+            output.append(contentsOf: text.unicodeScalars)
         }
 
         private mutating func blockBoundary(closing: Bool) {
@@ -166,11 +172,9 @@ enum HTMLText {
         }
 
         private func find(_ pattern: String, from start: Int) -> Int? {
-            let scalars = Array(pattern.unicodeScalars)
-            guard let first = scalars.first else { return nil }
             var position = start
-            while position + scalars.count <= input.count {
-                if input[position] == first, Array(input[position..<(position + scalars.count)]) == scalars { return position }
+            while position < input.count {
+                if matches(pattern, at: position) { return position }
                 position += 1
             }
             return nil
@@ -220,8 +224,9 @@ enum HTMLText {
     }
 
     /// Runs of spaces and tabs become one space, lines lose their edge spaces, at most one blank line in a row.
-    static func tidy(_ scalars: String.UnicodeScalarView) -> String {
-        var output = String.UnicodeScalarView()
+    static func tidy(_ scalars: [Unicode.Scalar]) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(scalars.count)
         var pendingNewlines = 0
         var pendingSpace = false
         var lineHasText = false
@@ -235,16 +240,16 @@ enum HTMLText {
                 if lineHasText { pendingSpace = true }
             default:
                 if pendingNewlines > 0, !output.isEmpty {
-                    for _ in 0..<min(pendingNewlines, 2) { output.append("\n") }
+                    for _ in 0..<min(pendingNewlines, 2) { output.append(UInt8(ascii: "\n")) }
                 } else if pendingSpace {
-                    output.append(" ")
+                    output.append(UInt8(ascii: " "))
                 }
                 pendingNewlines = 0
                 pendingSpace = false
                 lineHasText = true
-                output.append(scalar)
+                UTF8.encode(scalar) { output.append($0) }
             }
         }
-        return String(output)
+        return String(decoding: output, as: UTF8.self)
     }
 }

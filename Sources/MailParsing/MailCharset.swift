@@ -163,9 +163,16 @@ func isAlphanumeric(_ byte: UInt8) -> Bool {
     (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
 }
 
-extension StringProtocol {
+extension String {
     /// Only ASCII space, tab, CR and LF: header syntax knows no other whitespace, and Foundation's set would also
-    /// strip characters a display name may legitimately end with. Works on UTF-8 bytes, where these are single bytes.
+    /// strip characters a display name may legitimately end with.
+    func trimmingASCIIWhitespace() -> String {
+        self[...].trimmingASCIIWhitespace()
+    }
+}
+
+extension Substring {
+    /// On UTF-8 bytes, where the whitespace is single bytes and no grapheme breaking is needed.
     func trimmingASCIIWhitespace() -> String {
         let bytes = utf8
         var start = bytes.startIndex

@@ -130,33 +130,44 @@ public enum MailParser {
         return result
     }
 
-    /// LF line ends, no trailing whitespace, at most `limit` characters including the truncation mark.
+    /// LF line ends, no trailing whitespace, at most `limit` characters including the truncation mark. Works on
+    /// bytes and counts only as far as the limit, since a body may be megabytes of which ten thousand characters are kept.
     static func finalText(_ text: String, limit: Int) -> String {
-        var scalars = String.UnicodeScalarView()
+        let cr = UInt8(ascii: "\r")
+        let lf = UInt8(ascii: "\n")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
         var previousWasCR = false
-        for scalar in text.unicodeScalars {
-            if scalar == "\r" {
-                scalars.append("\n")
-                previousWasCR = true
-                continue
-            }
-            if scalar == "\n", previousWasCR {
+        for byte in text.utf8 {
+            if byte == lf, previousWasCR {
                 previousWasCR = false
                 continue
             }
-            previousWasCR = false
-            scalars.append(scalar)
+            previousWasCR = byte == cr
+            bytes.append(previousWasCR ? lf : byte)
         }
-        if scalars.first == "\u{FEFF}" { scalars.removeFirst() }
-        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
-        let result = String(scalars)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }  // a byte-order mark is not text
+        let result = String(decoding: bytes, as: UTF8.self).trimmingTrailingWhitespace()
         let limit = max(0, limit)
-        guard result.count > limit else { return result }
+        guard let cut = result.index(result.startIndex, offsetBy: limit, limitedBy: result.endIndex), cut < result.endIndex
+        else { return result }
         let mark = "\n[truncated]"
-        guard limit > mark.count else { return String(result.prefix(limit)) }
-        var kept = Substring(result.prefix(limit - mark.count))
-        while let last = kept.last, last.isWhitespace { kept.removeLast() }
-        return String(kept) + mark
+        guard limit > mark.count else { return String(result[..<cut]) }
+        let kept = result.index(result.startIndex, offsetBy: limit - mark.count)
+        return String(result[..<kept]).trimmingTrailingWhitespace() + mark
+    }
+}
+
+extension String {
+    func trimmingTrailingWhitespace() -> String {
+        let scalars = unicodeScalars
+        var end = scalars.endIndex
+        while end > scalars.startIndex {
+            let before = scalars.index(before: end)
+            guard scalars[before].properties.isWhitespace else { break }
+            end = before
+        }
+        return end == scalars.endIndex ? self : String(scalars[..<end])
     }
 }
 
@@ -278,16 +289,10 @@ struct BodyWalker {
     private static func combined(_ parts: [Content]) -> Content {
         var pieces: [String] = []
         for part in parts where part.kind != .none {
-            let piece = trimmingTrailingWhitespace(part.text)
+            let piece = part.text.trimmingTrailingWhitespace()
             if !piece.trimmingASCIIWhitespace().isEmpty { pieces.append(piece) }
         }
         return Content(text: pieces.joined(separator: "\n\n"), kind: parts.map(\.kind).max() ?? .none)
-    }
-
-    private static func trimmingTrailingWhitespace(_ text: String) -> String {
-        var scalars = text.unicodeScalars
-        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
-        return String(scalars)
     }
 
     /// The mechanism alone: `7bit`, `base64`; comments and case are ignored.

@@ -34,6 +34,8 @@ public struct AckLinkSigner: Sendable {
     public enum Action: UInt8, Sendable, Equatable {
         case acknowledge = 1
         case resolve = 2
+        /// Opens the customer's satisfaction page (S13); never acknowledges or resolves.
+        case feedback = 3
     }
 
     /// What a verified token says.
@@ -88,6 +90,11 @@ public struct AckLinkSigner: Sendable {
     /// `baseURL/ack/<token>`.
     public func url(ticketID: Int, idempotencyKey: String, action: Action = .acknowledge, expiresAt: Date) -> String {
         "\(baseURL)/ack/\(token(ticketID: ticketID, idempotencyKey: idempotencyKey, action: action, expiresAt: expiresAt))"
+    }
+
+    /// `baseURL/feedback/<token>`: the customer's rating page for the ticket.
+    public func feedbackURL(ticketID: Int, idempotencyKey: String, expiresAt: Date) -> String {
+        "\(baseURL)/feedback/\(token(ticketID: ticketID, idempotencyKey: idempotencyKey, action: .feedback, expiresAt: expiresAt))"
     }
 
     /// Checks the signature first (in constant time, against the current and previous secrets), then the

@@ -56,6 +56,12 @@ public struct PageMessage: Codable, Sendable, Equatable {
         self.createdAtMilliseconds = createdAtMilliseconds
     }
 
+    /// What the retry runner logs for a customer's mail: the ticket and the outbox key, nothing of the content.
+    static func customerMail(key: String, ticketID: Int) -> PageMessage {
+        PageMessage(ticketID: ticketID, title: "", priority: .p4, service: "", escalationStepIndex: 0, escalationLevelIndex: 0,
+                    recipientPersonID: "customer", idempotencyKey: key, ackURL: "", createdAtMilliseconds: 0)
+    }
+
     /// The creation time as a `Date`, for rendering.
     public var createdAt: Date { Date(timeIntervalSince1970: Double(createdAtMilliseconds) / 1_000) }
 

@@ -16,6 +16,11 @@ public struct PagingSchedulerConfiguration: Sendable {
     /// (chaos/run.sh --unsafe unfenced-pages): every node, leader or not, sends the pages of the steps it sees
     /// fall due from its own copy of the state, before any intent commits — as two HA Alertmanagers both page.
     public var unsafeUnfencedPages = false
+    /// Mail to customers (acknowledgements, replies, satisfaction links); nil when no relay is configured, and the
+    /// rows wait in the outbox.
+    public var customerMailer: CustomerMailer?
+    /// How long a satisfaction link works.
+    public var feedbackLinkLifetimeSeconds: Int64 = 14 * 86_400
 
     public init(signer: AckLinkSigner, ackLinkLifetimeSeconds: Int64 = 86_400, maxSleep: Duration = .seconds(1),
                 rateLimitBurst: Int = 5, rateLimitRefillMilliseconds: Int64 = 12_000) {
@@ -200,6 +205,7 @@ public actor PagingScheduler {
             claim([PagingPlan.inspectionKey(inspection.inspectionID)])
             Task { await self.inspect(inspection, term: term) }
         }
+        if configuration.customerMailer != nil { startCustomerMail(term: term, inHand: inHand) }
         limiter.forgetFull(now: now)
         guard var wakeAt else { return configuration.maxSleep }
         if let retry = refusedUntil.values.min() { wakeAt = min(wakeAt, retry) }
@@ -386,6 +392,56 @@ public actor PagingScheduler {
             for outcome in outcomes where outcome.result != .cancelled { awaitingOutcome[outcome.key] = outcome }
         }
         release(outcomes.map(\.key), after: results.first)
+    }
+
+    // MARK: - Customer mail
+
+    /// Mail rows are due as soon as they exist, and there are few: each pass takes those not in hand, intends the
+    /// new ones in one entry of this term and sends what committed, as pages are (DESIGN §4).
+    private func startCustomerMail(term: UInt64, inHand: Set<String>) {
+        let rows = host.readDuty { state in
+            state.customerBook.mailOutbox.values.filter { !inHand.contains($0.key) }.sorted { $0.key < $1.key }
+                .prefix(DutyLimits.maxPagesPerCommand).map { ($0, $0.intentTerm == term) }
+        }
+        guard !rows.isEmpty else { return }
+        claim(rows.map(\.0.key))
+        // Intended in this term already (the process lost its hand on them): send without a new intent.
+        let intended = rows.filter(\.1).map(\.0)
+        let fresh = rows.filter { !$0.1 }.map(\.0)
+        for mail in intended { Task { await self.sendCustomerMail(mail, term: term) } }
+        if !fresh.isEmpty {
+            Task {
+                let keys = fresh.map(\.key)
+                let results = await self.host.propose([.recordPageIntents(keys: keys, leaderTerm: term)])
+                guard results.first?.isApplied == true, self.host.leaderTerm() == term else {
+                    await self.release(keys, after: results.first)
+                    return
+                }
+                for mail in fresh { Task { await self.sendCustomerMail(mail, term: term) } }
+            }
+        }
+    }
+
+    private func sendCustomerMail(_ mail: CustomerMail, term: UInt64) async {
+        guard host.leaderTerm() == term, let mailer = configuration.customerMailer else {
+            release([mail.key])
+            return
+        }
+        let result: DeliveryResult
+        if let content = host.readDuty({ CustomerMailContent.make($0, mail) }) {
+            let expiresAt = Date(timeIntervalSince1970: Double(Self.nowMillis() / 1_000 + configuration.feedbackLinkLifetimeSeconds))
+            let link = mail.purpose == .satisfaction
+                ? configuration.signer.feedbackURL(ticketID: mail.ticketID, idempotencyKey: mail.key, expiresAt: expiresAt) : nil
+            result = await mailer.send(content, feedbackURL: link)
+        } else {
+            result = .failed(.permanent, detail: "the ticket or the customer's address is gone", attempts: 0)
+        }
+        if !result.isDelivered {
+            logger.warning("customer mail not delivered", metadata: ["key": "\(mail.key)", "result": "\(result)"])
+        }
+        let outcome = PageOutcome(key: mail.key, result: result.isDelivered ? .delivered : .failed, attempts: min(result.attempts, 100),
+                                  detail: Self.truncated(result.description, toBytes: PageOutcome.maxDetailBytes))
+        await recordOutcomes([outcome], term: term)
     }
 
     /// `items` in runs of at most `DutyLimits.maxSchedulerBatch`, in order.

@@ -19,15 +19,21 @@ extension HTTPAPI {
         }
     }
 
-    private func verifiedClaims(_ token: String) -> Result<AckLinkSigner.Claims, APIError> {
+    /// The token's claims when it is one of this cluster's links for one of `actions`: a satisfaction link opens no
+    /// acknowledgement, and an acknowledgement link no rating page.
+    func verifiedClaims(_ token: String, for actions: [AckLinkSigner.Action] = [.acknowledge, .resolve]) -> Result<AckLinkSigner.Claims, APIError> {
         guard let signer = ackSigner else {
             return .failure(APIError(status: 503, code: "paging_off", message: "this node has no ack secret configured (paging.ack_secret_file)"))
         }
         do {
-            return .success(try signer.verify(token))
+            let claims = try signer.verify(token)
+            guard actions.contains(claims.action) else {
+                return .failure(APIError(status: 404, code: "unknown_link", message: "not a link of this kind"))
+            }
+            return .success(claims)
         } catch let .expired(expiresAtSeconds) {
             return .failure(APIError(status: 410, code: "link_expired",
-                                     message: "this acknowledgement link expired at \(expiresAtSeconds) (Unix seconds); acknowledge in the CLI or API"))
+                                     message: "this link expired at \(expiresAtSeconds) (Unix seconds)"))
         } catch {
             // Tampered, malformed and foreign tokens look alike to the caller: nothing to probe.
             return .failure(APIError(status: 404, code: "unknown_link", message: "not an acknowledgement link of this cluster"))

@@ -108,6 +108,7 @@ public struct HTTPAPI: Sendable {
         addMemberRoutes(to: router.group().add(middleware: auth.requiring(.admin)))
         // Open: the signed link is the credential.
         addAckRoutes(to: router)
+        addFeedbackRoutes(to: router)
         // Open: the secret in the address is the credential (calendar apps send no token).
         router.get("/calendar/{secret}") { request, context -> Response in
             await api.calendarFeed(request, secret: context.parameters.get("secret") ?? "")

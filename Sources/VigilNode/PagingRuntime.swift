@@ -30,6 +30,7 @@ struct PagingRuntime {
         let retry = RetryPolicy(maxAttempts: settings.maxAttempts, attemptTimeout: .milliseconds(settings.attemptTimeoutMilliseconds))
         let client = PagingHTTPClient.make()
         var channels: [ContactMethod.Kind: any NotificationChannel] = [:]
+        var customerMailer: CustomerMailer?
         do {
             let webhookSecret = try settings.webhookSecretFile.map { file throws(NodeError) in
                 try readHexSecret(file, key: "paging.webhook_secret_file", baseDirectory: baseDirectory)
@@ -43,8 +44,9 @@ struct PagingRuntime {
             }
             channels[.chat] = try ChatChannel(retryPolicy: retry, client: client, logger: logger)
             if let smtp = settings.smtp {
-                channels[.email] = try EmailChannel(configuration: try emailConfiguration(smtp, retry: retry, baseDirectory: baseDirectory),
-                                                    logger: logger)
+                let email = try emailConfiguration(smtp, retry: retry, baseDirectory: baseDirectory)
+                channels[.email] = try EmailChannel(configuration: email, logger: logger)
+                customerMailer = try CustomerMailer(configuration: email, logger: logger)
             }
             if let gateway = settings.smsGateway {
                 channels[.sms] = try GatewayChannel(kind: "sms", configuration: gatewayConfiguration(gateway, retry: retry), client: client,
@@ -70,6 +72,7 @@ struct PagingRuntime {
         var configuration = PagingSchedulerConfiguration(
             signer: signer, ackLinkLifetimeSeconds: settings.ackLinkLifetimeSeconds, rateLimitBurst: settings.rateLimitBurst,
             rateLimitRefillMilliseconds: settings.rateLimitRefillMilliseconds)
+        configuration.customerMailer = customerMailer
         if ProcessInfo.processInfo.environment["VIGIL_UNSAFE_UNFENCED_PAGES"] == "1" {
             configuration.unsafeUnfencedPages = true
             logger.warning("UNSAFE test knob VIGIL_UNSAFE_UNFENCED_PAGES=1: every node pages what it sees due, without an intent or leadership")

@@ -71,6 +71,7 @@ import Testing
         AddressCase(header: "\"odd local\"@Example.com", expected: MailAddress(address: "\"odd local\"@example.com", displayName: "")),
         AddressCase(header: "Ops <@relay.example:ops@Example.com>", expected: MailAddress(address: "ops@example.com", displayName: "Ops")),
         AddressCase(header: "Nobody", expected: nil),
+        AddressCase(header: "Nobody, ana@example.com", expected: MailAddress(address: "ana@example.com", displayName: "")),
         AddressCase(header: "Broken <no-at-sign>", expected: nil),
         AddressCase(header: "<@example.com>", expected: nil),
         AddressCase(header: "undisclosed-recipients:;", expected: nil),

@@ -130,3 +130,25 @@ import Testing
         #expect(parseError { () throws(MailParseError) in try MailParser.parse(message) } != nil)
     }
 }
+
+/// Shapes that make a naive scan quadratic; each must finish in well under a second.
+@Suite struct PathologicalInputTests {
+    static let shapes: [(name: String, message: String)] = [
+        ("adjacent encoded words", "Subject: " + String(repeating: "=?utf-8?q?ab?= ", count: 15_000) + "\n\nx"),
+        ("address pieces without @", "From: " + String(repeating: "a, ", count: 60_000) + "\n\nx"),
+        ("unclosed heads", "Content-Type: text/html\n\n" + String(repeating: "<head><body>", count: 50_000)),
+        ("entities", "Content-Type: text/html\n\n" + String(repeating: "&amp;", count: 200_000)),
+        ("unclosed tags", "Content-Type: text/html\n\n" + String(repeating: "<a", count: 200_000)),
+        ("parameters", "Content-Type: text/plain; " + String(repeating: "a*0*=x; ", count: 20_000) + "\n\nx"),
+        ("references", "References: " + String(repeating: "<a@b> ", count: 30_000) + "\n\nx"),
+        ("quoted-printable", "Content-Transfer-Encoding: quoted-printable\n\n" + String(repeating: "=   ", count: 100_000)),
+    ]
+
+    @Test(arguments: shapes.map(\.name))
+    func finishesQuickly(_ name: String) throws {
+        let message = Self.shapes.first { $0.name == name }!.message
+        let clock = ContinuousClock()
+        let elapsed = try clock.measure { _ = try MailParser.parse(bytes(message, .lf)) }
+        #expect(elapsed < .seconds(3), "\(name) took \(elapsed)")
+    }
+}

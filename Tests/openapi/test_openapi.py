@@ -140,7 +140,7 @@ def required_access(method: str, path: str) -> str:
         return "open"
     if path in ("/v2/enqueue", "/v2/change/enqueue") or path.startswith("/api/v1/integrations/"):
         return "integration"
-    if path.startswith("/ack/") or path.startswith("/calendar/"):
+    if path.startswith("/ack/") or path.startswith("/calendar/") or path.startswith("/feedback/"):
         return "open"
     if path == "/api/v1/tokens" or path.startswith("/api/v1/tokens/"):
         return "admin"
@@ -181,7 +181,7 @@ def test_documented_roles_match_the_middleware(spec):
                    'addIntakeRoutes(to: router.group().add(middleware: IntegrationKeyMiddleware(',
                    'addTokenRoutes(to: router.group().add(middleware: auth.requiring(.admin)))',
                    'addMemberRoutes(to: router.group().add(middleware: auth.requiring(.admin)))',
-                   'addAckRoutes(to: router)', 'router.get("/calendar/{secret}")',
+                   'addAckRoutes(to: router)', 'addFeedbackRoutes(to: router)', 'router.get("/calendar/{secret}")',
                    'addCalendarFeedRoutes(to: router.group().add(middleware: auth.requiring(read: .viewer, write: .manager)))', 'router.get("/healthz")', 'router.get("/readyz")', 'router.get("/api/v1/cluster")',
                    'router.get("/metrics")'):
         assert needle in source, f"HTTPAPI.makeRouter changed ({needle!r} is gone): update required_access in this test"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Customers' e-mail through the SMTP intake: Python's smtplib sends real mail (plain and STARTTLS) to a 3-node TLS
-# cluster started here, and the tests read the tickets back through the API; one kills the leader with -9 while
-# messages arrive.
+# Customers' e-mail both ways: Python's smtplib sends real mail (plain and STARTTLS) to a 3-node TLS cluster started
+# here, the tests read the tickets back through the API (one kills the leader with -9 while messages arrive), and an
+# aiosmtpd relay receives what the cluster mails customers: acknowledgements, replies, satisfaction links.
 #
 #   Tests/smtp/run.sh [path/to/vigil]        (default .build/debug/vigil; it is not built here)
 #
@@ -17,9 +17,9 @@ export PYTHONDONTWRITEBYTECODE=1
 step() { printf '\n== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
 [ -x "$binary" ] || { echo "no vigil binary at '$binary' (build it first)" >&2; exit 2; }
-python3 -c 'import pytest, requests' 2>/dev/null || {
-    step "installing pytest, requests"
-    python3 -m pip install --quiet --disable-pip-version-check pytest requests || exit 2
+python3 -c 'import pytest, requests, aiosmtpd' 2>/dev/null || {
+    step "installing pytest, requests, aiosmtpd"
+    python3 -m pip install --quiet --disable-pip-version-check pytest requests aiosmtpd==1.4.6 || exit 2
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-smtp.XXXXXX")
@@ -35,8 +35,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Node n takes mail on base+200+n for three mailboxes of the example's `web` service.
+# Node n takes mail on base+200+n for two mailboxes of the example's `web` service, and sends customers' mail
+# through the relay the test runs on base+250 (aiosmtpd).
 configure_test_node() {
+    sed -i "s/^paging:\$/paging:\n  smtp: {host: 127.0.0.1, port: $((base + 250)), security: plaintext, from: desk@example.com}/" "$2"
     cat >>"$2" <<YAML
 intake:
   smtp:

@@ -19,12 +19,51 @@ from email.mime.application import MIMEApplication
 
 import pytest
 import requests
+from aiosmtpd.controller import Controller
 
 BASE = int(os.environ["VIGIL_BASE_PORT"])
 CA = os.environ["VIGIL_CA"]
 TOKEN = os.environ["VIGIL_TOKEN"]
 WORK = os.environ["VIGIL_WORK"]
 BINARY = os.environ["VIGIL_BINARY"]
+
+
+class Relay:
+    """The SMTP relay the nodes send customers' mail through (paging.smtp in Tests/smtp/run.sh): keeps every message."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
+        return "250 OK"
+
+    def wait_for(self, predicate, seconds=30):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            with self.lock:
+                found = [m for _, to, m in self.messages if predicate(to, m)]
+            if found:
+                return found
+            time.sleep(0.1)
+        raise AssertionError("no such message reached the relay within %d s" % seconds)
+
+
+RELAY = Relay()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def relay():
+    controller = Controller(RELAY, hostname="127.0.0.1", port=BASE + 250)
+    controller.start()
+    yield RELAY
+    controller.stop()
+
+
+def body_of(message):
+    return message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
 
 
 def url(node, path=""):
@@ -291,3 +330,55 @@ def test_every_message_answered_250_survives_a_kill_9_of_the_leader():
         time.sleep(0.5)
     for ticket in set(accepted.values()):
         assert api(victim, "GET", f"/api/v1/tickets/{ticket}?consistency=local")["id"] == ticket
+    # The restarted node takes mail again once it has heard every member's release (until then it answers 451).
+    for attempt in range(120):
+        code, reply = send(victim, plain("After restart", "hello", sender="after@example.org"), sender="after@example.org")
+        if code == 250:
+            break
+        assert code == 451, reply
+        time.sleep(0.5)
+    assert code == 250, reply
+
+
+def test_the_customer_is_acknowledged_answered_in_thread_and_asked_to_rate(relay):
+    """S2 and S13 from the customer's side: the acknowledgement with the ticket number and the promised times in
+    their language, a staff comment mailed in the thread, their reply to it joining the ticket, and at the feedback
+    stage a signed link whose page takes the rating (2 opens a follow-up)."""
+    first = new_id("loop")
+    code, reply = send(follower(), plain("打印机无法连接", "办公室的打印机无法连接网络。", sender="Mei <mei@example.cn>", message_id=first),
+                       sender="mei@example.cn")
+    assert code == 250, reply
+    ticket = ticket_of(reply)
+    [ack] = relay.wait_for(lambda to, m: to == ["mei@example.cn"] and f"[#{ticket}]" in str(email.header.make_header(email.header.decode_header(m["Subject"]))))
+    assert ack["Auto-Submitted"] == "auto-replied" and ack["In-Reply-To"] == first and ack["From"].endswith("<support@example.com>")
+    text = body_of(ack)
+    assert f"工单 #{ticket}" in text and "首次响应" in text and "5 分钟内" in text, text
+
+    api(leader(), "POST", f"/api/v1/tickets/{ticket}/comment", body={"text": "请重启打印机后再试。", "customer_visible": True})
+    [answer] = relay.wait_for(lambda to, m: to == ["mei@example.cn"] and m["Message-ID"].startswith("<vigil.mail.reply."))
+    assert body_of(answer).startswith("请重启打印机后再试。") and answer["In-Reply-To"] == first and "Auto-Submitted" not in answer
+    again = plain(f"Re: {answer['Subject']}", "重启后可以了，谢谢。", sender="mei@example.cn", In_Reply_To=answer["Message-ID"])
+    code, reply = send(leader(), again, sender="mei@example.cn")
+    assert code == 250 and ticket_of(reply) == ticket, reply
+
+    api(leader(), "POST", f"/api/v1/tickets/{ticket}/assign", body={"owner_id": "bob"})
+    for stage in ("analysing", "handling", "feedback"):
+        api(leader(), "POST", f"/api/v1/tickets/{ticket}/transition", body={"stage": stage})
+    [survey] = relay.wait_for(lambda to, m: to == ["mei@example.cn"] and m["Message-ID"].startswith("<vigil.mail.satisfaction."))
+    link = re.search(r"https://\S+/feedback/\S+", body_of(survey)).group(0)
+    page = requests.get(link, verify=CA, timeout=10)
+    assert page.status_code == 200 and 'name="rating"' in page.text and "请评价工单" in page.text
+    # The survey link is not an acknowledgement link, nor the other way round.
+    assert requests.post(link.replace("/feedback/", "/ack/"), verify=CA, timeout=10).status_code == 404
+    rated = requests.post(link, data={"rating": "2", "comment": "等了太久"}, verify=CA, timeout=10)
+    assert rated.status_code == 200, rated.text
+    assert requests.post(link, data={"rating": "5"}, verify=CA, timeout=10).status_code == 409
+    state = api(leader(), "GET", f"/api/v1/tickets/{ticket}")
+    assert state["feedback"]["rating"] == 2 and state["feedback"]["comment"] == "等了太久" and state.get("follow_up_ticket_id")
+    mailed = [e["action"]["customer_mailed"] for e in state["timeline"] if "customer_mailed" in e["action"]]
+    assert sorted(m["purpose"] for m in mailed) == ["acknowledgement", "reply", "satisfaction"]
+    assert all(m["result"] == "delivered" for m in mailed)
+    # One message per outbox key, each once.
+    with relay.lock:
+        ids = [m["Message-ID"] for _, _, m in relay.messages if m["X-Vigil-Ticket"] == str(ticket)]
+    assert len(ids) == 3 and len(set(ids)) == 3, ids

@@ -252,6 +252,8 @@ extension Console {
         case let .pagesCancelled(count): what = say("tl_pages_cancelled", "\(count)")
         case .acknowledgementExpired: what = say("tl_ack_expired")
         case let .alertDetails(source, json): what = say("tl_alert_details", source); detail = json
+        case let .customerMailed(_, purpose, result, attempts):
+            what = say("tl_customer_mailed", "\(t["mail_\(purpose.rawValue)"] ?? purpose.rawValue) · \(result.rawValue) (\(attempts))")
         case let .customerMessage(_, subject, text, attachments):
             what = say("tl_customer_message", subject)
             let files = attachments.map { "\($0.fileName) (\($0.byteCount) B)" }
