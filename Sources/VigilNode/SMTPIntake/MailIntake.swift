@@ -39,7 +39,7 @@ struct MailIntake: Sendable {
             attachments: parsed.attachments.prefix(DutyLimits.maxAttachmentsPerMessage).map {
                 MailAttachmentRecord(fileName: String($0.fileName.prefix(200)), contentType: String($0.contentType.prefix(100)), byteCount: $0.byteCount)
             },
-            serviceID: mailbox.service, kind: mailbox.kind, priority: mailbox.priority)
+            serviceID: mailbox.service, kind: mailbox.kind, priority: mailbox.priority, mailbox: mailbox.address)
         let proposal = DutyProposal(command: .receiveMail(mail), leaderTimestamp: 0, actor: ActorID("mail:\(mailbox.service.prefix(40))"),
                                     leaderTerm: DutyProposal.termRequested)
         switch await propose(.duty(proposal)) {
