@@ -22,6 +22,20 @@ public struct OutboxPage: Codable, Sendable, Equatable {
 
     public var isIntended: Bool { intentTerm != nil }
 
+    /// Notices (SLA warnings and breaches to the owner and the team's manager) share the outbox with escalation
+    /// pages but not their end: they are still owed after an acknowledgement, as long as the ticket exists.
+    public static let noticePrefix = "notice-"
+    public var isNotice: Bool { key.hasPrefix(Self.noticePrefix) }
+
+    /// What a notice is about, for the message's title ("SLA breach (first response)"); nil for a page.
+    public var noticeLabel: String? {
+        guard isNotice else { return nil }
+        // notice-<ticket>-<target>-<warning|breach>-…
+        let parts = key.split(separator: "-")
+        guard parts.count >= 4 else { return "Notice" }
+        return "SLA \(parts[3]) (\(parts[2]))"
+    }
+
     /// The row `step` plans for one of its notifications, before any intent.
     public static func planned(by step: EscalationStep, _ notification: PlannedNotification) -> OutboxPage {
         OutboxPage(key: notification.idempotencyKey, ticketID: step.ticketID, stepIndex: step.stepIndex, levelIndex: step.levelIndex,
@@ -55,6 +69,44 @@ extension DutyState {
     public func ticketWantsPages(_ id: TicketID) -> Bool {
         guard let ticket = tickets.live[id] else { return false }
         return ticket.stage.isOpen && ticket.acknowledgedAt == nil
+    }
+
+    /// Whether the row is still owed: a page while its ticket wants pages, a notice while its ticket is in the
+    /// working set.
+    public func rowWanted(_ row: OutboxPage) -> Bool {
+        row.isNotice ? tickets.live.contains(row.ticketID) : ticketWantsPages(row.ticketID)
+    }
+
+    /// S5 for every ticket, not only alerts: an SLA warning tells the owner (or, with none, the team's manager); a
+    /// breach tells both. Each person through their notification rules, as a page would.
+    mutating func planSLANotices(_ context: inout ApplyContext) {
+        for event in context.events {
+            let id: TicketID, target: SLATarget, isBreach: Bool
+            switch event.kind {
+            case let .slaWarning(ticketID, slaTarget, _): (id, target, isBreach) = (ticketID, slaTarget, false)
+            case let .slaBreached(ticketID, slaTarget, _): (id, target, isBreach) = (ticketID, slaTarget, true)
+            default: continue
+            }
+            guard let ticket = tickets.live[id] else { continue }
+            let manager = services[ticket.serviceID]?.teamID.flatMap { teams[$0]?.managerID }
+            var recipients = [ticket.ownerID ?? manager].compactMap { $0 }
+            if isBreach, let manager, !recipients.contains(manager) { recipients.append(manager) }
+            let kind = isBreach ? "breach" : "warning"
+            for personID in recipients {
+                guard let person = people[personID] else { continue }
+                let rules = person.notificationRules.isEmpty
+                    ? person.contactMethods.map { NotificationRule(contactMethodID: $0.id, delayMinutes: 0) } : person.notificationRules
+                for rule in rules {
+                    guard let method = person.contactMethods.first(where: { $0.id == rule.contactMethodID }),
+                          outbox.count < DutyLimits.maxOutboxPages else { continue }
+                    let key = "\(OutboxPage.noticePrefix)\(id)-\(target.rawValue)-\(kind)-\(ticket.reopenCount)-\(personID)-\(method.id)"
+                    guard outbox[key] == nil else { continue }
+                    outbox[key] = OutboxPage(key: key, ticketID: id, stepIndex: -1, levelIndex: -1, personID: personID,
+                                             contactMethodID: method.id, kind: method.kind, dueAt: context.at + rule.delayMillis,
+                                             intentTerm: nil, intentCount: 0, intendedAt: nil)
+                }
+            }
+        }
     }
 
     /// Rows due by `instant`, planned or intended, earliest first; `ticketWantsPages` says which to send.
@@ -106,7 +158,7 @@ extension DutyState {
                 throw .conflict(field, "page '\(key)' was already intended in term \(term)")
             }
             guard context.at >= row.dueAt else { throw DutyError(.notDue, field: field, "page '\(key)' is due at \(row.dueAt)") }
-            guard ticketWantsPages(row.ticketID) else {
+            guard rowWanted(row) else {
                 throw .conflict(field, "ticket \(row.ticketID) no longer wants pages (acknowledged or closed)")
             }
         }
@@ -169,7 +221,7 @@ extension DutyState {
     /// An acknowledged or closed ticket's planned pages are dropped; intended ones stay until their
     /// outcome is recorded (the scheduler records them as cancelled without sending).
     mutating func cancelPlannedPages(of id: TicketID, _ context: inout ApplyContext) {
-        let keys = outbox.plannedKeys(of: id)
+        let keys = outbox.plannedKeys(of: id).filter { !$0.hasPrefix(OutboxPage.noticePrefix) }
         guard !keys.isEmpty else { return }
         for key in keys { outbox[key] = nil }
         tickets.live[id]?.append(.pagesCancelled(count: keys.count), at: context.at, actor: context.actor)

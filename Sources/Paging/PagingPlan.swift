@@ -99,7 +99,7 @@ public struct PagingPlan: Sendable, Equatable {
             return true
         }
         for row in state.outbox.intendedRows() where row.dueAt <= now && !busy.contains(row.key) {
-            if !state.ticketWantsPages(row.ticketID) {
+            if !state.rowWanted(row) {
                 plan.toCancel.append(row)
             } else if let intentTerm = row.intentTerm, intentTerm >= term {
                 if intentTerm == term { plan.toSend.append(job(for: row, in: state)) }
@@ -111,7 +111,7 @@ public struct PagingPlan: Sendable, Equatable {
             state.outbox.forEachPlannedDue(of: recipient, until: now) { row in
                 // Claimed rows are in flight (at most a few commands' worth); a row of a ticket that no longer
                 // wants pages is dropped by the command that acknowledged or closed it.
-                guard !busy.contains(row.key), state.ticketWantsPages(row.ticketID) else { return true }
+                guard !busy.contains(row.key), state.rowWanted(row) else { return true }
                 guard claim(recipient) else { return false }
                 plan.toIntend.append(job(for: row, in: state))
                 return true
@@ -150,7 +150,8 @@ public struct PagingPlan: Sendable, Equatable {
         let methods = (try? state.contactMethods(of: row.personID, readerRole: .admin).get()) ?? []
         let address = methods.first { $0.id == row.contactMethodID }?.address
         let serviceName = ticket.flatMap { state.services[$0.serviceID]?.name } ?? ticket?.serviceID ?? "?"
-        return PageJob(row: row, address: address, ticketTitle: ticket?.title ?? "ticket \(row.ticketID)",
+        let title = ticket?.title ?? "ticket \(row.ticketID)"
+        return PageJob(row: row, address: address, ticketTitle: row.noticeLabel.map { "\($0): \(title)" } ?? title,
                        priority: ticket?.priority ?? .p1, serviceName: serviceName)
     }
 

@@ -148,3 +148,46 @@ import Testing
         #expect(try DutyState.restore(from: old).customerBook.customers.isEmpty)
     }
 }
+
+/// S5 beyond alerts: SLA warnings reach the owner, breaches the owner and the team's manager, through the outbox.
+@Suite struct SLANoticeTests {
+    let t0 = Fixture.t0
+
+    /// The fixture with a mail address for Dave, the manager of the team behind both services.
+    func state() throws -> DutyState {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, .upsertPerson(Person(id: "dave", name: "Dave", role: .manager,
+                                                    contactMethods: [ContactMethod(id: "mail", kind: .email, address: "dave@example.org")])), at: t0)
+        return state
+    }
+
+    func noticeRows(_ state: DutyState) -> [OutboxPage] {
+        state.outbox.due(until: .max).filter(\.isNotice).sorted { $0.key < $1.key }
+    }
+
+    @Test func aWarningTellsTheOwnerABreachAlsoTheManagerOncePerRule() throws {
+        var state = try state()
+        let id = try Fixture.register(&state)
+        try Fixture.ok(&state, .assignTicket(ticketID: id, ownerID: "bob"), at: t0)
+        try Fixture.ok(&state, .recordSLAEvents([SLAEventRecord(ticketID: id, target: .firstResponse, isBreach: false)]), at: t0 + 4 * Fixture.minute)
+        let warned = noticeRows(state)
+        // Bob's rules: chat at once, SMS after 1 min, a call after 3 min.
+        #expect(warned.map(\.personID) == ["bob", "bob", "bob"])
+        #expect(warned.map(\.dueAt).sorted() == [t0 + 4 * Fixture.minute, t0 + 5 * Fixture.minute, t0 + 7 * Fixture.minute])
+        #expect(warned.allSatisfy { $0.noticeLabel == "SLA warning (firstResponse)" })
+        try Fixture.ok(&state, .recordSLAEvents([SLAEventRecord(ticketID: id, target: .firstResponse, isBreach: true)]), at: t0 + 5 * Fixture.minute)
+        let all = noticeRows(state)
+        #expect(Set(all.filter { $0.key.contains("breach") }.map(\.personID)) == ["bob", "dave"])
+        // An acknowledgement stops escalation pages, not notices already owed.
+        try Fixture.ok(&state, .acknowledgeTicket(ticketID: id), at: t0 + 6 * Fixture.minute, actor: ActorID("bob"))
+        #expect(noticeRows(state).count == all.count)
+        #expect(state.rowWanted(all[0]))
+    }
+
+    @Test func withoutAnOwnerTheManagerIsTold() throws {
+        var state = try state()
+        let id = try Fixture.register(&state)
+        try Fixture.ok(&state, .recordSLAEvents([SLAEventRecord(ticketID: id, target: .firstResponse, isBreach: false)]), at: t0 + 4 * Fixture.minute)
+        #expect(Set(noticeRows(state).map(\.personID)) == ["dave"])
+    }
+}

@@ -33,11 +33,13 @@ class Relay:
 
     def __init__(self):
         self.messages = []
+        self.times = []
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
+            self.times.append(time.time())
         return "250 OK"
 
     def wait_for(self, predicate, seconds=30):
@@ -382,3 +384,47 @@ def test_the_customer_is_acknowledged_answered_in_thread_and_asked_to_rate(relay
     with relay.lock:
         ids = [m["Message-ID"] for _, _, m in relay.messages if m["X-Vigil-Ticket"] == str(ticket)]
     assert len(ids) == 3 and len(set(ids)) == 3, ids
+
+
+def test_sla_warning_and_breach_notices_reach_the_owner_and_the_manager_on_time_and_once(relay):
+    """S5 for a customer's ticket: a 60 s first-response target (the shortest a policy takes) warns the owner at 15 s
+    and, unanswered, tells the owner and the team's manager (carol, of `ops` behind `web`) at 60 s, each once."""
+    stamp = time.time_ns()
+    api(leader(), "PUT", "/api/v1/sla-policies/fast", body={
+        "id": "fast", "name": "Fast contract", "warning_threshold_percent": 25,
+        "rules": [{"priority": "P3", "target": "firstResponse", "target_seconds": 60, "clock_mode": "calendarTime"}]})
+    owner = f"owner{stamp % 100000}"
+    api(leader(), "PUT", f"/api/v1/people/{owner}", body={
+        "id": owner, "name": "SLA Owner", "role": "responder",
+        "contact_methods": [{"id": "mail", "kind": "email", "address": f"{owner}@example.org"}],
+        "notification_rules": [{"contact_method_id": "mail", "delay_minutes": 0}]})
+    carol = api(leader(), "GET", "/api/v1/people/carol")
+    carol.update({"contact_methods": [{"id": "mail", "kind": "email", "address": "carol@example.org"}],
+                  "notification_rules": [{"contact_method_id": "mail", "delay_minutes": 0}]})
+    api(leader(), "PUT", "/api/v1/people/carol", body=carol)
+    api(leader(), "PUT", "/api/v1/customers/fastco", body={"id": "fastco", "name": "Fast Co", "email_addresses": ["help@fast.example"],
+                                                          "sla_policy_id": "fast"})
+    registered = time.time()
+    code, reply = send(follower(), plain("Need an answer fast", "Please call.", sender="help@fast.example"), sender="help@fast.example")
+    assert code == 250, reply
+    ticket = ticket_of(reply)
+    api(leader(), "POST", f"/api/v1/tickets/{ticket}/assign", body={"owner_id": owner})
+
+    def notices(to, kind):
+        with relay.lock:
+            return [(m, t) for (_, rcpt, m), t in zip(relay.messages, relay.times) if rcpt == [to] and f"SLA {kind}" in m["Subject"]
+                    and m["X-Vigil-Ticket"] == str(ticket)]
+
+    relay.wait_for(lambda to, m: to == [f"{owner}@example.org"] and "SLA warning" in m["Subject"] and m["X-Vigil-Ticket"] == str(ticket))
+    relay.wait_for(lambda to, m: to == [f"{owner}@example.org"] and "SLA breach" in m["Subject"] and m["X-Vigil-Ticket"] == str(ticket),
+                   seconds=90)
+    relay.wait_for(lambda to, m: to == ["carol@example.org"] and "SLA breach" in m["Subject"] and m["X-Vigil-Ticket"] == str(ticket))
+    time.sleep(3)  # anything sent twice would have arrived by now
+    [(warning, warned_at)] = notices(f"{owner}@example.org", "warning")
+    [(breach, breached_at)] = notices(f"{owner}@example.org", "breach")
+    [(manager_breach, _)] = notices("carol@example.org", "breach")
+    assert notices("carol@example.org", "warning") == []
+    # On time: the warning at half the target, the breach at the target, each within the scheduler's reaction.
+    assert 14.5 <= warned_at - registered <= 21, warned_at - registered
+    assert 59.5 <= breached_at - registered <= 66, breached_at - registered
+    assert "Need an answer fast" in str(email.header.make_header(email.header.decode_header(breach["Subject"])))
