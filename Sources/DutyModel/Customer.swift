@@ -134,6 +134,8 @@ public struct CustomerMail: Codable, Sendable, Equatable {
         case reply
         /// The link to rate the service (S13).
         case satisfaction
+        /// A change of an SLA policy, to customers who asked for announcements (S14); about no ticket (id 0).
+        case announcement
     }
 
     /// `mail:<purpose>:<ticket>[:<n>]`; its Message-ID is `vigil.<key with dots>@domain`, so a reply quoting it

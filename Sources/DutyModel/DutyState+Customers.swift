@@ -143,6 +143,9 @@ extension DutyState {
             let purpose: CustomerMail.Purpose
             let ticketID: TicketID
             switch event.kind {
+            case let .policyAnnounced(announcement) where announcement.policyKind == .sla:
+                queueAnnouncement(announcement, &context)
+                continue
             case let .ticketRegistered(id, _, _): registered.insert(id); continue
             case let .customerMessageReceived(id, _) where registered.contains(id): (purpose, ticketID) = (.acknowledgement, id)
             case let .noteAdded(id, true): (purpose, ticketID) = (.reply, id)
@@ -160,6 +163,17 @@ extension DutyState {
             guard customerBook.mailOutbox[key] == nil else { continue }
             customerBook.mailOutbox[key] = CustomerMail(key: key, ticketID: ticketID, customerID: customerID, purpose: purpose, text: text,
                                                         replyFrom: customer.mailbox, createdAt: context.at,
+                                                        intentTerm: nil, intentCount: 0)
+        }
+    }
+
+    /// S14: a changed SLA policy is announced in writing to every customer who asked for announcements.
+    private mutating func queueAnnouncement(_ announcement: PolicyAnnouncement, _ context: inout ApplyContext) {
+        for customer in customerBook.customers.values.sorted(by: { $0.id < $1.id }) where customer.announcements && !customer.emailAddresses.isEmpty {
+            guard customerBook.mailOutbox.count < DutyLimits.maxCustomerMailQueued else { return }
+            let key = "\(CustomerMail.keyPrefix)announcement:\(announcement.policyID).v\(announcement.version):\(customer.id)"
+            customerBook.mailOutbox[key] = CustomerMail(key: key, ticketID: 0, customerID: customer.id, purpose: .announcement,
+                                                        text: announcement.summary, replyFrom: customer.mailbox, createdAt: context.at,
                                                         intentTerm: nil, intentCount: 0)
         }
     }

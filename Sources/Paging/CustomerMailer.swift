@@ -25,8 +25,13 @@ public struct CustomerMailContent: Sendable, Equatable {
 
     /// The content of `mail`, or nil when the ticket or the customer's address is gone (removed on request, S16).
     public static func make(_ state: DutyState, _ mail: CustomerMail) -> CustomerMailContent? {
-        guard let ticket = state.ticket(mail.ticketID), let customer = state.customer(mail.customerID),
-              let address = customer.emailAddresses.first else { return nil }
+        guard let customer = state.customer(mail.customerID), let address = customer.emailAddresses.first else { return nil }
+        guard mail.purpose != .announcement else {
+            return CustomerMailContent(key: mail.key, purpose: mail.purpose, ticketID: 0, ticketTitle: "", priority: .p4, kind: .consultation,
+                                       to: address, customerName: customer.name, language: customer.language, replyFrom: mail.replyFrom,
+                                       text: mail.text, targets: [], customerMessageIDs: [])
+        }
+        guard let ticket = state.ticket(mail.ticketID) else { return nil }
         let ids = ticket.timeline.compactMap { entry -> String? in
             if case let .customerMessage(id, _, _, _) = entry.action { id } else { nil }
         }
@@ -100,6 +105,9 @@ public struct CustomerMailer: Sendable {
         case .satisfaction:
             subject = "\(tag) \(words.satisfactionSubject)"
             body = [words.greeting(content.customerName), "", words.satisfaction(content.ticketID), "", feedbackURL ?? "", "", words.linkValidity]
+        case .announcement:
+            subject = words.announcementSubject
+            body = [words.greeting(content.customerName), "", words.announcement, "", content.text, "", words.announcementScope]
         }
         body += ["", words.signature]
         let sender = content.replyFrom ?? fromAddress
@@ -112,13 +120,13 @@ public struct CustomerMailer: Sendable {
             "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=utf-8",
             "Content-Transfer-Encoding: quoted-printable",
-            "X-Vigil-Ticket: \(content.ticketID)",
         ]
+        if content.ticketID > 0 { headers.append("X-Vigil-Ticket: \(content.ticketID)") }
         // RFC 3834: the acknowledgement answers the customer's message automatically, the survey is generated;
         // their auto-responders then stay quiet. A comment is a person's answer and carries neither.
         switch content.purpose {
         case .acknowledgement: headers.append("Auto-Submitted: auto-replied")
-        case .satisfaction: headers.append("Auto-Submitted: auto-generated")
+        case .satisfaction, .announcement: headers.append("Auto-Submitted: auto-generated")
         case .reply: break
         }
         if let last = content.customerMessageIDs.last {
@@ -166,6 +174,11 @@ struct CustomerMailText {
     var satisfactionSubject: String { zh ? "请评价我们的服务" : "How did we do?" }
     func satisfaction(_ id: TicketID) -> String {
         zh ? "工单 #\(id) 已处理完毕。请用下面的链接为我们的服务打分（1–5 分），并留下您的意见：" : "Ticket #\(id) has been resolved. Please rate our service (1–5) and tell us what you think:"
+    }
+    var announcementSubject: String { zh ? "服务政策变更通知" : "A change to our service policy" }
+    var announcement: String { zh ? "我们的服务政策有变更，特此书面通知：" : "We are writing to tell you that a service policy has changed:" }
+    var announcementScope: String {
+        zh ? "新政策适用于此后登记的工单；已登记的工单仍按登记时的政策处理。" : "It applies to requests registered from now on; open requests keep the terms they were registered under."
     }
     var linkValidity: String { zh ? "链接 14 天内有效，无需登录。" : "The link works for 14 days and needs no sign-in." }
     var signature: String { zh ? "—— 值班服务台" : "-- The service desk" }

@@ -191,3 +191,48 @@ import Testing
         #expect(Set(noticeRows(state).map(\.personID)) == ["dave"])
     }
 }
+
+/// S2, S13, S14: what the model queues for customers.
+@Suite struct CustomerMailQueueTests {
+    let t0 = Fixture.t0
+
+    @Test func acknowledgementReplyAndSurveyAreQueuedOnceEachWithStableKeys() throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, .receiveMail(InboundMail(messageID: "m1@c", fromAddress: "a@b.example", subject: "Help", text: "x",
+                                                        serviceID: "helpdesk", kind: .consultation, priority: .p3, mailbox: "support@x.example")), at: t0)
+        try Fixture.ok(&state, .assignTicket(ticketID: 1, ownerID: "bob"), at: t0)
+        try Fixture.ok(&state, .addNote(ticketID: 1, text: "internal", customerVisible: false), at: t0)
+        try Fixture.ok(&state, .addNote(ticketID: 1, text: "Try again now.", customerVisible: true), at: t0)
+        for stage in [TicketStage.analysing, .handling, .feedback] { try Fixture.ok(&state, .advanceTicket(ticketID: 1, to: stage), at: t0) }
+        let rows = state.customerBook.mailOutbox.values.sorted { $0.createdAt == $1.createdAt ? $0.key < $1.key : $0.createdAt < $1.createdAt }
+        #expect(Set(rows.map(\.purpose)) == [.acknowledgement, .reply, .satisfaction])
+        #expect(rows.count == 3)
+        #expect(rows.first { $0.purpose == .reply }?.text == "Try again now.")
+        #expect(rows.allSatisfy { $0.replyFrom == "support@x.example" && $0.customerID == "mail-1" })
+        // Intent and outcome as for pages; the outcome goes onto the ticket without the address.
+        let key = rows[0].key
+        try Fixture.ok(&state, .recordPageIntents(keys: [key], leaderTerm: 3), at: t0)
+        #expect(Fixture.failure(&state, .recordPageIntents(keys: [key], leaderTerm: 3), at: t0)?.reason == .conflict)
+        try Fixture.ok(&state, .recordPageOutcomes([PageOutcome(key: key, result: .delivered, attempts: 1, detail: "ok")]), at: t0)
+        #expect(state.customerBook.mailOutbox[key] == nil)
+        #expect(state.ticket(1)?.timeline.contains { if case .customerMailed(key, _, .delivered, 1) = $0.action { true } else { false } } == true)
+    }
+
+    @Test func aCustomerWithoutAnAddressOrAnAnnouncementWishGetsNothing() throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, .upsertCustomer(Customer(id: "plain", name: "Plain")), at: t0)
+        try Fixture.ok(&state, .upsertCustomer(Customer(id: "reader", name: "Reader", emailAddresses: ["r@x.example"], announcements: true)), at: t0)
+        let id = try Fixture.register(&state, customer: "plain")
+        try Fixture.ok(&state, .addNote(ticketID: id, text: "hello", customerVisible: true), at: t0)
+        #expect(state.customerBook.mailOutbox.isEmpty)
+        try Fixture.ok(&state, .upsertSLAPolicy(SLAPolicy.Draft(id: "gold", name: "Gold", rules: [.init(.p3, .firstResponse, seconds: 60)])), at: t0)
+        #expect(state.customerBook.mailOutbox.values.map(\.purpose) == [.announcement])
+        #expect(state.customerBook.mailOutbox.values.first?.customerID == "reader")
+    }
+
+    @Test func aReplyQuotingOurMessageIDFindsItsTicket() {
+        #expect(CustomerMail.ticketID(inMessageID: "vigil.mail.reply.42.7@desk.example") == 42)
+        #expect(CustomerMail.ticketID(inMessageID: "vigil.mail.announcement.gold.v2.acme@desk.example") == nil)
+        #expect(CustomerMail.ticketID(inMessageID: "other@x") == nil)
+    }
+}

@@ -428,3 +428,19 @@ def test_sla_warning_and_breach_notices_reach_the_owner_and_the_manager_on_time_
     assert 14.5 <= warned_at - registered <= 21, warned_at - registered
     assert 59.5 <= breached_at - registered <= 66, breached_at - registered
     assert "Need an answer fast" in str(email.header.make_header(email.header.decode_header(breach["Subject"])))
+
+
+def test_an_sla_policy_change_is_announced_in_writing_to_subscribed_customers(relay):
+    """S14: customers who asked for announcements receive each SLA policy change; others do not."""
+    api(leader(), "PUT", "/api/v1/customers/news", body={"id": "news", "name": "News Reader", "language": "en",
+                                                        "email_addresses": ["news@example.org"], "announcements": True})
+    api(leader(), "PUT", "/api/v1/customers/quiet", body={"id": "quiet", "name": "Quiet", "email_addresses": ["quiet@example.org"]})
+    api(leader(), "PUT", "/api/v1/sla-policies/contract-b", body={
+        "id": "contract-b", "name": "Contract B", "warning_threshold_percent": 80,
+        "rules": [{"priority": "P2", "target": "firstResponse", "target_seconds": 600, "clock_mode": "calendarTime"}]})
+    [notice] = relay.wait_for(lambda to, m: to == ["news@example.org"] and "Contract B" in body_of(m))
+    assert notice["Subject"] == "A change to our service policy" and notice["Auto-Submitted"] == "auto-generated"
+    assert "version 1" in body_of(notice)
+    time.sleep(2)
+    with relay.lock:
+        assert not [m for _, to, m in relay.messages if to == ["quiet@example.org"]]
