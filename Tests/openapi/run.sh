@@ -72,7 +72,7 @@ echo "leader: node $leader; requests go to node $follower ($url)"
 
 step "pytest Tests/openapi/test_openapi.py (routes, roles, every operation against the spec)"
 # From the work directory, so that pytest plugins write nothing into the checkout.
-(cd "$work" && VIGIL_URL="$url" VIGIL_CA="$ca" VIGIL_TOKEN="$token" \
+(cd "$work" && VIGIL_URL="$url" VIGIL_CA="$ca" VIGIL_TOKEN="$token" VIGIL_ACK_SECRET_FILE="$work/c/node$follower/paging/ack.secret" \
     python3 -m pytest -p no:cacheprovider --rootdir "$work" -q -rfE "$root/Tests/openapi/test_openapi.py") || failed+=(pytest)
 
 # Membership and leadership changes are exercised by the pytest above with care (a learner that holds no vote,

@@ -981,6 +981,56 @@ def test_ack_links(client, run_id):
         server.shutdown()
 
 
+def feedback_token(ticket: int, key: str, expires: int, action: int = 3) -> str:
+    """A satisfaction link's token, signed here with the cluster's ack secret as the Swift signer does (version 1,
+    action, expiry, ticket, key length, key, HMAC-SHA256): an independent check of the format."""
+    import base64
+    import hashlib
+    import hmac
+    secret = bytes.fromhex(pathlib.Path(os.environ["VIGIL_ACK_SECRET_FILE"]).read_text().strip())
+    body = bytes([1, action]) + expires.to_bytes(8, "big") + ticket.to_bytes(8, "big") + len(key).to_bytes(2, "big") + key.encode()
+    return base64.urlsafe_b64encode(body + hmac.new(secret, body, hashlib.sha256).digest()).decode().rstrip("=")
+
+
+@live
+def test_customers_and_the_satisfaction_page(client, tokens, run_id):
+    """S15/S16 customers (addresses only on the audited route) and the S13 page a satisfaction link opens."""
+    name = f"oa-{run_id}-cust"
+    body = {"id": name, "name": "ACME", "language": "zh", "email_addresses": [f"{name}@example.invalid"], "sla_policy_id": "default",
+            "announcements": False}
+    _, answer, _ = client.call("PUT", f"/api/v1/customers/{name}", body, token=tokens["manager"], expect=200)
+    assert answer["object"] == name
+    client.call("PUT", f"/api/v1/customers/{name}", dict(body, id="other"), expect=400)
+    client.call("PUT", f"/api/v1/customers/{name}", dict(body, email_addresses=["not an address"]), expect=400)
+    client.call("PUT", f"/api/v1/customers/{name}-2", dict(body, id=f"{name}-2"), expect=409)
+    _, answer, _ = client.call("GET", "/api/v1/customers", expect=200)
+    assert name in [item["id"] for item in answer["items"]] and all("email_addresses" not in item for item in answer["items"])
+    _, answer, _ = client.call("GET", f"/api/v1/customers/{name}", expect=200)
+    assert answer["address_count"] == 1 and "email_addresses" not in answer
+    _, answer, _ = client.call("GET", f"/api/v1/customers/{name}/contact", params={"reason": "openapi test"}, token=tokens["carol"], expect=200)
+    assert answer["email_addresses"] == [f"{name}@example.invalid"]
+    client.call("GET", f"/api/v1/customers/{name}/contact", params={"reason": "openapi test"}, expect=403)
+    # A ticket of the customer at the feedback stage, then its satisfaction page and the rating.
+    _, created, _ = client.call("POST", "/api/v1/tickets", {"kind": "consultation", "priority": "P3", "title": "Rate me",
+                                                           "service_id": "web", "customer_id": name}, expect=201)
+    ticket = created["object"]["id"]
+    client.call("POST", f"/api/v1/tickets/{ticket}/assign", {"owner_id": "bob"}, expect=200)
+    for stage in ("analysing", "handling", "feedback"):
+        client.call("POST", f"/api/v1/tickets/{ticket}/transition", {"stage": stage}, expect=200)
+    link = f"/feedback/{feedback_token(ticket, f'mail:satisfaction:{ticket}:0', int(time.time()) + 600)}"
+    _, text, _ = client.call("GET", link, token=None, expect=200)
+    assert 'name="rating"' in text and "请评价工单" in text
+    client.call("GET", f"/feedback/{feedback_token(ticket, 'x', int(time.time()) + 600, action=1)}", token=None, expect=404)
+    client.call("GET", f"/feedback/{feedback_token(ticket, 'x', int(time.time()) - 5)}", token=None, expect=410)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    client.call("POST", link, token=None, expect=200, headers=form, raw=b"rating=4&comment=fine")
+    client.call("POST", link, token=None, expect=409, headers=form, raw=b"rating=4")
+    _, answer, _ = client.call("GET", f"/api/v1/tickets/{ticket}", expect=200)
+    assert answer["feedback"]["rating"] == 4
+    _, answer, _ = client.call("DELETE", f"/api/v1/customers/{name}", token=tokens["manager"], expect=200)
+    client.call("GET", f"/api/v1/customers/{name}", expect=404)
+
+
 @live
 def test_cluster_membership_leadership_backup_and_tls_reload(client):
     """Membership changes on the live cluster, with a learner that never runs (it holds no vote, so the cluster
