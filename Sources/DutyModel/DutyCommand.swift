@@ -21,6 +21,8 @@ public enum DutyCommand: Codable, Sendable, Equatable {
     case recordCustomerContactAccess(customerID: String, reason: String)
     /// S8: a customer's e-mail, from the SMTP intake.
     case receiveMail(InboundMail)
+    /// S9: the scheduler found these shifts about to start; their people are reminded through the outbox.
+    case recordHandoffReminders([HandoffReminder])
 
     // Tickets
     case registerTicket(NewTicket)
@@ -178,5 +180,17 @@ public struct SLAEventRecord: Codable, Sendable, Equatable {
         self.ticketID = ticketID
         self.target = target
         self.isBreach = isBreach
+    }
+}
+
+/// A shift about to start on a schedule with hand-off reminders.
+public struct HandoffReminder: Codable, Sendable, Equatable {
+    public let scheduleID: String
+    public let personID: String
+    public let shiftStart: Timestamp
+    public init(scheduleID: String, personID: String, shiftStart: Timestamp) {
+        self.scheduleID = scheduleID
+        self.personID = personID
+        self.shiftStart = shiftStart
     }
 }

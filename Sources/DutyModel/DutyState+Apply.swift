@@ -70,6 +70,7 @@ extension DutyState {
         case .removeCustomer(let id): try removeCustomer(id, &context)
         case .recordCustomerContactAccess(let id, let reason): try recordCustomerContactAccess(id, reason: reason, &context)
         case .receiveMail(let mail): try receiveMail(mail, &context)
+        case .recordHandoffReminders(let reminders): try recordHandoffReminders(reminders, &context)
         case .registerTicket(let new): try registerTicket(new, &context)
         case .advanceTicket(let id, let stage): try advanceTicket(id, to: stage, &context)
         case .reopenTicket(let id, let reason): try reopenTicket(id, reason: reason, &context)
@@ -130,6 +131,7 @@ extension DutyCommand {
         case .removeCustomer: "removeCustomer"
         case .recordCustomerContactAccess: "recordCustomerContactAccess"
         case .receiveMail: "receiveMail"
+        case .recordHandoffReminders: "recordHandoffReminders"
         case .registerTicket: "registerTicket"
         case .advanceTicket: "advanceTicket"
         case .reopenTicket: "reopenTicket"
@@ -182,6 +184,7 @@ extension DutyCommand {
         case .upsertCustomer(let customer): "customer:\(customer.id)"
         // The sender's address is contact data; the audit names the mailbox's service.
         case .receiveMail(let mail): "service:\(mail.serviceID)"
+        case .recordHandoffReminders(let reminders): "schedule:\(reminders.first?.scheduleID ?? "-")\(reminders.count > 1 ? "+\(reminders.count - 1)" : "")"
         case .registerTicket(let new): "service:\(new.serviceID)"
         case .advanceTicket(let id, _), .reopenTicket(let id, _), .acknowledgeTicket(let id), .resolveTicket(let id), .assignTicket(let id, _),
              .changePriority(let id, _), .addNote(let id, _, _), .provideInitialSolution(let id, _),

@@ -35,6 +35,12 @@ public struct DutyState: Codable, Sendable, Equatable {
     /// Absent from snapshots written before 0.11, and from every snapshot until the first customer or message:
     /// optional so those still decode.
     private var customerBookStorage: CustomerBook?
+    /// "<schedule>/<person>" → the start of the last shift its person was reminded of; absent before 0.11.
+    private var handoffsRemindedStorage: [String: Timestamp]?
+    public internal(set) var handoffsReminded: [String: Timestamp] {
+        get { handoffsRemindedStorage ?? [:] }
+        set { handoffsRemindedStorage = newValue }
+    }
     /// Customers and mail threads (S8, S15).
     public internal(set) var customerBook: CustomerBook {
         get { customerBookStorage ?? CustomerBook() }

@@ -156,8 +156,13 @@ public struct OnCallSchedule: Codable, Sendable, Equatable {
     public let timeZoneIdentifier: String
     public let layers: [Layer]
     public internal(set) var overrides: [Override]
+    /// Minutes before a shift starts that its person is reminded (S9 hand-off), through their notification rules;
+    /// nil: no reminders.
+    public let handoffReminderMinutes: Int?
 
-    public init(id: String, name: String, timeZoneIdentifier: String, layers: [Layer], overrides: [Override] = []) {
+    public init(id: String, name: String, timeZoneIdentifier: String, layers: [Layer], overrides: [Override] = [],
+                handoffReminderMinutes: Int? = nil) {
+        self.handoffReminderMinutes = handoffReminderMinutes
         self.id = id
         self.name = name
         self.timeZoneIdentifier = timeZoneIdentifier
@@ -261,6 +266,9 @@ public struct OnCallSchedule: Codable, Sendable, Equatable {
             return .invalid("schedule.timeZoneIdentifier", "unknown time zone '\(timeZoneIdentifier)'")
         }
         if layers.isEmpty { return .invalid("schedule.layers", "a schedule needs at least one layer") }
+        if let minutes = handoffReminderMinutes, !(1...10_080).contains(minutes) {
+            return .invalid("schedule.handoffReminderMinutes", "must be 1…10080 (a week)")
+        }
         if layers.count > DutyLimits.maxLayersPerSchedule { return .limit("schedule.layers", "at most \(DutyLimits.maxLayersPerSchedule)") }
         if overrides.count > DutyLimits.maxOverridesPerSchedule {
             return .limit("schedule.overrides", "at most \(DutyLimits.maxOverridesPerSchedule)")

@@ -27,6 +27,20 @@ public struct OutboxPage: Codable, Sendable, Equatable {
     public static let noticePrefix = "notice-"
     public var isNotice: Bool { key.hasPrefix(Self.noticePrefix) }
 
+    /// Hand-off reminders: `reminder-<shift start ms>-<schedule>/<person>/<method>` ('/' is in no identifier). They
+    /// belong to no ticket (id 0) and are owed until sent.
+    public static let reminderPrefix = "reminder-"
+    public var isReminder: Bool { key.hasPrefix(Self.reminderPrefix) }
+
+    /// The schedule and shift start of a reminder row.
+    public var reminderShift: (scheduleID: String, start: Timestamp)? {
+        guard isReminder else { return nil }
+        let rest = key.dropFirst(Self.reminderPrefix.count)
+        guard let dash = rest.firstIndex(of: "-"), let start = Timestamp(rest[..<dash]) else { return nil }
+        guard let schedule = rest[rest.index(after: dash)...].split(separator: "/").first else { return nil }
+        return (String(schedule), start)
+    }
+
     /// What a notice is about, for the message's title ("SLA breach (first response)"); nil for a page.
     public var noticeLabel: String? {
         guard isNotice else { return nil }
@@ -74,7 +88,59 @@ extension DutyState {
     /// Whether the row is still owed: a page while its ticket wants pages, a notice while its ticket is in the
     /// working set.
     public func rowWanted(_ row: OutboxPage) -> Bool {
-        row.isNotice ? tickets.live.contains(row.ticketID) : ticketWantsPages(row.ticketID)
+        if row.isReminder { return true }
+        return row.isNotice ? tickets.live.contains(row.ticketID) : ticketWantsPages(row.ticketID)
+    }
+
+    /// Shifts starting within their schedule's reminder lead of `now` whose person was not reminded yet: what the
+    /// leader proposes as `recordHandoffReminders`. O(schedules with reminders).
+    public func dueHandoffReminders(at now: Timestamp) -> [HandoffReminder] {
+        var due: [HandoffReminder] = []
+        for schedule in schedules.values.sorted(by: { $0.id < $1.id }) {
+            guard let minutes = schedule.handoffReminderMinutes else { continue }
+            let lead = Int64(minutes) * Millis.minute
+            for shift in schedule.finalTimeline(from: now, to: now + lead + 1) where shift.start > now && shift.start - lead <= now {
+                if (handoffsReminded["\(schedule.id)/\(shift.personID)"] ?? Timestamp.min) < shift.start {
+                    due.append(HandoffReminder(scheduleID: schedule.id, personID: shift.personID, shiftStart: shift.start))
+                }
+            }
+        }
+        return due
+    }
+
+    /// S9: each reminder becomes one outbox row per contact method of the person's notification rules; a shift is
+    /// reminded once, whoever leads.
+    mutating func recordHandoffReminders(_ reminders: [HandoffReminder], _ context: inout ApplyContext) throws(DutyError) {
+        if reminders.isEmpty { throw .invalid("reminders", "name at least one") }
+        if reminders.count > DutyLimits.maxSchedulerBatch { throw .limit("reminders", "at most \(DutyLimits.maxSchedulerBatch)") }
+        for (index, reminder) in reminders.enumerated() {
+            let field = "reminders[\(index)]"
+            guard let schedule = schedules[reminder.scheduleID], let minutes = schedule.handoffReminderMinutes else {
+                throw .notFound("\(field).scheduleID", "no schedule '\(reminder.scheduleID)' with hand-off reminders")
+            }
+            guard people[reminder.personID] != nil else { throw .notFound("\(field).personID", "no person '\(reminder.personID)'") }
+            guard reminder.shiftStart - Int64(minutes) * Millis.minute <= context.at else {
+                throw DutyError(.notDue, field: field, "the reminder is due at \(reminder.shiftStart - Int64(minutes) * Millis.minute)")
+            }
+        }
+        for reminder in reminders {
+            let remindedKey = "\(reminder.scheduleID)/\(reminder.personID)"
+            // A shift already reminded (another leader's proposal committed first) is skipped, not refused.
+            guard (handoffsReminded[remindedKey] ?? Timestamp.min) < reminder.shiftStart else { continue }
+            handoffsReminded[remindedKey] = reminder.shiftStart
+            let person = people[reminder.personID]!
+            let rules = person.notificationRules.isEmpty
+                ? person.contactMethods.map { NotificationRule(contactMethodID: $0.id, delayMinutes: 0) } : person.notificationRules
+            for rule in rules {
+                guard let method = person.contactMethods.first(where: { $0.id == rule.contactMethodID }), outbox.count < DutyLimits.maxOutboxPages else {
+                    continue
+                }
+                let key = "\(OutboxPage.reminderPrefix)\(reminder.shiftStart)-\(reminder.scheduleID)/\(person.id)/\(method.id)"
+                guard outbox[key] == nil else { continue }
+                outbox[key] = OutboxPage(key: key, ticketID: 0, stepIndex: -1, levelIndex: -1, personID: person.id, contactMethodID: method.id,
+                                         kind: method.kind, dueAt: context.at + rule.delayMillis, intentTerm: nil, intentCount: 0, intendedAt: nil)
+            }
+        }
     }
 
     /// S5 for every ticket, not only alerts: an SLA warning tells the owner (or, with none, the team's manager); a
@@ -197,6 +263,11 @@ extension DutyState {
             }
         }
         for outcome in outcomes {
+            if let row = outbox[outcome.key], row.isReminder {
+                outbox[outcome.key] = nil
+                context.emit(.pageRecorded(outcome, ticketID: 0))
+                continue
+            }
             if let mail = customerBook.mailOutbox[outcome.key] {
                 customerBook.mailOutbox[outcome.key] = nil
                 if tickets.live.contains(mail.ticketID) {

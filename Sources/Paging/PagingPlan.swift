@@ -150,8 +150,20 @@ public struct PagingPlan: Sendable, Equatable {
         let methods = (try? state.contactMethods(of: row.personID, readerRole: .admin).get()) ?? []
         let address = methods.first { $0.id == row.contactMethodID }?.address
         let serviceName = ticket.flatMap { state.services[$0.serviceID]?.name } ?? ticket?.serviceID ?? "?"
-        let title = ticket?.title ?? "ticket \(row.ticketID)"
-        return PageJob(row: row, address: address, ticketTitle: row.noticeLabel.map { "\($0): \(title)" } ?? title,
+        var title = ticket?.title ?? "ticket \(row.ticketID)"
+        if let (scheduleID, start) = row.reminderShift {
+            let schedule = state.schedules[scheduleID]
+            let zone = schedule?.timeZoneIdentifier ?? "UTC"
+            let local = ZoneClock(identifier: zone).map { clock -> String in
+                let minute = clock.minuteOfDay(at: start)
+                let hh = minute / 60 < 10 ? "0\(minute / 60)" : "\(minute / 60)", mm = minute % 60 < 10 ? "0\(minute % 60)" : "\(minute % 60)"
+                return "\(clock.localDate(at: start)) \(hh):\(mm)"
+            } ?? "\(start)"
+            title = "On-call hand-off: your shift on \(schedule?.name ?? scheduleID) starts at \(local) (\(zone))"
+        } else if let label = row.noticeLabel {
+            title = "\(label): \(title)"
+        }
+        return PageJob(row: row, address: address, ticketTitle: title,
                        priority: ticket?.priority ?? .p1, serviceName: serviceName)
     }
 

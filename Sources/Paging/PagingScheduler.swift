@@ -206,6 +206,16 @@ public actor PagingScheduler {
             Task { await self.inspect(inspection, term: term) }
         }
         if configuration.customerMailer != nil { startCustomerMail(term: term, inHand: inHand) }
+        let reminders = host.readDuty { $0.dueHandoffReminders(at: now) }
+            .filter { !inHand.contains(Self.reminderKey($0)) }
+        if !reminders.isEmpty {
+            let keys = reminders.map(Self.reminderKey)
+            claim(keys)
+            Task {
+                let result = await self.host.propose([.recordHandoffReminders(reminders)]).first
+                self.release(keys, after: result)
+            }
+        }
         limiter.forgetFull(now: now)
         guard var wakeAt else { return configuration.maxSleep }
         if let retry = refusedUntil.values.min() { wakeAt = min(wakeAt, retry) }
@@ -392,6 +402,10 @@ public actor PagingScheduler {
             for outcome in outcomes where outcome.result != .cancelled { awaitingOutcome[outcome.key] = outcome }
         }
         release(outcomes.map(\.key), after: results.first)
+    }
+
+    static func reminderKey(_ reminder: HandoffReminder) -> String {
+        "handoff-\(reminder.scheduleID)/\(reminder.personID)/\(reminder.shiftStart)"
     }
 
     // MARK: - Customer mail

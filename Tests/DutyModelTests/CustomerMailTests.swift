@@ -236,3 +236,35 @@ import Testing
         #expect(CustomerMail.ticketID(inMessageID: "other@x") == nil)
     }
 }
+
+/// S9: a person is reminded before their shift starts, once per shift, through their notification rules.
+@Suite struct HandoffReminderTests {
+    let t0 = Fixture.t0
+
+    @Test func aShiftWithinTheLeadIsRemindedOnce() throws {
+        var state = try Fixture.state()
+        // Bob's override starts an hour in; reminders 15 minutes ahead.
+        let start = t0 + Fixture.hour
+        try Fixture.ok(&state, .upsertSchedule(OnCallSchedule(
+            id: "handoff", name: "Hand-off", timeZoneIdentifier: "Asia/Shanghai",
+            layers: [.init(name: "days", userIDs: ["carol"], rotation: .daily, startDate: LocalDate(year: 2026, month: 3, day: 1), handoffMinute: 9 * 60)],
+            overrides: [.init(personID: "bob", start: start, end: start + 2 * Fixture.hour)], handoffReminderMinutes: 15)), at: t0)
+        #expect(state.dueHandoffReminders(at: start - 16 * Fixture.minute).isEmpty)
+        let due = state.dueHandoffReminders(at: start - 15 * Fixture.minute)
+        #expect(due == [HandoffReminder(scheduleID: "handoff", personID: "bob", shiftStart: start)])
+        #expect(Fixture.failure(&state, .recordHandoffReminders(due), at: start - 20 * Fixture.minute)?.reason == .notDue)
+        try Fixture.ok(&state, .recordHandoffReminders(due), at: start - 15 * Fixture.minute)
+        let rows = state.outbox.due(until: .max).filter(\.isReminder)
+        // Bob's rules: chat at once, SMS after a minute, a call after three.
+        #expect(rows.count == 3 && rows.allSatisfy { $0.reminderShift?.scheduleID == "handoff" && $0.reminderShift?.start == start })
+        #expect(state.dueHandoffReminders(at: start - 10 * Fixture.minute).isEmpty)
+        // Recorded twice (two leaders' proposals) still makes one set of rows.
+        try Fixture.ok(&state, .recordHandoffReminders(due), at: start - 14 * Fixture.minute)
+        #expect(state.outbox.due(until: .max).filter(\.isReminder).count == 3)
+        let restored = try DutyState.restore(from: state.snapshot())
+        #expect(restored.handoffsReminded == state.handoffsReminded)
+        #expect(Fixture.failure(&state, .upsertSchedule(OnCallSchedule(id: "x", name: "X", timeZoneIdentifier: "UTC",
+            layers: [.init(name: "l", userIDs: ["bob"], rotation: .daily, startDate: LocalDate(year: 2026, month: 3, day: 1), handoffMinute: 0)],
+            handoffReminderMinutes: 0)), at: t0)?.field == "schedule.handoffReminderMinutes")
+    }
+}

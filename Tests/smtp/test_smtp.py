@@ -444,3 +444,29 @@ def test_an_sla_policy_change_is_announced_in_writing_to_subscribed_customers(re
     time.sleep(2)
     with relay.lock:
         assert not [m for _, to, m in relay.messages if to == ["quiet@example.org"]]
+
+
+def test_a_hand_off_reminder_reaches_the_person_before_their_shift_once(relay):
+    """S9: a schedule with a one-minute reminder lead; an override puts a person on call 75 s from now; their e-mail
+    reminder arrives a minute before the shift starts, once."""
+    stamp = time.time_ns() % 100000
+    person = f"handoff{stamp}"
+    api(leader(), "PUT", f"/api/v1/people/{person}", body={
+        "id": person, "name": "Hand-off", "role": "responder", "time_zone_identifier": "Asia/Shanghai",
+        "contact_methods": [{"id": "mail", "kind": "email", "address": f"{person}@example.org"}],
+        "notification_rules": [{"contact_method_id": "mail", "delay_minutes": 0}]})
+    start_ms = (int(time.time()) + 75) * 1000
+    api(leader(), "PUT", f"/api/v1/schedules/{person}", body={
+        "id": person, "name": "Night desk", "time_zone_identifier": "Asia/Shanghai", "handoff_reminder_minutes": 1,
+        "layers": [{"name": "base", "user_ids": ["alice"], "rotation": "weekly", "start_date": {"year": 2026, "month": 1, "day": 5}, "handoff_minute": 540}],
+        "overrides": [{"person_id": person, "start": start_ms, "end": start_ms + 3_600_000}]})
+    [reminder] = relay.wait_for(lambda to, m: to == [f"{person}@example.org"], seconds=90)
+    with relay.lock:
+        arrived = [t for (_, to, _), t in zip(relay.messages, relay.times) if to == [f"{person}@example.org"]]
+    subject = str(email.header.make_header(email.header.decode_header(reminder["Subject"])))
+    assert "Night desk" in subject and "hand-off" in subject.lower(), subject
+    due = start_ms / 1000 - 60
+    assert due - 0.5 <= arrived[0] <= due + 6, arrived[0] - due
+    time.sleep(3)
+    with relay.lock:
+        assert len([1 for _, to, _ in relay.messages if to == [f"{person}@example.org"]]) == 1
