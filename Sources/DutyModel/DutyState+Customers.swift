@@ -82,9 +82,10 @@ extension DutyState {
                 guard ticket.hasRoomInTimeline else {
                     throw .limit("mail", "ticket \(threadID) reached \(DutyLimits.maxTimelineEntriesPerTicket) timeline entries")
                 }
-                tickets.live[threadID]!.append(message, at: context.at, actor: context.actor)
-                // The customer answered what was asked: the clocks run again.
+                // The customer answered what was asked: the clocks run again. First, since it may refuse (and then
+                // nothing has changed yet).
                 if ticket.waitingForCustomer { try setWaitingForCustomer(threadID, false, &context) }
+                tickets.live[threadID]!.append(message, at: context.at, actor: context.actor)
                 customerBook.remember(messageID: mail.messageID, ticketID: threadID)
                 if !mail.mailbox.isEmpty { customerBook.customers[known.id]!.mailbox = mail.mailbox }
                 context.emit(.customerMessageReceived(threadID, messageID: mail.messageID))

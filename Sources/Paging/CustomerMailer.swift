@@ -74,14 +74,7 @@ public struct CustomerMailer: Sendable {
         }
         let message = compose(content, feedbackURL: feedbackURL, date: date)
         let page = PageMessage.customerMail(key: content.key, ticketID: content.ticketID)
-        return await runner.run(page) { _, _ in
-            do throws(SMTPError) {
-                try await client.send(message)
-                return .delivered
-            } catch {
-                return error.isTransient ? .transient(error.description, retryAfter: nil) : .permanent(error.description)
-            }
-        }
+        return await runner.run(page) { _, _ in await client.attempt(message) }
     }
 
     func compose(_ content: CustomerMailContent, feedbackURL: String?, date: Date) -> EmailMessage {

@@ -57,13 +57,6 @@ public struct EmailChannel: NotificationChannel {
             return .failed(.permanent, detail: error.description, attempts: 0)
         }
         let message = composer.compose(page, to: address, date: Date())
-        return await runner.run(page) { _, _ in
-            do throws(SMTPError) {
-                try await client.send(message)
-                return .delivered
-            } catch {
-                return error.isTransient ? .transient(error.description, retryAfter: nil) : .permanent(error.description)
-            }
-        }
+        return await runner.run(page) { _, _ in await client.attempt(message) }
     }
 }

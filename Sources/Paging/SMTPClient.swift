@@ -196,3 +196,15 @@ public struct SMTPClient: Sendable {
         return out
     }
 }
+
+extension SMTPClient {
+    /// One try of `message` as the retry runner counts it: a transient SMTP error is worth another try.
+    func attempt(_ message: EmailMessage) async -> AttemptOutcome {
+        do throws(SMTPError) {
+            try await send(message)
+            return .delivered
+        } catch {
+            return error.isTransient ? .transient(error.description, retryAfter: nil) : .permanent(error.description)
+        }
+    }
+}
