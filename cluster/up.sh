@@ -24,6 +24,16 @@ mkdir -p "$local_dir"
 if [ ! -f "$local_dir/node1/vigil.yaml" ]; then
   echo "==> vigil init into $local_dir"
   "$bin" init --nodes "$nodes" --dir "$local_dir" --host 127.0.0.1 --base-port "$base_port"
+  # Customers' e-mail: node i takes SMTP on base+200+i for support@example.com (the example's `web` service).
+  for i in $(seq 1 "$nodes"); do
+    cat >>"$local_dir/node$i/vigil.yaml" <<YAML
+intake:
+  smtp:
+    listen: 127.0.0.1:$((base_port + 200 + i))
+    mailboxes:
+      - {address: support@example.com, service: web, kind: consultation, priority: P3}
+YAML
+  done
 fi
 
 for i in $(seq 1 "$nodes"); do
