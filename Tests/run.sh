@@ -39,7 +39,13 @@ step "debug build of everything, tests included"
 swift build --build-tests
 
 step "unit, property and simulation tests"
-swift test --skip-build --skip VigilNodeTests --skip ClusterTransportTests
+swift test --skip-build --skip VigilNodeTests --skip ClusterTransportTests --skip PagingTests
+
+# Channels against real receivers with 300 ms timeouts and subprocesses: alone (5 s), because CPU-bound suites on
+# Swift Testing's two cooperative threads delayed a timeout past a 30 s `sleep` and an aiosmtpd start past 20 s
+# once the MIME parser's tests ran beside them.
+step "paging channel tests (real receivers, timeouts)"
+swift test --skip-build --filter PagingTests
 
 # Real TLS sockets with reconnect timers: alone, so the parallel suites above cannot starve their handshakes
 # (two CI runs saw a first connection take over 10 s while everything else ran beside it).

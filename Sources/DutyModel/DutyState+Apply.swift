@@ -24,6 +24,7 @@ extension DutyState {
         reindexDeadlines(after: command)
         if !customerBook.customers.isEmpty { queueCustomerMail(&context) }
         planSLANotices(&context)
+        planPolicyAnnouncements(&context)
         if !outbox.isEmpty {
             for event in context.events {
                 switch event.kind {

@@ -32,6 +32,18 @@ public struct OutboxPage: Codable, Sendable, Equatable {
     public static let reminderPrefix = "reminder-"
     public var isReminder: Bool { key.hasPrefix(Self.reminderPrefix) }
 
+    /// Policy announcements to people (S14): `announce-<sla|escalation>-<version>-<policy>/<person>/<method>`; no ticket.
+    public static let announcementPrefix = "announce-"
+
+    /// The policy an announcement row is about.
+    public var announcedPolicy: (kind: PolicyAnnouncement.PolicyKind, version: Int, policyID: String)? {
+        guard key.hasPrefix(Self.announcementPrefix) else { return nil }
+        let parts = key.dropFirst(Self.announcementPrefix.count).split(separator: "-", maxSplits: 2)
+        guard parts.count == 3, let kind = PolicyAnnouncement.PolicyKind(rawValue: String(parts[0])), let version = Int(parts[1]),
+              let policyID = parts[2].split(separator: "/").first else { return nil }
+        return (kind, version, String(policyID))
+    }
+
     /// The schedule and shift start of a reminder row.
     public var reminderShift: (scheduleID: String, start: Timestamp)? {
         guard isReminder else { return nil }
@@ -88,7 +100,8 @@ extension DutyState {
     /// Whether the row is still owed: a page while its ticket wants pages, a notice while its ticket is in the
     /// working set.
     public func rowWanted(_ row: OutboxPage) -> Bool {
-        if row.isReminder { return true }
+        // Reminders and announcements belong to no ticket: owed until sent.
+        if row.ticketID == 0 { return true }
         return row.isNotice ? tickets.live.contains(row.ticketID) : ticketWantsPages(row.ticketID)
     }
 
@@ -106,6 +119,28 @@ extension DutyState {
             }
         }
         return due
+    }
+
+    /// S14: each policy change is announced in writing to the people who asked for announcements, through their
+    /// notification rules, as a page would be.
+    mutating func planPolicyAnnouncements(_ context: inout ApplyContext) {
+        for event in context.events {
+            guard case let .policyAnnounced(announcement) = event.kind else { continue }
+            for person in people.values.sorted(by: { $0.id < $1.id }) where person.announcements == true {
+                let rules = person.notificationRules.isEmpty
+                    ? person.contactMethods.map { NotificationRule(contactMethodID: $0.id, delayMinutes: 0) } : person.notificationRules
+                for rule in rules {
+                    guard let method = person.contactMethods.first(where: { $0.id == rule.contactMethodID }),
+                          outbox.count < DutyLimits.maxOutboxPages else { continue }
+                    let key = "\(OutboxPage.announcementPrefix)\(announcement.policyKind.rawValue)-\(announcement.version)-"
+                        + "\(announcement.policyID)/\(person.id)/\(method.id)"
+                    guard outbox[key] == nil else { continue }
+                    outbox[key] = OutboxPage(key: key, ticketID: 0, stepIndex: -1, levelIndex: -1, personID: person.id,
+                                             contactMethodID: method.id, kind: method.kind, dueAt: context.at + rule.delayMillis,
+                                             intentTerm: nil, intentCount: 0, intendedAt: nil)
+                }
+            }
+        }
     }
 
     /// S9: each reminder becomes one outbox row per contact method of the person's notification rules; a shift is
@@ -263,7 +298,7 @@ extension DutyState {
             }
         }
         for outcome in outcomes {
-            if let row = outbox[outcome.key], row.isReminder {
+            if let row = outbox[outcome.key], row.ticketID == 0 {
                 outbox[outcome.key] = nil
                 context.emit(.pageRecorded(outcome, ticketID: 0))
                 continue

@@ -8,9 +8,12 @@ public struct Person: Codable, Sendable, Equatable, CustomStringConvertible {
     /// `DutyState.contactMethods(of:readerRole:)`, which checks the role (S16).
     let contactMethods: [ContactMethod]
     public let notificationRules: [NotificationRule]
+    /// Receives policy change announcements (S14) through the notification rules; absent: no.
+    public let announcements: Bool?
 
     public init(id: String, name: String, role: Role, timeZoneIdentifier: String = "UTC",
-                contactMethods: [ContactMethod] = [], notificationRules: [NotificationRule] = []) {
+                contactMethods: [ContactMethod] = [], notificationRules: [NotificationRule] = [], announcements: Bool? = nil) {
+        self.announcements = announcements
         self.id = id
         self.name = name
         self.role = role

@@ -160,6 +160,9 @@ public struct PagingPlan: Sendable, Equatable {
                 return "\(clock.localDate(at: start)) \(hh):\(mm)"
             } ?? "\(start)"
             title = "On-call hand-off: your shift on \(schedule?.name ?? scheduleID) starts at \(local) (\(zone))"
+        } else if let (kind, version, policyID) = row.announcedPolicy {
+            let name = kind == .sla ? state.slaPolicy(policyID, version: version)?.name : state.escalationPolicies[policyID]?.first { $0.version == version }?.name
+            title = "Policy change: \(kind == .sla ? "SLA" : "escalation") policy '\(name ?? policyID)' is now version \(version)"
         } else if let label = row.noticeLabel {
             title = "\(label): \(title)"
         }

@@ -61,8 +61,10 @@ struct PersonView: Codable, Sendable {
     let timeZoneIdentifier: String
     let notificationRules: [NotificationRule]
     let contactMethods: [ContactMethod]?
+    let announcements: Bool?
 
     init(_ person: Person, contactMethods: [ContactMethod]?) {
+        announcements = person.announcements
         id = person.id
         name = person.name
         role = person.role

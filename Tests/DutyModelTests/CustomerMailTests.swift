@@ -268,3 +268,22 @@ import Testing
             handoffReminderMinutes: 0)), at: t0)?.field == "schedule.handoffReminderMinutes")
     }
 }
+
+/// S14: people who asked for announcements are told of each policy change through their notification rules.
+@Suite struct PolicyAnnouncementTests {
+    @Test func subscribedPeopleGetOneRowPerContactMethodOthersNone() throws {
+        var state = try Fixture.state()
+        try Fixture.ok(&state, .upsertPerson(Person(id: "reader", name: "Reader", role: .viewer,
+                                                    contactMethods: [ContactMethod(id: "mail", kind: .email, address: "r@example.org")],
+                                                    announcements: true)), at: Fixture.t0)
+        try Fixture.ok(&state, .upsertSLAPolicy(SLAPolicy.Draft(id: "gold-plan", name: "Gold", rules: [.init(.p3, .firstResponse, seconds: 60)])),
+                       at: Fixture.t0)
+        let rows = state.outbox.due(until: .max).filter { $0.announcedPolicy != nil }
+        #expect(rows.map(\.personID) == ["reader"])
+        #expect(rows.first?.announcedPolicy?.policyID == "gold-plan" && rows.first?.announcedPolicy?.version == 1)
+        #expect(rows.first.map(state.rowWanted) == true)
+        try Fixture.ok(&state, .recordPageIntents(keys: rows.map(\.key), leaderTerm: 2), at: Fixture.t0)
+        try Fixture.ok(&state, .recordPageOutcomes(rows.map { PageOutcome(key: $0.key, result: .delivered, attempts: 1, detail: "") }), at: Fixture.t0)
+        #expect(state.outbox.due(until: .max).isEmpty)
+    }
+}

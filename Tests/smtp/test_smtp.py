@@ -431,7 +431,11 @@ def test_sla_warning_and_breach_notices_reach_the_owner_and_the_manager_on_time_
 
 
 def test_an_sla_policy_change_is_announced_in_writing_to_subscribed_customers(relay):
-    """S14: customers who asked for announcements receive each SLA policy change; others do not."""
+    """S14: customers and people who asked for announcements receive each SLA policy change; others do not."""
+    api(leader(), "PUT", "/api/v1/people/reader", body={
+        "id": "reader", "name": "Policy Reader", "role": "viewer", "announcements": True,
+        "contact_methods": [{"id": "mail", "kind": "email", "address": "reader@example.org"}],
+        "notification_rules": [{"contact_method_id": "mail", "delay_minutes": 0}]})
     api(leader(), "PUT", "/api/v1/customers/news", body={"id": "news", "name": "News Reader", "language": "en",
                                                         "email_addresses": ["news@example.org"], "announcements": True})
     api(leader(), "PUT", "/api/v1/customers/quiet", body={"id": "quiet", "name": "Quiet", "email_addresses": ["quiet@example.org"]})
@@ -441,9 +445,13 @@ def test_an_sla_policy_change_is_announced_in_writing_to_subscribed_customers(re
     [notice] = relay.wait_for(lambda to, m: to == ["news@example.org"] and "Contract B" in body_of(m))
     assert notice["Subject"] == "A change to our service policy" and notice["Auto-Submitted"] == "auto-generated"
     assert "version 1" in body_of(notice)
+    [page] = relay.wait_for(lambda to, m: to == ["reader@example.org"])
+    subject = str(email.header.make_header(email.header.decode_header(page["Subject"])))
+    assert "Policy change" in subject and "Contract B" in subject and "version 1" in subject, subject
     time.sleep(2)
     with relay.lock:
         assert not [m for _, to, m in relay.messages if to == ["quiet@example.org"]]
+        assert len([m for _, to, m in relay.messages if to == ["reader@example.org"]]) == 1
 
 
 def test_a_hand_off_reminder_reaches_the_person_before_their_shift_once(relay):
