@@ -323,13 +323,16 @@ def test_every_message_answered_250_survives_a_kill_9_of_the_leader():
     for message_id, ticket in accepted.items():
         assert message_id in [m["message_id"] for m in messages_on(ticket)], f"{message_id} is not on ticket {ticket}"
     # The restarted node catches up and has every ticket too.
+    ready = False
     for _ in range(120):
         try:
-            if requests.get(url(victim, "/readyz"), verify=CA, timeout=3).status_code == 200:
-                break
+            ready = requests.get(url(victim, "/readyz"), verify=CA, timeout=3).status_code == 200
         except requests.RequestException:
             pass
+        if ready or restarted.poll() is not None:
+            break
         time.sleep(0.5)
+    assert ready, f"the restarted node is not ready (exit {restarted.poll()}); see node{victim}.restart.log"
     for ticket in set(accepted.values()):
         assert api(victim, "GET", f"/api/v1/tickets/{ticket}?consistency=local")["id"] == ticket
     # The restarted node takes mail again once it has heard every member's release (until then it answers 451).
