@@ -3,11 +3,7 @@ import DutyModel
 /// What the scheduler needs from its node: leadership, the applied duty state, and the replicated log.
 ///
 /// A protocol at this seam keeps the scheduler free of Raft and HTTP, and lets a test drive it with a fake host.
-public protocol PagingHost: Sendable {
-    /// This node's term while it is the leader; nil on followers and candidates.
-    func leaderTerm() -> UInt64?
-    /// Reads the applied state; `body` copies out what it needs and returns quickly (the log waits for the lock).
-    func readDuty<T: Sendable>(_ body: (DutyState) -> T) -> T
+public protocol PagingHost: PagingStateReader, Sendable {
     /// Proposes `commands` in this order (stamped with the leader's clock, acting as the scheduler) and waits
     /// until each is applied or has failed.
     func propose(_ commands: [DutyCommand]) async -> [PagingProposalResult]

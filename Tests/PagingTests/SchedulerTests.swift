@@ -354,7 +354,7 @@ final class RecordingChannel: NotificationChannel {
     }
 
     @Test func detailsAreCutOnACharacterBoundary() {
-        #expect(PagingScheduler.truncated("ab€", toBytes: 4) == "ab")
-        #expect(PagingScheduler.truncated("abc", toBytes: 4) == "abc")
+        #expect(SchedulerCore.truncated("ab€", toBytes: 4) == "ab")
+        #expect(SchedulerCore.truncated("abc", toBytes: 4) == "abc")
     }
 }
