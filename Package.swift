@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "raftstorage-bench", targets: ["raftstorage-bench"]),
         .executable(name: "raftstorage-crashprobe", targets: ["raftstorage-crashprobe"]),
         .executable(name: "vigil-check", targets: ["vigil-check"]),
+        .executable(name: "vigil-nodesim", targets: ["vigil-nodesim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -107,6 +108,12 @@ let package = Package(
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Ink", package: "Ink"),
+        ]),
+        // Whole nodes in the simulator: Raft cores, the real NodeStateMachine and the paging scheduler's decisions
+        // (SchedulerCore) on simulated time, with the promise checkers (`vigil-nodesim`).
+        .target(name: "NodeSimulation", dependencies: ["RaftCore", "Simulation", "DutyModel", "Paging", "VigilNode"]),
+        .executableTarget(name: "vigil-nodesim", dependencies: [
+            "NodeSimulation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Failover drills against a live cluster: workload, faults through a drill file's commands, a webhook sink,
         // and the HistoryCheck verdict (`vigil drill`, chaos/run.sh).

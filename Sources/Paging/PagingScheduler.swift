@@ -93,10 +93,10 @@ public actor PagingScheduler {
                     let result = await self.host.propose([command]).first
                     await self.proposalFinished(id, command: command, result: result)
                 }
-            case let .send(id, jobs):
+            case let .send(id, _):
                 Task {
                     Failpoint.hit(Failpoint.pagingAfterIntent)
-                    await self.send(id, jobs)
+                    await self.send(id)
                 }
             case let .sendMail(id, mail):
                 Task { await self.sendCustomerMail(id, mail) }
@@ -124,13 +124,12 @@ public actor PagingScheduler {
         perform(core.proposed(id, result: result, now: Self.nowMillis(), reader: host))
     }
 
-    /// Sends one message for `jobs` (one recipient; several pages become one message with a count) if this node
-    /// still leads the term the pages were intended in.
-    private func send(_ id: SchedulerCore.WorkID, _ jobs: [PagingPlan.PageJob]) async {
-        guard core.mayStillSend(id, leaderTerm: host.leaderTerm()) else {
-            perform([])
-            return
-        }
+    /// Sends one message for the pages of `id` still wanted (one recipient; several pages become one message with a
+    /// count) if this node still leads the term they were intended in.
+    private func send(_ id: SchedulerCore.WorkID) async {
+        let (jobs, cancelled) = core.pagesToSend(id, reader: host)
+        perform(cancelled)
+        guard !jobs.isEmpty else { return }
         let first = jobs[0]
         let result: DeliveryResult
         if first.address == nil {

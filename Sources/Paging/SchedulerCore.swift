@@ -36,7 +36,7 @@ public struct SchedulerCore: Sendable {
     public enum Work: Sendable {
         /// Propose one command (stamped by the leader, acting as the scheduler); then `proposed(_:result:…)`.
         case propose(WorkID, DutyCommand)
-        /// One message for these pages of one recipient, sent only if `mayStillSend` says so right before;
+        /// One message for the pages `pagesToSend` still names right before sending (these, or fewer, or none);
         /// then `sent(_:result:…)`.
         case send(WorkID, [PagingPlan.PageJob])
         /// One customer mail, fenced like a page; then `sent(_:result:…)`.
@@ -309,8 +309,8 @@ public struct SchedulerCore: Sendable {
 
     // MARK: - Completions
 
-    /// Whether the send of work `id` may start now, with the node leading `leaderTerm`: only in the term its intent
-    /// committed in. When not, the work is over and its keys are let go (a later leader sends them).
+    /// Whether the send of work `id` (a customer mail or an inspection; pages use `pagesToSend`) may start now, with
+    /// the node leading `leaderTerm`: only in the term its intent committed in. When not, the work is over and its keys are let go (a later leader sends them).
     public mutating func mayStillSend(_ id: WorkID, leaderTerm: UInt64?) -> Bool {
         guard let item = pending[id] else { preconditionFailure("no send \(id) in flight") }
         let term: UInt64, keys: [String]
@@ -324,6 +324,25 @@ public struct SchedulerCore: Sendable {
         pending[id] = nil
         release(keys, now: nil)
         return false
+    }
+
+    /// The pages of send `id` to put in its message now: none unless this node still leads the intent's term
+    /// (`mayStillSend`), and none whose ticket was acknowledged or closed since the plan; those get a cancelled
+    /// outcome (the returned work) instead of a page.
+    public mutating func pagesToSend(_ id: WorkID, reader: some PagingStateReader) -> (jobs: [PagingPlan.PageJob], work: [Work]) {
+        guard mayStillSend(id, leaderTerm: reader.leaderTerm()) else { return ([], []) }
+        guard case let .sending(jobs, term)? = pending[id] else { preconditionFailure("work \(id) is not a page send") }
+        let wanted = reader.readDuty { state in
+            jobs.map { job in state.outbox[job.row.key].map(state.rowWanted) ?? false }
+        }
+        let keep = zip(jobs, wanted).filter(\.1).map(\.0)
+        let drop = zip(jobs, wanted).filter { !$0.1 }.map(\.0)
+        guard !drop.isEmpty else { return (jobs, []) }
+        pending[id] = keep.isEmpty ? nil : .sending(keep, term: term)
+        let outcomes = drop.map {
+            PageOutcome(key: $0.row.key, result: .cancelled, attempts: 0, detail: "the ticket was acknowledged or closed before sending")
+        }
+        return (keep, [start(.outcomes(outcomes, term: term), proposing: .recordPageOutcomes(outcomes))])
     }
 
     /// A page or mail send finished: its outcome is proposed.

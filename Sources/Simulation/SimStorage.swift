@@ -1,12 +1,20 @@
 import RaftCore
 
 /// Durable storage of one simulated node: survives crashes, holds exactly what a Ready handed over.
-struct SimStorage {
-    var hardState = HardState()
-    var snapshot = Snapshot()
-    var entries: [Entry] = []
+public struct SimStorage {
+    public var hardState = HardState()
+    public var snapshot = Snapshot()
+    public var entries: [Entry] = []
 
-    var lastIndex: LogIndex { snapshot.index + LogIndex(entries.count) }
+    public init() {}
+
+    public init(hardState: HardState, snapshot: Snapshot, entries: [Entry]) {
+        self.hardState = hardState
+        self.snapshot = snapshot
+        self.entries = entries
+    }
+
+    public var lastIndex: LogIndex { snapshot.index + LogIndex(entries.count) }
 
     func term(at index: LogIndex) -> Term? {
         if index == snapshot.index { return snapshot.term }
@@ -15,7 +23,7 @@ struct SimStorage {
     }
 
     /// Persists a Ready's durable part in the documented order.
-    mutating func persist(_ ready: Ready) {
+    public mutating func persist(_ ready: Ready) {
         if let newSnapshot = ready.snapshot {
             snapshot = newSnapshot
             entries = []
@@ -30,14 +38,14 @@ struct SimStorage {
     }
 
     /// The application compacted through `newSnapshot.index`.
-    mutating func compact(_ newSnapshot: Snapshot) {
+    public mutating func compact(_ newSnapshot: Snapshot) {
         guard newSnapshot.index > snapshot.index else { return }
         let drop = Int(newSnapshot.index - snapshot.index)
         entries.removeFirst(min(drop, entries.count))
         snapshot = newSnapshot
     }
 
-    var persisted: PersistedState {
+    public var persisted: PersistedState {
         PersistedState(hardState: hardState, snapshot: snapshot, entries: entries)
     }
 }

@@ -1,0 +1,208 @@
+import DutyModel
+import Paging
+import RaftCore
+import VigilNode
+
+/// A broken promise found by a whole-node run: which property, what happened, and when (simulated ms from start).
+public struct PromiseViolation: Error, CustomStringConvertible, Sendable {
+    /// The properties the checkers hold the cluster to.
+    public enum Property: String, Sendable {
+        /// Replicas at the same applied index hold different state bytes.
+        case replicasDiverged = "replicas-diverged"
+        /// A page went out without a committed intent of its sender's term, or from a node not leading that term.
+        case unfencedSend = "unfenced-send"
+        /// One leader sent the same page twice.
+        case sentTwiceInOneTerm = "sent-twice-in-one-term"
+        /// One escalation page (ticket, step, person, contact method) went out under two keys.
+        case twoKeysForOneStep = "two-keys-for-one-step"
+        /// A page went out for a ticket its sender knew to be acknowledged or closed.
+        case pagedAfterAcknowledgement = "paged-after-acknowledgement"
+        /// A page, step, acknowledgement expiry or missed heartbeat was not acted on by its deadline plus the
+        /// failover allowance.
+        case lateForDeadline = "late-for-deadline"
+        /// The log holds two outcomes for one page.
+        case outcomeTwice = "outcome-twice"
+        /// SLA clocks on the replicas disagree with a computation from the ticket's own history.
+        case slaClockWrong = "sla-clock-wrong"
+        /// After faults stop, the replicas did not reach the same index, or work stayed in flight.
+        case liveness
+    }
+
+    public let property: Property
+    public let detail: String
+    public let atMillis: Int64
+
+    public var description: String { "\(property.rawValue) at \(Double(atMillis) / 1_000) s: \(detail)" }
+}
+
+/// Watches a whole-node run from outside: the committed log (as a reference state applied once, in order), every
+/// send as it starts, and the clock; throws the first broken promise.
+struct PromiseChecker {
+    private let allowanceMillis: Int64
+    /// The state every replica must reach: each committed entry applied once, in log order.
+    private(set) var reference = NodeStateMachine()
+    private(set) var referenceIndex: LogIndex = 0
+    /// State digests by applied index, with the node that first reached the index.
+    private var digests: [LogIndex: (digest: UInt64, node: NodeID)] = [:]
+    /// Terms in which each page's intent committed.
+    private var intentTerms: [String: Set<UInt64>] = [:]
+    private var outcomes: Set<String> = []
+    private var sendsByKeyAndTerm: [String: [UInt64: Int]] = [:]
+    /// Keys a receiver was asked to deliver (an attempt counts, whatever the answer).
+    private(set) var attempted: Set<String> = []
+    private var keyByStepPage: [String: String] = [:]
+    /// What the reference state owes, with when the checker first saw it owed.
+    private var owedSince: [String: Timestamp] = [:]
+    /// The latest moment something went wrong (a crash, a restart, a partition or its end): deadlines count from it.
+    var lastFaultAt: Timestamp = Workload.startMillis
+    private(set) var checks = 0
+
+    init(allowanceMillis: Int64, initial: NodeStateMachine, initialIndex: LogIndex) {
+        self.allowanceMillis = allowanceMillis
+        reference = initial
+        referenceIndex = initialIndex
+    }
+
+    // MARK: - The log
+
+    /// A node applied `entry` (a normal entry with data); the first to reach its index feeds the reference state.
+    mutating func observeApplied(_ entry: Entry, now: Timestamp) throws(PromiseViolation) {
+        guard entry.index == referenceIndex + 1 else { return }
+        referenceIndex = entry.index
+        guard entry.kind == .normal, !entry.data.isEmpty else { return }
+        guard case let .duty(.success(events)) = reference.apply(entry.data) else { return }
+        for event in events {
+            switch event.kind {
+            case let .pageIntended(key, _, term):
+                intentTerms[key, default: []].insert(term)
+            case let .pageRecorded(outcome, _):
+                checks += 1
+                guard outcomes.insert(outcome.key).inserted else {
+                    throw PromiseViolation(property: .outcomeTwice, detail: "page \(outcome.key) has a second outcome at index \(entry.index)",
+                                           atMillis: now - Workload.startMillis)
+                }
+            default: break
+            }
+        }
+    }
+
+    /// The reference skips ahead when a node installs a snapshot past it (the entries between were compacted).
+    mutating func observeSnapshot(_ snapshot: Snapshot, machine: NodeStateMachine) {
+        guard snapshot.index > referenceIndex else { return }
+        reference = machine
+        referenceIndex = snapshot.index
+    }
+
+    /// A node's state at `index`: every replica must hold the same bytes there.
+    mutating func observeState(_ machine: NodeStateMachine, index: LogIndex, node: NodeID, now: Timestamp) throws(PromiseViolation) {
+        checks += 1
+        // The deadline and outbox indexes are not in the snapshot bytes: compare them with a rebuild instead.
+        guard machine.duty.deadlineIndexIsExact() else {
+            throw PromiseViolation(property: .replicasDiverged,
+                                   detail: "node \(node)'s deadline or outbox index at applied index \(index) differs from a rebuild",
+                                   atMillis: now - Workload.startMillis)
+        }
+        let digest = Self.fnv1a(machine.snapshotData())
+        guard let first = digests[index] else {
+            digests[index] = (digest, node)
+            return
+        }
+        guard first.digest == digest else {
+            throw PromiseViolation(property: .replicasDiverged,
+                                   detail: "node \(node) and node \(first.node) hold different state at applied index \(index)",
+                                   atMillis: now - Workload.startMillis)
+        }
+    }
+
+    static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+
+    // MARK: - Sends
+
+    /// `node`, whose Raft core is `core` and applied state `state`, starts sending `jobs` (one message).
+    mutating func observeSend(_ jobs: [PagingPlan.PageJob], node: NodeID, core: RaftNode?, state: DutyState,
+                              now: Timestamp) throws(PromiseViolation) {
+        let at = now - Workload.startMillis
+        for job in jobs {
+            checks += 1
+            let key = job.row.key
+            guard let core, core.role == .leader, intentTerms[key]?.contains(core.term) == true else {
+                let role = core.map { "\($0.role) of term \($0.term)" } ?? "down"
+                throw PromiseViolation(property: .unfencedSend,
+                                       detail: "node \(node) (\(role)) sends \(key); its intent committed in terms \(intentTerms[key]?.sorted() ?? [])",
+                                       atMillis: at)
+            }
+            let count = sendsByKeyAndTerm[key, default: [:]][core.term, default: 0] + 1
+            sendsByKeyAndTerm[key, default: [:]][core.term] = count
+            guard count == 1 else {
+                throw PromiseViolation(property: .sentTwiceInOneTerm, detail: "node \(node) sends \(key) a second time in term \(core.term)",
+                                       atMillis: at)
+            }
+            if let row = state.outbox[key] {
+                if !state.rowWanted(row) {
+                    throw PromiseViolation(property: .pagedAfterAcknowledgement,
+                                           detail: "node \(node) sends \(key) though ticket \(row.ticketID) is acknowledged or closed in its state",
+                                           atMillis: at)
+                }
+                if row.ticketID != 0 {
+                    let page = "\(row.ticketID)/\(row.stepIndex)/\(row.personID)/\(row.contactMethodID)"
+                    if let earlier = keyByStepPage[page], earlier != key {
+                        throw PromiseViolation(property: .twoKeysForOneStep, detail: "\(page) sent as \(earlier) and as \(key)", atMillis: at)
+                    }
+                    keyByStepPage[page] = key
+                }
+            }
+            attempted.insert(key)
+        }
+    }
+
+    // MARK: - Deadlines
+
+    /// Everything owed by `now` in the reference state was acted on within the allowance, counted from when it
+    /// became owed (its deadline, or later: a reopened ticket owes its overdue step from the reopening) or from the
+    /// last fault, whichever is later.
+    mutating func checkDeadlines(now: Timestamp) throws(PromiseViolation) {
+        let duty = reference.duty
+        var owed: [(item: String, dueAt: Timestamp)] = []
+        for row in duty.outbox.intendedRows() where row.dueAt <= now && !attempted.contains(row.key) && duty.rowWanted(row) {
+            owed.append(("page \(row.key) (intended in term \(row.intentTerm ?? 0), not sent)", row.dueAt))
+        }
+        for recipient in duty.outbox.recipientsDue(until: now) {
+            duty.outbox.forEachPlannedDue(of: recipient, until: now) { row in
+                if !attempted.contains(row.key), duty.rowWanted(row) { owed.append(("page \(row.key) (not intended)", row.dueAt)) }
+                return true
+            }
+        }
+        for step in duty.dueEscalationSteps(until: now) {
+            owed.append(("escalation step \(step.stepIndex) of ticket \(step.ticketID)", step.dueAt))
+        }
+        for expiry in duty.dueAcknowledgementExpiries(until: now) {
+            owed.append(("the acknowledgement of ticket \(expiry.ticketID) timing out", expiry.dueAt))
+        }
+        for monitor in duty.heartbeatMonitors.values where monitor.openIncidentID == nil && monitor.deadline <= now {
+            owed.append(("the missed heartbeat of \(monitor.id)", monitor.deadline))
+        }
+        for sla in duty.dueSLAEvents(at: now) {
+            owed.append(("the SLA \(sla.isBreach ? "breach" : "warning") of ticket \(sla.ticketID) (\(sla.target))", sla.dueAt))
+        }
+        var stillOwed: [String: Timestamp] = [:]
+        for (item, dueAt) in owed {
+            checks += 1
+            let key = "\(item)@\(dueAt)"
+            let since = owedSince[key] ?? now
+            stillOwed[key] = since
+            if now - max(since, lastFaultAt) > allowanceMillis {
+                throw PromiseViolation(property: .lateForDeadline,
+                                       detail: "\(item): due at \(Self.seconds(dueAt)), owed since \(Self.seconds(since)), last fault at "
+                                           + "\(Self.seconds(lastFaultAt)), reference index \(referenceIndex)",
+                                       atMillis: now - Workload.startMillis)
+            }
+        }
+        owedSince = stillOwed
+    }
+
+    private static func seconds(_ instant: Timestamp) -> String { WholeNodeCluster.seconds(instant - Workload.startMillis) }
+}

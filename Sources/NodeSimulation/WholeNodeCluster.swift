@@ -1,0 +1,546 @@
+import DutyModel
+import Paging
+import RaftCore
+import Simulation
+import VigilNode
+
+/// One simulated node: a Raft core (nil while down), its disk, the real `NodeStateMachine` it applies to, and the
+/// real `SchedulerCore` deciding its paging, on a clock of its own.
+final class WholeNode {
+    let id: NodeID
+    var core: RaftNode?
+    var storage: SimStorage
+    var machine = NodeStateMachine()
+    var applied: LogIndex = 0
+    /// The term of the last entry applied: a leader schedules only once its term's first entry is applied.
+    var appliedTerm: Term = 0
+    var scheduler: SchedulerCore
+    /// Bumped by every crash: work started before it is forgotten.
+    var epoch = 0
+    var nextPassAt: Timestamp = 0
+    /// This node's clock runs this far from simulated time.
+    let skewMillis: Int64
+    var proposals: [ProposalID: (work: SchedulerCore.WorkID, deadline: Timestamp)] = [:]
+    var proposalTerm: Term = 0
+    /// Inside `processReady`: work started while applying is picked up by that loop, not by a nested one.
+    var handlingReady = false
+
+    init(id: NodeID, storage: SimStorage, scheduler: SchedulerCore, skewMillis: Int64) {
+        self.id = id
+        self.storage = storage
+        self.scheduler = scheduler
+        self.skewMillis = skewMillis
+    }
+
+    var isUp: Bool { core != nil }
+}
+
+/// The scheduler's view of a simulated node, as `NodePagingHost` gives it a real one.
+struct SimulatedPagingHost: PagingStateReader {
+    let node: WholeNode
+
+    func leaderTerm() -> UInt64? {
+        guard let core = node.core, core.role == .leader, node.appliedTerm == core.term else { return nil }
+        return core.term
+    }
+
+    func readDuty<T: Sendable>(_ body: (DutyState) -> T) -> T { body(node.machine.duty) }
+}
+
+/// Figures of one run (summed over seeds by the runner).
+public struct WholeNodeStats: Sendable {
+    public var committedEntries = 0
+    public var operations = 0
+    public var pagesSent = 0
+    public var elections = 0
+    public var crashes = 0
+    public var crashesAroundSends = 0
+    public var tornWrites = 0
+    public var fsyncFailures = 0
+    public var partitions = 0
+    public var snapshotsInstalled = 0
+    public var checks = 0
+    public var maxPageLatenessMillis: Int64 = 0
+
+    mutating func add(_ other: WholeNodeStats) {
+        committedEntries += other.committedEntries
+        operations += other.operations
+        pagesSent += other.pagesSent
+        elections += other.elections
+        crashes += other.crashes
+        crashesAroundSends += other.crashesAroundSends
+        tornWrites += other.tornWrites
+        fsyncFailures += other.fsyncFailures
+        partitions += other.partitions
+        snapshotsInstalled += other.snapshotsInstalled
+        checks += other.checks
+        maxPageLatenessMillis = max(maxPageLatenessMillis, other.maxPageLatenessMillis)
+    }
+
+    public var line: String {
+        "committed=\(committedEntries) operations=\(operations) pages=\(pagesSent) elections=\(elections) crashes=\(crashes) "
+            + "crashes-around-sends=\(crashesAroundSends) torn-writes=\(tornWrites) fsync-failures=\(fsyncFailures) "
+            + "partitions=\(partitions) snapshots-installed=\(snapshotsInstalled) checks=\(checks) max-page-lateness-ms=\(maxPageLatenessMillis)"
+    }
+}
+
+/// Runs whole nodes in one process on simulated time over a seeded, faulty network and paging receiver; one seed
+/// replays one run exactly. Nothing here reads the wall clock, a random source other than the seed, or the network.
+public final class WholeNodeCluster {
+    public let options: WholeNodeOptions
+    private var rng: RaftCore.SplitMix64
+    private var nodes: [WholeNode] = []
+    private var network = SimNetwork()
+    private var checker: PromiseChecker
+    private var now: Timestamp = Workload.startMillis
+    private var step = 0
+    private var faultsActive = true
+    private var timers: [(at: Timestamp, sequence: Int, node: Int, epoch: Int, event: TimedEvent)] = []
+    private var timerSequence = 0
+    private var leaderTerms: [NodeID: Term] = [:]
+    public private(set) var stats = WholeNodeStats()
+    private var traceLines: [String] = []
+    private let stepMillis: Int64
+
+    /// What a timer does when it fires.
+    private enum TimedEvent {
+        case sendStarts(SchedulerCore.Work)
+        case sendAnswered(SchedulerCore.WorkID, DeliveryResult)
+        case inspectionAnswered(SchedulerCore.WorkID, count: Int)
+        case proposalFailed(SchedulerCore.WorkID)
+    }
+
+    public init(options: WholeNodeOptions) {
+        precondition((1...7).contains(options.nodeCount), "1 to 7 nodes")
+        precondition(options.tickMillis % Int64(options.stepsPerTick) == 0, "a tick must split into whole-millisecond steps")
+        self.options = options
+        rng = RaftCore.SplitMix64(seed: options.seed)
+        stepMillis = options.tickMillis / Int64(options.stepsPerTick)
+        // Every node starts from one snapshot holding the configuration, as a cluster restored from a backup would.
+        var initial = NodeStateMachine()
+        for command in Workload.setup() {
+            let proposal = DutyProposal(command: command, leaderTimestamp: Workload.startMillis - 60_000, actor: ActorID("ann"))
+            guard case .duty(.success) = initial.apply(ReplicatedCommand.duty(proposal).encoded()) else {
+                preconditionFailure("the simulation's configuration does not apply: \(command.name)")
+            }
+        }
+        let voters = (1...options.nodeCount).map { NodeID($0) }
+        let snapshot = Snapshot(index: 1, term: 1, conf: ConfState(voters: voters), data: initial.snapshotData())
+        checker = PromiseChecker(allowanceMillis: options.failoverAllowanceMillis, initial: initial, initialIndex: 1)
+        var schedulerOptions = SchedulerCore.Options()
+        // Storm control is tested on its own; here it would only blur the deadlines the checker holds pages to.
+        schedulerOptions.rateLimitBurst = 1_000
+        schedulerOptions.rateLimitRefillMilliseconds = 1
+        schedulerOptions.injectedBug = options.bug?.schedulerBug
+        for id in voters {
+            let storage = SimStorage(hardState: HardState(term: 1, vote: noNode, commit: 1), snapshot: snapshot, entries: [])
+            let skew = Int64(rng.below(201)) - 100
+            nodes.append(WholeNode(id: id, storage: storage, scheduler: SchedulerCore(options: schedulerOptions), skewMillis: skew))
+        }
+        for node in nodes { start(node) }
+    }
+
+    /// The trace recorded so far (only with `options.trace`).
+    public var trace: [String] { traceLines }
+
+    private func log(_ line: @autoclosure () -> String) {
+        if options.trace { traceLines.append("[\(Self.seconds(now - Workload.startMillis))] \(line())") }
+    }
+
+    /// "12.340 s" from milliseconds, without Foundation.
+    static func seconds(_ millis: Int64) -> String {
+        let fraction = String(abs(millis % 1_000))
+        return "\(millis / 1_000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) s"
+    }
+
+    // MARK: - Running
+
+    /// The fault phase, then the settle phase; throws the first broken promise.
+    public func run() throws(PromiseViolation) {
+        let faultEnd = Workload.startMillis + options.faultMillis
+        let end = faultEnd + options.settleMillis
+        while now < faultEnd { try runTick() }
+        faultsActive = false
+        network.partition = nil
+        for node in nodes where !node.isUp { restart(node) }
+        checker.lastFaultAt = now
+        log("faults stop")
+        while now < end { try runTick() }
+        try checkConverged()
+        stats.checks = checker.checks
+        stats.committedEntries = Int(checker.referenceIndex)
+    }
+
+    private func runTick() throws(PromiseViolation) {
+        if faultsActive { injectFaults() }
+        for node in nodes {
+            guard let core = node.core else { continue }
+            core.tick()
+            try processReady(node)
+        }
+        // Clients stop a little before the end, so the last alerts have time to page.
+        if rng.chance(options.operationRate), now < Workload.startMillis + options.faultMillis + options.settleMillis / 2 {
+            try clientOperation()
+        }
+        for _ in 0..<options.stepsPerTick {
+            step += 1
+            now += stepMillis
+            for message in network.due(atStep: step, rng: &rng) { try deliver(message) }
+            try fireTimers()
+            for node in nodes where node.isUp {
+                try expireProposals(node)
+                if node.isUp, node.nextPassAt <= now { try schedulerPass(node) }
+            }
+        }
+        try checker.checkDeadlines(now: now)
+    }
+
+    private func clock(_ node: WholeNode) -> Timestamp { now + node.skewMillis }
+
+    // MARK: - Raft
+
+    private func start(_ node: WholeNode) {
+        var config = Config(id: node.id)
+        config.electionTimeoutTicks = options.electionTimeoutTicks
+        config.heartbeatIntervalTicks = 1
+        config.randomSeed = rng.next()
+        config.injectedBug = options.bug?.coreBug
+        config.preVote = true
+        config.checkQuorum = true
+        do {
+            node.machine = try NodeStateMachine(snapshotData: node.storage.snapshot.data)
+        } catch {
+            preconditionFailure("node \(node.id) cannot read its own snapshot: \(error)")
+        }
+        node.applied = node.storage.snapshot.index
+        node.appliedTerm = node.storage.snapshot.term
+        node.core = RaftNode(config: config, persisted: node.storage.persisted)
+        node.scheduler.reset()
+        node.proposals = [:]
+        node.nextPassAt = now
+    }
+
+    private func crash(_ node: WholeNode, why: String) {
+        node.core = nil
+        node.epoch += 1
+        node.proposals = [:]
+        stats.crashes += 1
+        checker.lastFaultAt = now
+        log("node \(node.id) crashes \(why)")
+    }
+
+    private func restart(_ node: WholeNode) {
+        start(node)
+        checker.lastFaultAt = now
+        log("node \(node.id) restarts at term \(node.storage.hardState.term), snapshot \(node.storage.snapshot.index) + \(node.storage.entries.count) entries")
+    }
+
+    private func send(_ message: Message) {
+        guard !(faultsActive && network.isBlocked(from: message.from, to: message.to)) else { return }
+        if faultsActive && rng.chance(options.dropRate) { return }
+        network.enqueue(message, atStep: step + 1 + rng.below(options.maxDelaySteps))
+        if faultsActive && rng.chance(options.duplicateRate) {
+            network.enqueue(message, atStep: step + 1 + rng.below(options.maxDelaySteps * 2))
+        }
+    }
+
+    private func deliver(_ message: Message) throws(PromiseViolation) {
+        guard let node = nodes.first(where: { $0.id == message.to }), let core = node.core else { return }
+        core.step(message)
+        try processReady(node)
+    }
+
+    /// Handles every Ready in order: send, persist (which may tear or fail), send what waited for the disk, install
+    /// a snapshot, apply, advance.
+    private func processReady(_ node: WholeNode) throws(PromiseViolation) {
+        guard !node.handlingReady else { return }
+        node.handlingReady = true
+        defer { node.handlingReady = false }
+        var rounds = 0
+        while let core = node.core, core.hasReady {
+            rounds += 1
+            precondition(rounds < 1_000, "Ready loop does not converge on node \(node.id)")
+            let ready = core.ready()
+            ready.messages.forEach(send)
+            if ready.needsPersist && faultsActive {
+                if rng.chance(options.fsyncFailureRate) {
+                    // The write may or may not be on the disk; the node stops rather than act as if it were.
+                    stats.fsyncFailures += 1
+                    if rng.chance(0.5) { node.storage.persist(ready) }
+                    crash(node, why: "on a failed fsync")
+                    return
+                }
+                if rng.chance(options.tornWriteRate), !ready.entries.isEmpty {
+                    // A torn tail: start-up recovery keeps the whole records before the tear and drops the rest.
+                    stats.tornWrites += 1
+                    var torn = ready
+                    torn.entries = Array(ready.entries.prefix(rng.below(ready.entries.count)))
+                    torn.hardState = nil
+                    torn.snapshot = nil
+                    node.storage.persist(torn)
+                    crash(node, why: "on a torn write (\(torn.entries.count) of \(ready.entries.count) entries kept)")
+                    return
+                }
+            }
+            node.storage.persist(ready)
+            ready.messagesAfterPersist.forEach(send)
+            if let snapshot = ready.snapshot {
+                do {
+                    node.machine = try NodeStateMachine(snapshotData: snapshot.data)
+                } catch {
+                    preconditionFailure("node \(node.id) received a snapshot it cannot read: \(error)")
+                }
+                node.applied = snapshot.index
+                node.appliedTerm = snapshot.term
+                stats.snapshotsInstalled += 1
+                checker.observeSnapshot(snapshot, machine: node.machine)
+                log("node \(node.id) installs a snapshot at \(snapshot.index)")
+            }
+            for entry in ready.committedEntries where entry.index > node.applied {
+                try apply(entry, on: node)
+            }
+            core.advance(ready)
+            try observeLeadership(node, core)
+            compactIfDue(node, core)
+        }
+    }
+
+    private func apply(_ entry: Entry, on node: WholeNode) throws(PromiseViolation) {
+        var outcome: ApplyOutcome?
+        if entry.kind == .normal, !entry.data.isEmpty {
+            var data = entry.data
+            if options.bug == .applyReadsWallClock, case let .duty(proposal)? = ReplicatedCommand(decoding: data) {
+                data = ReplicatedCommand.duty(DutyProposal(command: proposal.command, leaderTimestamp: clock(node), actor: proposal.actor,
+                                                           leaderTerm: proposal.leaderTerm)).encoded()
+            }
+            outcome = node.machine.apply(data)
+        }
+        node.applied = entry.index
+        node.appliedTerm = entry.term
+        try checker.observeApplied(entry, now: now)
+        if entry.index % options.compareEveryEntries == 0 {
+            try checker.observeState(node.machine, index: entry.index, node: node.id, now: now)
+        }
+        // Proposals of this node answered by this index: its own entry, or another that took its place.
+        for (id, pending) in node.proposals where id.index <= entry.index {
+            node.proposals[id] = nil
+            let result: PagingProposalResult
+            switch (id.index == entry.index && id.term == entry.term) ? outcome : nil {
+            case let .duty(.success(events))?: result = .applied(events)
+            case let .duty(.failure(error))?: result = .refused(error)
+            default: result = .failed("another entry took its place")
+            }
+            log("node \(node.id): scheduler entry \(id.index) → \(result)")
+            try perform(node.scheduler.proposed(pending.work, result: result, now: clock(node), reader: SimulatedPagingHost(node: node)),
+                        on: node)
+        }
+        if node.core?.role == .leader { node.nextPassAt = min(node.nextPassAt, now) }
+    }
+
+    private func observeLeadership(_ node: WholeNode, _ core: RaftNode) throws(PromiseViolation) {
+        if core.term != node.proposalTerm {
+            // A new term: what this node proposed before may never commit (RaftLoop answers them the same way).
+            node.proposalTerm = core.term
+            let waiting = node.proposals.sorted { $0.key.index < $1.key.index }
+            node.proposals = [:]
+            for (_, pending) in waiting {
+                try perform(node.scheduler.proposed(pending.work, result: .failed("leadership changed"), now: clock(node),
+                                                    reader: SimulatedPagingHost(node: node)), on: node)
+            }
+        }
+        guard core.role == .leader, leaderTerms[node.id] != core.term else { return }
+        leaderTerms[node.id] = core.term
+        stats.elections += 1
+        log("node \(node.id) leads term \(core.term)")
+    }
+
+    private func compactIfDue(_ node: WholeNode, _ core: RaftNode) {
+        guard node.applied >= core.snapshotIndex + LogIndex(options.compactEveryEntries), node.applied == core.appliedIndex else { return }
+        if let snapshot = core.compact(through: node.applied, data: node.machine.snapshotData()) {
+            node.storage.compact(snapshot)
+        }
+    }
+
+    private func expireProposals(_ node: WholeNode) throws(PromiseViolation) {
+        let expired = node.proposals.filter { $0.value.deadline <= now }.sorted { $0.key.index < $1.key.index }
+        for (id, pending) in expired {
+            node.proposals[id] = nil
+            try perform(node.scheduler.proposed(pending.work, result: .failed("timed out"), now: clock(node),
+                                                reader: SimulatedPagingHost(node: node)), on: node)
+        }
+    }
+
+    // MARK: - Paging
+
+    private func schedulerPass(_ node: WholeNode) throws(PromiseViolation) {
+        let (work, sleep) = node.scheduler.pass(now: clock(node), reader: SimulatedPagingHost(node: node))
+        node.nextPassAt = now + sleep
+        try perform(work, on: node)
+    }
+
+    /// Starts the scheduler's work as `PagingScheduler` would: proposals into the log, sends after a short delay.
+    private func perform(_ work: [SchedulerCore.Work], on node: WholeNode) throws(PromiseViolation) {
+        guard node.isUp else { return }
+        for item in work {
+            switch item {
+            case let .propose(id, command):
+                let proposal = DutyProposal(command: command, leaderTimestamp: clock(node), actor: ActorID("scheduler"))
+                if let core = node.core, SimulatedPagingHost(node: node).leaderTerm() != nil,
+                   case let .success(proposalID) = core.propose(ReplicatedCommand.duty(proposal).encoded()) {
+                    node.proposals[proposalID] = (id, now + options.proposalTimeoutMillis)
+                    log("node \(node.id) proposes \(command.name) \(command.subject) at \(proposalID.index)")
+                } else {
+                    schedule(.proposalFailed(id), on: node, after: stepMillis)
+                }
+            case .send, .sendMail, .inspect:
+                schedule(.sendStarts(item), on: node, after: Int64(rng.below(50)))
+            case .sendUnfenced:
+                break
+            case let .lateness(kind, milliseconds):
+                if kind == "page" { stats.maxPageLatenessMillis = max(stats.maxPageLatenessMillis, milliseconds) }
+            }
+        }
+        if node.scheduler.takeWakeRequest() { node.nextPassAt = min(node.nextPassAt, now + stepMillis) }
+        try processReady(node)
+    }
+
+    private func schedule(_ event: TimedEvent, on node: WholeNode, after millis: Int64) {
+        timerSequence += 1
+        let index = nodes.firstIndex { $0 === node }!
+        timers.append((now + millis, timerSequence, index, node.epoch, event))
+    }
+
+    private func fireTimers() throws(PromiseViolation) {
+        while let next = timers.indices.filter({ timers[$0].at <= now }).min(by: {
+            (timers[$0].at, timers[$0].sequence) < (timers[$1].at, timers[$1].sequence)
+        }) {
+            let timer = timers.remove(at: next)
+            let node = nodes[timer.node]
+            guard node.isUp, node.epoch == timer.epoch else { continue }
+            try fire(timer.event, on: node)
+        }
+    }
+
+    private func fire(_ event: TimedEvent, on node: WholeNode) throws(PromiseViolation) {
+        let host = SimulatedPagingHost(node: node)
+        switch event {
+        case let .proposalFailed(id):
+            try perform(node.scheduler.proposed(id, result: .failed("not the leader"), now: clock(node), reader: host), on: node)
+        case let .sendStarts(work):
+            if faultsActive && rng.chance(options.crashAroundSendRate) {
+                stats.crashesAroundSends += 1
+                crash(node, why: "between a committed intent and its send")
+                return
+            }
+            switch work {
+            case let .send(id, _):
+                let (jobs, cancelled) = node.scheduler.pagesToSend(id, reader: host)
+                try perform(cancelled, on: node)
+                guard !jobs.isEmpty else { return }
+                try checker.observeSend(jobs, node: node.id, core: node.core, state: node.machine.duty, now: now)
+                stats.pagesSent += jobs.count
+                log("node \(node.id) sends \(jobs.map(\.row.key))")
+                schedule(.sendAnswered(id, receiverAnswer()), on: node, after: 5 + Int64(rng.below(Int(options.maxReceiverLatencyMillis))))
+            case let .sendMail(id, _):
+                guard node.scheduler.mayStillSend(id, leaderTerm: host.leaderTerm()) else {
+                    try perform([], on: node)
+                    return
+                }
+                schedule(.sendAnswered(id, receiverAnswer()), on: node, after: 5 + Int64(rng.below(Int(options.maxReceiverLatencyMillis))))
+            case let .inspect(id, inspection):
+                guard node.scheduler.mayStillSend(id, leaderTerm: host.leaderTerm()) else {
+                    try perform([], on: node)
+                    return
+                }
+                schedule(.inspectionAnswered(id, count: inspection.targets.count), on: node, after: 20)
+            default:
+                preconditionFailure("not a send: \(work)")
+            }
+        case let .sendAnswered(id, result):
+            if faultsActive && rng.chance(options.crashAroundSendRate) {
+                stats.crashesAroundSends += 1
+                crash(node, why: "between a send and its outcome")
+                return
+            }
+            try perform(node.scheduler.sent(id, result: result, now: clock(node)), on: node)
+        case let .inspectionAnswered(id, count):
+            try perform(node.scheduler.inspected(id, results: Array(repeating: .delivered(attempts: 1), count: count)), on: node)
+        }
+    }
+
+    /// What the paging receiver answers: mostly delivered; sometimes a failure, a timeout after it took the page,
+    /// or (a retrying channel) the page twice, which the receiver de-duplicates by key.
+    private func receiverAnswer() -> DeliveryResult {
+        if rng.chance(options.receiverFailureRate) {
+            return .failed(rng.chance(0.5) ? .permanent : .transient, detail: "receiver said no", attempts: 1 + rng.below(3))
+        }
+        if rng.chance(options.receiverTimeoutRate) { return .failed(.transient, detail: "timed out", attempts: 3) }
+        return .delivered(attempts: rng.chance(options.receiverDuplicateRate) ? 2 : 1)
+    }
+
+    // MARK: - Clients and faults
+
+    private func currentLeader() -> WholeNode? {
+        nodes.filter { SimulatedPagingHost(node: $0).leaderTerm() != nil }.max { $0.core!.term < $1.core!.term }
+    }
+
+    private func clientOperation() throws(PromiseViolation) {
+        guard let leader = currentLeader(), let core = leader.core else { return }
+        let operation = Workload.operation(rng: &rng, now: clock(leader), state: leader.machine.duty)
+        let proposal = DutyProposal(command: operation.command, leaderTimestamp: clock(leader), actor: operation.actor,
+                                    leaderTerm: operation.pagesInItsEntry ? core.term : nil)
+        if case .success = core.propose(ReplicatedCommand.duty(proposal).encoded()) {
+            stats.operations += 1
+            log("client → node \(leader.id): \(operation.label)")
+        }
+        try processReady(leader)
+    }
+
+    private func injectFaults() {
+        if network.partition == nil && rng.chance(options.partitionRate) {
+            startPartition()
+        } else if network.partition != nil && rng.chance(options.healRate) {
+            network.partition = nil
+            checker.lastFaultAt = now
+            log("partition heals")
+        }
+        if rng.chance(options.leaderCrashRate), let leader = currentLeader() { crash(leader, why: "while leading") }
+        for node in nodes {
+            if node.isUp {
+                if rng.chance(options.crashRate) { crash(node, why: "at random") }
+            } else if rng.chance(options.restartRate) {
+                restart(node)
+            }
+        }
+    }
+
+    private func startPartition() {
+        let ids = nodes.map(\.id)
+        var blocked = Set<SimNetwork.Link>()
+        // The leader cut off alone (deposed while it may be sending), or a random split.
+        let isolated: Set<NodeID>
+        if rng.chance(0.5), let leader = currentLeader() {
+            isolated = [leader.id]
+        } else {
+            let shuffled = ids.shuffled(using: &rng)
+            isolated = Set(shuffled.prefix(1 + rng.below(max(1, ids.count - 1))))
+        }
+        for a in ids { for b in ids where isolated.contains(a) != isolated.contains(b) { blocked.insert(.init(from: a, to: b)) } }
+        network.partition = blocked
+        stats.partitions += 1
+        checker.lastFaultAt = now
+        log("partition: \(isolated.sorted()) | \(Set(ids).subtracting(isolated).sorted())")
+    }
+
+    // MARK: - The end
+
+    private func checkConverged() throws(PromiseViolation) {
+        let at = now - Workload.startMillis
+        let indexes = nodes.map(\.applied)
+        guard Set(indexes).count == 1 else {
+            throw PromiseViolation(property: .liveness, detail: "after \(options.settleMillis) ms without faults the replicas applied \(indexes)",
+                                   atMillis: at)
+        }
+        for node in nodes { try checker.observeState(node.machine, index: node.applied, node: node.id, now: now) }
+    }
+}

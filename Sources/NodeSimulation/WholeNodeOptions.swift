@@ -1,0 +1,99 @@
+import Paging
+import RaftCore
+
+/// A flaw planted on purpose so a run can show its checkers catch it (`vigil-nodesim --bug`).
+public enum WholeNodeBug: String, Sendable, CaseIterable {
+    /// The scheduler sends a page as soon as it proposes the intent, before the intent commits.
+    case sendBeforeIntentCommits = "send-before-intent-commits"
+    /// The scheduler does not check that its node still leads the intent's term before sending.
+    case noFencingBeforeSend = "no-fencing-before-send"
+    /// A new leader ignores pages an earlier leader intended but never recorded an outcome for.
+    case forgetUnfinishedIntents = "forget-unfinished-intents"
+    /// An outcome whose proposal got no answer is treated as lost: the page is sent again in the same term and its
+    /// outcome proposed again, so one leader sends it twice and the log may record two outcomes for it.
+    case outcomeRecordedTwice = "outcome-recorded-twice"
+    /// Replicas stamp a command with their own clock when they apply it instead of the leader's timestamp.
+    case applyReadsWallClock = "apply-reads-wall-clock"
+    /// The Raft core commits entries of an earlier term by counting replicas (Raft paper §5.4.2, Figure 8).
+    case commitOldTerm = "commit-old-term"
+
+    var schedulerBug: SchedulerInjectedBug? {
+        switch self {
+        case .sendBeforeIntentCommits: .sendBeforeIntentCommits
+        case .noFencingBeforeSend: .noFencingBeforeSend
+        case .forgetUnfinishedIntents: .forgetUnfinishedIntents
+        case .outcomeRecordedTwice: .outcomeRecordedTwice
+        case .applyReadsWallClock, .commitOldTerm: nil
+        }
+    }
+
+    var coreBug: InjectedBug? { self == .commitOldTerm ? .commitOldTermByCounting : nil }
+}
+
+/// What one whole-node run does: cluster size, simulated time, fault rates and the workload's pace.
+///
+/// Time is simulated milliseconds; one tick is `tickMillis`, split into `stepsPerTick` network steps.
+public struct WholeNodeOptions: Sendable {
+    public var nodeCount = 3
+    public var seed: UInt64 = 1
+    public var tickMillis: Int64 = 50
+    public var stepsPerTick = 5
+    public var electionTimeoutTicks = 10
+    /// Simulated time with faults, then time without any for everything owed to go out.
+    public var faultMillis: Int64 = 60_000
+    public var settleMillis: Int64 = 20_000
+    /// The paging promise's slack: a page or step is late once `failoverAllowanceMillis` past its deadline or the
+    /// last fault, whichever is later (an election, a commit, a pass and a send fit in it).
+    public var failoverAllowanceMillis: Int64 = 3_000
+    /// A proposal not applied within this long is answered "failed" (it may still commit later, as in a node).
+    public var proposalTimeoutMillis: Int64 = 400
+    public var maxDelaySteps = 5
+    public var dropRate = 0.02
+    public var duplicateRate = 0.01
+    /// Per tick: a partition starts (when none is active) or heals.
+    public var partitionRate = 0.004
+    public var healRate = 0.03
+    /// Per node per tick: a crash; a crashed node restarts with `restartRate` per tick.
+    public var crashRate = 0.0008
+    public var restartRate = 0.04
+    /// Per tick: whoever leads crashes.
+    public var leaderCrashRate = 0.002
+    /// Per send: the node crashes after its intent committed but before it sends, or after sending but before the
+    /// outcome is proposed.
+    public var crashAroundSendRate = 0.03
+    /// Per write to the log: the write is torn (only some of its entries reach the disk and the node stops), or
+    /// its fsync fails (nothing of it counts and the node stops, never continuing as if it succeeded).
+    public var tornWriteRate = 0.0005
+    public var fsyncFailureRate = 0.0005
+    /// The paging receiver: answers a failure, times out (it got the page but the answer is lost), or answers
+    /// twice; answers take 5 ms to `maxReceiverLatencyMillis`.
+    public var receiverFailureRate = 0.05
+    public var receiverTimeoutRate = 0.03
+    public var receiverDuplicateRate = 0.03
+    public var maxReceiverLatencyMillis: Int64 = 300
+    /// Per tick: a client operation (alert, acknowledgement, resolve, configuration change, heartbeat).
+    public var operationRate = 0.12
+    /// Entries applied after which a node snapshots its state and compacts its log.
+    public var compactEveryEntries = 64
+    /// Replicas are compared byte for byte at every applied index divisible by this (1: at every index).
+    public var compareEveryEntries: UInt64 = 4
+    public var bug: WholeNodeBug?
+    public var trace = false
+
+    public init() {}
+
+    /// Faults aimed at the moments the listed bugs need: leaders deposed while they send, lost answers.
+    public static func aggressive(nodes: Int, seed: UInt64, bug: WholeNodeBug?) -> WholeNodeOptions {
+        var options = WholeNodeOptions()
+        options.nodeCount = nodes
+        options.seed = seed
+        options.bug = bug
+        options.partitionRate = 0.02
+        options.healRate = 0.04
+        options.leaderCrashRate = 0.01
+        options.crashAroundSendRate = 0.1
+        options.dropRate = 0.08
+        options.operationRate = 0.3
+        return options
+    }
+}

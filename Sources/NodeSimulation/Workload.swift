@@ -1,0 +1,109 @@
+import DutyModel
+import RaftCore
+
+/// The outside world of a whole-node run, drawn from the seed: the configuration every run starts from, and the
+/// alerts, acknowledgements, resolves and changes that arrive while it runs.
+struct Workload {
+    /// 2027-03-14 06:59:30 UTC: New York leaves standard time 30 s in (02:00 local becomes 03:00), and the
+    /// schedule's daily hand-off is at 02:00 local, the hour that does not exist that night.
+    static let startMillis: Timestamp = 1_805_007_570_000
+    static let people = ["ann", "bob", "cy", "dee"]
+    static let integrationKeys = ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2"]
+    static let scheduleZone = "America/New_York"
+
+    /// Commands applied before the run, in the state every node starts from (its first snapshot).
+    static func setup() -> [DutyCommand] {
+        var commands: [DutyCommand] = []
+        for (index, id) in people.enumerated() {
+            let methods = [ContactMethod(id: "hook", kind: .webhook, address: "http://127.0.0.1:9/\(id)"),
+                           ContactMethod(id: "sms", kind: .sms, address: "+1555000\(index)")]
+            // Half the people want a second message through another channel a little later.
+            var rules = [NotificationRule(contactMethodID: "hook", delaySeconds: 0)]
+            if index % 2 == 1 { rules.append(NotificationRule(contactMethodID: "sms", delaySeconds: 20)) }
+            commands.append(.upsertPerson(Person(id: id, name: id.capitalized, role: index == 0 ? .manager : .responder,
+                                                 contactMethods: methods, notificationRules: rules)))
+        }
+        commands.append(.upsertTeam(Team(id: "ops", name: "Ops", memberIDs: people, managerID: "ann")))
+        let layer = OnCallSchedule.Layer(name: "days", userIDs: ["ann", "bob", "cy"], rotation: .daily,
+                                         startDate: LocalDate(year: 2027, month: 3, day: 1), handoffMinute: 120)
+        commands.append(.upsertSchedule(OnCallSchedule(id: "primary", name: "Primary", timeZoneIdentifier: scheduleZone, layers: [layer])))
+        commands.append(.upsertEscalationPolicy(policy(id: "ep-a", delays: [45, 60, 40], repeats: 1)))
+        commands.append(.upsertEscalationPolicy(.init(id: "ep-b", name: "B", levels: [
+            .init(targets: [.person("bob"), .person("dee")], delaySeconds: 30), .init(targets: [.team("ops")], mode: .roundRobin, delaySeconds: 30),
+        ])))
+        commands.append(.upsertService(Service(id: "svc-a", name: "Payments", teamID: "ops", escalationPolicyID: "ep-a",
+                                               acknowledgementTimeoutSeconds: 40)))
+        commands.append(.upsertService(Service(id: "svc-b", name: "Search", teamID: "ops", escalationPolicyID: "ep-b")))
+        commands.append(.addIntegrationKey(serviceID: "svc-a", key: integrationKeys[0]))
+        commands.append(.addIntegrationKey(serviceID: "svc-b", key: integrationKeys[1]))
+        commands.append(.upsertHeartbeatMonitor(id: "cron", serviceID: "svc-b", intervalSeconds: 25, graceSeconds: 5))
+        return commands
+    }
+
+    /// The first level pages whoever is on call in the schedule; later ones name people.
+    static func policy(id: String, delays: [Int], repeats: Int) -> EscalationPolicy.Draft {
+        .init(id: id, name: id.uppercased(), levels: [
+            .init(targets: [.schedule("primary")], delaySeconds: delays[0]),
+            .init(targets: [.person("cy")], delaySeconds: delays[1]),
+            .init(targets: [.person("dee"), .person("ann")], delaySeconds: delays[2]),
+        ], repeatCount: repeats)
+    }
+
+    /// One client operation: the command, who acts, and whether it may page in its own entry (intake).
+    struct Operation {
+        let command: DutyCommand
+        let actor: ActorID
+        let pagesInItsEntry: Bool
+        let label: String
+    }
+
+    /// A random operation at `now`, reading the open tickets from `state`.
+    static func operation(rng: inout RaftCore.SplitMix64, now: Timestamp, state: DutyState) -> Operation {
+        let open = state.workingSetTickets().filter { $0.stage.isOpen }.map(\.id)
+        let roll = rng.below(100)
+        let person = ActorID(people[rng.below(people.count)])
+        func pick() -> TicketID? { open.isEmpty ? nil : open[rng.below(open.count)] }
+        switch roll {
+        case 0..<30:
+            let key = integrationKeys[rng.below(2)]
+            let event = PagerDutyEvent(routingKey: key, action: .trigger, dedupKey: "d\(rng.below(8))", summary: "disk full on db-\(rng.below(4))",
+                                       source: "db", severity: rng.chance(0.7) ? "critical" : "warning")
+            return Operation(command: .pagerDutyEvent(event), actor: ActorID("integration"), pagesInItsEntry: true, label: "pd-trigger")
+        case 30..<40:
+            let alerts = (0..<1 + rng.below(3)).map { _ in AlertmanagerNotification.Alert(fingerprint: "f\(rng.below(4))", firing: rng.chance(0.8)) }
+            let notification = AlertmanagerNotification(routingKey: integrationKeys[rng.below(2)], groupKey: "g\(rng.below(4))", alerts: alerts)
+            return Operation(command: .alertmanagerNotification(notification), actor: ActorID("integration"), pagesInItsEntry: true,
+                             label: "am-notify")
+        case 40..<46:
+            let ticket = NewTicket(kind: .incident, priority: rng.chance(0.5) ? .p1 : .p2, title: "Checkout fails", serviceID: "svc-a")
+            return Operation(command: .registerTicket(ticket), actor: person, pagesInItsEntry: false, label: "register")
+        case 46..<64:
+            if let id = pick() { return Operation(command: .acknowledgeTicket(ticketID: id), actor: person, pagesInItsEntry: false, label: "ack") }
+        case 64..<72:
+            if let id = pick() { return Operation(command: .resolveTicket(ticketID: id), actor: person, pagesInItsEntry: false, label: "resolve") }
+        case 72..<76:
+            let event = PagerDutyEvent(routingKey: integrationKeys[rng.below(2)], action: rng.chance(0.5) ? .resolve : .acknowledge,
+                                       dedupKey: "d\(rng.below(8))")
+            return Operation(command: .pagerDutyEvent(event), actor: ActorID("integration"), pagesInItsEntry: true, label: "pd-\(event.action)")
+        case 76..<79:
+            let id = TicketID(1 + rng.below(max(1, state.ticketCount)))
+            return Operation(command: .reopenTicket(ticketID: id, reason: "came back"), actor: person, pagesInItsEntry: false, label: "reopen")
+        case 79..<83:
+            let delays = (0..<3).map { _ in 20 + rng.below(60) }
+            return Operation(command: .upsertEscalationPolicy(policy(id: "ep-a", delays: delays, repeats: rng.below(3))), actor: ActorID("ann"),
+                             pagesInItsEntry: false, label: "policy")
+        case 83..<86:
+            let window = Service.MaintenanceWindow(start: now, end: now + Int64(10 + rng.below(30)) * 1_000, reason: "deploy")
+            return Operation(command: .addMaintenanceWindow(serviceID: "svc-b", window: window), actor: ActorID("ann"), pagesInItsEntry: false,
+                             label: "maintenance")
+        case 86..<89:
+            let override = OnCallSchedule.Override(personID: people[rng.below(people.count)], start: now,
+                                                   end: now + Int64(20 + rng.below(120)) * 1_000)
+            return Operation(command: .addScheduleOverride(scheduleID: "primary", override: override), actor: ActorID("ann"),
+                             pagesInItsEntry: false, label: "override")
+        default:
+            break
+        }
+        return Operation(command: .heartbeatPing(monitorID: "cron"), actor: ActorID("integration"), pagesInItsEntry: false, label: "heartbeat")
+    }
+}
