@@ -78,10 +78,13 @@ let package = Package(
         // Prints persist throughput and latency (fsync-bound).
         .executableTarget(name: "raftstorage-bench", dependencies: ["RaftStorage", "RaftCore"]),
 
+        // What the paging scheduler decides, from the duty state alone (plan, claims, fencing, storm control): pure,
+        // so the whole-node simulator runs it without the channels' networking.
+        .target(name: "PagingCore", dependencies: ["DutyModel"]),
         // The leader's paging scheduler over the replicated outbox, and the channels it calls (webhook, chat,
         // SMS/voice gateway, exec, SMTP), signed ack links.
         .target(name: "Paging", dependencies: [
-            "DutyModel",
+            "DutyModel", "PagingCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -89,9 +92,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // What a node applies from its log (settings, the duty state, tokens) and the entry format: pure, so the
+        // whole-node simulator runs the real state machine without the node's networking and storage.
+        .target(name: "NodeState", dependencies: ["DutyModel", "RaftCore"]),
         // Wiring of one node: config, Raft loop, settings and duty state machines, HTTP API, intake and the console.
         .target(name: "VigilNode", dependencies: [
-            "RaftCore", "RaftStorage", "ClusterTransport", "ClusterPKI", "DutyModel", "Paging", "MailParsing",
+            "RaftCore", "RaftStorage", "ClusterTransport", "ClusterPKI", "DutyModel", "NodeState", "Paging", "MailParsing",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -111,7 +117,7 @@ let package = Package(
         ]),
         // Whole nodes in the simulator: Raft cores, the real NodeStateMachine and the paging scheduler's decisions
         // (SchedulerCore) on simulated time, with the promise checkers (`vigil-nodesim`).
-        .target(name: "NodeSimulation", dependencies: ["RaftCore", "Simulation", "DutyModel", "Paging", "VigilNode"]),
+        .target(name: "NodeSimulation", dependencies: ["RaftCore", "Simulation", "DutyModel", "PagingCore", "NodeState"]),
         .executableTarget(name: "vigil-nodesim", dependencies: [
             "NodeSimulation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

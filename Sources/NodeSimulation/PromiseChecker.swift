@@ -1,7 +1,7 @@
 import DutyModel
-import Paging
+import NodeState
+import PagingCore
 import RaftCore
-import VigilNode
 
 /// A broken promise found by a whole-node run: which property, what happened, and when (simulated ms from start).
 public struct PromiseViolation: Error, CustomStringConvertible, Sendable {

@@ -1,8 +1,8 @@
 import DutyModel
-import Paging
+import NodeState
+import PagingCore
 import RaftCore
 import Simulation
-import VigilNode
 
 /// One simulated node: a Raft core (nil while down), its disk, the real `NodeStateMachine` it applies to, and the
 /// real `SchedulerCore` deciding its paging, on a clock of its own.

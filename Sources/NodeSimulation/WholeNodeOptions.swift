@@ -1,4 +1,4 @@
-import Paging
+import PagingCore
 import RaftCore
 
 /// A flaw planted on purpose so a run can show its checkers catch it (`vigil-nodesim --bug`).

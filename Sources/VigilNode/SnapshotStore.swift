@@ -82,7 +82,13 @@ public final class SnapshotStore: Sendable {
         if SnapshotDescriptor.isNewerFormat(data) {
             throw .snapshotUndecodable("the snapshot descriptor has format \(data[8]), newer than this build's \(SnapshotDescriptor.formatVersion)")
         }
-        guard let descriptor = SnapshotDescriptor(decoding: data) else { return try NodeStateMachine(snapshotData: data) }
+        guard let descriptor = SnapshotDescriptor(decoding: data) else {
+            do {
+                return try NodeStateMachine(snapshotData: data)
+            } catch {
+                throw .snapshotUndecodable(error.message)
+            }
+        }
         do {
             return try load(descriptor)
         } catch {

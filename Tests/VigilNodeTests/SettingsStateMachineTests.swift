@@ -43,7 +43,7 @@ struct SettingsStateMachineTests {
         #expect(restored == machine)
         #expect(restored.snapshotData() == machine.snapshotData())
         #expect(try SettingsStateMachine(snapshotData: []) == SettingsStateMachine())
-        #expect(throws: NodeError.self) { try SettingsStateMachine(snapshotData: Array("{not json".utf8)) }
+        #expect(throws: StateSnapshotError.self) { try SettingsStateMachine(snapshotData: Array("{not json".utf8)) }
     }
 
     @Test("undecodable entry data is counted, not fatal")

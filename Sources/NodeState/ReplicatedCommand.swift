@@ -1,4 +1,3 @@
-import ClusterTransport
 import DutyModel
 import Foundation
 import RaftCore
@@ -13,8 +12,8 @@ public enum ReplicatedCommand: Sendable, Equatable {
     case duty(DutyProposal)
     case tokens(TokenCommand)
 
-    static let dutyTag = UInt8(ascii: "D")
-    static let tokenTag = UInt8(ascii: "T")
+    package static let dutyTag = UInt8(ascii: "D")
+    package static let tokenTag = UInt8(ascii: "T")
 
     public func encoded() -> [UInt8] {
         switch self {
@@ -27,25 +26,6 @@ public enum ReplicatedCommand: Sendable, Equatable {
             return [Self.tokenTag] + Array((try? JSONEncoder().encode(command)) ?? Data())
         }
     }
-
-    /// The release every member must run before this command may be proposed: an older replica would count the
-    /// entry as undecodable and skip it, and the replicas' states would part.
-    var requiredRelease: SoftwareVersion? {
-        switch self {
-        case .tokens(.create), .tokens(.revoke), .settings: return nil
-        case .tokens: return Self.consoleSince
-        case .duty(let proposal):
-            switch proposal.command {
-            case .removeScheduleOverride: return Self.consoleSince
-            case .upsertCustomer, .removeCustomer, .recordCustomerContactAccess, .receiveMail: return Self.mailSince
-            default: return nil
-            }
-        }
-    }
-
-    static let consoleSince = SoftwareVersion(major: 0, minor: 10, patch: 0)
-    /// Customers and their mail.
-    static let mailSince = SoftwareVersion(major: 0, minor: 11, patch: 0)
 
     public init?(decoding bytes: [UInt8]) {
         if ForwardedEntry(decoding: bytes) != nil {
@@ -102,27 +82,27 @@ public enum ApplyOutcome: Sendable, Equatable {
 /// The header of a log entry a follower forwarded over the peer connection: the tag, the follower's node id and
 /// the id it gave the write (u64 big-endian each), then the command's own bytes. Every replica applies the
 /// command; the follower also answers the client waiting for that id.
-struct ForwardedEntry: Equatable {
-    static let tag = UInt8(ascii: "F")
-    static let headerBytes = 17
-    let origin: NodeID
-    let id: UInt64
+package struct ForwardedEntry: Equatable {
+    package static let tag = UInt8(ascii: "F")
+    package static let headerBytes = 17
+    package let origin: NodeID
+    package let id: UInt64
 
     /// The header of `bytes`, or nil when they are not a forwarded entry.
-    init?(decoding bytes: [UInt8]) {
+    package init?(decoding bytes: [UInt8]) {
         guard bytes.count > Self.headerBytes, bytes[0] == Self.tag else { return nil }
         func u64(_ at: Int) -> UInt64 { bytes[at..<at + 8].reduce(0) { $0 << 8 | UInt64($1) } }
         origin = u64(1)
         id = u64(9)
     }
 
-    init(origin: NodeID, id: UInt64) {
+    package init(origin: NodeID, id: UInt64) {
         self.origin = origin
         self.id = id
     }
 
     /// The entry for `command` (already encoded).
-    func entry(wrapping command: [UInt8]) -> [UInt8] {
+    package func entry(wrapping command: [UInt8]) -> [UInt8] {
         var bytes = [Self.tag]
         bytes.reserveCapacity(Self.headerBytes + command.count)
         for value in [origin, id] {

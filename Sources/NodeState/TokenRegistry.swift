@@ -12,6 +12,14 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         public let createdAt: Int64
         /// The person acting with this token; their id is the actor in the audit trail (S6, S16).
         public let personID: String?
+
+        package init(name: String, role: Role, sha256: String, createdAt: Int64, personID: String?) {
+            self.name = name
+            self.role = role
+            self.sha256 = sha256
+            self.createdAt = createdAt
+            self.personID = personID
+        }
     }
 
     /// A console sign-in: the cookie holds the secret, the cluster its SHA-256. The role is not kept here: it is
@@ -24,12 +32,25 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         public let tokenName: String?
         public let openedAt: Int64
         public let expiresAt: Int64
+
+        package init(sha256: String, personID: String?, tokenName: String?, openedAt: Int64, expiresAt: Int64) {
+            self.sha256 = sha256
+            self.personID = personID
+            self.tokenName = tokenName
+            self.openedAt = openedAt
+            self.expiresAt = expiresAt
+        }
     }
 
     /// A one-time link to set a console password: the link holds the secret, the cluster its SHA-256.
     public struct PasswordReset: Codable, Sendable, Equatable {
         public let personID: String
         public let expiresAt: Int64
+
+        package init(personID: String, expiresAt: Int64) {
+            self.personID = personID
+            self.expiresAt = expiresAt
+        }
     }
 
     /// An iCal feed of on-call shifts at a secret URL: of one schedule, or of one person across every schedule.
@@ -40,6 +61,14 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         public let scheduleID: String?
         public let personID: String?
         public let createdAt: Int64
+
+        package init(id: String, sha256: String, scheduleID: String?, personID: String?, createdAt: Int64) {
+            self.id = id
+            self.sha256 = sha256
+            self.scheduleID = scheduleID
+            self.personID = personID
+            self.createdAt = createdAt
+        }
     }
 
     public static let maximumTokens = 1_000
@@ -141,7 +170,7 @@ public struct TokenRegistry: Codable, Sendable, Equatable {
         }
     }
 
-    static func nameProblem(_ name: String) -> String? {
+    package static func nameProblem(_ name: String) -> String? {
         guard !name.isEmpty, name.utf8.count <= 64,
               name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) })
         else { return "a token name has 1–64 ASCII letters, digits, '.', '_' or '-'" }

@@ -554,7 +554,7 @@ public struct SchedulerCore: Sendable {
     }
 
     /// `text` cut to at most `bytes` of UTF-8 on a character boundary (the model refuses longer details).
-    static func truncated(_ text: String, toBytes bytes: Int) -> String {
+    package static func truncated(_ text: String, toBytes bytes: Int) -> String {
         guard text.utf8.count > bytes else { return text }
         var cut = Substring(text)
         while cut.utf8.count > bytes { cut = cut.dropLast() }
