@@ -46,7 +46,9 @@ struct PromiseChecker {
     private var digests: [LogIndex: (digest: UInt64, node: NodeID)] = [:]
     /// Terms in which each page's intent committed.
     private var intentTerms: [String: Set<UInt64>] = [:]
-    private var outcomes: Set<String> = []
+    private var recordedOutcomes: Set<String> = []
+    /// What applying each index did, with the node that applied it first.
+    private var outcomes: [LogIndex: (outcome: ApplyOutcome?, node: NodeID)] = [:]
     private var sendsByKeyAndTerm: [String: [UInt64: Int]] = [:]
     /// Keys a receiver was asked to deliver (an attempt counts, whatever the answer).
     private(set) var attempted: Set<String> = []
@@ -77,7 +79,7 @@ struct PromiseChecker {
                 intentTerms[key, default: []].insert(term)
             case let .pageRecorded(outcome, _):
                 checks += 1
-                guard outcomes.insert(outcome.key).inserted else {
+                guard recordedOutcomes.insert(outcome.key).inserted else {
                     throw PromiseViolation(property: .outcomeTwice, detail: "page \(outcome.key) has a second outcome at index \(entry.index)",
                                            atMillis: now - Workload.startMillis)
                 }
@@ -91,6 +93,25 @@ struct PromiseChecker {
         guard snapshot.index > referenceIndex else { return }
         reference = machine
         referenceIndex = snapshot.index
+    }
+
+    /// What applying the entry at `index` did on a node: every replica must report the same events (cheap, so it runs
+    /// at every index; `observeState` compares the state bytes themselves less often).
+    mutating func observeOutcome(_ outcome: ApplyOutcome?, index: LogIndex, node: NodeID, now: Timestamp) throws(PromiseViolation) {
+        checks += 1
+        guard let first = outcomes[index] else {
+            outcomes[index] = (outcome, node)
+            return
+        }
+        guard first.outcome == outcome else {
+            throw PromiseViolation(property: .replicasDiverged,
+                                   detail: "applying index \(index) gave node \(node) \(Self.describe(outcome)) and node \(first.node) \(Self.describe(first.outcome))",
+                                   atMillis: now - Workload.startMillis)
+        }
+    }
+
+    private static func describe(_ outcome: ApplyOutcome?) -> String {
+        String(describing: outcome.map { "\($0)" } ?? "nothing").prefix(300) + ""
     }
 
     /// A node's state at `index`: every replica must hold the same bytes there.

@@ -95,6 +95,8 @@ public final class WholeNodeCluster {
     private var now: Timestamp = Workload.startMillis
     private var step = 0
     private var faultsActive = true
+    /// At the end: no scheduler passes or answers, so the log stops growing and the replicas can be compared.
+    private var quiescing = false
     private var timers: [(at: Timestamp, sequence: Int, node: Int, epoch: Int, event: TimedEvent)] = []
     private var timerSequence = 0
     private var leaderTerms: [NodeID: Term] = [:]
@@ -166,13 +168,22 @@ public final class WholeNodeCluster {
         checker.lastFaultAt = now
         log("faults stop")
         while now < end { try runTick() }
+        // Entries committed in the last moments reach every replica once the schedulers stop proposing.
+        quiescing = true
+        let drainEnd = now + options.drainMillis
+        while now < drainEnd, Set(nodes.map(\.applied)).count > 1 { try runTick() }
         try checkConverged()
         stats.checks = checker.checks
         stats.committedEntries = Int(checker.referenceIndex)
     }
 
     private func runTick() throws(PromiseViolation) {
-        if faultsActive { injectFaults() }
+        if faultsActive {
+            injectFaults()
+            // Without a quorum of live nodes that reach each other nothing can commit: that is an outage, not one
+            // failover, so deadlines count from when a quorum is back.
+            if !quorumCanCommit() { checker.lastFaultAt = now }
+        }
         for node in nodes {
             guard let core = node.core else { continue }
             core.tick()
@@ -186,13 +197,14 @@ public final class WholeNodeCluster {
             step += 1
             now += stepMillis
             for message in network.due(atStep: step, rng: &rng) { try deliver(message) }
+            if quiescing { continue }
             try fireTimers()
             for node in nodes where node.isUp {
                 try expireProposals(node)
                 if node.isUp, node.nextPassAt <= now { try schedulerPass(node) }
             }
         }
-        try checker.checkDeadlines(now: now)
+        if !quiescing { try checker.checkDeadlines(now: now) }
     }
 
     private func clock(_ node: WholeNode) -> Timestamp { now + node.skewMillis }
@@ -318,6 +330,7 @@ public final class WholeNodeCluster {
         node.applied = entry.index
         node.appliedTerm = entry.term
         try checker.observeApplied(entry, now: now)
+        try checker.observeOutcome(outcome, index: entry.index, node: node.id, now: now)
         if entry.index % options.compareEveryEntries == 0 {
             try checker.observeState(node.machine, index: entry.index, node: node.id, now: now)
         }
@@ -393,7 +406,7 @@ public final class WholeNodeCluster {
                     schedule(.proposalFailed(id), on: node, after: stepMillis)
                 }
             case .send, .sendMail, .inspect:
-                schedule(.sendStarts(item), on: node, after: Int64(rng.below(50)))
+                schedule(.sendStarts(item), on: node, after: Int64(rng.below(Int(options.maxSendDelayMillis) + 1)))
             case .sendUnfenced:
                 break
             case let .lateness(kind, milliseconds):
@@ -514,6 +527,23 @@ public final class WholeNodeCluster {
         }
     }
 
+    /// Whether a majority of the nodes are up and reach each other both ways (partitions split the nodes in two).
+    private func quorumCanCommit() -> Bool {
+        let up = nodes.filter(\.isUp).map(\.id)
+        let majority = nodes.count / 2 + 1
+        guard let partition = network.partition else { return up.count >= majority }
+        // Each side of the cut: nodes with no blocked link between them.
+        var sides: [[NodeID]] = []
+        for id in up {
+            if let side = sides.firstIndex(where: { !partition.contains(.init(from: $0[0], to: id)) && !partition.contains(.init(from: id, to: $0[0])) }) {
+                sides[side].append(id)
+            } else {
+                sides.append([id])
+            }
+        }
+        return sides.contains { $0.count >= majority }
+    }
+
     private func startPartition() {
         let ids = nodes.map(\.id)
         var blocked = Set<SimNetwork.Link>()
@@ -538,7 +568,7 @@ public final class WholeNodeCluster {
         let at = now - Workload.startMillis
         let indexes = nodes.map(\.applied)
         guard Set(indexes).count == 1 else {
-            throw PromiseViolation(property: .liveness, detail: "after \(options.settleMillis) ms without faults the replicas applied \(indexes)",
+            throw PromiseViolation(property: .liveness, detail: "after \(options.settleMillis + options.drainMillis) ms without faults the replicas applied \(indexes)",
                                    atMillis: at)
         }
         for node in nodes { try checker.observeState(node.machine, index: node.applied, node: node.id, now: now) }

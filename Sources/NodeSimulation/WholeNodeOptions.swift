@@ -42,6 +42,8 @@ public struct WholeNodeOptions: Sendable {
     /// Simulated time with faults, then time without any for everything owed to go out.
     public var faultMillis: Int64 = 60_000
     public var settleMillis: Int64 = 20_000
+    /// At most this long at the very end, with the schedulers stopped, for every replica to apply what committed.
+    public var drainMillis: Int64 = 2_000
     /// The paging promise's slack: a page or step is late once `failoverAllowanceMillis` past its deadline or the
     /// last fault, whichever is later (an election, a commit, a pass and a send fit in it).
     public var failoverAllowanceMillis: Int64 = 3_000
@@ -71,12 +73,16 @@ public struct WholeNodeOptions: Sendable {
     public var receiverTimeoutRate = 0.03
     public var receiverDuplicateRate = 0.03
     public var maxReceiverLatencyMillis: Int64 = 300
+    /// A send starts up to this long after the scheduler asks for it (a channel connecting): the window in which a
+    /// leader can be deposed between its committed intent and its send.
+    public var maxSendDelayMillis: Int64 = 50
     /// Per tick: a client operation (alert, acknowledgement, resolve, configuration change, heartbeat).
     public var operationRate = 0.12
     /// Entries applied after which a node snapshots its state and compacts its log.
     public var compactEveryEntries = 64
-    /// Replicas are compared byte for byte at every applied index divisible by this (1: at every index).
-    public var compareEveryEntries: UInt64 = 4
+    /// Replicas are compared byte for byte at every applied index divisible by this (1: at every index), and at
+    /// the end; what each entry's apply returned is compared at every index.
+    public var compareEveryEntries: UInt64 = 32
     public var bug: WholeNodeBug?
     public var trace = false
 
@@ -92,6 +98,7 @@ public struct WholeNodeOptions: Sendable {
         options.healRate = 0.04
         options.leaderCrashRate = 0.01
         options.crashAroundSendRate = 0.1
+        options.maxSendDelayMillis = 800
         options.dropRate = 0.08
         options.operationRate = 0.3
         return options

@@ -17,7 +17,8 @@ public enum SchedulerInjectedBug: String, Sendable, CaseIterable {
     case noFencingBeforeSend = "no-fencing-before-send"
     /// A new leader ignores rows an earlier leader intended and never recorded an outcome for.
     case forgetUnfinishedIntents = "forget-unfinished-intents"
-    /// Every delivery's outcome is proposed twice, in two entries.
+    /// An outcome whose proposal got no answer is taken as lost: the page is sent again in the same term and its
+    /// outcome recorded again, instead of proposing the kept outcome once more.
     case outcomeRecordedTwice = "outcome-recorded-twice"
 }
 
@@ -364,9 +365,6 @@ public struct SchedulerCore: Sendable {
         default: preconditionFailure("work \(id) is not a send")
         }
         work.append(start(.outcomes(outcomes, term: term), proposing: .recordPageOutcomes(outcomes)))
-        if options.injectedBug == .outcomeRecordedTwice {
-            work.append(start(.outcomes(outcomes, term: term), proposing: .recordPageOutcomes(outcomes)))
-        }
         return work
     }
 
@@ -411,7 +409,7 @@ public struct SchedulerCore: Sendable {
             }
             return [startSend(jobs, term: term)]
         case let .outcomes(outcomes, term):
-            if case .failed? = result, reader.leaderTerm() == term {
+            if case .failed? = result, reader.leaderTerm() == term, options.injectedBug != .outcomeRecordedTwice {
                 // Still leader: keep the outcome and propose it again rather than sending the page twice.
                 for outcome in outcomes where outcome.result != .cancelled { awaitingOutcome[outcome.key] = outcome }
             }
