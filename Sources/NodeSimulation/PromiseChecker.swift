@@ -68,11 +68,12 @@ struct PromiseChecker {
     // MARK: - The log
 
     /// A node applied `entry` (a normal entry with data); the first to reach its index feeds the reference state.
-    mutating func observeApplied(_ entry: Entry, now: Timestamp) throws(PromiseViolation) {
+    /// `command` is the entry's data decoded (once, for every replica).
+    mutating func observeApplied(_ entry: Entry, command: ReplicatedCommand?, now: Timestamp) throws(PromiseViolation) {
         guard entry.index == referenceIndex + 1 else { return }
         referenceIndex = entry.index
         guard entry.kind == .normal, !entry.data.isEmpty else { return }
-        guard case let .duty(.success(events)) = reference.apply(entry.data) else { return }
+        guard case let .duty(.success(events)) = reference.apply(decoded: command) else { return }
         for event in events {
             switch event.kind {
             case let .pageIntended(key, _, term):
@@ -115,7 +116,7 @@ struct PromiseChecker {
     }
 
     /// A node's state at `index`: every replica must hold the same bytes there.
-    mutating func observeState(_ machine: NodeStateMachine, index: LogIndex, node: NodeID, now: Timestamp) throws(PromiseViolation) {
+    mutating func observeState(_ machine: NodeStateMachine, bytes: [UInt8], index: LogIndex, node: NodeID, now: Timestamp) throws(PromiseViolation) {
         checks += 1
         // The deadline and outbox indexes are not in the snapshot bytes: compare them with a rebuild instead.
         guard machine.duty.deadlineIndexIsExact() else {
@@ -123,7 +124,7 @@ struct PromiseChecker {
                                    detail: "node \(node)'s deadline or outbox index at applied index \(index) differs from a rebuild",
                                    atMillis: now - Workload.startMillis)
         }
-        let digest = Self.fnv1a(machine.snapshotData())
+        let digest = Self.fnv1a(bytes)
         guard let first = digests[index] else {
             digests[index] = (digest, node)
             return

@@ -22,6 +22,8 @@ final class WholeNode {
     let skewMillis: Int64
     var proposals: [ProposalID: (work: SchedulerCore.WorkID, deadline: Timestamp)] = [:]
     var proposalTerm: Term = 0
+    /// The state bytes at an index divisible by the compaction interval, kept for the snapshot taken after it.
+    var snapshotBytes: (index: LogIndex, bytes: [UInt8])?
     /// Inside `processReady`: work started while applying is picked up by that loop, not by a nested one.
     var handlingReady = false
 
@@ -100,6 +102,7 @@ public final class WholeNodeCluster {
     private var timers: [(at: Timestamp, sequence: Int, node: Int, epoch: Int, event: TimedEvent)] = []
     private var timerSequence = 0
     private var leaderTerms: [NodeID: Term] = [:]
+    private var decodedEntries: [LogIndex: (term: Term, command: ReplicatedCommand?)] = [:]
     public private(set) var stats = WholeNodeStats()
     private var traceLines: [String] = []
     private let stepMillis: Int64
@@ -118,16 +121,9 @@ public final class WholeNodeCluster {
         self.options = options
         rng = RaftCore.SplitMix64(seed: options.seed)
         stepMillis = options.tickMillis / Int64(options.stepsPerTick)
-        // Every node starts from one snapshot holding the configuration, as a cluster restored from a backup would.
-        var initial = NodeStateMachine()
-        for command in Workload.setup() {
-            let proposal = DutyProposal(command: command, leaderTimestamp: Workload.startMillis - 60_000, actor: ActorID("ann"))
-            guard case .duty(.success) = initial.apply(ReplicatedCommand.duty(proposal).encoded()) else {
-                preconditionFailure("the simulation's configuration does not apply: \(command.name)")
-            }
-        }
+        let initial = Self.initialState
         let voters = (1...options.nodeCount).map { NodeID($0) }
-        let snapshot = Snapshot(index: 1, term: 1, conf: ConfState(voters: voters), data: initial.snapshotData())
+        let snapshot = Snapshot(index: 1, term: 1, conf: ConfState(voters: voters), data: Self.initialStateBytes)
         checker = PromiseChecker(allowanceMillis: options.failoverAllowanceMillis, initial: initial, initialIndex: 1)
         var schedulerOptions = SchedulerCore.Options()
         // Storm control is tested on its own; here it would only blur the deadlines the checker holds pages to.
@@ -141,6 +137,20 @@ public final class WholeNodeCluster {
         }
         for node in nodes { start(node) }
     }
+
+    /// Every node starts from one snapshot holding the configuration, as a cluster restored from a backup would; it
+    /// is the same for every seed, so it is built once.
+    static let initialState: NodeStateMachine = {
+        var initial = NodeStateMachine()
+        for command in Workload.setup() {
+            let proposal = DutyProposal(command: command, leaderTimestamp: Workload.startMillis - 60_000, actor: ActorID("ann"))
+            let outcome = initial.apply(ReplicatedCommand.duty(proposal).encoded())
+            guard case .duty(.success) = outcome else { preconditionFailure("the simulation's configuration does not apply: \(outcome)") }
+        }
+        return initial
+    }()
+
+    static let initialStateBytes = initialState.snapshotData()
 
     /// The trace recorded so far (only with `options.trace`).
     public var trace: [String] { traceLines }
@@ -219,16 +229,21 @@ public final class WholeNodeCluster {
         config.injectedBug = options.bug?.coreBug
         config.preVote = true
         config.checkQuorum = true
-        do {
-            node.machine = try NodeStateMachine(snapshotData: node.storage.snapshot.data)
-        } catch {
-            preconditionFailure("node \(node.id) cannot read its own snapshot: \(error)")
+        if node.storage.snapshot.index == 1 {
+            node.machine = Self.initialState
+        } else {
+            do {
+                node.machine = try NodeStateMachine(snapshotData: node.storage.snapshot.data)
+            } catch {
+                preconditionFailure("node \(node.id) cannot read its own snapshot: \(error)")
+            }
         }
         node.applied = node.storage.snapshot.index
         node.appliedTerm = node.storage.snapshot.term
         node.core = RaftNode(config: config, persisted: node.storage.persisted)
         node.scheduler.reset()
         node.proposals = [:]
+        node.snapshotBytes = nil
         node.nextPassAt = now
     }
 
@@ -319,20 +334,24 @@ public final class WholeNodeCluster {
 
     private func apply(_ entry: Entry, on node: WholeNode) throws(PromiseViolation) {
         var outcome: ApplyOutcome?
+        let command = entry.kind == .normal && !entry.data.isEmpty ? decoded(entry) : nil
         if entry.kind == .normal, !entry.data.isEmpty {
-            var data = entry.data
-            if options.bug == .applyReadsWallClock, case let .duty(proposal)? = ReplicatedCommand(decoding: data) {
-                data = ReplicatedCommand.duty(DutyProposal(command: proposal.command, leaderTimestamp: clock(node), actor: proposal.actor,
-                                                           leaderTerm: proposal.leaderTerm)).encoded()
+            var command = command
+            if options.bug == .applyReadsWallClock, case let .duty(proposal)? = command {
+                command = .duty(DutyProposal(command: proposal.command, leaderTimestamp: clock(node), actor: proposal.actor,
+                                             leaderTerm: proposal.leaderTerm))
             }
-            outcome = node.machine.apply(data)
+            outcome = node.machine.apply(decoded: command)
         }
         node.applied = entry.index
         node.appliedTerm = entry.term
-        try checker.observeApplied(entry, now: now)
+        try checker.observeApplied(entry, command: command, now: now)
         try checker.observeOutcome(outcome, index: entry.index, node: node.id, now: now)
-        if entry.index % options.compareEveryEntries == 0 {
-            try checker.observeState(node.machine, index: entry.index, node: node.id, now: now)
+        if entry.index % LogIndex(options.compactEveryEntries) == 0 {
+            // One encoding of the state serves the comparison and the node's snapshot.
+            let bytes = node.machine.snapshotData()
+            try checker.observeState(node.machine, bytes: bytes, index: entry.index, node: node.id, now: now)
+            node.snapshotBytes = (entry.index, bytes)
         }
         // Proposals of this node answered by this index: its own entry, or another that took its place.
         for (id, pending) in node.proposals where id.index <= entry.index {
@@ -368,10 +387,20 @@ public final class WholeNodeCluster {
     }
 
     private func compactIfDue(_ node: WholeNode, _ core: RaftNode) {
-        guard node.applied >= core.snapshotIndex + LogIndex(options.compactEveryEntries), node.applied == core.appliedIndex else { return }
-        if let snapshot = core.compact(through: node.applied, data: node.machine.snapshotData()) {
+        guard let (index, bytes) = node.snapshotBytes, index == node.applied, index == core.appliedIndex, index > core.snapshotIndex else { return }
+        node.snapshotBytes = nil
+        if let snapshot = core.compact(through: index, data: bytes) {
             node.storage.compact(snapshot)
         }
+    }
+
+    /// Each entry's command, decoded once for every replica (and dropped once every replica is past it).
+    private func decoded(_ entry: Entry) -> ReplicatedCommand? {
+        if let cached = decodedEntries[entry.index], cached.term == entry.term { return cached.command }
+        let command = ReplicatedCommand(decoding: entry.data)
+        if decodedEntries.count >= 4_096 { decodedEntries.removeAll(keepingCapacity: true) }
+        decodedEntries[entry.index] = (entry.term, command)
+        return command
     }
 
     private func expireProposals(_ node: WholeNode) throws(PromiseViolation) {
@@ -571,6 +600,8 @@ public final class WholeNodeCluster {
             throw PromiseViolation(property: .liveness, detail: "after \(options.settleMillis + options.drainMillis) ms without faults the replicas applied \(indexes)",
                                    atMillis: at)
         }
-        for node in nodes { try checker.observeState(node.machine, index: node.applied, node: node.id, now: now) }
+        for node in nodes {
+            try checker.observeState(node.machine, bytes: node.machine.snapshotData(), index: node.applied, node: node.id, now: now)
+        }
     }
 }

@@ -40,8 +40,8 @@ public struct WholeNodeOptions: Sendable {
     public var stepsPerTick = 5
     public var electionTimeoutTicks = 10
     /// Simulated time with faults, then time without any for everything owed to go out.
-    public var faultMillis: Int64 = 60_000
-    public var settleMillis: Int64 = 20_000
+    public var faultMillis: Int64 = 16_000
+    public var settleMillis: Int64 = 10_000
     /// At most this long at the very end, with the schedulers stopped, for every replica to apply what committed.
     public var drainMillis: Int64 = 2_000
     /// The paging promise's slack: a page or step is late once `failoverAllowanceMillis` past its deadline or the
@@ -78,11 +78,10 @@ public struct WholeNodeOptions: Sendable {
     public var maxSendDelayMillis: Int64 = 50
     /// Per tick: a client operation (alert, acknowledgement, resolve, configuration change, heartbeat).
     public var operationRate = 0.12
-    /// Entries applied after which a node snapshots its state and compacts its log.
-    public var compactEveryEntries = 64
-    /// Replicas are compared byte for byte at every applied index divisible by this (1: at every index), and at
-    /// the end; what each entry's apply returned is compared at every index.
-    public var compareEveryEntries: UInt64 = 32
+    /// At every applied index divisible by this a node encodes its state, which is compared byte for byte with the
+    /// other replicas' at the same index, and snapshots it and compacts its log. What each entry's apply returned is
+    /// compared at every index, and the whole state at the end.
+    public var compactEveryEntries = 40
     public var bug: WholeNodeBug?
     public var trace = false
 

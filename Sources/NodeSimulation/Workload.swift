@@ -4,9 +4,9 @@ import RaftCore
 /// The outside world of a whole-node run, drawn from the seed: the configuration every run starts from, and the
 /// alerts, acknowledgements, resolves and changes that arrive while it runs.
 struct Workload {
-    /// 2027-03-14 06:59:30 UTC: New York leaves standard time 30 s in (02:00 local becomes 03:00), and the
+    /// 2027-03-14 06:59:50 UTC: New York leaves standard time 10 s in (02:00 local becomes 03:00), and the
     /// schedule's daily hand-off is at 02:00 local, the hour that does not exist that night.
-    static let startMillis: Timestamp = 1_805_007_570_000
+    static let startMillis: Timestamp = 1_805_007_590_000
     static let people = ["ann", "bob", "cy", "dee"]
     static let integrationKeys = ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2"]
     static let scheduleZone = "America/New_York"
@@ -19,7 +19,7 @@ struct Workload {
                            ContactMethod(id: "sms", kind: .sms, address: "+1555000\(index)")]
             // Half the people want a second message through another channel a little later.
             var rules = [NotificationRule(contactMethodID: "hook", delaySeconds: 0)]
-            if index % 2 == 1 { rules.append(NotificationRule(contactMethodID: "sms", delaySeconds: 20)) }
+            if index % 2 == 1 { rules.append(NotificationRule(contactMethodID: "sms", delaySeconds: 6)) }
             commands.append(.upsertPerson(Person(id: id, name: id.capitalized, role: index == 0 ? .manager : .responder,
                                                  contactMethods: methods, notificationRules: rules)))
         }
@@ -27,16 +27,16 @@ struct Workload {
         let layer = OnCallSchedule.Layer(name: "days", userIDs: ["ann", "bob", "cy"], rotation: .daily,
                                          startDate: LocalDate(year: 2027, month: 3, day: 1), handoffMinute: 120)
         commands.append(.upsertSchedule(OnCallSchedule(id: "primary", name: "Primary", timeZoneIdentifier: scheduleZone, layers: [layer])))
-        commands.append(.upsertEscalationPolicy(policy(id: "ep-a", delays: [45, 60, 40], repeats: 1)))
+        commands.append(.upsertEscalationPolicy(policy(id: "ep-a", delays: [10, 12, 8], repeats: 1)))
         commands.append(.upsertEscalationPolicy(.init(id: "ep-b", name: "B", levels: [
-            .init(targets: [.person("bob"), .person("dee")], delaySeconds: 30), .init(targets: [.team("ops")], mode: .roundRobin, delaySeconds: 30),
+            .init(targets: [.person("bob"), .person("dee")], delaySeconds: 8), .init(targets: [.team("ops")], mode: .roundRobin, delaySeconds: 8),
         ])))
         commands.append(.upsertService(Service(id: "svc-a", name: "Payments", teamID: "ops", escalationPolicyID: "ep-a",
-                                               acknowledgementTimeoutSeconds: 40)))
+                                               acknowledgementTimeoutSeconds: 12)))
         commands.append(.upsertService(Service(id: "svc-b", name: "Search", teamID: "ops", escalationPolicyID: "ep-b")))
         commands.append(.addIntegrationKey(serviceID: "svc-a", key: integrationKeys[0]))
         commands.append(.addIntegrationKey(serviceID: "svc-b", key: integrationKeys[1]))
-        commands.append(.upsertHeartbeatMonitor(id: "cron", serviceID: "svc-b", intervalSeconds: 25, graceSeconds: 5))
+        commands.append(.upsertHeartbeatMonitor(id: "cron", serviceID: "svc-b", intervalSeconds: 10, graceSeconds: 2))
         return commands
     }
 
@@ -89,16 +89,16 @@ struct Workload {
             let id = TicketID(1 + rng.below(max(1, state.ticketCount)))
             return Operation(command: .reopenTicket(ticketID: id, reason: "came back"), actor: person, pagesInItsEntry: false, label: "reopen")
         case 79..<83:
-            let delays = (0..<3).map { _ in 20 + rng.below(60) }
+            let delays = (0..<3).map { _ in 4 + rng.below(16) }
             return Operation(command: .upsertEscalationPolicy(policy(id: "ep-a", delays: delays, repeats: rng.below(3))), actor: ActorID("ann"),
                              pagesInItsEntry: false, label: "policy")
         case 83..<86:
-            let window = Service.MaintenanceWindow(start: now, end: now + Int64(10 + rng.below(30)) * 1_000, reason: "deploy")
+            let window = Service.MaintenanceWindow(start: now, end: now + Int64(3 + rng.below(10)) * 1_000, reason: "deploy")
             return Operation(command: .addMaintenanceWindow(serviceID: "svc-b", window: window), actor: ActorID("ann"), pagesInItsEntry: false,
                              label: "maintenance")
         case 86..<89:
             let override = OnCallSchedule.Override(personID: people[rng.below(people.count)], start: now,
-                                                   end: now + Int64(20 + rng.below(120)) * 1_000)
+                                                   end: now + Int64(5 + rng.below(30)) * 1_000)
             return Operation(command: .addScheduleOverride(scheduleID: "primary", override: override), actor: ActorID("ann"),
                              pagesInItsEntry: false, label: "override")
         default:

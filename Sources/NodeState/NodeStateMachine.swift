@@ -19,7 +19,13 @@ public struct NodeStateMachine: Sendable {
     }
 
     public mutating func apply(_ data: [UInt8]) -> ApplyOutcome {
-        guard let command = ReplicatedCommand(decoding: data) else {
+        apply(decoded: ReplicatedCommand(decoding: data))
+    }
+
+    /// Applies an entry already decoded (nil: its data did not decode); the simulator decodes each entry once for all
+    /// its replicas, as decoding is a pure function of the bytes.
+    public mutating func apply(decoded command: ReplicatedCommand?) -> ApplyOutcome {
+        guard let command else {
             undecodableEntries += 1
             return .undecodable
         }
