@@ -10,7 +10,7 @@ struct VigilNodeSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil-nodesim",
         abstract: "Deterministic whole-node simulation: Raft, the duty model, the paging scheduler and its receiver under faults.",
-        discussion: "Exit status 0 when every seed passes, 1 when a checker found a violation.")
+        discussion: "Exit status 0 when every seed passes, 1 when a checker found a violation (reversed by --expect-violations).")
 
     @Option(name: .long, help: "Voters in the cluster (1-7).")
     var nodes: Int = 3
@@ -38,6 +38,9 @@ struct VigilNodeSim: ParsableCommand {
 
     @Flag(name: .long, help: "Faults aimed at leaders while they send (more partitions, leader crashes, lost answers).")
     var aggressive = false
+
+    @Flag(name: .long, help: "Succeed only if a checker finds a violation (with --bug: the planted bug was caught).")
+    var expectViolations = false
 
     @Option(name: .long, help: "Simulated seconds with faults per seed.")
     var faultSeconds: Int?
@@ -89,6 +92,14 @@ struct VigilNodeSim: ParsableCommand {
         if let failure = summary.firstFailure {
             print("FAILED seed \(failure.seed): \(failure.violation)")
             print("replay: vigil-nodesim --nodes \(nodes) --seed \(failure.seed)" + replayFlags)
+            if expectViolations {
+                print("expected: a violation was found, as --expect-violations asks")
+                return
+            }
+            throw ExitCode(1)
+        }
+        if expectViolations {
+            print("NOT CAUGHT: no checker found a violation in \(summary.seedsRun) seeds, and --expect-violations asks for one")
             throw ExitCode(1)
         }
     }

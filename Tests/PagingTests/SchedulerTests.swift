@@ -133,6 +133,61 @@ final class RecordingChannel: NotificationChannel {
         #expect(host.readDuty { $0.outbox.isEmpty })
     }
 
+    static func isSend(_ work: SchedulerCore.Work) -> Bool {
+        if case .send = work { return true }
+        return false
+    }
+
+    /// The core alone, step by step: an acknowledgement that commits between the intent and the send turns the page
+    /// into a cancelled outcome (the whole-node simulator found this window).
+    @Test func aPageWhoseTicketIsAcknowledgedAfterItsIntentIsCancelledNotSent() async throws {
+        let host = FakePagingHost(duty: try Self.state(tickets: 1), term: 3)
+        var core = SchedulerCore(options: .init())
+        let (work, _) = core.pass(now: Self.now, reader: host)
+        guard case let .propose(stepID, steps)? = work.first, case .recordEscalationSteps = steps else {
+            Issue.record("expected the step's entry first, got \(work)")
+            return
+        }
+        let stepResult = await host.propose([steps]).first
+        let afterSteps = core.proposed(stepID, result: stepResult, now: Self.now, reader: host)
+        guard case let .send(sendID, jobs)? = afterSteps.first(where: Self.isSend) else {
+            Issue.record("expected a send once the intent committed, got \(afterSteps)")
+            return
+        }
+        #expect(jobs.map(\.row.key) == ["ticket-1-step-0-ann-hook"])
+        host.apply(.acknowledgeTicket(ticketID: 1))
+        let (toSend, cancelled) = core.pagesToSend(sendID, reader: host)
+        #expect(toSend.isEmpty)
+        guard case let .propose(outcomeID, .recordPageOutcomes(outcomes))? = cancelled.first else {
+            Issue.record("expected a cancelled outcome, got \(cancelled)")
+            return
+        }
+        #expect(outcomes.map(\.result) == [.cancelled])
+        let outcomeResult = await host.propose([.recordPageOutcomes(outcomes)]).first
+        #expect(core.proposed(outcomeID, result: outcomeResult, now: Self.now, reader: host).isEmpty)
+        #expect(host.readDuty { $0.outbox.isEmpty })
+        #expect(core.pendingCount == 0)
+    }
+
+    /// A deposed leader's send does not start: the core lets its keys go for the next leader.
+    @Test func aSendDoesNotStartOnceTheTermIsOver() async throws {
+        let host = FakePagingHost(duty: try Self.state(tickets: 1), term: 3)
+        var core = SchedulerCore(options: .init())
+        let (work, _) = core.pass(now: Self.now, reader: host)
+        guard case let .propose(stepID, steps)? = work.first else { return }
+        let afterSteps = core.proposed(stepID, result: await host.propose([steps]).first, now: Self.now, reader: host)
+        guard case let .send(sendID, _)? = afterSteps.first(where: Self.isSend) else {
+            Issue.record("expected a send, got \(afterSteps)")
+            return
+        }
+        host.state.withLock { $0.term = 4 }
+        let (toSend, other) = core.pagesToSend(sendID, reader: host)
+        #expect(toSend.isEmpty && other.isEmpty)
+        #expect(core.pendingCount == 0)
+        let wakes = core.takeWakeRequest()
+        #expect(wakes)
+    }
+
     @Test func aFollowerPlansNothing() async throws {
         let host = FakePagingHost(duty: try Self.state(tickets: 1), term: nil)
         let (scheduler, channel) = try Self.scheduler(host)
