@@ -116,7 +116,10 @@ public final class SimCluster {
             precondition(rounds < 1000, "Ready loop does not converge on node \(node.id)")
             let ready = core.ready()
             if let soft = ready.softState, soft.role == .leader { log("node \(node.id) leads term \(soft.term) voters \(core.conf.voters) learners \(core.conf.learners)") }
-            ready.messages.forEach(send)
+            // A leader that just committed may die before any message tells its followers.
+            let crashAfterCommit = faultsActive && core.role == .leader && !ready.committedEntries.isEmpty
+                && rng.chance(options.crashAfterCommitRate)
+            if !crashAfterCommit { ready.messages.forEach(send) }
             if faultsActive && rng.chance(options.crashInReadyRate) { crash(node, why: "before persisting"); return }
             node.storage.persist(ready)
             try checker.observePersisted(ready.entries, node: node.id, storage: node.storage, tick: tick)
@@ -132,6 +135,10 @@ public final class SimCluster {
                 try checker.observeCommitted(index: entry.index, term: entry.term, kind: entry.kind, data: entry.data, node: node.id, tick: tick)
                 node.stateMachine.apply(entry)
                 try acknowledgeWrites(node: node, entry: entry)
+            }
+            if crashAfterCommit {
+                crash(node, why: "right after committing through \(ready.committedEntries.last!.index)")
+                return
             }
             for read in ready.readStates { node.readsAwaitingApply.append((read.context, read.index)) }
             try answerReads(node)
@@ -182,6 +189,13 @@ public final class SimCluster {
             log("partition heals")
         }
         if rng.chance(options.leaderCrashRate), let leader = currentLeader() { crash(nodes[leader]!, why: "while leading") }
+        if options.minorityTailCrashRate > 0, let leader = currentLeader(), let core = nodes[leader]!.core, core.lastIndex > core.commitIndex,
+           let tailTerm = core.entry(at: core.lastIndex)?.term {
+            let holders = core.conf.voters.filter { nodes[$0]?.storage.term(at: core.lastIndex) == tailTerm }.count
+            if holders < core.conf.voters.count / 2 + 1, rng.chance(options.minorityTailCrashRate) {
+                crash(nodes[leader]!, why: "with its last entry on \(holders) of \(core.conf.voters.count) voters")
+            }
+        }
         for id in nodeOrder {
             guard let node = nodes[id], !node.retired else { continue }
             if node.isUp {

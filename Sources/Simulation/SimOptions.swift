@@ -22,6 +22,11 @@ public struct SimOptions: Sendable {
     public var restartRate: Double = 0.05
     /// Per tick: chance that whoever leads crashes (the moment Figure 8 and failover bugs need).
     public var leaderCrashRate: Double = 0.005
+    /// Faults aimed at leader changes with partial replication (where Figure 8's mistake shows): per tick, the
+    /// leader crashes while its last entry is on a minority of the voters; and a leader whose commit index just
+    /// moved crashes before its followers hear of it.
+    public var minorityTailCrashRate: Double = 0
+    public var crashAfterCommitRate: Double = 0
     /// Chance to crash in the middle of handling one Ready (between sending, persisting and applying).
     public var crashInReadyRate: Double = 0.0005
     /// Some nodes tick slower: their tick happens with this probability (drawn per node in [min, 1]).
@@ -59,6 +64,15 @@ public struct SimOptions: Sendable {
         options.healRate = 0.025
         options.leaderCrashRate = 0.02
         options.dropRate = 0.1
+        return options
+    }
+
+    /// The aggressive preset with faults aimed at leader changes with partial replication: the random search that
+    /// reaches Figure 8 (`commit-old-term`) without a scripted schedule.
+    public static func targeted(nodes: Int, seed: UInt64, bug: InjectedBug?) -> SimOptions {
+        var options = aggressive(nodes: nodes, seed: seed, bug: bug)
+        options.minorityTailCrashRate = 0.2
+        options.crashAfterCommitRate = 0.05
         return options
     }
 }

@@ -38,6 +38,9 @@ struct VigilSim: ParsableCommand {
     @Flag(name: .long, help: "Use the aggressive fault preset (more crashes and partitions).")
     var aggressive = false
 
+    @Flag(name: .long, help: "The aggressive preset with crashes aimed at leader changes with partial replication (reaches Figure 8).")
+    var targeted = false
+
     @Option(name: .long, help: "Ticks of the fault phase per seed.")
     var faultTicks: Int?
 
@@ -70,7 +73,8 @@ struct VigilSim: ParsableCommand {
             return
         }
         let bug = injectBug.flatMap(InjectedBug.init(rawValue:))
-        var template = aggressive ? SimOptions.aggressive(nodes: nodes, seed: firstSeed, bug: bug) : SimOptions()
+        var template = targeted ? SimOptions.targeted(nodes: nodes, seed: firstSeed, bug: bug)
+            : aggressive ? SimOptions.aggressive(nodes: nodes, seed: firstSeed, bug: bug) : SimOptions()
         template.nodeCount = nodes
         template.injectedBug = bug
         if let faultTicks { template.faultTicks = faultTicks }
@@ -93,7 +97,7 @@ struct VigilSim: ParsableCommand {
     }
 
     private var replayFlags: String {
-        (aggressive ? " --aggressive" : "") + (injectBug.map { " --inject-bug \($0)" } ?? "") + (faultTicks.map { " --fault-ticks \($0)" } ?? "")
+        (targeted ? " --targeted" : aggressive ? " --aggressive" : "") + (injectBug.map { " --inject-bug \($0)" } ?? "") + (faultTicks.map { " --fault-ticks \($0)" } ?? "")
     }
 
     private func replay(seed: UInt64, template: SimOptions) throws {

@@ -42,6 +42,14 @@ struct SimulationTests {
         let summary = SeedRunner(template: .aggressive(nodes: nodes, seed: 1, bug: bug)).run(firstSeed: 1, count: 250)
         #expect(summary.violations == 1, "\(bug.rawValue) went unnoticed over \(summary.seedsRun) seeds")
     }
+
+    /// Figure 8 needs a leader to die with its last entry on a minority, and a leader to die right after committing;
+    /// the targeted preset aims crashes there, and random search then finds the mistake without a script.
+    @Test("commit-old-term is caught by the targeted random search")
+    func figure8CaughtByRandomSearch() {
+        let summary = SeedRunner(template: .targeted(nodes: 3, seed: 1, bug: .commitOldTermByCounting)).run(firstSeed: 1, count: 100)
+        #expect(summary.violations == 1, "commit-old-term went unnoticed over \(summary.seedsRun) seeds")
+    }
 }
 
 /// The checkers on hand-made histories: each property can fail.
