@@ -188,11 +188,16 @@ public final class WholeNodeCluster {
     }
 
     private func runTick() throws(PromiseViolation) {
-        if faultsActive {
-            injectFaults()
-            // Without a quorum of live nodes that reach each other nothing can commit: that is an outage, not one
-            // failover, so deadlines count from when a quorum is back.
-            if !quorumCanCommit() { checker.lastFaultAt = now }
+        if faultsActive { injectFaults() }
+        // The failover the promise allows lasts until a leader can act again: elected, its term's first entry applied,
+        // in touch with a quorum. How long an election takes depends on lost messages and split votes; once the cluster
+        // has given up on a quorum (all but one node down, say) it is an outage. Deadlines count from the end of it.
+        if actingLeader() == nil {
+            checker.lastFaultAt = now
+            if !faultsActive, now - Workload.startMillis - options.faultMillis > options.electionBoundMillis {
+                throw PromiseViolation(property: .liveness, detail: "no leader \(options.electionBoundMillis) ms after the faults stopped",
+                                       atMillis: now - Workload.startMillis)
+            }
         }
         for node in nodes {
             guard let core = node.core else { continue }
@@ -556,21 +561,16 @@ public final class WholeNodeCluster {
         }
     }
 
-    /// Whether a majority of the nodes are up and reach each other both ways (partitions split the nodes in two).
-    private func quorumCanCommit() -> Bool {
-        let up = nodes.filter(\.isUp).map(\.id)
-        let majority = nodes.count / 2 + 1
-        guard let partition = network.partition else { return up.count >= majority }
-        // Each side of the cut: nodes with no blocked link between them.
-        var sides: [[NodeID]] = []
-        for id in up {
-            if let side = sides.firstIndex(where: { !partition.contains(.init(from: $0[0], to: id)) && !partition.contains(.init(from: id, to: $0[0])) }) {
-                sides[side].append(id)
-            } else {
-                sides.append([id])
-            }
+    /// The node that can schedule pages and commit them: it leads the highest term among live nodes, has applied its
+    /// term's first entry, and is up with a majority of the nodes that it reaches both ways.
+    private func actingLeader() -> WholeNode? {
+        let up = nodes.filter(\.isUp)
+        guard let highest = up.compactMap({ $0.core?.term }).max(),
+              let leader = up.first(where: { SimulatedPagingHost(node: $0).leaderTerm() == highest }) else { return nil }
+        let reached = up.filter { peer in
+            peer === leader || network.partition.map { !$0.contains(.init(from: leader.id, to: peer.id)) && !$0.contains(.init(from: peer.id, to: leader.id)) } ?? true
         }
-        return sides.contains { $0.count >= majority }
+        return reached.count >= nodes.count / 2 + 1 ? leader : nil
     }
 
     private func startPartition() {

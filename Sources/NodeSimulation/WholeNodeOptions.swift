@@ -44,9 +44,12 @@ public struct WholeNodeOptions: Sendable {
     public var settleMillis: Int64 = 10_000
     /// At most this long at the very end, with the schedulers stopped, for every replica to apply what committed.
     public var drainMillis: Int64 = 2_000
-    /// The paging promise's slack: a page or step is late once `failoverAllowanceMillis` past its deadline or the
-    /// last fault, whichever is later (an election, a commit, a pass and a send fit in it).
+    /// The paging promise's slack: a page or step is late once `failoverAllowanceMillis` past its deadline, or past
+    /// the end of the last failover (a leader that can act again), whichever is later: a commit, a pass and a send
+    /// fit in it, with room for lost messages and a slow receiver.
     public var failoverAllowanceMillis: Int64 = 3_000
+    /// Once faults stop, a leader must be able to act within this long.
+    public var electionBoundMillis: Int64 = 5_000
     /// A proposal not applied within this long is answered "failed" (it may still commit later, as in a node).
     public var proposalTimeoutMillis: Int64 = 400
     public var maxDelaySteps = 5
