@@ -482,8 +482,10 @@ public final class WholeNodeCluster {
             switch work {
             case let .send(id, _):
                 let (jobs, cancelled) = node.scheduler.pagesToSend(id, reader: host)
+                let epoch = node.epoch
                 try perform(cancelled, on: node)
-                guard !jobs.isEmpty else { return }
+                // Proposing the cancelled outcomes writes to the disk, which may fail and stop the node.
+                guard !jobs.isEmpty, node.isUp, node.epoch == epoch else { return }
                 try checker.observeSend(jobs, node: node.id, core: node.core, state: node.machine.duty, now: now)
                 stats.pagesSent += jobs.count
                 log("node \(node.id) sends \(jobs.map(\.row.key))")
