@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who issued which command, when: the most recent entries in a ring, plus a total count.
 /// The complete trail is the replicated log itself and the events the store persists.
 public struct AuditTrail: Codable, Sendable, Equatable {
@@ -10,7 +12,7 @@ public struct AuditTrail: Codable, Sendable, Equatable {
         public let subject: String
     }
 
-    private var ring: [Entry] = []
+    private(set) var ring: [Entry] = []
     private var nextSlot = 0
     public private(set) var totalCount = 0
 
@@ -29,5 +31,55 @@ public struct AuditTrail: Codable, Sendable, Equatable {
     public var recent: [Entry] {
         guard ring.count == DutyLimits.maxAuditEntriesKept else { return ring }
         return Array(ring[nextSlot...] + ring[..<nextSlot])
+    }
+}
+
+extension AuditTrail {
+    /// What an empty trail looks like in the head's JSON, where `appendJSON` puts the real one.
+    static let emptyJSON = Array(#""audit":{"nextSlot":0,"ring":[],"totalCount":0}"#.utf8)
+
+    /// The trail as `JSONEncoder` with sorted keys writes it, byte for byte (a test holds the two equal).
+    ///
+    /// The head is encoded at every snapshot and checkpoint, and a full ring of 10,000 entries made up most of it:
+    /// through Codable it cost about 70 ms each time. Strings that need no escaping are copied; the rest, and
+    /// anything not plain ASCII, still go through `JSONEncoder`, so its escaping rules stay the only ones.
+    func appendJSON(to out: inout [UInt8]) {
+        out.append(contentsOf: #""audit":{"nextSlot":"#.utf8)
+        out.append(contentsOf: String(nextSlot).utf8)
+        out.append(contentsOf: #","ring":["#.utf8)
+        for (position, entry) in ring.enumerated() {
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"actor":"#.utf8)
+            Self.appendJSONString(entry.actor.rawValue, to: &out)
+            out.append(contentsOf: #","at":"#.utf8)
+            out.append(contentsOf: String(entry.at).utf8)
+            out.append(contentsOf: #","command":"#.utf8)
+            Self.appendJSONString(entry.command, to: &out)
+            out.append(contentsOf: #","sequence":"#.utf8)
+            out.append(contentsOf: String(entry.sequence).utf8)
+            out.append(contentsOf: #","subject":"#.utf8)
+            Self.appendJSONString(entry.subject, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: #"],"totalCount":"#.utf8)
+        out.append(contentsOf: String(totalCount).utf8)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private static func appendJSONString(_ string: String, to out: inout [UInt8]) {
+        let plain = string.utf8.allSatisfy {
+            $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "/")
+        }
+        if plain {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: string.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        do {
+            out.append(contentsOf: try JSONEncoder().encode(string))
+        } catch {
+            preconditionFailure("a string failed to encode: \(error)")
+        }
     }
 }

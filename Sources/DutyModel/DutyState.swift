@@ -269,18 +269,40 @@ public struct DutyState: Codable, Sendable, Equatable {
     private struct SinkFailure: Error { let underlying: any Error }
 
     private func writeHead(magic: [UInt8], into writer: inout ByteWriter) {
+        let json = headJSON()
+        writer.append(magic)
+        writer.int(json.count)
+        writer.append(json)
+    }
+
+    /// Every field but the tickets, as JSON with sorted keys. The audit trail is written by hand into the place an
+    /// empty one takes (see `AuditTrail.appendJSON`); `viaCodableOnly` writes all of it through `JSONEncoder`, for
+    /// the test that holds the two equal.
+    func headJSON(viaCodableOnly: Bool = false) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json: Data
+        var rest = self
+        if !viaCodableOnly { rest.audit = AuditTrail() }
+        let json: [UInt8]
         do {
-            json = try encoder.encode(self)
+            json = [UInt8](try encoder.encode(rest))
         } catch {
             // The state holds only strings, integers and enums; encoding cannot fail.
             preconditionFailure("duty state failed to encode: \(error)")
         }
-        writer.append(magic)
-        writer.int(json.count)
-        writer.append([UInt8](json))
+        if viaCodableOnly { return json }
+        // A key in the output is never escaped, and no nested type has an `audit` field, so the empty trail's text
+        // appears exactly once: inside a string its quotes would be escaped.
+        let marker = AuditTrail.emptyJSON
+        guard let start = json.firstRange(of: marker)?.lowerBound else {
+            preconditionFailure("the head's JSON has no empty audit trail to fill")
+        }
+        var spliced: [UInt8] = []
+        spliced.reserveCapacity(json.count + audit.ring.count * 110)
+        spliced.append(contentsOf: json[..<start])
+        audit.appendJSON(to: &spliced)
+        spliced.append(contentsOf: json[(start + marker.count)...])
+        return spliced
     }
 
     private static func readHead(_ bytes: [UInt8], magic: [UInt8], field: String) throws(DutyError) -> (DutyState, ByteReader) {

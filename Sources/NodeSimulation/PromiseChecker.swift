@@ -44,6 +44,10 @@ struct PromiseChecker {
     private(set) var referenceIndex: LogIndex = 0
     /// State digests by applied index, with the node that first reached the index.
     private var digests: [LogIndex: (digest: UInt64, node: NodeID)] = [:]
+    /// The first replica's state and its bytes at the last few compared indexes. Encoding is a function of the value,
+    /// so a replica whose state equals it holds the same bytes and is not encoded again; the end of the run encodes
+    /// every replica.
+    private var encodedStates: [LogIndex: (machine: NodeStateMachine, bytes: [UInt8])] = [:]
     /// Terms in which each page's intent committed.
     private var intentTerms: [String: Set<UInt64>] = [:]
     private var recordedOutcomes: Set<String> = []
@@ -113,6 +117,21 @@ struct PromiseChecker {
 
     private static func describe(_ outcome: ApplyOutcome?) -> String {
         String(describing: outcome.map { "\($0)" } ?? "nothing").prefix(300) + ""
+    }
+
+    /// A node's state bytes at `index`, where it snapshots, checked against the other replicas'.
+    mutating func encodeState(_ machine: NodeStateMachine, index: LogIndex, node: NodeID, now: Timestamp) throws(PromiseViolation) -> [UInt8] {
+        if let first = encodedStates[index], first.machine == machine {
+            try observeState(machine, bytes: first.bytes, index: index, node: node, now: now)
+            return first.bytes
+        }
+        let bytes = machine.snapshotData()
+        try observeState(machine, bytes: bytes, index: index, node: node, now: now)
+        if encodedStates[index] == nil {
+            encodedStates[index] = (machine, bytes)
+            if encodedStates.count > 8, let oldest = encodedStates.keys.min() { encodedStates[oldest] = nil }
+        }
+        return bytes
     }
 
     /// A node's state at `index`: every replica must hold the same bytes there.

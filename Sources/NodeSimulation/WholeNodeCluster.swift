@@ -103,6 +103,7 @@ public final class WholeNodeCluster {
     private var timerSequence = 0
     private var leaderTerms: [NodeID: Term] = [:]
     private var decodedEntries: [LogIndex: (term: Term, command: ReplicatedCommand?)] = [:]
+    private var restoredStates: [UInt64: (bytes: [UInt8], machine: NodeStateMachine)] = [:]
     public private(set) var stats = WholeNodeStats()
     private var traceLines: [String] = []
     private let stepMillis: Int64
@@ -237,11 +238,7 @@ public final class WholeNodeCluster {
         if node.storage.snapshot.index == 1 {
             node.machine = Self.initialState
         } else {
-            do {
-                node.machine = try NodeStateMachine(snapshotData: node.storage.snapshot.data)
-            } catch {
-                preconditionFailure("node \(node.id) cannot read its own snapshot: \(error)")
-            }
+            node.machine = restore(node.storage.snapshot, on: node, source: "its own snapshot")
         }
         node.applied = node.storage.snapshot.index
         node.appliedTerm = node.storage.snapshot.term
@@ -250,6 +247,22 @@ public final class WholeNodeCluster {
         node.proposals = [:]
         node.snapshotBytes = nil
         node.nextPassAt = now
+    }
+
+    /// The state in a snapshot's bytes. Decoding is a pure function of the bytes, and restarts and installs read the
+    /// same few snapshots again and again, so each distinct one is decoded once and the result reused.
+    private func restore(_ snapshot: Snapshot, on node: WholeNode, source: String) -> NodeStateMachine {
+        let key = PromiseChecker.fnv1a(snapshot.data)
+        if let known = restoredStates[key], known.bytes == snapshot.data { return known.machine }
+        let machine: NodeStateMachine
+        do {
+            machine = try NodeStateMachine(snapshotData: snapshot.data)
+        } catch {
+            preconditionFailure("node \(node.id) cannot read \(source): \(error)")
+        }
+        if restoredStates.count >= 16 { restoredStates.removeAll(keepingCapacity: true) }
+        restoredStates[key] = (snapshot.data, machine)
+        return machine
     }
 
     private func crash(_ node: WholeNode, why: String) {
@@ -317,11 +330,7 @@ public final class WholeNodeCluster {
             node.storage.persist(ready)
             ready.messagesAfterPersist.forEach(send)
             if let snapshot = ready.snapshot {
-                do {
-                    node.machine = try NodeStateMachine(snapshotData: snapshot.data)
-                } catch {
-                    preconditionFailure("node \(node.id) received a snapshot it cannot read: \(error)")
-                }
+                node.machine = restore(snapshot, on: node, source: "a snapshot it received")
                 node.applied = snapshot.index
                 node.appliedTerm = snapshot.term
                 stats.snapshotsInstalled += 1
@@ -354,8 +363,7 @@ public final class WholeNodeCluster {
         try checker.observeOutcome(outcome, index: entry.index, node: node.id, now: now)
         if entry.index % LogIndex(options.compactEveryEntries) == 0 {
             // One encoding of the state serves the comparison and the node's snapshot.
-            let bytes = node.machine.snapshotData()
-            try checker.observeState(node.machine, bytes: bytes, index: entry.index, node: node.id, now: now)
+            let bytes = try checker.encodeState(node.machine, index: entry.index, node: node.id, now: now)
             node.snapshotBytes = (entry.index, bytes)
         }
         // Proposals of this node answered by this index: its own entry, or another that took its place.

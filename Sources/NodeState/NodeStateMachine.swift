@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Deterministic like its parts: the same entries give the same state, and the same snapshot bytes, on every
 /// node. An entry that does not decode is counted and skipped, so one bad entry cannot wedge the cluster.
-public struct NodeStateMachine: Sendable {
+public struct NodeStateMachine: Sendable, Equatable {
     public package(set) var settings = SettingsStateMachine()
     public package(set) var duty = DutyState()
     public package(set) var tokens = TokenRegistry()

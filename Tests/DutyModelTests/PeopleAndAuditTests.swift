@@ -72,4 +72,22 @@ import Testing
         #expect(state.audit.recent.last?.command == "acknowledgeTicket")
         #expect(state.audit.recent.last?.subject == "ticket:1")
     }
+
+    /// The hand-written audit trail in the head must be the bytes `JSONEncoder` would write, or replicas on old and
+    /// new code would hold different snapshots of one state.
+    @Test func theAuditTrailInTheHeadIsWhatJSONEncoderWrites() throws {
+        var state = try WorkingSetTests.busyState()
+        #expect(state.headJSON() == state.headJSON(viaCodableOnly: true))
+        let awkward = ["a/b", "quote \" and \\ back", "tab\tnew\nline\u{01}", "café", "emoji 🚨", "\u{2028}", "", "plain"]
+        for (n, text) in awkward.enumerated() {
+            state.audit.record(at: Timestamp(n), actor: ActorID(text), command: "c\(text)", subject: text)
+        }
+        #expect(state.headJSON() == state.headJSON(viaCodableOnly: true))
+        // A full ring wraps: its next slot is no longer the end.
+        for n in 0..<(DutyLimits.maxAuditEntriesKept + 37) {
+            state.audit.record(at: Timestamp(n), actor: ActorID("ann"), command: "acknowledgeTicket", subject: "ticket:\(n)")
+        }
+        #expect(state.headJSON() == state.headJSON(viaCodableOnly: true))
+        #expect(try DutyState.restore(from: state.snapshot()) == state)
+    }
 }
