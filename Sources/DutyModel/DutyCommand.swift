@@ -175,11 +175,23 @@ public struct SLAEventRecord: Codable, Sendable, Equatable {
     public let ticketID: TicketID
     public let target: SLATarget
     public let isBreach: Bool
+    /// True: SLA notices are from now on keyed by the clock's cycle (its due time) as well as by the ticket's
+    /// reopenings (`DutyState.noticeKeysByCycle`), so a second update-interval cycle, started by a reply, warns under
+    /// a key of its own instead of the first cycle's (which a receiver would drop as a repeat, or the outbox would
+    /// skip). Nil in entries of leaders before 0.12, and absent from their bytes: a leader sets it only once every
+    /// member runs 0.12, since older replicas would go on planning the old keys.
+    public let keysNoticesByCycle: Bool?
 
-    public init(ticketID: TicketID, target: SLATarget, isBreach: Bool) {
+    public init(ticketID: TicketID, target: SLATarget, isBreach: Bool, keysNoticesByCycle: Bool = true) {
         self.ticketID = ticketID
         self.target = target
         self.isBreach = isBreach
+        self.keysNoticesByCycle = keysNoticesByCycle ? true : nil
+    }
+
+    /// This record as a leader whose cluster still has members before 0.12 proposes it.
+    public var withNoticesKeyedByReopening: SLAEventRecord {
+        SLAEventRecord(ticketID: ticketID, target: target, isBreach: isBreach, keysNoticesByCycle: false)
     }
 }
 

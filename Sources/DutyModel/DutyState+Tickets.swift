@@ -288,6 +288,7 @@ extension DutyState {
         guard (1...DutyLimits.maxSchedulerBatch).contains(records.count) else {
             throw .limit("records", "a batch holds 1–\(DutyLimits.maxSchedulerBatch) SLA events, not \(records.count)")
         }
+        if records.contains(where: { $0.keysNoticesByCycle == true }) { noticeKeysByCycle = true }
         for record in records {
             do {
                 if record.isBreach {

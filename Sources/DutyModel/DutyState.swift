@@ -51,6 +51,14 @@ public struct DutyState: Codable, Sendable, Equatable {
             yield &customerBookStorage!
         }
     }
+    /// True once a scheduler batch asked for SLA notice keys naming the clock's cycle (`SLAEventRecord`); from then
+    /// on every notice, planned by any command, is keyed that way. Absent (nil) until then, so states and snapshots
+    /// of clusters that never switched keep the bytes of 0.11.
+    private var noticeKeysByCycleStorage: Bool?
+    public internal(set) var noticeKeysByCycle: Bool {
+        get { noticeKeysByCycleStorage ?? false }
+        set { noticeKeysByCycleStorage = newValue ? true : nil }
+    }
     /// "routingKey/dedupKey" → the ticket open for it.
     public internal(set) var openAlerts: [String: TicketID] = [:]
     /// "routingKey/groupKey" → the Alertmanager group open for it.

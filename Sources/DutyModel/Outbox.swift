@@ -182,10 +182,10 @@ extension DutyState {
     /// breach tells both. Each person through their notification rules, as a page would.
     mutating func planSLANotices(_ context: inout ApplyContext) {
         for event in context.events {
-            let id: TicketID, target: SLATarget, isBreach: Bool
+            let id: TicketID, target: SLATarget, isBreach: Bool, dueAt: Timestamp
             switch event.kind {
-            case let .slaWarning(ticketID, slaTarget, _): (id, target, isBreach) = (ticketID, slaTarget, false)
-            case let .slaBreached(ticketID, slaTarget, _): (id, target, isBreach) = (ticketID, slaTarget, true)
+            case let .slaWarning(ticketID, slaTarget, due): (id, target, isBreach, dueAt) = (ticketID, slaTarget, false, due)
+            case let .slaBreached(ticketID, slaTarget, due): (id, target, isBreach, dueAt) = (ticketID, slaTarget, true, due)
             default: continue
             }
             guard let ticket = tickets.live[id] else { continue }
@@ -193,6 +193,8 @@ extension DutyState {
             var recipients = [ticket.ownerID ?? manager].compactMap { $0 }
             if isBreach, let manager, !recipients.contains(manager) { recipients.append(manager) }
             let kind = isBreach ? "breach" : "warning"
+            // Each warning or breach is recorded once per due time: with it in the key, every cycle has its own.
+            let cycle = noticeKeysByCycle ? "\(ticket.reopenCount).\(dueAt)" : "\(ticket.reopenCount)"
             for personID in recipients {
                 guard let person = people[personID] else { continue }
                 let rules = person.notificationRules.isEmpty
@@ -200,7 +202,7 @@ extension DutyState {
                 for rule in rules {
                     guard let method = person.contactMethods.first(where: { $0.id == rule.contactMethodID }),
                           outbox.count < DutyLimits.maxOutboxPages else { continue }
-                    let key = "\(OutboxPage.noticePrefix)\(id)-\(target.rawValue)-\(kind)-\(ticket.reopenCount)-\(personID)-\(method.id)"
+                    let key = "\(OutboxPage.noticePrefix)\(id)-\(target.rawValue)-\(kind)-\(cycle)-\(personID)-\(method.id)"
                     guard outbox[key] == nil else { continue }
                     outbox[key] = OutboxPage(key: key, ticketID: id, stepIndex: -1, levelIndex: -1, personID: personID,
                                              contactMethodID: method.id, kind: method.kind, dueAt: context.at + rule.delayMillis,

@@ -17,8 +17,8 @@ public struct PromiseViolation: Error, CustomStringConvertible, Sendable {
         case twoKeysForOneStep = "two-keys-for-one-step"
         /// A page went out for a ticket its sender knew to be acknowledged or closed.
         case pagedAfterAcknowledgement = "paged-after-acknowledgement"
-        /// A page, step, acknowledgement expiry or missed heartbeat was not acted on by its deadline plus the
-        /// failover allowance.
+        /// A page, step, acknowledgement expiry, missed heartbeat, SLA event or channel inspection was not acted on by
+        /// its deadline plus the failover allowance.
         case lateForDeadline = "late-for-deadline"
         /// The log holds two outcomes for one page.
         case outcomeTwice = "outcome-twice"
@@ -161,6 +161,23 @@ struct PromiseChecker {
         return hash
     }
 
+    /// Every ticket's SLA clocks in the reference state against `SLAReference` (the replicas hold the same bytes).
+    mutating func checkSLAClocks(now: Timestamp) throws(PromiseViolation) {
+        let duty = reference.duty
+        let tickets: [Ticket]
+        do {
+            tickets = try duty.allTickets()
+        } catch {
+            preconditionFailure("the reference state cannot read its tickets: \(error)")
+        }
+        for ticket in tickets {
+            checks += 1
+            if let mismatch = SLAReference.mismatch(in: ticket, state: duty) {
+                throw PromiseViolation(property: .slaClockWrong, detail: mismatch, atMillis: now - Workload.startMillis)
+            }
+        }
+    }
+
     // MARK: - Sends
 
     /// `node`, whose Raft core is `core` and applied state `state`, starts sending `jobs` (one message).
@@ -188,7 +205,8 @@ struct PromiseChecker {
                                            detail: "node \(node) sends \(key) though ticket \(row.ticketID) is acknowledged or closed in its state",
                                            atMillis: at)
                 }
-                if row.ticketID != 0 {
+                // Escalation pages only: SLA notices all carry step -1 and tell their target and cycle by key alone.
+                if row.ticketID != 0, row.stepIndex >= 0 {
                     let page = "\(row.ticketID)/\(row.stepIndex)/\(row.personID)/\(row.contactMethodID)"
                     if let earlier = keyByStepPage[page], earlier != key {
                         throw PromiseViolation(property: .twoKeysForOneStep, detail: "\(page) sent as \(earlier) and as \(key)", atMillis: at)
@@ -225,6 +243,9 @@ struct PromiseChecker {
         }
         for monitor in duty.heartbeatMonitors.values where monitor.openIncidentID == nil && monitor.deadline <= now {
             owed.append(("the missed heartbeat of \(monitor.id)", monitor.deadline))
+        }
+        for inspection in duty.channelInspections.values where inspection.nextDueAt <= now {
+            owed.append(("the inspection \(inspection.id)", inspection.nextDueAt))
         }
         for sla in duty.dueSLAEvents(at: now) {
             owed.append(("the SLA \(sla.isBreach ? "breach" : "warning") of ticket \(sla.ticketID) (\(sla.target))", sla.dueAt))

@@ -521,7 +521,8 @@ public final class WholeNodeCluster {
             }
             try perform(node.scheduler.sent(id, result: result, now: clock(node)), on: node)
         case let .inspectionAnswered(id, count):
-            try perform(node.scheduler.inspected(id, results: Array(repeating: .delivered(attempts: 1), count: count)), on: node)
+            // A failed inspection opens a ticket on its service, which pages like any other.
+            try perform(node.scheduler.inspected(id, results: (0..<count).map { _ in receiverAnswer() }), on: node)
         }
     }
 
@@ -613,5 +614,6 @@ public final class WholeNodeCluster {
         for node in nodes {
             try checker.observeState(node.machine, bytes: node.machine.snapshotData(), index: node.applied, node: node.id, now: now)
         }
+        try checker.checkSLAClocks(now: now)
     }
 }

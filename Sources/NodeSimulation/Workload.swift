@@ -31,14 +31,33 @@ struct Workload {
         commands.append(.upsertEscalationPolicy(.init(id: "ep-b", name: "B", levels: [
             .init(targets: [.person("bob"), .person("dee")], delaySeconds: 8), .init(targets: [.team("ops")], mode: .roundRobin, delaySeconds: 8),
         ])))
+        commands.append(.upsertSLAPolicy(slaPolicy))
         commands.append(.upsertService(Service(id: "svc-a", name: "Payments", teamID: "ops", escalationPolicyID: "ep-a",
-                                               acknowledgementTimeoutSeconds: 12)))
-        commands.append(.upsertService(Service(id: "svc-b", name: "Search", teamID: "ops", escalationPolicyID: "ep-b")))
+                                               slaPolicyID: slaPolicy.id, acknowledgementTimeoutSeconds: 12)))
+        commands.append(.upsertService(Service(id: "svc-b", name: "Search", teamID: "ops", escalationPolicyID: "ep-b",
+                                               slaPolicyID: slaPolicy.id)))
         commands.append(.addIntegrationKey(serviceID: "svc-a", key: integrationKeys[0]))
         commands.append(.addIntegrationKey(serviceID: "svc-b", key: integrationKeys[1]))
         commands.append(.upsertHeartbeatMonitor(id: "cron", serviceID: "svc-b", intervalSeconds: 10, graceSeconds: 2))
+        // Due as the run starts: the first test messages go out while the first leader is elected.
+        commands.append(.upsertChannelInspection(id: "hooks", channel: "webhook", timesPerDay: 288, serviceID: "svc-b"))
         return commands
     }
+
+    /// The shortest targets the model accepts (60 s), warned at 10 %: warnings fall inside a run, and pauses, stops
+    /// and re-arms move them. Resolution counts business time on the default calendar (Shanghai weekdays; the run
+    /// falls on a Sunday, so that clock never moves).
+    static let slaPolicy: SLAPolicy.Draft = {
+        var rules: [SLAPolicy.Rule] = []
+        for (offset, priority) in Priority.allCases.enumerated() {
+            let step = Int64(offset) * 10
+            rules.append(.init(priority, .firstResponse, seconds: 60 + step))
+            rules.append(.init(priority, .initialSolution, seconds: 90 + step))
+            rules.append(.init(priority, .updateInterval, seconds: 70 + step))
+            rules.append(.init(priority, .resolution, seconds: 120, .businessTime))
+        }
+        return .init(id: "fast", name: "Fast", rules: rules, calendarID: DutyState.defaultCalendarID, warningThresholdPercent: 10)
+    }()
 
     /// The first level pages whoever is on call in the schedule; later ones name people.
     static func policy(id: String, delays: [Int], repeats: Int) -> EscalationPolicy.Draft {
@@ -101,6 +120,32 @@ struct Workload {
                                                    end: now + Int64(5 + rng.below(30)) * 1_000)
             return Operation(command: .addScheduleOverride(scheduleID: "primary", override: override), actor: ActorID("ann"),
                              pagesInItsEntry: false, label: "override")
+        case 89..<91:
+            if let id = pick() {
+                return Operation(command: .addNote(ticketID: id, text: "looking into it", customerVisible: true), actor: person,
+                                 pagesInItsEntry: false, label: "reply")
+            }
+        case 91..<92:
+            if let id = pick() {
+                return Operation(command: .provideInitialSolution(ticketID: id, text: "restart the pool"), actor: person,
+                                 pagesInItsEntry: false, label: "solution")
+            }
+        case 92..<94:
+            // Only a ticket under analysis or in handling can wait for the customer.
+            if let id = pick() {
+                return Operation(command: .advanceTicket(ticketID: id, to: .analysing), actor: person, pagesInItsEntry: false, label: "analyse")
+            }
+        case 94..<96:
+            if let id = pick() {
+                return Operation(command: .setWaitingForCustomer(ticketID: id, waiting: rng.chance(0.6)), actor: person,
+                                 pagesInItsEntry: false, label: "waiting")
+            }
+        case 96..<97:
+            // A new inspection is due at once; one already known keeps its results and next comes due in 5 minutes.
+            let channel = rng.chance(0.5) ? "webhook" : "sms"
+            return Operation(command: .upsertChannelInspection(id: "\(channel)-\(rng.below(2))", channel: channel, timesPerDay: 288,
+                                                               serviceID: "svc-a"),
+                             actor: ActorID("ann"), pagesInItsEntry: false, label: "inspection")
         default:
             break
         }

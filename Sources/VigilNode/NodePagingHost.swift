@@ -1,3 +1,4 @@
+import ClusterTransport
 import DutyModel
 import Paging
 import RaftCore
@@ -10,6 +11,11 @@ final class NodePagingHost: PagingHost {
     static let latenessKinds = ["page", "escalation", "sla", "heartbeat", "inspection"]
     private let loop: RaftLoop
     private let lateness = Mutex<[String: LatencyHistogram]>([:])
+    /// Whether every member runs a release; the API's check, handed over once the API exists.
+    private let membersRun = Mutex<(@Sendable (SoftwareVersion) async -> Bool)?>(nil)
+    /// SLA notices keyed by the clock's cycle (`SLAEventRecord.keysNoticesByCycle`): a 0.11 replica would plan the
+    /// old keys, so a leader asks for the new ones only once every member runs 0.12.
+    static let noticeKeysByCycleSince = SoftwareVersion(major: 0, minor: 12, patch: 0)
 
     init(loop: RaftLoop) {
         self.loop = loop
@@ -26,9 +32,19 @@ final class NodePagingHost: PagingHost {
 
     func readDuty<T: Sendable>(_ body: (DutyState) -> T) -> T { loop.state.duty(body) }
 
+    func checkReleases(with check: @escaping @Sendable (SoftwareVersion) async -> Bool) {
+        membersRun.withLock { $0 = check }
+    }
+
     func propose(_ commands: [DutyCommand]) async -> [PagingProposalResult] {
         var results: [PagingProposalResult] = []
-        for command in commands {
+        for var command in commands {
+            if case let .recordSLAEvents(records) = command, records.contains(where: { $0.keysNoticesByCycle == true }) {
+                let check = membersRun.withLock { $0 }
+                if await check?(Self.noticeKeysByCycleSince) != true {
+                    command = .recordSLAEvents(records.map(\.withNoticesKeyedByReopening))
+                }
+            }
             let proposal = DutyProposal(command: command, leaderTimestamp: HTTPAPI.nowMillis(), actor: Self.actor)
             switch await loop.propose(.duty(proposal), timeout: HTTPAPI.proposalTimeout) {
             case let .success(.duty(.success(events))): results.append(.applied(events))

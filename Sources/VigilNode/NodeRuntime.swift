@@ -86,6 +86,7 @@ public enum NodeRuntime {
         let pagingHost = paging.map { _ in NodePagingHost(loop: loop) }
         let api = HTTPAPI(config: config, loop: loop, transport: transport, forwarding: forwarding, logger: logger,
                           ackSigner: paging?.signer, pagingHost: pagingHost, tls: tls)
+        pagingHost?.checkReleases { [api] version in await api.everyMemberRuns(version) }
         let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         hangUp.setEventHandler { Task { _ = await tls.reload(reason: "SIGHUP") } }
         hangUp.resume()

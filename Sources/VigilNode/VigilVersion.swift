@@ -11,8 +11,9 @@ public enum VigilVersion {
     /// segment files (`logFormat`); a data directory an earlier release made keeps its SQLite log. 0.10 adds the
     /// console's entries (sessions, passwords, set-password links) and removing a schedule override, proposed only
     /// once every member runs 0.10 or later (`ReplicatedCommand.requiredRelease`). 0.11 adds customers and the SMTP
-    /// intake's entries, gated the same way.
-    public static let build = SoftwareVersion(major: 0, minor: 11, patch: 0)
+    /// intake's entries, gated the same way. 0.12 keys SLA notices by the clock's cycle once every member runs 0.12
+    /// (`NodePagingHost.noticeKeysByCycleSince`).
+    public static let build = SoftwareVersion(major: 0, minor: 12, patch: 0)
     public static let logFormat = Int(SegmentLog.formatVersion)
     public static let wireFormat = Int(WireCodec.formatVersion)
     public static let snapshotFormat = 1
