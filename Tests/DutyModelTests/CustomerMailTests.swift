@@ -184,6 +184,29 @@ import Testing
         #expect(state.rowWanted(all[0]))
     }
 
+    /// A reply starts a new update-interval cycle. Once the cluster keys notices by cycle its warning has keys of its
+    /// own; keyed by reopenings only (0.11, and 0.12 until every member runs it) the first cycle's keys are taken
+    /// and the second warning reaches nobody.
+    @Test(arguments: [true, false]) func aReplysNewCycleWarnsUnderKeysOfItsOwn(byCycle: Bool) throws {
+        var state = try state()
+        let id = try Fixture.register(&state, priority: .p2)
+        try Fixture.ok(&state, .assignTicket(ticketID: id, ownerID: "bob"), at: t0)
+        let warning = SLAEventRecord(ticketID: id, target: .updateInterval, isBreach: false, keysNoticesByCycle: byCycle)
+        try Fixture.ok(&state, .recordSLAEvents([warning]), at: t0 + 24 * Fixture.minute)
+        let first = Set(noticeRows(state).map(\.key))
+        #expect(first.count == 3)
+        try Fixture.ok(&state, .addNote(ticketID: id, text: "still on it", customerVisible: true), at: t0 + 25 * Fixture.minute,
+                       actor: ActorID("bob"))
+        try Fixture.ok(&state, .recordSLAEvents([warning]), at: t0 + 49 * Fixture.minute)
+        // The reply also stops first response, long overdue: its breach notices are not the point here.
+        let second = Set(noticeRows(state).map(\.key).filter { $0.contains("updateInterval-warning") }).subtracting(first)
+        #expect(second.count == (byCycle ? 3 : 0))
+        #expect(state.noticeKeysByCycle == byCycle)
+        // A cluster that never switched keeps 0.11's snapshot bytes.
+        #expect(String(decoding: state.snapshot(), as: UTF8.self).contains("noticeKeysByCycle") == byCycle)
+        #expect(try DutyState.restore(from: state.snapshot()) == state)
+    }
+
     @Test func withoutAnOwnerTheManagerIsTold() throws {
         var state = try state()
         let id = try Fixture.register(&state)
