@@ -296,7 +296,9 @@ final class ProcessCluster: @unchecked Sendable {
     /// A base port whose peer and HTTP ports are all free on 127.0.0.1 right now.
     static func freeBasePort(nodes: Int) throws -> Int {
         for _ in 0..<50 {
-            let base = Int.random(in: 200...500) * 100
+            // Below Linux's ephemeral range (32768–60999): a node dialling its peers, redialling while they start, takes
+            // ports from that range, and one could take a port chosen here before the node meant for it binds it.
+            let base = Int.random(in: 200...318) * 100
             let ports = (1...nodes).flatMap { [base + $0, base + 100 + $0] }
             if ports.allSatisfy(isFree) { return base }
         }
