@@ -26,6 +26,8 @@ final class WholeNode {
     var snapshotBytes: (index: LogIndex, bytes: [UInt8])?
     /// Inside `processReady`: work started while applying is picked up by that loop, not by a nested one.
     var handlingReady = false
+    /// Refused its log at start-up (a corrupt record) and was replaced: it never runs again.
+    var retired = false
 
     init(id: NodeID, storage: SimStorage, scheduler: SchedulerCore, skewMillis: Int64) {
         self.id = id
@@ -61,6 +63,8 @@ public struct WholeNodeStats: Sendable {
     public var fsyncFailures = 0
     public var partitions = 0
     public var snapshotsInstalled = 0
+    public var corruptRecords = 0
+    public var nodesReplaced = 0
     public var checks = 0
     public var maxPageLatenessMillis: Int64 = 0
 
@@ -75,6 +79,8 @@ public struct WholeNodeStats: Sendable {
         fsyncFailures += other.fsyncFailures
         partitions += other.partitions
         snapshotsInstalled += other.snapshotsInstalled
+        corruptRecords += other.corruptRecords
+        nodesReplaced += other.nodesReplaced
         checks += other.checks
         maxPageLatenessMillis = max(maxPageLatenessMillis, other.maxPageLatenessMillis)
     }
@@ -82,7 +88,8 @@ public struct WholeNodeStats: Sendable {
     public var line: String {
         "committed=\(committedEntries) operations=\(operations) pages=\(pagesSent) elections=\(elections) crashes=\(crashes) "
             + "crashes-around-sends=\(crashesAroundSends) torn-writes=\(tornWrites) fsync-failures=\(fsyncFailures) "
-            + "partitions=\(partitions) snapshots-installed=\(snapshotsInstalled) checks=\(checks) max-page-lateness-ms=\(maxPageLatenessMillis)"
+            + "partitions=\(partitions) snapshots-installed=\(snapshotsInstalled) "
+            + "corrupt-records=\(corruptRecords) nodes-replaced=\(nodesReplaced) checks=\(checks) max-page-lateness-ms=\(maxPageLatenessMillis)"
     }
 }
 
@@ -91,6 +98,9 @@ public struct WholeNodeStats: Sendable {
 public final class WholeNodeCluster {
     public let options: WholeNodeOptions
     private var rng: RaftCore.SplitMix64
+    /// Draws whether a restart finds a corrupt record, apart from `rng` so that adding this fault left every other
+    /// seed's run (and the seeds on which the planted bugs are caught) as it was.
+    private var diskRng: RaftCore.SplitMix64
     private var nodes: [WholeNode] = []
     private var network = SimNetwork()
     private var checker: PromiseChecker
@@ -104,6 +114,10 @@ public final class WholeNodeCluster {
     private var leaderTerms: [NodeID: Term] = [:]
     private var decodedEntries: [LogIndex: (term: Term, command: ReplicatedCommand?)] = [:]
     private var restoredStates: [UInt64: (bytes: [UInt8], machine: NodeStateMachine)] = [:]
+    /// The node that refused its log and the one replacing it (nil until the removal committed).
+    private var replacement: (dead: NodeID, new: NodeID?)?
+    private var nextNodeID: NodeID
+    private let schedulerOptions: SchedulerCore.Options
     public private(set) var stats = WholeNodeStats()
     private var traceLines: [String] = []
     private let stepMillis: Int64
@@ -121,6 +135,7 @@ public final class WholeNodeCluster {
         precondition(options.tickMillis % Int64(options.stepsPerTick) == 0, "a tick must split into whole-millisecond steps")
         self.options = options
         rng = RaftCore.SplitMix64(seed: options.seed)
+        diskRng = RaftCore.SplitMix64(seed: options.seed ^ 0x5EED_D15C)
         stepMillis = options.tickMillis / Int64(options.stepsPerTick)
         let initial = Self.initialState
         let voters = (1...options.nodeCount).map { NodeID($0) }
@@ -131,6 +146,8 @@ public final class WholeNodeCluster {
         schedulerOptions.rateLimitBurst = 1_000
         schedulerOptions.rateLimitRefillMilliseconds = 1
         schedulerOptions.injectedBug = options.bug?.schedulerBug
+        self.schedulerOptions = schedulerOptions
+        nextNodeID = NodeID(options.nodeCount + 1)
         for id in voters {
             let storage = SimStorage(hardState: HardState(term: 1, vote: noNode, commit: 1), snapshot: snapshot, entries: [])
             let skew = Int64(rng.below(201)) - 100
@@ -175,14 +192,14 @@ public final class WholeNodeCluster {
         while now < faultEnd { try runTick() }
         faultsActive = false
         network.partition = nil
-        for node in nodes where !node.isUp { restart(node) }
+        for node in nodes where !node.isUp && !node.retired { restart(node) }
         checker.lastFaultAt = now
         log("faults stop")
         while now < end { try runTick() }
         // Entries committed in the last moments reach every replica once the schedulers stop proposing.
         quiescing = true
         let drainEnd = now + options.drainMillis
-        while now < drainEnd, Set(nodes.map(\.applied)).count > 1 { try runTick() }
+        while now < drainEnd, Set(nodes.filter { !$0.retired }.map(\.applied)).count > 1 { try runTick() }
         try checkConverged()
         stats.checks = checker.checks
         stats.committedEntries = Int(checker.referenceIndex)
@@ -220,7 +237,10 @@ public final class WholeNodeCluster {
                 if node.isUp, node.nextPassAt <= now { try schedulerPass(node) }
             }
         }
-        if !quiescing { try checker.checkDeadlines(now: now) }
+        if !quiescing {
+            try replaceRetiredNode()
+            try checker.checkDeadlines(now: now)
+        }
     }
 
     private func clock(_ node: WholeNode) -> Timestamp { now + node.skewMillis }
@@ -235,7 +255,10 @@ public final class WholeNodeCluster {
         config.injectedBug = options.bug?.coreBug
         config.preVote = true
         config.checkQuorum = true
-        if node.storage.snapshot.index == 1 {
+        if node.storage.snapshot.index == 0 {
+            // A new member: everything comes from its peers, starting with a snapshot.
+            node.machine = NodeStateMachine()
+        } else if node.storage.snapshot.index == 1 {
             node.machine = Self.initialState
         } else {
             node.machine = restore(node.storage.snapshot, on: node, source: "its own snapshot")
@@ -275,6 +298,16 @@ public final class WholeNodeCluster {
     }
 
     private func restart(_ node: WholeNode) {
+        if faultsActive, replacement == nil, stats.corruptRecords < options.maxReplacements, !node.storage.entries.isEmpty,
+           diskRng.chance(options.corruptRecordRate) {
+            // Start-up reads every record's checksum; a bad one before the tail is damage, not a torn write, and
+            // the node refuses its log rather than serve a state it cannot vouch for.
+            node.retired = true
+            replacement = (node.id, nil)
+            stats.corruptRecords += 1
+            log("node \(node.id) finds a corrupt record in its log at start-up and refuses to start")
+            return
+        }
         start(node)
         checker.lastFaultAt = now
         log("node \(node.id) restarts at term \(node.storage.hardState.term), snapshot \(node.storage.snapshot.index) + \(node.storage.entries.count) entries")
@@ -563,7 +596,7 @@ public final class WholeNodeCluster {
             log("partition heals")
         }
         if rng.chance(options.leaderCrashRate), let leader = currentLeader() { crash(leader, why: "while leading") }
-        for node in nodes {
+        for node in nodes where !node.retired {
             if node.isUp {
                 if rng.chance(options.crashRate) { crash(node, why: "at random") }
             } else if rng.chance(options.restartRate) {
@@ -581,11 +614,12 @@ public final class WholeNodeCluster {
         let reached = up.filter { peer in
             peer === leader || network.partition.map { !$0.contains(.init(from: leader.id, to: peer.id)) && !$0.contains(.init(from: peer.id, to: leader.id)) } ?? true
         }
-        return reached.count >= nodes.count / 2 + 1 ? leader : nil
+        let voters = leader.core!.conf.voters
+        return reached.count(where: { voters.contains($0.id) }) >= voters.count / 2 + 1 ? leader : nil
     }
 
     private func startPartition() {
-        let ids = nodes.map(\.id)
+        let ids = nodes.filter { !$0.retired }.map(\.id)
         var blocked = Set<SimNetwork.Link>()
         // The leader cut off alone (deposed while it may be sending), or a random split.
         let isolated: Set<NodeID>
@@ -602,16 +636,61 @@ public final class WholeNodeCluster {
         log("partition: \(isolated.sorted()) | \(Set(ids).subtracting(isolated).sorted())")
     }
 
+    // MARK: - Replacing a node
+
+    /// The operator's side of replacing a node that refused its log, one step a tick through whoever acts as
+    /// leader: remove the dead member, start a new node with an empty disk and add it as a learner (it copies the
+    /// state from its peers), promote it once it has caught up. Each step is repeated until the leader's committed
+    /// membership shows it, since a leader can lose its proposal to a crash or a partition.
+    private func replaceRetiredNode() throws(PromiseViolation) {
+        guard let (dead, new) = replacement, let leader = actingLeader(), let core = leader.core else { return }
+        let conf = core.conf
+        let change: ConfChange
+        if conf.isMember(dead) {
+            change = ConfChange(.remove, node: dead)
+        } else if let new {
+            if !conf.isMember(new) {
+                change = ConfChange(.addLearner, node: new)
+            } else if conf.isLearner(new) {
+                change = ConfChange(.promoteLearner, node: new)
+            } else {
+                replacement = nil
+                stats.nodesReplaced += 1
+                log("node \(new) replaced node \(dead): voters \(conf.voters)")
+                return
+            }
+        } else {
+            let id = nextNodeID
+            nextNodeID += 1
+            let node = WholeNode(id: id, storage: SimStorage(), scheduler: SchedulerCore(options: schedulerOptions),
+                                 skewMillis: Int64(rng.below(201)) - 100)
+            nodes.append(node)
+            start(node)
+            replacement = (dead, id)
+            log("node \(id) starts with an empty disk to replace node \(dead)")
+            return
+        }
+        // Refused while another change is uncommitted, or a learner is still behind: the next tick tries again.
+        guard case let .success(proposal) = core.proposeConfChange(change) else { return }
+        log("node \(leader.id) proposes \(change.action) of node \(change.node) at \(proposal.index)")
+        try processReady(leader)
+    }
+
     // MARK: - The end
 
     private func checkConverged() throws(PromiseViolation) {
         let at = now - Workload.startMillis
-        let indexes = nodes.map(\.applied)
+        if let replacement {
+            throw PromiseViolation(property: .liveness, detail: "node \(replacement.dead) refused its log and was not replaced "
+                                   + "\(options.settleMillis) ms after the faults stopped", atMillis: at)
+        }
+        let live = nodes.filter { !$0.retired }
+        let indexes = live.map(\.applied)
         guard Set(indexes).count == 1 else {
             throw PromiseViolation(property: .liveness, detail: "after \(options.settleMillis + options.drainMillis) ms without faults the replicas applied \(indexes)",
                                    atMillis: at)
         }
-        for node in nodes {
+        for node in live {
             try checker.observeState(node.machine, bytes: node.machine.snapshotData(), index: node.applied, node: node.id, now: now)
         }
         try checker.checkSLAClocks(now: now)

@@ -70,6 +70,11 @@ public struct WholeNodeOptions: Sendable {
     /// its fsync fails (nothing of it counts and the node stops, never continuing as if it succeeded).
     public var tornWriteRate = 0.0005
     public var fsyncFailureRate = 0.0005
+    /// Per restart during the faults: the node finds a corrupt record in its log and refuses to start, and the
+    /// operator replaces it as `deploy/README.md` says (remove it, add a new node as a learner, which copies the state
+    /// from its peers, promote it). One replacement at a time, at most `maxReplacements` a run.
+    public var corruptRecordRate = 0.04
+    public var maxReplacements = 2
     /// The paging receiver: answers a failure, times out (it got the page but the answer is lost), or answers
     /// twice; answers take 5 ms to `maxReceiverLatencyMillis`.
     public var receiverFailureRate = 0.05

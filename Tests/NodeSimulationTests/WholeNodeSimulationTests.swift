@@ -25,6 +25,24 @@ import Testing
         #expect(cluster.stats.pagesSent > 0 && cluster.stats.elections > 0 && cluster.stats.committedEntries > 20, "\(cluster.stats.line)")
     }
 
+    /// A node that finds a corrupt record at start-up stays down; the operator's replacement (remove it, add a new
+    /// node as a learner, promote it) completes, the new node gets the state from a peer's snapshot, and the promise
+    /// holds throughout.
+    @Test(arguments: [(3, UInt64(4)), (5, 5)])
+    func aNodeThatRefusesItsLogIsReplacedFromItsPeers(nodes: Int, seed: UInt64) {
+        var options = WholeNodeOptions()
+        options.nodeCount = nodes
+        options.seed = seed
+        options.corruptRecordRate = 1
+        options.trace = true
+        let cluster = WholeNodeCluster(options: options)
+        #expect(throws: Never.self) { try cluster.run() }
+        #expect(cluster.stats.corruptRecords >= 1 && cluster.stats.nodesReplaced == cluster.stats.corruptRecords, "\(cluster.stats.line)")
+        let newNode = nodes + 1
+        #expect(cluster.trace.contains { $0.contains("node \(newNode) installs a snapshot") })
+        #expect(cluster.trace.contains { $0.contains("node \(newNode) replaced node") })
+    }
+
     @Test func oneSeedReplaysExactly() {
         var options = WholeNodeOptions.aggressive(nodes: 3, seed: 11, bug: nil)
         options.trace = true
