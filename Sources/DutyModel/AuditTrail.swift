@@ -35,16 +35,13 @@ public struct AuditTrail: Codable, Sendable, Equatable {
 }
 
 extension AuditTrail {
-    /// What an empty trail looks like in the head's JSON, where `appendJSON` puts the real one.
-    static let emptyJSON = Array(#""audit":{"nextSlot":0,"ring":[],"totalCount":0}"#.utf8)
-
     /// The trail as `JSONEncoder` with sorted keys writes it, byte for byte (a test holds the two equal).
     ///
     /// The head is encoded at every snapshot and checkpoint, and a full ring of 10,000 entries made up most of it:
     /// through Codable it cost about 70 ms each time. Strings that need no escaping are copied; the rest, and
     /// anything not plain ASCII, still go through `JSONEncoder`, so its escaping rules stay the only ones.
     func appendJSON(to out: inout [UInt8]) {
-        out.append(contentsOf: #""audit":{"nextSlot":"#.utf8)
+        out.append(contentsOf: #"{"nextSlot":"#.utf8)
         out.append(contentsOf: String(nextSlot).utf8)
         out.append(contentsOf: #","ring":["#.utf8)
         for (position, entry) in ring.enumerated() {

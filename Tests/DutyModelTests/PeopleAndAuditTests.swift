@@ -90,4 +90,28 @@ import Testing
         #expect(state.headJSON() == state.headJSON(viaCodableOnly: true))
         #expect(try DutyState.restore(from: state.snapshot()) == state)
     }
+
+    /// The configuration's JSON comes from a memo of earlier encodings; a change to it must still reach the bytes,
+    /// and an older configuration seen again must give its own bytes, not the latest ones.
+    @Test func theRememberedConfigurationInTheHeadIsWhatJSONEncoderWrites() throws {
+        var state = try WorkingSetTests.busyState()
+        let before = state.headJSON()
+        #expect(before == state.headJSON(viaCodableOnly: true))
+        let original = state
+        try Fixture.ok(&state, .upsertPerson(Person(id: "zed", name: "Zed \"/\\ é", role: .responder,
+                                                    contactMethods: [ContactMethod(id: "m", kind: .email, address: "zed@example.org")])),
+                       at: state.lastAppliedAt + 1)
+        let after = state.headJSON()
+        #expect(after != before)
+        #expect(after == state.headJSON(viaCodableOnly: true))
+        #expect(original.headJSON() == before)
+        #expect(try DutyState.restore(from: state.snapshot()) == state)
+    }
+
+    /// Only members of the head object itself are filled; a nested member of the same name keeps its value.
+    @Test func fillingTheHeadLeavesNestedFieldsAlone() {
+        let json = Array(#"{"a":{"people":{"x":"},\"people\":"}},"people":{},"z":[1,{"people":[]}],"zz":"s"}"#.utf8)
+        let filled = DutyState.fillingTopLevelFields(of: json, with: ["people": Array(#"{"ann":1}"#.utf8)])
+        #expect(String(decoding: filled, as: UTF8.self) == #"{"a":{"people":{"x":"},\"people\":"}},"people":{"ann":1},"z":[1,{"people":[]}],"zz":"s"}"#)
+    }
 }
