@@ -20,6 +20,17 @@ public struct ActorID: Codable, Sendable, Hashable, Comparable, CustomStringConv
     }
 }
 
+extension ActorID {
+    /// Who acts when an acknowledgement link is followed: the link, named by the page that carried it (its key names
+    /// the ticket, person and channel), for the audit trail.
+    public static func ackLink(idempotencyKey: String) -> ActorID {
+        var text = "ack-link:" + idempotencyKey.prefix(DutyLimits.maxIdentifierLength * 2)
+        // Cut whole characters, so a long key never ends in half of one.
+        while text.utf8.count > DutyLimits.maxIdentifierLength * 2 { text.removeLast() }
+        return ActorID(text)
+    }
+}
+
 /// Millisecond helpers; the model never touches `Date()`.
 enum Millis {
     static let second: Int64 = 1_000

@@ -117,6 +117,9 @@ public final class WholeNodeCluster {
     /// The node that refused its log and the one replacing it (nil until the removal committed).
     private var replacement: (dead: NodeID, new: NodeID?)?
     private var nextNodeID: NodeID
+    /// The acknowledgement links of the pages sent lately, which the workload's people follow.
+    private var sentLinks: [(ticketID: TicketID, key: String)] = []
+    private static let sentLinksKept = 64
     private let schedulerOptions: SchedulerCore.Options
     public private(set) var stats = WholeNodeStats()
     private var traceLines: [String] = []
@@ -529,6 +532,8 @@ public final class WholeNodeCluster {
                 guard !jobs.isEmpty, node.isUp, node.epoch == epoch else { return }
                 try checker.observeSend(jobs, node: node.id, core: node.core, state: node.machine.duty, now: now)
                 stats.pagesSent += jobs.count
+                sentLinks.append(contentsOf: jobs.map { ($0.row.ticketID, $0.row.key) })
+                if sentLinks.count > Self.sentLinksKept { sentLinks.removeFirst(sentLinks.count - Self.sentLinksKept) }
                 log("node \(node.id) sends \(jobs.map(\.row.key))")
                 schedule(.sendAnswered(id, receiverAnswer()), on: node, after: 5 + Int64(rng.below(Int(options.maxReceiverLatencyMillis))))
             case let .sendMail(id, _):
@@ -577,7 +582,7 @@ public final class WholeNodeCluster {
 
     private func clientOperation() throws(PromiseViolation) {
         guard let leader = currentLeader(), let core = leader.core else { return }
-        let operation = Workload.operation(rng: &rng, now: clock(leader), state: leader.machine.duty)
+        let operation = Workload.operation(rng: &rng, now: clock(leader), state: leader.machine.duty, links: sentLinks)
         let proposal = DutyProposal(command: operation.command, leaderTimestamp: clock(leader), actor: operation.actor,
                                     leaderTerm: operation.pagesInItsEntry ? core.term : nil)
         if case .success = core.propose(ReplicatedCommand.duty(proposal).encoded()) {
@@ -611,11 +616,17 @@ public final class WholeNodeCluster {
         let up = nodes.filter(\.isUp)
         guard let highest = up.compactMap({ $0.core?.term }).max(),
               let leader = up.first(where: { SimulatedPagingHost(node: $0).leaderTerm() == highest }) else { return nil }
-        let reached = up.filter { peer in
-            peer === leader || network.partition.map { !$0.contains(.init(from: leader.id, to: peer.id)) && !$0.contains(.init(from: peer.id, to: leader.id)) } ?? true
-        }
         let voters = leader.core!.conf.voters
-        return reached.count(where: { voters.contains($0.id) }) >= voters.count / 2 + 1 ? leader : nil
+        return answering(leader).count(where: { voters.contains($0.id) }) >= voters.count / 2 + 1 ? leader : nil
+    }
+
+    /// The nodes that are up and that `leader` reaches both ways (itself included).
+    private func answering(_ leader: WholeNode) -> [WholeNode] {
+        nodes.filter { peer in
+            peer.isUp && (peer === leader || network.partition.map {
+                !$0.contains(.init(from: leader.id, to: peer.id)) && !$0.contains(.init(from: peer.id, to: leader.id))
+            } ?? true)
+        }
     }
 
     private func startPartition() {
@@ -647,6 +658,11 @@ public final class WholeNodeCluster {
         let conf = core.conf
         let change: ConfChange
         if conf.isMember(dead) {
+            // As `vigil member remove` refuses (`would_lose_quorum`), the operator waits until a majority of the
+            // voters left answer the leader.
+            let remaining = conf.voters.filter { $0 != dead }
+            let live = answering(leader).count { remaining.contains($0.id) }
+            guard live >= remaining.count / 2 + 1 else { return }
             change = ConfChange(.remove, node: dead)
         } else if let new {
             if !conf.isMember(new) {

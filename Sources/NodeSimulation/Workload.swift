@@ -76,8 +76,10 @@ struct Workload {
         let label: String
     }
 
-    /// A random operation at `now`, reading the open tickets from `state`.
-    static func operation(rng: inout RaftCore.SplitMix64, now: Timestamp, state: DutyState) -> Operation {
+    /// A random operation at `now`, reading the open tickets from `state`; `links` are the acknowledgement links of
+    /// pages sent lately (ticket and page key), which people follow as `HTTPAPI.followAckLink` does.
+    static func operation(rng: inout RaftCore.SplitMix64, now: Timestamp, state: DutyState,
+                          links: [(ticketID: TicketID, key: String)]) -> Operation {
         let open = state.workingSetTickets().filter { $0.stage.isOpen }.map(\.id)
         let roll = rng.below(100)
         let person = ActorID(people[rng.below(people.count)])
@@ -96,8 +98,18 @@ struct Workload {
         case 40..<46:
             let ticket = NewTicket(kind: .incident, priority: rng.chance(0.5) ? .p1 : .p2, title: "Checkout fails", serviceID: "svc-a")
             return Operation(command: .registerTicket(ticket), actor: person, pagesInItsEntry: false, label: "register")
-        case 46..<64:
+        case 46..<58:
             if let id = pick() { return Operation(command: .acknowledgeTicket(ticketID: id), actor: person, pagesInItsEntry: false, label: "ack") }
+        case 58..<64:
+            // A link in a page: the ticket may be acknowledged or closed by now, which the model refuses as a conflict
+            // (the link answers "already acknowledged").
+            if !links.isEmpty {
+                let link = links[rng.below(links.count)]
+                let resolves = roll >= 62
+                return Operation(command: resolves ? .resolveTicket(ticketID: link.ticketID) : .acknowledgeTicket(ticketID: link.ticketID),
+                                 actor: .ackLink(idempotencyKey: link.key), pagesInItsEntry: false,
+                                 label: resolves ? "resolve-by-link" : "ack-by-link")
+            }
         case 64..<72:
             if let id = pick() { return Operation(command: .resolveTicket(ticketID: id), actor: person, pagesInItsEntry: false, label: "resolve") }
         case 72..<76:

@@ -66,8 +66,7 @@ extension HTTPAPI {
         }
         let command: DutyCommand = claims.action == .resolve ? .resolveTicket(ticketID: claims.ticketID)
             : .acknowledgeTicket(ticketID: claims.ticketID)
-        // The page's key names the person and channel that carried the link, for the audit trail.
-        let actor = ActorID(String(("ack-link:" + claims.idempotencyKey).utf8.prefix(DutyLimits.maxIdentifierLength * 2)) ?? "ack-link")
+        let actor = ActorID.ackLink(idempotencyKey: claims.idempotencyKey)
         let done = claims.action == .resolve ? "resolved" : "acknowledged"
         return await submit(.duty(DutyProposal(command: command, leaderTimestamp: 0, actor: actor)), request: request, body: nil) { outcome in
             switch outcome {

@@ -108,6 +108,12 @@ import Testing
         #expect(try DutyState.restore(from: state.snapshot()) == state)
     }
 
+    @Test func anAckLinkActsAsTheLinkOfItsPageCutToWholeCharacters() {
+        #expect(ActorID.ackLink(idempotencyKey: "ticket-3-step-0-bob-hook").rawValue == "ack-link:ticket-3-step-0-bob-hook")
+        let long = ActorID.ackLink(idempotencyKey: String(repeating: "é", count: 200)).rawValue
+        #expect(long.utf8.count == 127 && long.hasPrefix("ack-link:é") && long.hasSuffix("é"))
+    }
+
     /// Only members of the head object itself are filled; a nested member of the same name keeps its value.
     @Test func fillingTheHeadLeavesNestedFieldsAlone() {
         let json = Array(#"{"a":{"people":{"x":"},\"people\":"}},"people":{},"z":[1,{"people":[]}],"zz":"s"}"#.utf8)
