@@ -98,8 +98,8 @@ public struct WholeNodeStats: Sendable {
 public final class WholeNodeCluster {
     public let options: WholeNodeOptions
     private var rng: RaftCore.SplitMix64
-    /// Draws whether a restart finds a corrupt record, apart from `rng` so that adding this fault left every other
-    /// seed's run (and the seeds on which the planted bugs are caught) as it was.
+    /// Draws whether a restart finds a corrupt record, apart from `rng`, so that the draw does not shift the rest of
+    /// a run whose disks stay sound.
     private var diskRng: RaftCore.SplitMix64
     private var nodes: [WholeNode] = []
     private var network = SimNetwork()
@@ -114,7 +114,7 @@ public final class WholeNodeCluster {
     private var leaderTerms: [NodeID: Term] = [:]
     private var decodedEntries: [LogIndex: (term: Term, command: ReplicatedCommand?)] = [:]
     private var restoredStates: [UInt64: (bytes: [UInt8], machine: NodeStateMachine)] = [:]
-    /// The node that refused its log and the one replacing it (nil until the removal committed).
+    /// The node that refused its log and the one replacing it (nil until the removal has committed).
     private var replacement: (dead: NodeID, new: NodeID?)?
     private var nextNodeID: NodeID
     /// The acknowledgement links of the pages sent lately, which the workload's people follow.
