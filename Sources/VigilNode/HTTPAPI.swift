@@ -338,8 +338,8 @@ public struct HTTPAPI: Sendable {
         guard let member = MemberDirectory.member(leader, config: config, state: loop.state) else {
             return APIError(status: 503, code: "no_leader", message: "the leader, node \(leader), is not in this node's member list").response
         }
-        // AsyncHTTPClient retries a refused connect until the request deadline, so a request to a leader that
-        // just died would hang for the whole forward timeout. The peer connection tells us sooner.
+        // The peer connection says at once that a leader died (and waits out a redial); the forwarding client
+        // fails a refused connect without retrying (`ForwardingClient`).
         guard await leaderConnected(leader) else {
             return APIError(status: 503, code: "leader_unreachable",
                             message: "the last known leader, node \(leader), is unreachable; an election is probably under way, retry").response

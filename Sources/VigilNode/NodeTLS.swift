@@ -61,6 +61,9 @@ public final class NodeTLS: Sendable {
         return forwarding
     }
 
+    /// How long a stopping node waits for a client to answer its TLS close_notify before closing anyway.
+    static let apiShutdownTimeout: TimeAmount = .milliseconds(500)
+
     /// The API server's TLS: the chain and key of the moment, chosen at each handshake so that a reload needs no
     /// restart of the listener.
     func makeAPIServerConfiguration() -> TLSConfiguration? {
@@ -70,6 +73,9 @@ public final class NodeTLS: Sendable {
         }) else { return nil }
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
+        // A stopping node closes every idle connection and waits this long for each client's close_notify; NIOSSL's
+        // 5 s default kept a stopped node's API closed, and its Raft member running, for 5 s after SIGTERM.
+        tls.shutdownTimeout = Self.apiShutdownTimeout
         tls.sslContextCallback = { [weak self] _, promise in
             var override = NIOSSLContextConfigurationOverride()
             if let current = self?.material.withLock({ m in m.apiChain.flatMap { chain in m.apiKey.map { (chain, $0) } } }) {
@@ -234,11 +240,19 @@ final class ForwardingClient: Sendable {
         for client in all { try? await client.shutdown() }
     }
 
+    /// A TCP connect to a live peer takes milliseconds, even across regions; one that takes longer finds no leader.
+    static let connectTimeout: TimeAmount = .seconds(1)
+
     /// Room for many concurrent writes to the leader (the shared client allows only 8 connections per host, which
     /// would cap forwarded writes far below what one batch can carry); with TLS it trusts only `trustRoots`.
     private static func make(trustRoots: [NIOSSLCertificate]?) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        // A refused connect means the leader's API is down or stopping (it closes its listener before its peer
+        // connections): answer 503 at once so the client tries another node, instead of retrying until the
+        // forward's deadline, which held a write 5.5 s in a rolling upgrade.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = Self.connectTimeout
         if let trustRoots {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(trustRoots)

@@ -61,7 +61,11 @@ extension ProcessTests {
             let (keys, gap) = await writer.stop()
             print("rolling upgrade: \(keys.count) writes acknowledged, longest pause between two \(gap)")
             #expect(keys.count > 100, "the client kept writing (\(keys.count) writes)")
-            #expect(gap < ClusterProcessTests.electionTimeoutUpperBound * 3, "the longest pause between acknowledged writes was \(gap)")
+            #expect(gap < ClusterProcessTests.electionTimeoutUpperBound * 3, """
+                the longest pause between acknowledged writes was \(gap); refusals \(writer.refusals); its attempts:
+                \(writer.longestGapTrace.joined(separator: "\n"))
+                \(writer.logDuringLongestGap(cluster))
+                """)
             #expect(await ContinuousWriter.missing(keys, in: cluster, via: leader).isEmpty)
             for id in cluster.ids {
                 #expect(await cluster.clusterView(id)?.version == Self.nextMinor, "node \(id) runs the new release")
