@@ -156,7 +156,7 @@ let package = Package(
             "DutyStore", "DutyModel", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "RaftCore"]),
-        .testTarget(name: "NodeSimulationTests", dependencies: ["NodeSimulation"]),
+        .testTarget(name: "NodeSimulationTests", dependencies: ["NodeSimulation", "NodeState", "DutyModel"]),
         .testTarget(name: "ClusterTransportTests", dependencies: [
             "ClusterTransport", "ClusterPKI", "RaftCore",
             .product(name: "NIOCore", package: "swift-nio"),

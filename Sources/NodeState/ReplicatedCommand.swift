@@ -20,6 +20,7 @@ public enum ReplicatedCommand: Sendable, Equatable {
         case let .settings(command):
             return command.encoded()
         case let .duty(proposal):
+            if let json = DutyProposalJSON.encode(proposal) { return [Self.dutyTag] + json }
             // Only strings, integers and enums: encoding cannot fail.
             return [Self.dutyTag] + Array((try? JSONEncoder().encode(proposal)) ?? Data())
         case let .tokens(command):
@@ -35,6 +36,10 @@ public enum ReplicatedCommand: Sendable, Equatable {
             return
         }
         if bytes.first == Self.dutyTag {
+            if let proposal = DutyProposalJSON.decode(bytes.dropFirst()) {
+                self = .duty(proposal)
+                return
+            }
             guard let proposal = try? JSONDecoder().decode(DutyProposal.self, from: Data(bytes.dropFirst())) else { return nil }
             self = .duty(proposal)
         } else if bytes.first == Self.tokenTag {

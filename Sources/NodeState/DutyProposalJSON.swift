@@ -1,0 +1,444 @@
+import DutyModel
+
+/// Hand-written JSON for the duty commands the paging scheduler proposes in bulk (page intents and outcomes, SLA
+/// events, escalation steps) and the one-ticket commands people send most (acknowledge, resolve).
+///
+/// Why: these are most of the log, and Foundation's Codable JSON spent 20–90 µs on each of these 100–400 byte
+/// entries, nearly all in generic dispatch, not in parsing. The bytes are the JSON `JSONEncoder` would write (keys in
+/// declaration order where it writes them in any order), so every release reads them. `decode` takes only what it
+/// understands completely and answers nil for anything else, which `JSONDecoder` then decodes as before: a test
+/// holds the two to the same value, or both to a refusal, on random and mutated entries.
+package enum DutyProposalJSON {
+    // MARK: Encoding
+
+    /// The JSON of `proposal`, or nil when its command is not one of the commands written here.
+    package static func encode(_ proposal: DutyProposal) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: #"{"command":{"#.utf8)
+        switch proposal.command {
+        case let .recordPageOutcomes(outcomes):
+            out.append(contentsOf: #""recordPageOutcomes":{"_0":["#.utf8)
+            for (index, outcome) in outcomes.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: #"{"key":"#.utf8)
+                string(outcome.key, &out)
+                out.append(contentsOf: #","result":"#.utf8)
+                string(outcome.result.rawValue, &out)
+                out.append(contentsOf: #","attempts":"#.utf8)
+                integer(Int64(outcome.attempts), &out)
+                out.append(contentsOf: #","detail":"#.utf8)
+                string(outcome.detail, &out)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(contentsOf: "]}".utf8)
+        case let .recordPageIntents(keys, leaderTerm):
+            out.append(contentsOf: #""recordPageIntents":{"keys":["#.utf8)
+            for (index, key) in keys.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                string(key, &out)
+            }
+            out.append(contentsOf: #"],"leaderTerm":"#.utf8)
+            unsigned(leaderTerm, &out)
+            out.append(UInt8(ascii: "}"))
+        case let .recordSLAEvents(events):
+            out.append(contentsOf: #""recordSLAEvents":{"_0":["#.utf8)
+            for (index, event) in events.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: #"{"ticketID":"#.utf8)
+                integer(Int64(event.ticketID), &out)
+                out.append(contentsOf: #","target":"#.utf8)
+                string(event.target.rawValue, &out)
+                out.append(contentsOf: #","isBreach":"#.utf8)
+                out.append(contentsOf: (event.isBreach ? "true" : "false").utf8)
+                if let byCycle = event.keysNoticesByCycle {
+                    out.append(contentsOf: #","keysNoticesByCycle":"#.utf8)
+                    out.append(contentsOf: (byCycle ? "true" : "false").utf8)
+                }
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(contentsOf: "]}".utf8)
+        case let .recordEscalationSteps(steps, leaderTerm):
+            out.append(contentsOf: #""recordEscalationSteps":{"_0":["#.utf8)
+            for (index, step) in steps.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: #"{"ticketID":"#.utf8)
+                integer(Int64(step.ticketID), &out)
+                out.append(contentsOf: #","stepIndex":"#.utf8)
+                integer(Int64(step.stepIndex), &out)
+                out.append(contentsOf: #","intendDuePages":"#.utf8)
+                out.append(contentsOf: (step.intendDuePages ? "true" : "false").utf8)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "]"))
+            if let leaderTerm {
+                out.append(contentsOf: #","leaderTerm":"#.utf8)
+                unsigned(leaderTerm, &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case let .acknowledgeTicket(ticketID):
+            out.append(contentsOf: #""acknowledgeTicket":{"ticketID":"#.utf8)
+            integer(Int64(ticketID), &out)
+            out.append(UInt8(ascii: "}"))
+        case let .resolveTicket(ticketID):
+            out.append(contentsOf: #""resolveTicket":{"ticketID":"#.utf8)
+            integer(Int64(ticketID), &out)
+            out.append(UInt8(ascii: "}"))
+        default:
+            return nil
+        }
+        out.append(contentsOf: #"},"leaderTimestamp":"#.utf8)
+        integer(proposal.leaderTimestamp, &out)
+        out.append(contentsOf: #","actor":"#.utf8)
+        string(proposal.actor.rawValue, &out)
+        if let leaderTerm = proposal.leaderTerm {
+            out.append(contentsOf: #","leaderTerm":"#.utf8)
+            unsigned(leaderTerm, &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    private static func integer(_ value: Int64, _ out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        unsigned(value.magnitude, &out)
+    }
+
+    private static func unsigned(_ value: UInt64, _ out: inout [UInt8]) {
+        var rest = value
+        var count = 0
+        repeat {
+            count += 1
+            rest /= 10
+        } while rest > 0
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        var index = out.count
+        rest = value
+        repeat {
+            index -= 1
+            out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        } while rest > 0
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// A JSON string: quotes, backslashes and control characters escaped, everything else as its UTF-8.
+    private static func string(_ value: String, _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+            case 0x09: out.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20:
+                out.append(contentsOf: #"\u00"#.utf8)
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0xF)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    // MARK: Decoding
+
+    /// The proposal in `bytes` when they hold one of the commands written here in a shape read here; nil
+    /// otherwise (the caller falls back to `JSONDecoder`).
+    package static func decode(_ bytes: ArraySlice<UInt8>) -> DutyProposal? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(bytes: buffer)
+            guard let proposal = reader.proposal() else { return nil }
+            reader.skipSpace()
+            return reader.atEnd ? proposal : nil
+        }
+    }
+
+    /// A cursor over the entry; every method answers nil (or false) at the first byte it does not expect.
+    private struct Reader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var at = 0
+
+        var atEnd: Bool { at == bytes.count }
+
+        mutating func skipSpace() {
+            while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 { at += 1 }
+        }
+
+        /// Consumes `byte` after any space.
+        mutating func take(_ byte: UInt8) -> Bool {
+            skipSpace()
+            guard at < bytes.count, bytes[at] == byte else { return false }
+            at += 1
+            return true
+        }
+
+        /// Calls `member` with each key of an object, in the order written; a repeated key is refused.
+        mutating func object(_ member: (inout Reader, String) -> Bool) -> Bool {
+            guard take(UInt8(ascii: "{")) else { return false }
+            if take(UInt8(ascii: "}")) { return true }
+            var seen: [String] = []
+            repeat {
+                guard let key = string(), !seen.contains(key), take(UInt8(ascii: ":")), member(&self, key) else { return false }
+                seen.append(key)
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "}"))
+        }
+
+        mutating func array<T>(_ element: (inout Reader) -> T?) -> [T]? {
+            guard take(UInt8(ascii: "[")) else { return nil }
+            var values: [T] = []
+            if take(UInt8(ascii: "]")) { return values }
+            repeat {
+                guard let value = element(&self) else { return nil }
+                values.append(value)
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "]")) ? values : nil
+        }
+
+        /// An integer written as JSON digits only (no fraction, exponent or leading zero).
+        mutating func unsigned() -> UInt64? {
+            skipSpace()
+            let start = at
+            var value: UInt64 = 0
+            while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) {
+                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (plus, overflow2) = times.addingReportingOverflow(UInt64(bytes[at] - UInt8(ascii: "0")))
+                guard !overflow1, !overflow2 else { return nil }
+                value = plus
+                at += 1
+            }
+            guard at > start, !(bytes[start] == UInt8(ascii: "0") && at - start > 1) else { return nil }
+            if at < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[at]) { return nil }
+            return value
+        }
+
+        mutating func integer() -> Int64? {
+            let negative = take(UInt8(ascii: "-"))
+            if negative, at < bytes.count, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { return nil }
+            guard let magnitude = unsigned() else { return nil }
+            if negative { return magnitude <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- magnitude) : nil }
+            return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
+        }
+
+        mutating func int() -> Int? { integer().flatMap { Int(exactly: $0) } }
+
+        mutating func bool() -> Bool? {
+            if literal("true") { return true }
+            if literal("false") { return false }
+            return nil
+        }
+
+        private mutating func literal(_ word: StaticString) -> Bool {
+            skipSpace()
+            let count = word.utf8CodeUnitCount
+            guard bytes.count - at >= count else { return false }
+            for offset in 0..<count where bytes[at + offset] != word.utf8Start[offset] { return false }
+            at += count
+            return true
+        }
+
+        /// A string with the escapes JSON defines; raw control characters and invalid UTF-8 are refused.
+        mutating func string() -> String? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = at
+            while at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "\\"), bytes[at] >= 0x20 { at += 1 }
+            guard at < bytes.count else { return nil }
+            if bytes[at] == UInt8(ascii: "\"") {
+                at += 1
+                return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<at - 1]), as: UTF8.self)
+            }
+            var raw = Array(bytes[start..<at])
+            while at < bytes.count {
+                let byte = bytes[at]
+                at += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    return String(validating: raw, as: UTF8.self)
+                case UInt8(ascii: "\\"):
+                    guard at < bytes.count else { return nil }
+                    let escape = bytes[at]
+                    at += 1
+                    switch escape {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): raw.append(escape)
+                    case UInt8(ascii: "b"): raw.append(0x08)
+                    case UInt8(ascii: "f"): raw.append(0x0C)
+                    case UInt8(ascii: "n"): raw.append(0x0A)
+                    case UInt8(ascii: "r"): raw.append(0x0D)
+                    case UInt8(ascii: "t"): raw.append(0x09)
+                    case UInt8(ascii: "u"):
+                        guard var scalar = hex4() else { return nil }
+                        if (0xD800..<0xDC00).contains(scalar) {
+                            guard take(UInt8(ascii: "\\")), at < bytes.count, bytes[at] == UInt8(ascii: "u") else { return nil }
+                            at += 1
+                            guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                        raw.append(contentsOf: String(Character(unicode)).utf8)
+                    default:
+                        return nil
+                    }
+                case 0..<0x20:
+                    return nil
+                default:
+                    raw.append(byte)
+                }
+            }
+            return nil
+        }
+
+        private mutating func hex4() -> UInt32? {
+            guard bytes.count - at >= 4 else { return nil }
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                let byte = bytes[at]
+                at += 1
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+                value = value << 4 | UInt32(digit)
+            }
+            return value
+        }
+
+        mutating func proposal() -> DutyProposal? {
+            var command: DutyCommand?
+            var leaderTimestamp: Int64?
+            var actor: String?
+            var leaderTerm: UInt64?
+            let read = object { reader, key in
+                switch key {
+                case "command": command = reader.command(); return command != nil
+                case "leaderTimestamp": leaderTimestamp = reader.integer(); return leaderTimestamp != nil
+                case "actor": actor = reader.string(); return actor != nil
+                case "leaderTerm": leaderTerm = reader.unsigned(); return leaderTerm != nil
+                default: return false
+                }
+            }
+            guard read, let command, let leaderTimestamp, let actor else { return nil }
+            return DutyProposal(command: command, leaderTimestamp: leaderTimestamp, actor: ActorID(actor), leaderTerm: leaderTerm)
+        }
+
+        /// One of the commands written here: an object with the case's name as its only key.
+        mutating func command() -> DutyCommand? {
+            var command: DutyCommand?
+            let read = object { reader, name in
+                guard command == nil else { return false }
+                command = reader.arguments(of: name)
+                return command != nil
+            }
+            return read ? command : nil
+        }
+
+        mutating func arguments(of name: String) -> DutyCommand? {
+            switch name {
+            case "recordPageOutcomes":
+                var outcomes: [PageOutcome]?
+                guard object({ reader, key in
+                    guard key == "_0" else { return false }
+                    outcomes = reader.array { $0.pageOutcome() }
+                    return outcomes != nil
+                }), let outcomes else { return nil }
+                return .recordPageOutcomes(outcomes)
+            case "recordPageIntents":
+                var keys: [String]?
+                var leaderTerm: UInt64?
+                guard object({ reader, key in
+                    switch key {
+                    case "keys": keys = reader.array { $0.string() }; return keys != nil
+                    case "leaderTerm": leaderTerm = reader.unsigned(); return leaderTerm != nil
+                    default: return false
+                    }
+                }), let keys, let leaderTerm else { return nil }
+                return .recordPageIntents(keys: keys, leaderTerm: leaderTerm)
+            case "recordSLAEvents":
+                var events: [SLAEventRecord]?
+                guard object({ reader, key in
+                    guard key == "_0" else { return false }
+                    events = reader.array { $0.slaEvent() }
+                    return events != nil
+                }), let events else { return nil }
+                return .recordSLAEvents(events)
+            case "recordEscalationSteps":
+                var steps: [EscalationStepRecord]?
+                var leaderTerm: UInt64?
+                guard object({ reader, key in
+                    switch key {
+                    case "_0": steps = reader.array { $0.escalationStep() }; return steps != nil
+                    case "leaderTerm": leaderTerm = reader.unsigned(); return leaderTerm != nil
+                    default: return false
+                    }
+                }), let steps else { return nil }
+                return .recordEscalationSteps(steps, leaderTerm: leaderTerm)
+            case "acknowledgeTicket", "resolveTicket":
+                var ticketID: Int?
+                guard object({ reader, key in
+                    guard key == "ticketID" else { return false }
+                    ticketID = reader.int()
+                    return ticketID != nil
+                }), let ticketID else { return nil }
+                return name == "acknowledgeTicket" ? .acknowledgeTicket(ticketID: ticketID) : .resolveTicket(ticketID: ticketID)
+            default:
+                return nil
+            }
+        }
+
+        mutating func pageOutcome() -> PageOutcome? {
+            var key: String?
+            var result: PageOutcome.Result?
+            var attempts: Int?
+            var detail: String?
+            guard object({ reader, name in
+                switch name {
+                case "key": key = reader.string(); return key != nil
+                case "result": result = reader.string().flatMap(PageOutcome.Result.init(rawValue:)); return result != nil
+                case "attempts": attempts = reader.int(); return attempts != nil
+                case "detail": detail = reader.string(); return detail != nil
+                default: return false
+                }
+            }), let key, let result, let attempts, let detail else { return nil }
+            return PageOutcome(key: key, result: result, attempts: attempts, detail: detail)
+        }
+
+        mutating func slaEvent() -> SLAEventRecord? {
+            var ticketID: Int?
+            var target: SLATarget?
+            var isBreach: Bool?
+            var byCycle: Bool?
+            guard object({ reader, name in
+                switch name {
+                case "ticketID": ticketID = reader.int(); return ticketID != nil
+                case "target": target = reader.string().flatMap(SLATarget.init(rawValue:)); return target != nil
+                case "isBreach": isBreach = reader.bool(); return isBreach != nil
+                case "keysNoticesByCycle": byCycle = reader.bool(); return byCycle != nil
+                default: return false
+                }
+            }), let ticketID, let target, let isBreach else { return nil }
+            // The record's initialiser keeps only `true`; an explicit false (which no encoder writes) goes to JSONDecoder.
+            guard byCycle != false else { return nil }
+            return SLAEventRecord(ticketID: ticketID, target: target, isBreach: isBreach, keysNoticesByCycle: byCycle == true)
+        }
+
+        mutating func escalationStep() -> EscalationStepRecord? {
+            var ticketID: Int?
+            var stepIndex: Int?
+            var intend: Bool?
+            guard object({ reader, name in
+                switch name {
+                case "ticketID": ticketID = reader.int(); return ticketID != nil
+                case "stepIndex": stepIndex = reader.int(); return stepIndex != nil
+                case "intendDuePages": intend = reader.bool(); return intend != nil
+                default: return false
+                }
+            }), let ticketID, let stepIndex, let intend else { return nil }
+            return EscalationStepRecord(ticketID: ticketID, stepIndex: stepIndex, intendDuePages: intend)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import DutyModel
+import Foundation
+import NodeState
+import Testing
+
+/// The hand-written JSON of the scheduler's and people's most frequent commands against Foundation's Codable JSON,
+/// which every release before it wrote and read.
+@Suite("duty proposal JSON")
+struct DutyProposalJSONTests {
+    /// Strings that exercise escaping: quotes, backslashes, slashes, control characters, multi-byte and astral
+    /// characters, the empty string.
+    static let awkwardPieces = ["", "a", "page:12:alice:sms:3", "\"", "\\", "/", "\n\r\t", "\u{0}\u{1}\u{1f}\u{7f}", "é", "夜間",
+                                "😀", "\u{2028}", "ack-link:\"x\"", " spaced out "]
+
+    static func text(_ random: inout SplitMix64) -> String {
+        (0..<random.next(below: 5)).map { _ in awkwardPieces[random.next(below: awkwardPieces.count)] }.joined()
+    }
+
+    static func integer(_ random: inout SplitMix64) -> Int {
+        [0, 1, -1, 9, 10, 99, 1_234_567, Int.max, Int.min, Int(Int32.max), Int(truncatingIfNeeded: random.next())][random.next(below: 11)]
+    }
+
+    static func unsigned(_ random: inout SplitMix64) -> UInt64 {
+        [0, 1, 7, 10, UInt64.max, random.next()][random.next(below: 6)]
+    }
+
+    static func proposal(_ random: inout SplitMix64) -> DutyProposal {
+        func list<T>(_ make: (inout SplitMix64) -> T) -> [T] { (0..<random.next(below: 4)).map { _ in make(&random) } }
+        let command: DutyCommand
+        switch random.next(below: 6) {
+        case 0:
+            command = .recordPageOutcomes(list { r in
+                PageOutcome(key: text(&r), result: PageOutcome.Result.allCases[r.next(below: 3)], attempts: integer(&r), detail: text(&r))
+            })
+        case 1:
+            command = .recordPageIntents(keys: list { text(&$0) }, leaderTerm: unsigned(&random))
+        case 2:
+            command = .recordSLAEvents(list { r in
+                SLAEventRecord(ticketID: integer(&r), target: SLATarget.allCases[r.next(below: SLATarget.allCases.count)],
+                               isBreach: r.next(below: 2) == 0, keysNoticesByCycle: r.next(below: 2) == 0)
+            })
+        case 3:
+            command = .recordEscalationSteps(list { r in
+                EscalationStepRecord(ticketID: integer(&r), stepIndex: integer(&r), intendDuePages: r.next(below: 2) == 0)
+            }, leaderTerm: random.next(below: 2) == 0 ? nil : unsigned(&random))
+        case 4:
+            command = .acknowledgeTicket(ticketID: integer(&random))
+        default:
+            command = .resolveTicket(ticketID: integer(&random))
+        }
+        return DutyProposal(command: command, leaderTimestamp: Int64(integer(&random)), actor: ActorID(text(&random)),
+                            leaderTerm: random.next(below: 2) == 0 ? nil : unsigned(&random))
+    }
+
+    @Test("what it writes, Foundation reads as the same proposal, and so does it; it reads Foundation's JSON in any key order")
+    func roundTripsBothWays() throws {
+        var random = SplitMix64(seed: 1)
+        for _ in 0..<3_000 {
+            let proposal = Self.proposal(&random)
+            let fast = try #require(DutyProposalJSON.encode(proposal))
+            #expect(try JSONDecoder().decode(DutyProposal.self, from: Data(fast)) == proposal, "\(String(decoding: fast, as: UTF8.self))")
+            #expect(DutyProposalJSON.decode(fast[...]) == proposal, "\(String(decoding: fast, as: UTF8.self))")
+            let foundation = try JSONEncoder().encode(proposal)
+            #expect(DutyProposalJSON.decode(Array(foundation)[...]) == proposal, "\(String(decoding: foundation, as: UTF8.self))")
+            let entry = ReplicatedCommand.duty(proposal).encoded()
+            #expect(ReplicatedCommand(decoding: entry) == .duty(proposal))
+        }
+    }
+
+    @Test("a damaged entry is either refused by both readers or read alike; never read here when Foundation refuses it")
+    func mutatedEntriesReadAsFoundationReadsThem() throws {
+        var random = SplitMix64(seed: 2)
+        // Bytes a mutation puts in: structure, space, digits, escapes, a non-UTF-8 byte.
+        let inserted = Array(#"{}[]:,"\ 0123456789-.eEtfnu"#.utf8) + [0x09, 0x0A, 0x00, 0x1F, 0xC3, 0xFF]
+        var acceptedByBoth = 0
+        var refusedHere = 0
+        for _ in 0..<600 {
+            let original = try #require(DutyProposalJSON.encode(Self.proposal(&random)))
+            for _ in 0..<20 {
+                var mutated = original
+                switch random.next(below: 4) {
+                case 0: mutated[random.next(below: mutated.count)] = inserted[random.next(below: inserted.count)]
+                case 1: mutated.remove(at: random.next(below: mutated.count))
+                case 2: mutated.insert(inserted[random.next(below: inserted.count)], at: random.next(below: mutated.count + 1))
+                default: mutated.removeLast(1 + random.next(below: mutated.count))
+                }
+                let foundation = try? JSONDecoder().decode(DutyProposal.self, from: Data(mutated))
+                guard let fast = DutyProposalJSON.decode(mutated[...]) else {
+                    refusedHere += 1
+                    continue
+                }
+                acceptedByBoth += 1
+                #expect(fast == foundation, "\(String(decoding: mutated, as: UTF8.self))")
+            }
+        }
+        // The mutations reach both outcomes (whitespace and digit changes are still valid entries).
+        #expect(acceptedByBoth > 500 && refusedHere > 5_000, "accepted \(acceptedByBoth), refused \(refusedHere)")
+    }
+
+    @Test("other commands, and shapes it does not read, go to Foundation's JSON as before")
+    func everythingElseFallsBack() throws {
+        let note = DutyProposal(command: .addNote(ticketID: 3, text: "x", customerVisible: false), leaderTimestamp: 5, actor: ActorID("p"))
+        #expect(DutyProposalJSON.encode(note) == nil)
+        #expect(ReplicatedCommand(decoding: ReplicatedCommand.duty(note).encoded()) == .duty(note))
+        // An explicit `false` (no encoder writes it) and a null are left to Foundation, which reads them its way.
+        for json in [#"{"command":{"recordSLAEvents":{"_0":[{"ticketID":1,"target":"firstResponse","isBreach":true,"keysNoticesByCycle":false}]}},"leaderTimestamp":1,"actor":"s"}"#,
+                     #"{"command":{"acknowledgeTicket":{"ticketID":1}},"leaderTimestamp":1,"actor":"s","leaderTerm":null}"#,
+                     #"{"command":{"acknowledgeTicket":{"ticketID":1}},"leaderTimestamp":1.0,"actor":"s"}"#] {
+            #expect(DutyProposalJSON.decode(Array(json.utf8)[...]) == nil, "\(json)")
+            let foundation = try JSONDecoder().decode(DutyProposal.self, from: Data(json.utf8))
+            #expect(ReplicatedCommand(decoding: [UInt8(ascii: "D")] + Array(json.utf8)) == .duty(foundation))
+        }
+    }
+}
