@@ -10,6 +10,8 @@ public struct KnowledgeBase: Codable, Sendable, Equatable {
 
     /// Best matches first; ties broken by id so every replica suggests the same articles.
     public func search(_ query: String, limit: Int, minimumScore: Int = 2) -> [Match] {
+        // Every ticket registered asks; without articles the tokenizing is all the cost.
+        guard !articles.isEmpty else { return [] }
         let terms = Set(TextTokenizer.terms(query))
         guard !terms.isEmpty, limit > 0 else { return [] }
         var matches: [Match] = []

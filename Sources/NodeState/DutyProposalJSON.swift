@@ -1,7 +1,7 @@
 import DutyModel
 
 /// Hand-written JSON for the duty commands the paging scheduler proposes in bulk (page intents and outcomes, SLA
-/// events, escalation steps) and the one-ticket commands people send most (acknowledge, resolve).
+/// events, escalation steps), PagerDuty events, and the one-ticket commands people send most (acknowledge, resolve).
 ///
 /// Why: these are most of the log, and Foundation's Codable JSON spent 20–90 µs on each of these 100–400 byte
 /// entries, nearly all in generic dispatch, not in parsing. The bytes are the JSON `JSONEncoder` would write (keys in
@@ -76,6 +76,24 @@ package enum DutyProposalJSON {
                 unsigned(leaderTerm, &out)
             }
             out.append(UInt8(ascii: "}"))
+        case let .pagerDutyEvent(event):
+            out.append(contentsOf: #""pagerDutyEvent":{"_0":{"routingKey":"#.utf8)
+            string(event.routingKey, &out)
+            out.append(contentsOf: #","action":"#.utf8)
+            string(event.action.rawValue, &out)
+            if let dedupKey = event.dedupKey {
+                out.append(contentsOf: #","dedupKey":"#.utf8)
+                string(dedupKey, &out)
+            }
+            for (name, value) in [("summary", event.summary), ("source", event.source), ("severity", event.severity)] {
+                out.append(contentsOf: ",\"\(name)\":".utf8)
+                string(value, &out)
+            }
+            if let details = event.details {
+                out.append(contentsOf: #","details":"#.utf8)
+                string(details, &out)
+            }
+            out.append(contentsOf: "}}".utf8)
         case let .acknowledgeTicket(ticketID):
             out.append(contentsOf: #""acknowledgeTicket":{"ticketID":"#.utf8)
             integer(Int64(ticketID), &out)
@@ -377,6 +395,14 @@ package enum DutyProposalJSON {
                     }
                 }), let steps else { return nil }
                 return .recordEscalationSteps(steps, leaderTerm: leaderTerm)
+            case "pagerDutyEvent":
+                var event: PagerDutyEvent?
+                guard object({ reader, key in
+                    guard key == "_0" else { return false }
+                    event = reader.pagerDutyEvent()
+                    return event != nil
+                }), let event else { return nil }
+                return .pagerDutyEvent(event)
             case "acknowledgeTicket", "resolveTicket":
                 var ticketID: Int?
                 guard object({ reader, key in
@@ -405,6 +431,30 @@ package enum DutyProposalJSON {
                 }
             }), let key, let result, let attempts, let detail else { return nil }
             return PageOutcome(key: key, result: result, attempts: attempts, detail: detail)
+        }
+
+        mutating func pagerDutyEvent() -> PagerDutyEvent? {
+            var routingKey: String?
+            var action: PagerDutyEvent.Action?
+            var dedupKey: String?
+            var summary: String?
+            var source: String?
+            var severity: String?
+            var details: String?
+            guard object({ reader, name in
+                switch name {
+                case "routingKey": routingKey = reader.string(); return routingKey != nil
+                case "action": action = reader.string().flatMap(PagerDutyEvent.Action.init(rawValue:)); return action != nil
+                case "dedupKey": dedupKey = reader.string(); return dedupKey != nil
+                case "summary": summary = reader.string(); return summary != nil
+                case "source": source = reader.string(); return source != nil
+                case "severity": severity = reader.string(); return severity != nil
+                case "details": details = reader.string(); return details != nil
+                default: return false
+                }
+            }), let routingKey, let action, let summary, let source, let severity else { return nil }
+            return PagerDutyEvent(routingKey: routingKey, action: action, dedupKey: dedupKey, summary: summary, source: source,
+                                  severity: severity, details: details)
         }
 
         mutating func slaEvent() -> SLAEventRecord? {

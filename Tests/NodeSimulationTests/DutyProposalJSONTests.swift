@@ -27,7 +27,7 @@ struct DutyProposalJSONTests {
     static func proposal(_ random: inout SplitMix64) -> DutyProposal {
         func list<T>(_ make: (inout SplitMix64) -> T) -> [T] { (0..<random.next(below: 4)).map { _ in make(&random) } }
         let command: DutyCommand
-        switch random.next(below: 6) {
+        switch random.next(below: 7) {
         case 0:
             command = .recordPageOutcomes(list { r in
                 PageOutcome(key: text(&r), result: PageOutcome.Result.allCases[r.next(below: 3)], attempts: integer(&r), detail: text(&r))
@@ -45,6 +45,12 @@ struct DutyProposalJSONTests {
             }, leaderTerm: random.next(below: 2) == 0 ? nil : unsigned(&random))
         case 4:
             command = .acknowledgeTicket(ticketID: integer(&random))
+        case 5:
+            let actions: [PagerDutyEvent.Action] = [.trigger, .acknowledge, .resolve]
+            command = .pagerDutyEvent(PagerDutyEvent(
+                routingKey: text(&random), action: actions[random.next(below: 3)], dedupKey: random.next(below: 2) == 0 ? nil : text(&random),
+                summary: text(&random), source: text(&random), severity: text(&random),
+                details: random.next(below: 2) == 0 ? nil : #"{"component":"db","custom_details":{"a":""b""}}"#))
         default:
             command = .resolveTicket(ticketID: integer(&random))
         }
