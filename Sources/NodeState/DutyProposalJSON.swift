@@ -4,10 +4,10 @@ import DutyModel
 /// events, escalation steps), PagerDuty events, and the one-ticket commands people send most (acknowledge, resolve).
 ///
 /// Why: these are most of the log, and Foundation's Codable JSON spent 20–90 µs on each of these 100–400 byte
-/// entries, nearly all in generic dispatch, not in parsing. The bytes are the JSON `JSONEncoder` would write (keys in
-/// declaration order where it writes them in any order), so every release reads them. `decode` takes only what it
-/// understands completely and answers nil for anything else, which `JSONDecoder` then decodes as before: a test
-/// holds the two to the same value, or both to a refusal, on random and mutated entries.
+/// entries, nearly all in generic dispatch, not in parsing. The members and values are those `JSONEncoder` writes
+/// (in declaration order, where its order varies from process to process), so every release reads them. `decode`
+/// takes only what it understands completely and answers nil for anything else, which `JSONDecoder` then decodes
+/// as before: a test holds the two to the same value, or both to a refusal, on random and mutated entries.
 package enum DutyProposalJSON {
     // MARK: Encoding
 
@@ -229,7 +229,9 @@ package enum DutyProposalJSON {
                 at += 1
             }
             guard at > start, !(bytes[start] == UInt8(ascii: "0") && at - start > 1) else { return nil }
-            if at < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[at]) { return nil }
+            if at < bytes.count, bytes[at] == UInt8(ascii: ".") || bytes[at] == UInt8(ascii: "e") || bytes[at] == UInt8(ascii: "E") {
+                return nil
+            }
             return value
         }
 
@@ -289,8 +291,9 @@ package enum DutyProposalJSON {
                     case UInt8(ascii: "u"):
                         guard var scalar = hex4() else { return nil }
                         if (0xD800..<0xDC00).contains(scalar) {
-                            guard take(UInt8(ascii: "\\")), at < bytes.count, bytes[at] == UInt8(ascii: "u") else { return nil }
-                            at += 1
+                            // The low half follows at once: space inside a string is part of it.
+                            guard bytes.count - at >= 2, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") else { return nil }
+                            at += 2
                             guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                         }

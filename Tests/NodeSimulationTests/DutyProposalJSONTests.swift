@@ -108,6 +108,14 @@ struct DutyProposalJSONTests {
         let note = DutyProposal(command: .addNote(ticketID: 3, text: "x", customerVisible: false), leaderTimestamp: 5, actor: ActorID("p"))
         #expect(DutyProposalJSON.encode(note) == nil)
         #expect(ReplicatedCommand(decoding: ReplicatedCommand.duty(note).encoded()) == .duty(note))
+        // Surrogate pairs: read as Foundation reads them, or left to it (space between the halves is not a pair).
+        for actor in [#"\ud83d\ude00"#, #"\ud83d \ude00"#, #"\ud83d"#, #"\ude00"#, #"\u00e9\/"#] {
+            let json = #"{"command":{"resolveTicket":{"ticketID":1}},"leaderTimestamp":1,"actor":""# + actor + #""}"#
+            let foundation = try? JSONDecoder().decode(DutyProposal.self, from: Data(json.utf8))
+            if let fast = DutyProposalJSON.decode(Array(json.utf8)[...]) { #expect(fast == foundation, "\(json)") }
+        }
+        #expect(DutyProposalJSON.decode(Array(#"{"command":{"resolveTicket":{"ticketID":1}},"leaderTimestamp":1,"actor":"\ud83d\ude00"}"#.utf8)[...])?
+            .actor.rawValue == "😀")
         // An explicit `false` (no encoder writes it) and a null are left to Foundation, which reads them its way.
         for json in [#"{"command":{"recordSLAEvents":{"_0":[{"ticketID":1,"target":"firstResponse","isBreach":true,"keysNoticesByCycle":false}]}},"leaderTimestamp":1,"actor":"s"}"#,
                      #"{"command":{"acknowledgeTicket":{"ticketID":1}},"leaderTimestamp":1,"actor":"s","leaderTerm":null}"#,
