@@ -205,6 +205,17 @@ package enum DutyProposalJSON {
             return take(UInt8(ascii: "}"))
         }
 
+        /// An object whose one member is `key`.
+        mutating func only<T>(_ key: String, _ read: (inout Reader) -> T?) -> T? {
+            var value: T?
+            guard object({ reader, name in
+                guard name == key, value == nil else { return false }
+                value = read(&reader)
+                return value != nil
+            }) else { return nil }
+            return value
+        }
+
         mutating func array<T>(_ element: (inout Reader) -> T?) -> [T]? {
             guard take(UInt8(ascii: "[")) else { return nil }
             var values: [T] = []
@@ -361,13 +372,7 @@ package enum DutyProposalJSON {
         mutating func arguments(of name: String) -> DutyCommand? {
             switch name {
             case "recordPageOutcomes":
-                var outcomes: [PageOutcome]?
-                guard object({ reader, key in
-                    guard key == "_0" else { return false }
-                    outcomes = reader.array { $0.pageOutcome() }
-                    return outcomes != nil
-                }), let outcomes else { return nil }
-                return .recordPageOutcomes(outcomes)
+                return only("_0") { $0.array { $0.pageOutcome() } }.map { .recordPageOutcomes($0) }
             case "recordPageIntents":
                 var keys: [String]?
                 var leaderTerm: UInt64?
@@ -380,13 +385,7 @@ package enum DutyProposalJSON {
                 }), let keys, let leaderTerm else { return nil }
                 return .recordPageIntents(keys: keys, leaderTerm: leaderTerm)
             case "recordSLAEvents":
-                var events: [SLAEventRecord]?
-                guard object({ reader, key in
-                    guard key == "_0" else { return false }
-                    events = reader.array { $0.slaEvent() }
-                    return events != nil
-                }), let events else { return nil }
-                return .recordSLAEvents(events)
+                return only("_0") { $0.array { $0.slaEvent() } }.map { .recordSLAEvents($0) }
             case "recordEscalationSteps":
                 var steps: [EscalationStepRecord]?
                 var leaderTerm: UInt64?
@@ -399,20 +398,9 @@ package enum DutyProposalJSON {
                 }), let steps else { return nil }
                 return .recordEscalationSteps(steps, leaderTerm: leaderTerm)
             case "pagerDutyEvent":
-                var event: PagerDutyEvent?
-                guard object({ reader, key in
-                    guard key == "_0" else { return false }
-                    event = reader.pagerDutyEvent()
-                    return event != nil
-                }), let event else { return nil }
-                return .pagerDutyEvent(event)
+                return only("_0") { $0.pagerDutyEvent() }.map { .pagerDutyEvent($0) }
             case "acknowledgeTicket", "resolveTicket":
-                var ticketID: Int?
-                guard object({ reader, key in
-                    guard key == "ticketID" else { return false }
-                    ticketID = reader.int()
-                    return ticketID != nil
-                }), let ticketID else { return nil }
+                guard let ticketID = only("ticketID", { $0.int() }) else { return nil }
                 return name == "acknowledgeTicket" ? .acknowledgeTicket(ticketID: ticketID) : .resolveTicket(ticketID: ticketID)
             default:
                 return nil
