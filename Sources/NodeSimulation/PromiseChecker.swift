@@ -58,7 +58,7 @@ struct PromiseChecker {
     private(set) var attempted: Set<String> = []
     private var keyByStepPage: [String: String] = [:]
     /// What the reference state owes, with when the checker first saw it owed.
-    private var owedSince: [String: Timestamp] = [:]
+    private var owedSince: [OwedItem: Timestamp] = [:]
     /// The latest moment something went wrong (a crash, a restart, a partition or its end): deadlines count from it.
     var lastFaultAt: Timestamp = Workload.startMillis
     private(set) var checks = 0
@@ -224,41 +224,45 @@ struct PromiseChecker {
     /// became owed (its deadline, or later: a reopened ticket owes its overdue step from the reopening) or from the
     /// last fault, whichever is later.
     mutating func checkDeadlines(now: Timestamp) throws(PromiseViolation) {
-        let duty = reference.duty
-        var owed: [(item: String, dueAt: Timestamp)] = []
-        for row in duty.outbox.intendedRows() where row.dueAt <= now && !attempted.contains(row.key) && duty.rowWanted(row) {
-            owed.append(("page \(row.key) (intended in term \(row.intentTerm ?? 0), not sent)", row.dueAt))
+        // Read through `reference.duty` rather than a local copy: this runs every tick, and copying the state's
+        // thirty-odd fields costs as much as the scan.
+        var owed: [OwedItem] = []
+        for row in reference.duty.outbox.intendedRows()
+        where row.dueAt <= now && !attempted.contains(row.key) && reference.duty.rowWanted(row) {
+            owed.append(OwedItem(what: .intendedPage(key: row.key, term: row.intentTerm ?? 0), dueAt: row.dueAt))
         }
-        for recipient in duty.outbox.recipientsDue(until: now) {
-            duty.outbox.forEachPlannedDue(of: recipient, until: now) { row in
-                if !attempted.contains(row.key), duty.rowWanted(row) { owed.append(("page \(row.key) (not intended)", row.dueAt)) }
+        for recipient in reference.duty.outbox.recipientsDue(until: now) {
+            reference.duty.outbox.forEachPlannedDue(of: recipient, until: now) { row in
+                if !attempted.contains(row.key), reference.duty.rowWanted(row) {
+                    owed.append(OwedItem(what: .plannedPage(key: row.key), dueAt: row.dueAt))
+                }
                 return true
             }
         }
-        for step in duty.dueEscalationSteps(until: now) {
-            owed.append(("escalation step \(step.stepIndex) of ticket \(step.ticketID)", step.dueAt))
+        for step in reference.duty.dueEscalationSteps(until: now) {
+            owed.append(OwedItem(what: .escalationStep(ticketID: step.ticketID, stepIndex: step.stepIndex), dueAt: step.dueAt))
         }
-        for expiry in duty.dueAcknowledgementExpiries(until: now) {
-            owed.append(("the acknowledgement of ticket \(expiry.ticketID) timing out", expiry.dueAt))
+        for expiry in reference.duty.dueAcknowledgementExpiries(until: now) {
+            owed.append(OwedItem(what: .acknowledgementExpiry(ticketID: expiry.ticketID), dueAt: expiry.dueAt))
         }
-        for monitor in duty.heartbeatMonitors.values where monitor.openIncidentID == nil && monitor.deadline <= now {
-            owed.append(("the missed heartbeat of \(monitor.id)", monitor.deadline))
+        for monitor in reference.duty.heartbeatMonitors.values where monitor.openIncidentID == nil && monitor.deadline <= now {
+            owed.append(OwedItem(what: .missedHeartbeat(monitorID: monitor.id), dueAt: monitor.deadline))
         }
-        for inspection in duty.channelInspections.values where inspection.nextDueAt <= now {
-            owed.append(("the inspection \(inspection.id)", inspection.nextDueAt))
+        for inspection in reference.duty.channelInspections.values where inspection.nextDueAt <= now {
+            owed.append(OwedItem(what: .inspection(id: inspection.id), dueAt: inspection.nextDueAt))
         }
-        for sla in duty.dueSLAEvents(at: now) {
-            owed.append(("the SLA \(sla.isBreach ? "breach" : "warning") of ticket \(sla.ticketID) (\(sla.target))", sla.dueAt))
+        for sla in reference.duty.dueSLAEvents(at: now) {
+            owed.append(OwedItem(what: .sla(ticketID: sla.ticketID, target: sla.target, isBreach: sla.isBreach), dueAt: sla.dueAt))
         }
-        var stillOwed: [String: Timestamp] = [:]
-        for (item, dueAt) in owed {
+        var stillOwed: [OwedItem: Timestamp] = [:]
+        stillOwed.reserveCapacity(owed.count)
+        for item in owed {
             checks += 1
-            let key = "\(item)@\(dueAt)"
-            let since = owedSince[key] ?? now
-            stillOwed[key] = since
+            let since = owedSince[item] ?? now
+            stillOwed[item] = since
             if now - max(since, lastFaultAt) > allowanceMillis {
                 throw PromiseViolation(property: .lateForDeadline,
-                                       detail: "\(item): due at \(Self.seconds(dueAt)), owed since \(Self.seconds(since)), last fault at "
+                                       detail: "\(item.what): due at \(Self.seconds(item.dueAt)), owed since \(Self.seconds(since)), last fault at "
                                            + "\(Self.seconds(lastFaultAt)), reference index \(referenceIndex)",
                                        atMillis: now - Workload.startMillis)
             }
@@ -267,4 +271,33 @@ struct PromiseChecker {
     }
 
     private static func seconds(_ instant: Timestamp) -> String { WholeNodeCluster.seconds(instant - Workload.startMillis) }
+}
+
+/// Something the reference state owes by a deadline. A value, so the checker's every-tick bookkeeping builds no text;
+/// the text is for a violation's detail.
+struct OwedItem: Hashable {
+    enum What: Hashable, CustomStringConvertible {
+        case intendedPage(key: String, term: UInt64)
+        case plannedPage(key: String)
+        case escalationStep(ticketID: TicketID, stepIndex: Int)
+        case acknowledgementExpiry(ticketID: TicketID)
+        case missedHeartbeat(monitorID: String)
+        case inspection(id: String)
+        case sla(ticketID: TicketID, target: SLATarget, isBreach: Bool)
+
+        var description: String {
+            switch self {
+            case let .intendedPage(key, term): "page \(key) (intended in term \(term), not sent)"
+            case let .plannedPage(key): "page \(key) (not intended)"
+            case let .escalationStep(ticketID, stepIndex): "escalation step \(stepIndex) of ticket \(ticketID)"
+            case let .acknowledgementExpiry(ticketID): "the acknowledgement of ticket \(ticketID) timing out"
+            case let .missedHeartbeat(monitorID): "the missed heartbeat of \(monitorID)"
+            case let .inspection(id): "the inspection \(id)"
+            case let .sla(ticketID, target, isBreach): "the SLA \(isBreach ? "breach" : "warning") of ticket \(ticketID) (\(target))"
+            }
+        }
+    }
+
+    let what: What
+    let dueAt: Timestamp
 }

@@ -651,8 +651,9 @@ public final class WholeNodeCluster {
 
     /// The operator's side of replacing a node that refused its log, one step a tick through whoever acts as
     /// leader: remove the dead member, start a new node with an empty disk and add it as a learner (it copies the
-    /// state from its peers), promote it once it has caught up. Each step is repeated until the leader's committed
-    /// membership shows it, since a leader can lose its proposal to a crash or a partition.
+    /// state from its peers); the leader promotes it once it has caught up, by the rule a real leader follows. Each
+    /// step is repeated until the leader's committed membership shows it, since a leader can lose its proposal to a
+    /// crash or a partition.
     private func replaceRetiredNode() throws(PromiseViolation) {
         guard let (dead, new) = replacement, let leader = actingLeader(), let core = leader.core else { return }
         let conf = core.conf
@@ -668,6 +669,8 @@ public final class WholeNodeCluster {
             if !conf.isMember(new) {
                 change = ConfChange(.addLearner, node: new)
             } else if conf.isLearner(new) {
+                // What a real leader does by itself once the learner has caught up (`RaftLoop`).
+                guard core.caughtUpLearner() == new else { return }
                 change = ConfChange(.promoteLearner, node: new)
             } else {
                 replacement = nil

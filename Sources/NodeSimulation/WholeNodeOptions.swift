@@ -2,29 +2,33 @@ import PagingCore
 import RaftCore
 
 /// A flaw planted on purpose so a run can show its checkers catch it (`vigil-nodesim --bug`).
-public enum WholeNodeBug: String, Sendable, CaseIterable {
-    /// The scheduler sends a page as soon as it proposes the intent, before the intent commits.
-    case sendBeforeIntentCommits = "send-before-intent-commits"
-    /// The scheduler does not check that its node still leads the intent's term before sending.
-    case noFencingBeforeSend = "no-fencing-before-send"
-    /// A new leader ignores pages an earlier leader intended but never recorded an outcome for.
-    case forgetUnfinishedIntents = "forget-unfinished-intents"
-    /// An outcome whose proposal got no answer is treated as lost: the page is sent again in the same term and its
-    /// outcome proposed again, so one leader sends it twice and the log may record two outcomes for it.
-    case outcomeRecordedTwice = "outcome-recorded-twice"
+public enum WholeNodeBug: Hashable, Sendable, CaseIterable, RawRepresentable {
+    /// One of the scheduler's planted flaws (see `SchedulerInjectedBug`), under the same name.
+    case scheduler(SchedulerInjectedBug)
     /// Replicas stamp a command with their own clock when they apply it instead of the leader's timestamp.
-    case applyReadsWallClock = "apply-reads-wall-clock"
+    case applyReadsWallClock
     /// The Raft core commits entries of an earlier term by counting replicas (Raft paper §5.4.2, Figure 8).
-    case commitOldTerm = "commit-old-term"
+    case commitOldTerm
+
+    public static var allCases: [WholeNodeBug] {
+        SchedulerInjectedBug.allCases.map(Self.scheduler) + [.applyReadsWallClock, .commitOldTerm]
+    }
+
+    public var rawValue: String {
+        switch self {
+        case let .scheduler(bug): bug.rawValue
+        case .applyReadsWallClock: "apply-reads-wall-clock"
+        case .commitOldTerm: "commit-old-term"
+        }
+    }
+
+    public init?(rawValue: String) {
+        guard let bug = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = bug
+    }
 
     var schedulerBug: SchedulerInjectedBug? {
-        switch self {
-        case .sendBeforeIntentCommits: .sendBeforeIntentCommits
-        case .noFencingBeforeSend: .noFencingBeforeSend
-        case .forgetUnfinishedIntents: .forgetUnfinishedIntents
-        case .outcomeRecordedTwice: .outcomeRecordedTwice
-        case .applyReadsWallClock, .commitOldTerm: nil
-        }
+        if case let .scheduler(bug) = self { bug } else { nil }
     }
 
     var coreBug: InjectedBug? { self == .commitOldTerm ? .commitOldTermByCounting : nil }

@@ -92,6 +92,13 @@ public final class RaftNode {
         return result
     }
 
+    /// A learner this leader may promote now (thesis §4.2.1): its log reaches the commit index, the same test
+    /// `proposeConfChange` applies to a promotion. Nil on a follower, or when no learner has caught up.
+    public func caughtUpLearner() -> NodeID? {
+        guard role == .leader, log.commitIndex > 0 else { return nil }
+        return conf.learners.first { (progress[$0]?.match ?? 0) >= log.commitIndex }
+    }
+
     /// The term of the entry at `index` if it is still in memory.
     public func term(at index: LogIndex) -> Term? { log.term(at: index) }
 

@@ -770,12 +770,9 @@ public final class RaftLoop: Sendable {
     /// A learner that has caught up is made a voter (thesis §4.2.1): added as a learner first, a new node
     /// cannot stall commits while it copies the log.
     private func promoteCaughtUpLearners(_ raft: RaftNode) {
-        guard let progress = raft.memberProgress() else { return }
-        for learner in raft.conf.learners where (progress[learner]?.match ?? 0) >= raft.commitIndex && raft.commitIndex > 0 {
-            if case .success = raft.proposeConfChange(ConfChange(.promoteLearner, node: learner)) {
-                logger.info("promoting a caught-up learner to voter", metadata: ["node": "\(learner)"])
-            }
-            return
+        guard let learner = raft.caughtUpLearner() else { return }
+        if case .success = raft.proposeConfChange(ConfChange(.promoteLearner, node: learner)) {
+            logger.info("promoting a caught-up learner to voter", metadata: ["node": "\(learner)"])
         }
     }
 

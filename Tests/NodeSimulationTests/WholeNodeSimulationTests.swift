@@ -63,9 +63,9 @@ import Testing
     }
 
     @Test(arguments: [
-        (WholeNodeBug.sendBeforeIntentCommits, PromiseViolation.Property.unfencedSend),
-        (.forgetUnfinishedIntents, .lateForDeadline),
-        (.outcomeRecordedTwice, .sentTwiceInOneTerm),
+        (WholeNodeBug.scheduler(.sendBeforeIntentCommits), PromiseViolation.Property.unfencedSend),
+        (.scheduler(.forgetUnfinishedIntents), .lateForDeadline),
+        (.scheduler(.outcomeRecordedTwice), .sentTwiceInOneTerm),
         (.applyReadsWallClock, .replicasDiverged),
     ])
     func aPlantedBugIsCaughtByItsChecker(bug: WholeNodeBug, by property: PromiseViolation.Property) {

@@ -128,9 +128,13 @@ struct MembershipTests {
         cluster.tickAll(3)
         #expect(cluster[4].conf.learners == [4])
         #expect(cluster.appliedValues(4) == cluster.appliedValues(1))
+        // The leader names it as ready for promotion; a follower names nothing, whatever it knows.
+        #expect(cluster[1].caughtUpLearner() == 4)
+        #expect(cluster[2].caughtUpLearner() == nil)
         #expect(cluster[1].proposeConfChange(ConfChange(.promoteLearner, node: 4)).isSuccess)
         cluster.tickAll(3)
         for id: NodeID in 1...4 { #expect(cluster[id].conf.voters == [1, 2, 3, 4]) }
+        #expect(cluster[1].caughtUpLearner() == nil)
     }
 
     @Test("§4.2.1: promoting a learner that has not caught up is refused")
@@ -143,6 +147,7 @@ struct MembershipTests {
         cluster.isolate(4)
         cluster.tickAll(2)
         #expect(cluster[1].conf.learners == [4])
+        #expect(cluster[1].caughtUpLearner() == nil, "the rule a leader promotes by must agree with the refusal")
         if case .failure(.invalidConfChange) = cluster[1].proposeConfChange(ConfChange(.promoteLearner, node: 4)) {} else {
             Issue.record("promotion of a lagging learner must be refused")
         }
