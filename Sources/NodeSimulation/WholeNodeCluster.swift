@@ -253,9 +253,7 @@ public final class WholeNodeCluster {
     private func start(_ node: WholeNode) {
         var config = Config(id: node.id)
         config.electionTimeoutTicks = options.electionTimeoutTicks
-        // The node's defaults in simulated ticks: heartbeats every 100 ms, elections after 0.5–1 s (`NodeConfig.Raft`),
-        // so the simulator sees as few heartbeats per election timeout as a real cluster does.
-        config.heartbeatIntervalTicks = 2
+        config.heartbeatIntervalTicks = options.heartbeatIntervalTicks
         config.randomSeed = rng.next()
         config.injectedBug = options.bug?.coreBug
         config.preVote = true

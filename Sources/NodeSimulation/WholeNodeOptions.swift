@@ -42,7 +42,10 @@ public struct WholeNodeOptions: Sendable {
     public var seed: UInt64 = 1
     public var tickMillis: Int64 = 50
     public var stepsPerTick = 5
+    /// A node's defaults in simulated ticks: elections after 0.5–1 s, heartbeats every 100 ms (`NodeConfig.Raft`), so
+    /// the simulator sees as few heartbeats per election timeout as a real cluster does.
     public var electionTimeoutTicks = 10
+    public var heartbeatIntervalTicks = 2
     /// Simulated time with faults, then time without any for everything owed to go out.
     public var faultMillis: Int64 = 16_000
     public var settleMillis: Int64 = 10_000
