@@ -80,3 +80,48 @@ extension AuditTrail {
         }
     }
 }
+
+extension AuditTrail {
+    /// The trail in `json` when every member is one Codable reads and nothing else is there; nil otherwise, and
+    /// `JSONDecoder` then reads it. Restores read the head, and a full ring was most of what it spent there.
+    init?(json: ArraySlice<UInt8>) {
+        let read: (nextSlot: Int, ring: [Entry], totalCount: Int)? = json.withUnsafeBufferPointer { buffer in
+            var reader = JSONReader(bytes: buffer)
+            var nextSlot: Int?, ring: [Entry]?, totalCount: Int?
+            let complete = reader.object { reader, key in
+                switch key {
+                case "nextSlot": nextSlot = reader.int(); return nextSlot != nil
+                case "ring": ring = reader.array { $0.auditEntry() }; return ring != nil
+                case "totalCount": totalCount = reader.int(); return totalCount != nil
+                default: return false
+                }
+            }
+            reader.skipSpace()
+            guard complete, reader.atEnd, let nextSlot, let ring, let totalCount else { return nil }
+            return (nextSlot, ring, totalCount)
+        }
+        guard let read else { return nil }
+        self.init()
+        nextSlot = read.nextSlot
+        ring = read.ring
+        totalCount = read.totalCount
+    }
+}
+
+private extension JSONReader {
+    mutating func auditEntry() -> AuditTrail.Entry? {
+        var sequence: Int?, at: Int64?, actor: String?, command: String?, subject: String?
+        let complete = object { reader, key in
+            switch key {
+            case "sequence": sequence = reader.int(); return sequence != nil
+            case "at": at = reader.integer(); return at != nil
+            case "actor": actor = reader.string(); return actor != nil
+            case "command": command = reader.string(); return command != nil
+            case "subject": subject = reader.string(); return subject != nil
+            default: return false
+            }
+        }
+        guard complete, let sequence, let at, let actor, let command, let subject else { return nil }
+        return AuditTrail.Entry(sequence: sequence, at: at, actor: ActorID(actor), command: command, subject: subject)
+    }
+}

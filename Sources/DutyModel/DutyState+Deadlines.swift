@@ -8,8 +8,8 @@ extension DutyState {
             guard let instant else { return }
             if earliest.map({ instant < $0 }) ?? true { earliest = instant }
         }
-        consider(acknowledgementExpiry(ticket.id))
-        consider(nextDueStep(ticket.id)?.dueAt)
+        consider(acknowledgementExpiry(of: ticket))
+        consider(nextStepDue(of: ticket)?.dueAt)
         for clock in ticket.clocks where clock.isRunning {
             if let dueAt = clock.dueAt, !clock.breachRecordedForCurrentCycle { consider(dueAt) }
             consider(clock.warnAt)

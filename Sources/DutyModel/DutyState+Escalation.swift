@@ -3,16 +3,24 @@ extension DutyState {
     /// suppressed by a maintenance window, exhausted, or for tickets that do not escalate.
     public func nextDueStep(_ ticketID: TicketID) -> EscalationStep? {
         // Only unarchived tickets can owe a page, so the archive is never read here.
-        guard let ticket = tickets.live[ticketID], ticket.stage.isOpen, ticket.acknowledgedAt == nil,
+        guard let ticket = tickets.live[ticketID], let (policy, dueAt) = nextStepDue(of: ticket),
+              let stepsFired = ticket.escalation?.stepsFired else { return nil }
+        let levelIndex = policy.levelIndex(ofStep: stepsFired)
+        return EscalationStep(
+            ticketID: ticketID, stepIndex: stepsFired, levelIndex: levelIndex, dueAt: dueAt,
+            personIDs: resolveTargets(policy: policy, levelIndex: levelIndex, at: dueAt),
+            idempotencyKey: "ticket-\(ticketID)-step-\(stepsFired)")
+    }
+
+    /// When `ticket`'s next step falls due and under which policy, or nil when it owes none. Resolves no targets:
+    /// the deadline index asks this of every ticket each command writes.
+    func nextStepDue(of ticket: Ticket) -> (policy: EscalationPolicy, dueAt: Timestamp)? {
+        guard ticket.stage.isOpen, ticket.acknowledgedAt == nil,
               let progress = ticket.escalation, !progress.suppressedByMaintenance,
               let policy = escalationPolicy(progress.policyID, version: progress.policyVersion),
               progress.stepsFired < policy.stepCount else { return nil }
-        let levelIndex = policy.levelIndex(ofStep: progress.stepsFired)
         let dueAt = services[ticket.serviceID].map { Self.deferred(progress.nextDueAt, pastWindowsOf: $0) } ?? progress.nextDueAt
-        return EscalationStep(
-            ticketID: ticketID, stepIndex: progress.stepsFired, levelIndex: levelIndex, dueAt: dueAt,
-            personIDs: resolveTargets(policy: policy, levelIndex: levelIndex, at: dueAt),
-            idempotencyKey: "ticket-\(ticketID)-step-\(progress.stepsFired)")
+        return (policy, dueAt)
     }
 
     /// A step that falls due inside a maintenance window that began after the ticket was
@@ -67,7 +75,11 @@ extension DutyState {
 
     /// When an acknowledged ticket's acknowledgement runs out, or nil (no timeout, not acknowledged, closed).
     public func acknowledgementExpiry(_ ticketID: TicketID) -> Timestamp? {
-        guard let ticket = tickets.live[ticketID], ticket.stage.isOpen, let acknowledgedAt = ticket.acknowledgedAt,
+        tickets.live[ticketID].flatMap(acknowledgementExpiry(of:))
+    }
+
+    func acknowledgementExpiry(of ticket: Ticket) -> Timestamp? {
+        guard ticket.stage.isOpen, let acknowledgedAt = ticket.acknowledgedAt,
               let seconds = services[ticket.serviceID]?.acknowledgementTimeoutSeconds else { return nil }
         return acknowledgedAt + Int64(seconds) * Millis.second
     }

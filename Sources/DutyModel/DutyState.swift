@@ -283,114 +283,6 @@ public struct DutyState: Codable, Sendable, Equatable {
         writer.append(json)
     }
 
-    /// Every field but the tickets, as JSON with sorted keys. The audit trail (written by hand, see
-    /// `AuditTrail.appendJSON`) and the configuration (from `HeadJSONMemo`) are filled into the places their empty
-    /// values take; `viaCodableOnly` writes all of it through `JSONEncoder`, for the test that holds the two equal.
-    func headJSON(viaCodableOnly: Bool = false) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var rest = self
-        if !viaCodableOnly {
-            rest.audit = AuditTrail()
-            rest.calendars = [:]
-            rest.slaPolicies = [:]
-            rest.escalationPolicies = [:]
-            rest.people = [:]
-            rest.teams = [:]
-            rest.schedules = [:]
-            rest.services = [:]
-        }
-        let json: [UInt8]
-        do {
-            json = [UInt8](try encoder.encode(rest))
-        } catch {
-            // The state holds only strings, integers and enums; encoding cannot fail.
-            preconditionFailure("duty state failed to encode: \(error)")
-        }
-        if viaCodableOnly { return json }
-        // The emptied fields are filled in where JSONEncoder wrote them: the audit trail by hand, the configuration
-        // (most of the rest of the head's encoding time, and rarely changed) from the memo of its last encoding.
-        let memo = HeadJSONMemo.shared
-        var filled: [String: [UInt8]] = [
-            "calendars": memo.json(of: calendars, field: "calendars"),
-            "slaPolicies": memo.json(of: slaPolicies, field: "slaPolicies"),
-            "escalationPolicies": memo.json(of: escalationPolicies, field: "escalationPolicies"),
-            "people": memo.json(of: people, field: "people"),
-            "teams": memo.json(of: teams, field: "teams"),
-            "schedules": memo.json(of: schedules, field: "schedules"),
-            "services": memo.json(of: services, field: "services"),
-        ]
-        var auditJSON: [UInt8] = []
-        auditJSON.reserveCapacity(audit.ring.count * 110)
-        audit.appendJSON(to: &auditJSON)
-        filled["audit"] = auditJSON
-        return Self.fillingTopLevelFields(of: json, with: filled)
-    }
-
-    /// `json` (one object as JSONEncoder writes it, no whitespace) with the values of the top-level members named in
-    /// `values` replaced. Only depth 1 is looked at, so a nested field of the same name is left alone.
-    static func fillingTopLevelFields(of json: [UInt8], with values: [String: [UInt8]]) -> [UInt8] {
-        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
-        /// The index just past the string that opens at `start`.
-        func stringEnd(from start: Int) -> Int {
-            var index = start + 1, escaped = false
-            while index < json.count {
-                let byte = json[index]
-                index += 1
-                if escaped { escaped = false } else if byte == backslash { escaped = true } else if byte == quote { return index }
-            }
-            preconditionFailure("the head's JSON ends inside a string")
-        }
-        /// The index just past the value that starts at `start`.
-        func valueEnd(from start: Int) -> Int {
-            var index = start, depth = 0
-            while index < json.count {
-                switch json[index] {
-                case quote:
-                    index = stringEnd(from: index)
-                    if depth == 0 { return index }
-                    continue
-                case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    depth += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    if depth == 0 { return index }
-                    depth -= 1
-                    if depth == 0 { return index + 1 }
-                case UInt8(ascii: ","):
-                    if depth == 0 { return index }
-                default:
-                    break
-                }
-                index += 1
-            }
-            return index
-        }
-        precondition(json.first == UInt8(ascii: "{"), "the head's JSON is not an object")
-        var result: [UInt8] = [UInt8(ascii: "{")]
-        result.reserveCapacity(json.count + values.values.reduce(0) { $0 + $1.count })
-        var index = 1, replaced = 0
-        while index < json.count, json[index] == quote {
-            let keyEnd = stringEnd(from: index)
-            precondition(keyEnd < json.count && json[keyEnd] == UInt8(ascii: ":"), "the head's JSON has a key without a value")
-            let end = valueEnd(from: keyEnd + 1)
-            result.append(contentsOf: json[index...keyEnd])
-            if let value = values[String(decoding: json[(index + 1)..<(keyEnd - 1)], as: UTF8.self)] {
-                result.append(contentsOf: value)
-                replaced += 1
-            } else {
-                result.append(contentsOf: json[(keyEnd + 1)..<end])
-            }
-            index = end
-            // A comma between members, or the closing brace.
-            guard index < json.count else { break }
-            result.append(json[index])
-            index += 1
-        }
-        precondition(index == json.count && result.last == UInt8(ascii: "}"), "the head's JSON has trailing bytes")
-        precondition(replaced == values.count, "the head's JSON lacks a field to fill (\(replaced) of \(values.count) found)")
-        return result
-    }
-
     private static func readHead(_ bytes: [UInt8], magic: [UInt8], field: String) throws(DutyError) -> (DutyState, ByteReader) {
         guard bytes.count >= magic.count, Array(bytes.prefix(magic.count)) == magic else {
             throw DutyError(.invalid, field: field, "not a duty-state \(field) (bad magic)")
@@ -399,7 +291,7 @@ public struct DutyState: Codable, Sendable, Equatable {
         let json = try reader.raw(try reader.count(limit: bytes.count))
         let state: DutyState
         do {
-            state = try JSONDecoder().decode(DutyState.self, from: Data(json))
+            state = try decodeHeadJSON(json)
         } catch {
             throw DutyError(.invalid, field: field, "not a duty-state \(field): \(error)")
         }

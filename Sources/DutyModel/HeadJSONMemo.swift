@@ -1,9 +1,10 @@
 import Foundation
 
-/// The JSON of the head's configuration fields, remembered by value. A snapshot or checkpoint encodes the head
-/// each time, the configuration (policies, people, schedules, services) is most of what `JSONEncoder` spends on
-/// it, and it rarely changes. Encoding is a function of the value, so a remembered encoding of an equal value is
-/// the same bytes: `DutyState.headJSON` holds them equal to an encoding of the whole head in a test.
+/// The JSON of the head's configuration fields, remembered by value, and their values, remembered by JSON. A
+/// snapshot or checkpoint encodes the head each time and a restore decodes it; the configuration (policies,
+/// people, schedules, services) is most of what Codable spends on it, and it rarely changes. Encoding is a function
+/// of the value and decoding one of the bytes, so a remembered result for an equal value or equal bytes is the
+/// result: tests hold `DutyState.headJSON` equal to an encoding of the whole head, and restores to the state.
 final class HeadJSONMemo: @unchecked Sendable {
     static let shared = HeadJSONMemo()
 
@@ -12,6 +13,8 @@ final class HeadJSONMemo: @unchecked Sendable {
 
     private let lock = NSLock()
     private var entries: [String: [(value: Any, json: [UInt8])]] = [:]
+    /// Kept apart from `entries`: a decoded value is remembered only for the bytes it was decoded from.
+    private var decodedEntries: [String: [(json: [UInt8], value: Any)]] = [:]
 
     /// The JSON of `value` as `JSONEncoder` with sorted keys writes it, from the memo when an equal value of
     /// `field` was encoded lately.
@@ -37,5 +40,23 @@ final class HeadJSONMemo: @unchecked Sendable {
         entries[field] = kept
         lock.unlock()
         return json
+    }
+
+    /// The value `JSONDecoder` reads from `json`, from the memo when the same bytes of `field` were decoded lately.
+    func value<Value: Decodable & Sendable>(_: Value.Type, decodedFrom json: ArraySlice<UInt8>, field: String) throws -> Value {
+        lock.lock()
+        if let known = decodedEntries[field]?.first(where: { $0.json[...] == json }), let value = known.value as? Value {
+            lock.unlock()
+            return value
+        }
+        lock.unlock()
+        let value = try JSONDecoder().decode(Value.self, from: Data(json))
+        lock.lock()
+        var kept = decodedEntries[field] ?? []
+        if kept.count >= Self.entriesPerField { kept.removeFirst() }
+        kept.append((Array(json), value))
+        decodedEntries[field] = kept
+        lock.unlock()
+        return value
     }
 }

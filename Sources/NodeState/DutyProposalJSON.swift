@@ -167,319 +167,155 @@ package enum DutyProposalJSON {
     /// otherwise (the caller falls back to `JSONDecoder`).
     package static func decode(_ bytes: ArraySlice<UInt8>) -> DutyProposal? {
         bytes.withUnsafeBufferPointer { buffer in
-            var reader = Reader(bytes: buffer)
+            var reader = JSONReader(bytes: buffer)
             guard let proposal = reader.proposal() else { return nil }
             reader.skipSpace()
             return reader.atEnd ? proposal : nil
         }
     }
+}
 
-    /// A cursor over the entry; every method answers nil (or false) at the first byte it does not expect.
-    private struct Reader {
-        let bytes: UnsafeBufferPointer<UInt8>
-        var at = 0
-
-        var atEnd: Bool { at == bytes.count }
-
-        mutating func skipSpace() {
-            while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 { at += 1 }
-        }
-
-        /// Consumes `byte` after any space.
-        mutating func take(_ byte: UInt8) -> Bool {
-            skipSpace()
-            guard at < bytes.count, bytes[at] == byte else { return false }
-            at += 1
-            return true
-        }
-
-        /// Calls `member` with each key of an object, in the order written; a repeated key is refused.
-        mutating func object(_ member: (inout Reader, String) -> Bool) -> Bool {
-            guard take(UInt8(ascii: "{")) else { return false }
-            if take(UInt8(ascii: "}")) { return true }
-            var seen: [String] = []
-            repeat {
-                guard let key = string(), !seen.contains(key), take(UInt8(ascii: ":")), member(&self, key) else { return false }
-                seen.append(key)
-            } while take(UInt8(ascii: ","))
-            return take(UInt8(ascii: "}"))
-        }
-
-        /// An object whose one member is `key`.
-        mutating func only<T>(_ key: String, _ read: (inout Reader) -> T?) -> T? {
-            var value: T?
-            guard object({ reader, name in
-                guard name == key, value == nil else { return false }
-                value = read(&reader)
-                return value != nil
-            }) else { return nil }
-            return value
-        }
-
-        mutating func array<T>(_ element: (inout Reader) -> T?) -> [T]? {
-            guard take(UInt8(ascii: "[")) else { return nil }
-            var values: [T] = []
-            if take(UInt8(ascii: "]")) { return values }
-            repeat {
-                guard let value = element(&self) else { return nil }
-                values.append(value)
-            } while take(UInt8(ascii: ","))
-            return take(UInt8(ascii: "]")) ? values : nil
-        }
-
-        /// An integer written as JSON digits only (no fraction, exponent or leading zero).
-        mutating func unsigned() -> UInt64? {
-            skipSpace()
-            let start = at
-            var value: UInt64 = 0
-            while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) {
-                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (plus, overflow2) = times.addingReportingOverflow(UInt64(bytes[at] - UInt8(ascii: "0")))
-                guard !overflow1, !overflow2 else { return nil }
-                value = plus
-                at += 1
+/// The duty commands `DutyProposalJSON` reads.
+private extension JSONReader {
+    mutating func proposal() -> DutyProposal? {
+        var command: DutyCommand?
+        var leaderTimestamp: Int64?
+        var actor: String?
+        var leaderTerm: UInt64?
+        let read = object { reader, key in
+            switch key {
+            case "command": command = reader.command(); return command != nil
+            case "leaderTimestamp": leaderTimestamp = reader.integer(); return leaderTimestamp != nil
+            case "actor": actor = reader.string(); return actor != nil
+            case "leaderTerm": leaderTerm = reader.unsigned(); return leaderTerm != nil
+            default: return false
             }
-            guard at > start, !(bytes[start] == UInt8(ascii: "0") && at - start > 1) else { return nil }
-            if at < bytes.count, bytes[at] == UInt8(ascii: ".") || bytes[at] == UInt8(ascii: "e") || bytes[at] == UInt8(ascii: "E") {
-                return nil
-            }
-            return value
         }
+        guard read, let command, let leaderTimestamp, let actor else { return nil }
+        return DutyProposal(command: command, leaderTimestamp: leaderTimestamp, actor: ActorID(actor), leaderTerm: leaderTerm)
+    }
 
-        mutating func integer() -> Int64? {
-            let negative = take(UInt8(ascii: "-"))
-            if negative, at < bytes.count, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { return nil }
-            guard let magnitude = unsigned() else { return nil }
-            if negative { return magnitude <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- magnitude) : nil }
-            return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
+    /// One of the commands written here: an object with the case's name as its only key.
+    mutating func command() -> DutyCommand? {
+        var command: DutyCommand?
+        let read = object { reader, name in
+            guard command == nil else { return false }
+            command = reader.arguments(of: name)
+            return command != nil
         }
+        return read ? command : nil
+    }
 
-        mutating func int() -> Int? { integer().flatMap { Int(exactly: $0) } }
-
-        mutating func bool() -> Bool? {
-            if literal("true") { return true }
-            if literal("false") { return false }
-            return nil
-        }
-
-        private mutating func literal(_ word: StaticString) -> Bool {
-            skipSpace()
-            let count = word.utf8CodeUnitCount
-            guard bytes.count - at >= count else { return false }
-            for offset in 0..<count where bytes[at + offset] != word.utf8Start[offset] { return false }
-            at += count
-            return true
-        }
-
-        /// A string with the escapes JSON defines; raw control characters and invalid UTF-8 are refused.
-        mutating func string() -> String? {
-            guard take(UInt8(ascii: "\"")) else { return nil }
-            let start = at
-            while at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "\\"), bytes[at] >= 0x20 { at += 1 }
-            guard at < bytes.count else { return nil }
-            if bytes[at] == UInt8(ascii: "\"") {
-                at += 1
-                return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<at - 1]), as: UTF8.self)
-            }
-            var raw = Array(bytes[start..<at])
-            while at < bytes.count {
-                let byte = bytes[at]
-                at += 1
-                switch byte {
-                case UInt8(ascii: "\""):
-                    return String(validating: raw, as: UTF8.self)
-                case UInt8(ascii: "\\"):
-                    guard at < bytes.count else { return nil }
-                    let escape = bytes[at]
-                    at += 1
-                    switch escape {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): raw.append(escape)
-                    case UInt8(ascii: "b"): raw.append(0x08)
-                    case UInt8(ascii: "f"): raw.append(0x0C)
-                    case UInt8(ascii: "n"): raw.append(0x0A)
-                    case UInt8(ascii: "r"): raw.append(0x0D)
-                    case UInt8(ascii: "t"): raw.append(0x09)
-                    case UInt8(ascii: "u"):
-                        guard var scalar = hex4() else { return nil }
-                        if (0xD800..<0xDC00).contains(scalar) {
-                            // The low half follows at once: space inside a string is part of it.
-                            guard bytes.count - at >= 2, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") else { return nil }
-                            at += 2
-                            guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
-                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        }
-                        guard let unicode = Unicode.Scalar(scalar) else { return nil }
-                        raw.append(contentsOf: String(Character(unicode)).utf8)
-                    default:
-                        return nil
-                    }
-                case 0..<0x20:
-                    return nil
-                default:
-                    raw.append(byte)
-                }
-            }
-            return nil
-        }
-
-        private mutating func hex4() -> UInt32? {
-            guard bytes.count - at >= 4 else { return nil }
-            var value: UInt32 = 0
-            for _ in 0..<4 {
-                let byte = bytes[at]
-                at += 1
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: return nil
-                }
-                value = value << 4 | UInt32(digit)
-            }
-            return value
-        }
-
-        mutating func proposal() -> DutyProposal? {
-            var command: DutyCommand?
-            var leaderTimestamp: Int64?
-            var actor: String?
+    mutating func arguments(of name: String) -> DutyCommand? {
+        switch name {
+        case "recordPageOutcomes":
+            return only("_0") { $0.array { $0.pageOutcome() } }.map { .recordPageOutcomes($0) }
+        case "recordPageIntents":
+            var keys: [String]?
             var leaderTerm: UInt64?
-            let read = object { reader, key in
+            guard object({ reader, key in
                 switch key {
-                case "command": command = reader.command(); return command != nil
-                case "leaderTimestamp": leaderTimestamp = reader.integer(); return leaderTimestamp != nil
-                case "actor": actor = reader.string(); return actor != nil
+                case "keys": keys = reader.array { $0.string() }; return keys != nil
                 case "leaderTerm": leaderTerm = reader.unsigned(); return leaderTerm != nil
                 default: return false
                 }
-            }
-            guard read, let command, let leaderTimestamp, let actor else { return nil }
-            return DutyProposal(command: command, leaderTimestamp: leaderTimestamp, actor: ActorID(actor), leaderTerm: leaderTerm)
+            }), let keys, let leaderTerm else { return nil }
+            return .recordPageIntents(keys: keys, leaderTerm: leaderTerm)
+        case "recordSLAEvents":
+            return only("_0") { $0.array { $0.slaEvent() } }.map { .recordSLAEvents($0) }
+        case "recordEscalationSteps":
+            var steps: [EscalationStepRecord]?
+            var leaderTerm: UInt64?
+            guard object({ reader, key in
+                switch key {
+                case "_0": steps = reader.array { $0.escalationStep() }; return steps != nil
+                case "leaderTerm": leaderTerm = reader.unsigned(); return leaderTerm != nil
+                default: return false
+                }
+            }), let steps else { return nil }
+            return .recordEscalationSteps(steps, leaderTerm: leaderTerm)
+        case "pagerDutyEvent":
+            return only("_0") { $0.pagerDutyEvent() }.map { .pagerDutyEvent($0) }
+        case "acknowledgeTicket", "resolveTicket":
+            guard let ticketID = only("ticketID", { $0.int() }) else { return nil }
+            return name == "acknowledgeTicket" ? .acknowledgeTicket(ticketID: ticketID) : .resolveTicket(ticketID: ticketID)
+        default:
+            return nil
         }
+    }
 
-        /// One of the commands written here: an object with the case's name as its only key.
-        mutating func command() -> DutyCommand? {
-            var command: DutyCommand?
-            let read = object { reader, name in
-                guard command == nil else { return false }
-                command = reader.arguments(of: name)
-                return command != nil
-            }
-            return read ? command : nil
-        }
-
-        mutating func arguments(of name: String) -> DutyCommand? {
+    mutating func pageOutcome() -> PageOutcome? {
+        var key: String?
+        var result: PageOutcome.Result?
+        var attempts: Int?
+        var detail: String?
+        guard object({ reader, name in
             switch name {
-            case "recordPageOutcomes":
-                return only("_0") { $0.array { $0.pageOutcome() } }.map { .recordPageOutcomes($0) }
-            case "recordPageIntents":
-                var keys: [String]?
-                var leaderTerm: UInt64?
-                guard object({ reader, key in
-                    switch key {
-                    case "keys": keys = reader.array { $0.string() }; return keys != nil
-                    case "leaderTerm": leaderTerm = reader.unsigned(); return leaderTerm != nil
-                    default: return false
-                    }
-                }), let keys, let leaderTerm else { return nil }
-                return .recordPageIntents(keys: keys, leaderTerm: leaderTerm)
-            case "recordSLAEvents":
-                return only("_0") { $0.array { $0.slaEvent() } }.map { .recordSLAEvents($0) }
-            case "recordEscalationSteps":
-                var steps: [EscalationStepRecord]?
-                var leaderTerm: UInt64?
-                guard object({ reader, key in
-                    switch key {
-                    case "_0": steps = reader.array { $0.escalationStep() }; return steps != nil
-                    case "leaderTerm": leaderTerm = reader.unsigned(); return leaderTerm != nil
-                    default: return false
-                    }
-                }), let steps else { return nil }
-                return .recordEscalationSteps(steps, leaderTerm: leaderTerm)
-            case "pagerDutyEvent":
-                return only("_0") { $0.pagerDutyEvent() }.map { .pagerDutyEvent($0) }
-            case "acknowledgeTicket", "resolveTicket":
-                guard let ticketID = only("ticketID", { $0.int() }) else { return nil }
-                return name == "acknowledgeTicket" ? .acknowledgeTicket(ticketID: ticketID) : .resolveTicket(ticketID: ticketID)
-            default:
-                return nil
+            case "key": key = reader.string(); return key != nil
+            case "result": result = reader.string().flatMap(PageOutcome.Result.init(rawValue:)); return result != nil
+            case "attempts": attempts = reader.int(); return attempts != nil
+            case "detail": detail = reader.string(); return detail != nil
+            default: return false
             }
-        }
+        }), let key, let result, let attempts, let detail else { return nil }
+        return PageOutcome(key: key, result: result, attempts: attempts, detail: detail)
+    }
 
-        mutating func pageOutcome() -> PageOutcome? {
-            var key: String?
-            var result: PageOutcome.Result?
-            var attempts: Int?
-            var detail: String?
-            guard object({ reader, name in
-                switch name {
-                case "key": key = reader.string(); return key != nil
-                case "result": result = reader.string().flatMap(PageOutcome.Result.init(rawValue:)); return result != nil
-                case "attempts": attempts = reader.int(); return attempts != nil
-                case "detail": detail = reader.string(); return detail != nil
-                default: return false
-                }
-            }), let key, let result, let attempts, let detail else { return nil }
-            return PageOutcome(key: key, result: result, attempts: attempts, detail: detail)
-        }
+    mutating func pagerDutyEvent() -> PagerDutyEvent? {
+        var routingKey: String?
+        var action: PagerDutyEvent.Action?
+        var dedupKey: String?
+        var summary: String?
+        var source: String?
+        var severity: String?
+        var details: String?
+        guard object({ reader, name in
+            switch name {
+            case "routingKey": routingKey = reader.string(); return routingKey != nil
+            case "action": action = reader.string().flatMap(PagerDutyEvent.Action.init(rawValue:)); return action != nil
+            case "dedupKey": dedupKey = reader.string(); return dedupKey != nil
+            case "summary": summary = reader.string(); return summary != nil
+            case "source": source = reader.string(); return source != nil
+            case "severity": severity = reader.string(); return severity != nil
+            case "details": details = reader.string(); return details != nil
+            default: return false
+            }
+        }), let routingKey, let action, let summary, let source, let severity else { return nil }
+        return PagerDutyEvent(routingKey: routingKey, action: action, dedupKey: dedupKey, summary: summary, source: source,
+                              severity: severity, details: details)
+    }
 
-        mutating func pagerDutyEvent() -> PagerDutyEvent? {
-            var routingKey: String?
-            var action: PagerDutyEvent.Action?
-            var dedupKey: String?
-            var summary: String?
-            var source: String?
-            var severity: String?
-            var details: String?
-            guard object({ reader, name in
-                switch name {
-                case "routingKey": routingKey = reader.string(); return routingKey != nil
-                case "action": action = reader.string().flatMap(PagerDutyEvent.Action.init(rawValue:)); return action != nil
-                case "dedupKey": dedupKey = reader.string(); return dedupKey != nil
-                case "summary": summary = reader.string(); return summary != nil
-                case "source": source = reader.string(); return source != nil
-                case "severity": severity = reader.string(); return severity != nil
-                case "details": details = reader.string(); return details != nil
-                default: return false
-                }
-            }), let routingKey, let action, let summary, let source, let severity else { return nil }
-            return PagerDutyEvent(routingKey: routingKey, action: action, dedupKey: dedupKey, summary: summary, source: source,
-                                  severity: severity, details: details)
-        }
+    mutating func slaEvent() -> SLAEventRecord? {
+        var ticketID: Int?
+        var target: SLATarget?
+        var isBreach: Bool?
+        var byCycle: Bool?
+        guard object({ reader, name in
+            switch name {
+            case "ticketID": ticketID = reader.int(); return ticketID != nil
+            case "target": target = reader.string().flatMap(SLATarget.init(rawValue:)); return target != nil
+            case "isBreach": isBreach = reader.bool(); return isBreach != nil
+            case "keysNoticesByCycle": byCycle = reader.bool(); return byCycle != nil
+            default: return false
+            }
+        }), let ticketID, let target, let isBreach else { return nil }
+        // The record's initialiser keeps only `true`; an explicit false (which no encoder writes) goes to JSONDecoder.
+        guard byCycle != false else { return nil }
+        return SLAEventRecord(ticketID: ticketID, target: target, isBreach: isBreach, keysNoticesByCycle: byCycle == true)
+    }
 
-        mutating func slaEvent() -> SLAEventRecord? {
-            var ticketID: Int?
-            var target: SLATarget?
-            var isBreach: Bool?
-            var byCycle: Bool?
-            guard object({ reader, name in
-                switch name {
-                case "ticketID": ticketID = reader.int(); return ticketID != nil
-                case "target": target = reader.string().flatMap(SLATarget.init(rawValue:)); return target != nil
-                case "isBreach": isBreach = reader.bool(); return isBreach != nil
-                case "keysNoticesByCycle": byCycle = reader.bool(); return byCycle != nil
-                default: return false
-                }
-            }), let ticketID, let target, let isBreach else { return nil }
-            // The record's initialiser keeps only `true`; an explicit false (which no encoder writes) goes to JSONDecoder.
-            guard byCycle != false else { return nil }
-            return SLAEventRecord(ticketID: ticketID, target: target, isBreach: isBreach, keysNoticesByCycle: byCycle == true)
-        }
-
-        mutating func escalationStep() -> EscalationStepRecord? {
-            var ticketID: Int?
-            var stepIndex: Int?
-            var intend: Bool?
-            guard object({ reader, name in
-                switch name {
-                case "ticketID": ticketID = reader.int(); return ticketID != nil
-                case "stepIndex": stepIndex = reader.int(); return stepIndex != nil
-                case "intendDuePages": intend = reader.bool(); return intend != nil
-                default: return false
-                }
-            }), let ticketID, let stepIndex, let intend else { return nil }
-            return EscalationStepRecord(ticketID: ticketID, stepIndex: stepIndex, intendDuePages: intend)
-        }
+    mutating func escalationStep() -> EscalationStepRecord? {
+        var ticketID: Int?
+        var stepIndex: Int?
+        var intend: Bool?
+        guard object({ reader, name in
+            switch name {
+            case "ticketID": ticketID = reader.int(); return ticketID != nil
+            case "stepIndex": stepIndex = reader.int(); return stepIndex != nil
+            case "intendDuePages": intend = reader.bool(); return intend != nil
+            default: return false
+            }
+        }), let ticketID, let stepIndex, let intend else { return nil }
+        return EscalationStepRecord(ticketID: ticketID, stepIndex: stepIndex, intendDuePages: intend)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import DutyModel
 
@@ -112,6 +113,83 @@ import Testing
         #expect(ActorID.ackLink(idempotencyKey: "ticket-3-step-0-bob-hook").rawValue == "ack-link:ticket-3-step-0-bob-hook")
         let long = ActorID.ackLink(idempotencyKey: String(repeating: "é", count: 200)).rawValue
         #expect(long.utf8.count == 127 && long.hasPrefix("ack-link:é") && long.hasSuffix("é"))
+    }
+
+    /// A restore reads the configuration from a memo of earlier decodings and the audit trail by hand: the state
+    /// must be the one `JSONDecoder` reads from the whole head, for awkward strings, a wrapped ring, a configuration
+    /// seen before and a changed one.
+    @Test func theHeadReadInPartsIsWhatJSONDecoderReads() throws {
+        func expectSameAsJSONDecoder(_ state: DutyState) throws {
+            let json = state.headJSON()
+            let whole = try JSONDecoder().decode(DutyState.self, from: Data(json))
+            #expect(try DutyState.decodeHeadJSON(json[...]) == whole)
+            // The second read comes from the memo.
+            #expect(try DutyState.decodeHeadJSON(json[...]) == whole)
+        }
+        var state = try WorkingSetTests.busyState()
+        try expectSameAsJSONDecoder(state)
+        let awkward = ["a/b", "quote \" and \\ back", "tab\tnew\nline\u{01}", "café", "emoji 🚨", "\u{2028}", "", "plain"]
+        for (n, text) in awkward.enumerated() {
+            state.audit.record(at: Timestamp(-n), actor: ActorID(text), command: "c\(text)", subject: text)
+        }
+        try expectSameAsJSONDecoder(state)
+        let original = state
+        try Fixture.ok(&state, .upsertPerson(Person(id: "zed", name: "Zed \"/\\ é", role: .responder,
+                                                    contactMethods: [ContactMethod(id: "m", kind: .email, address: "zed@example.org")])),
+                       at: state.lastAppliedAt + 1)
+        try expectSameAsJSONDecoder(state)
+        try expectSameAsJSONDecoder(original)
+        for n in 0..<(DutyLimits.maxAuditEntriesKept + 37) {
+            state.audit.record(at: Timestamp(n), actor: ActorID("ann"), command: "acknowledgeTicket", subject: "ticket:\(n)")
+        }
+        try expectSameAsJSONDecoder(state)
+    }
+
+    /// Damaged heads: whatever the parts reader makes of them, it is what `JSONDecoder` makes of the whole, a state
+    /// or a refusal; bytes cut, changed, inserted, and members written in another order or with spaces.
+    @Test func aDamagedHeadReadsInPartsAsJSONDecoderReadsIt() throws {
+        var state = try WorkingSetTests.busyState()
+        for n in 0..<20 {
+            state.audit.record(at: Timestamp(n), actor: ActorID("ann \(n)"), command: "acknowledgeTicket", subject: "ticket:\(n)")
+        }
+        let json = state.headJSON()
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func below(_ bound: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(bound))
+        }
+        let alphabet = Array(#"{}[]",:0123456789-.e \/ntu"#.utf8)
+        var variants: [[UInt8]] = [
+            Array(String(decoding: json, as: UTF8.self).replacingOccurrences(of: ",", with: " , ").utf8),
+            Array(String(decoding: json, as: UTF8.self).replacingOccurrences(of: #""nextSlot":"#, with: #""nextSlot":0,"nextSlot":"#).utf8),
+            Array(String(decoding: json, as: UTF8.self).replacingOccurrences(of: #""ring":["#, with: #""extra":1,"ring":["#).utf8),
+        ]
+        for _ in 0..<300 {
+            var bytes = json
+            switch below(3) {
+            case 0: bytes.removeSubrange(below(bytes.count)...)
+            case 1: bytes[below(bytes.count)] = alphabet[below(alphabet.count)]
+            default: bytes.insert(alphabet[below(alphabet.count)], at: below(bytes.count))
+            }
+            variants.append(bytes)
+        }
+        var refused = 0
+        for bytes in variants {
+            let whole = try? JSONDecoder().decode(DutyState.self, from: Data(bytes))
+            let parts = try? DutyState.decodeHeadJSON(bytes[...])
+            #expect(parts == whole, "\(String(decoding: bytes, as: UTF8.self).prefix(200))")
+            if whole == nil { refused += 1 }
+        }
+        #expect(refused > 50 && refused < variants.count, "the damage both refuses and keeps heads: \(refused) refused")
+    }
+
+    @Test func theHeadsMembersAreFoundOnlyInAnObjectJSONEncoderCouldWrite() {
+        func keys(_ text: String) -> [String]? { DutyState.topLevelMembers(of: Array(text.utf8)[...])?.map(\.key) }
+        #expect(keys("{}") == [])
+        #expect(keys(#"{"a":1,"b":{"c":[1,"]"]},"d":"x\"y"}"#) == ["a", "b", "d"])
+        for bad in ["", "{", "}", "[]", #"{"a":}"#, #"{"a":1,}"#, #"{"a":1"#, #"{"a":{"b":1}"#, #"{"a" :1}"#, #"{"a":1}x"#, #"{"a":"x}"#] {
+            #expect(keys(bad) == nil, "\(bad)")
+        }
     }
 
     /// Only members of the head object itself are filled; a nested member of the same name keeps its value.
