@@ -117,7 +117,11 @@ let package = Package(
         ]),
         // Whole nodes in the simulator: Raft cores, the real NodeStateMachine and the paging scheduler's decisions
         // (SchedulerCore) on simulated time, with the promise checkers (`vigil-nodesim`).
-        .target(name: "NodeSimulation", dependencies: ["RaftCore", "Simulation", "DutyModel", "PagingCore", "NodeState"]),
+        .target(name: "NodeSimulation", dependencies: ["RaftCore", "Simulation", "DutyModel", "PagingCore", "NodeState"],
+                // The harness's class properties are read in every simulated step; their run-time exclusivity checks
+                // cost the release simulator several percent. Debug builds (the tests) keep them; the product's own
+                // modules keep them everywhere.
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .executableTarget(name: "vigil-nodesim", dependencies: [
             "NodeSimulation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -42,37 +42,55 @@ extension AuditTrail {
     /// anything not plain ASCII, still go through `JSONEncoder`, so its escaping rules stay the only ones.
     func appendJSON(to out: inout [UInt8]) {
         out.append(contentsOf: #"{"nextSlot":"#.utf8)
-        out.append(contentsOf: String(nextSlot).utf8)
+        Self.appendDecimal(Int64(nextSlot), to: &out)
         out.append(contentsOf: #","ring":["#.utf8)
         for (position, entry) in ring.enumerated() {
             if position > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: #"{"actor":"#.utf8)
             Self.appendJSONString(entry.actor.rawValue, to: &out)
             out.append(contentsOf: #","at":"#.utf8)
-            out.append(contentsOf: String(entry.at).utf8)
+            Self.appendDecimal(entry.at, to: &out)
             out.append(contentsOf: #","command":"#.utf8)
             Self.appendJSONString(entry.command, to: &out)
             out.append(contentsOf: #","sequence":"#.utf8)
-            out.append(contentsOf: String(entry.sequence).utf8)
+            Self.appendDecimal(Int64(entry.sequence), to: &out)
             out.append(contentsOf: #","subject":"#.utf8)
             Self.appendJSONString(entry.subject, to: &out)
             out.append(UInt8(ascii: "}"))
         }
         out.append(contentsOf: #"],"totalCount":"#.utf8)
-        out.append(contentsOf: String(totalCount).utf8)
+        Self.appendDecimal(Int64(totalCount), to: &out)
         out.append(UInt8(ascii: "}"))
     }
 
+    /// Digits as `JSONEncoder` writes an integer, without the `String` that `String(value)` would allocate.
+    private static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        // 20 digits hold any UInt64.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: digits[start...])
+        }
+    }
+
     private static func appendJSONString(_ string: String, to out: inout [UInt8]) {
-        let plain = string.utf8.allSatisfy {
-            $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "/")
-        }
-        if plain {
+        var string = string
+        let plain = string.withUTF8 { utf8 in
+            guard utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "/") }) else {
+                return false
+            }
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: string.utf8)
+            out.append(contentsOf: utf8)
             out.append(UInt8(ascii: "\""))
-            return
+            return true
         }
+        if plain { return }
         do {
             out.append(contentsOf: try JSONEncoder().encode(string))
         } catch {

@@ -2,19 +2,19 @@
 /// every method answers nil (or false) at the first byte it does not expect, and the caller then falls back to
 /// `JSONDecoder`, so its rules stay the only ones for anything these readers do not take completely.
 package struct JSONReader {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var at = 0
+    @usableFromInline let bytes: UnsafeBufferPointer<UInt8>
+    @usableFromInline var at = 0
 
-    package init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    @inlinable package init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    package var atEnd: Bool { at == bytes.count }
+    @inlinable package var atEnd: Bool { at == bytes.count }
 
-    package mutating func skipSpace() {
+    @inlinable package mutating func skipSpace() {
         while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 { at += 1 }
     }
 
     /// Consumes `byte` after any space.
-    package mutating func take(_ byte: UInt8) -> Bool {
+    @inlinable package mutating func take(_ byte: UInt8) -> Bool {
         skipSpace()
         guard at < bytes.count, bytes[at] == byte else { return false }
         at += 1
@@ -22,7 +22,7 @@ package struct JSONReader {
     }
 
     /// Calls `member` with each key of an object, in the order written; a repeated key is refused.
-    package mutating func object(_ member: (inout JSONReader, String) -> Bool) -> Bool {
+    @inlinable package mutating func object(_ member: (inout JSONReader, String) -> Bool) -> Bool {
         guard take(UInt8(ascii: "{")) else { return false }
         if take(UInt8(ascii: "}")) { return true }
         var seen: [String] = []
@@ -34,7 +34,7 @@ package struct JSONReader {
     }
 
     /// An object whose one member is `key`.
-    package mutating func only<T>(_ key: String, _ read: (inout JSONReader) -> T?) -> T? {
+    @inlinable package mutating func only<T>(_ key: String, _ read: (inout JSONReader) -> T?) -> T? {
         var value: T?
         guard object({ reader, name in
             guard name == key, value == nil else { return false }
@@ -44,7 +44,7 @@ package struct JSONReader {
         return value
     }
 
-    package mutating func array<T>(_ element: (inout JSONReader) -> T?) -> [T]? {
+    @inlinable package mutating func array<T>(_ element: (inout JSONReader) -> T?) -> [T]? {
         guard take(UInt8(ascii: "[")) else { return nil }
         var values: [T] = []
         if take(UInt8(ascii: "]")) { return values }
@@ -56,7 +56,7 @@ package struct JSONReader {
     }
 
     /// An integer written as JSON digits only (no fraction, exponent or leading zero).
-    package mutating func unsigned() -> UInt64? {
+    @inlinable package mutating func unsigned() -> UInt64? {
         skipSpace()
         let start = at
         var value: UInt64 = 0
@@ -74,7 +74,7 @@ package struct JSONReader {
         return value
     }
 
-    package mutating func integer() -> Int64? {
+    @inlinable package mutating func integer() -> Int64? {
         let negative = take(UInt8(ascii: "-"))
         if negative, at < bytes.count, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { return nil }
         guard let magnitude = unsigned() else { return nil }
@@ -82,15 +82,15 @@ package struct JSONReader {
         return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
     }
 
-    package mutating func int() -> Int? { integer().flatMap { Int(exactly: $0) } }
+    @inlinable package mutating func int() -> Int? { integer().flatMap { Int(exactly: $0) } }
 
-    package mutating func bool() -> Bool? {
+    @inlinable package mutating func bool() -> Bool? {
         if literal("true") { return true }
         if literal("false") { return false }
         return nil
     }
 
-    package mutating func literal(_ word: StaticString) -> Bool {
+    @inlinable package mutating func literal(_ word: StaticString) -> Bool {
         skipSpace()
         let count = word.utf8CodeUnitCount
         guard bytes.count - at >= count else { return false }
@@ -100,14 +100,14 @@ package struct JSONReader {
     }
 
     /// A string with the escapes JSON defines; raw control characters and invalid UTF-8 are refused.
-    package mutating func string() -> String? {
+    @inlinable package mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = at
         while at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "\\"), bytes[at] >= 0x20 { at += 1 }
         guard at < bytes.count else { return nil }
         if bytes[at] == UInt8(ascii: "\"") {
             at += 1
-            return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<at - 1]), as: UTF8.self)
+            return Self.validated(UnsafeBufferPointer(rebasing: bytes[start..<at - 1]))
         }
         var raw = Array(bytes[start..<at])
         while at < bytes.count {
@@ -115,7 +115,7 @@ package struct JSONReader {
             at += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(validating: raw, as: UTF8.self)
+                return raw.withUnsafeBufferPointer { Self.validated($0) }
             case UInt8(ascii: "\\"):
                 guard at < bytes.count else { return nil }
                 let escape = bytes[at]
@@ -150,7 +150,7 @@ package struct JSONReader {
         return nil
     }
 
-    private mutating func hex4() -> UInt32? {
+    @usableFromInline mutating func hex4() -> UInt32? {
         guard bytes.count - at >= 4 else { return nil }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -166,5 +166,12 @@ package struct JSONReader {
             value = value << 4 | UInt32(digit)
         }
         return value
+    }
+
+    /// The string of `utf8`, or nil when it is not valid UTF-8. ASCII needs no validation, and most of what these
+    /// readers see is ASCII: `String(validating:as:)` is generic and costs several times more.
+    @inlinable static func validated(_ utf8: UnsafeBufferPointer<UInt8>) -> String? {
+        if utf8.allSatisfy({ $0 < 0x80 }) { return String(decoding: utf8, as: UTF8.self) }
+        return String(validating: utf8, as: UTF8.self)
     }
 }

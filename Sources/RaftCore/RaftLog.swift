@@ -24,8 +24,8 @@ struct RaftLog {
         precondition(commitIndex <= lastIndex, "stored commit index \(commitIndex) is beyond the stored log (\(lastIndex))")
     }
 
-    var firstIndex: LogIndex { snapshot.index + 1 }
-    var lastIndex: LogIndex { snapshot.index + LogIndex(entries.count) }
+    @inline(__always) var firstIndex: LogIndex { snapshot.index + 1 }
+    @inline(__always) var lastIndex: LogIndex { snapshot.index + LogIndex(entries.count) }
     var lastTerm: Term { entries.last?.term ?? snapshot.term }
 
     /// The term of the entry at `index`, or nil when it is compacted away or not yet written.
@@ -155,7 +155,7 @@ struct RaftLog {
     /// Size of the log held in memory, for flow control and metrics.
     var entryCount: Int { entries.count }
 
-    var hasUnstable: Bool { pendingSnapshot != nil || max(unstableFrom, firstIndex) <= lastIndex }
+    @inline(__always) var hasUnstable: Bool { pendingSnapshot != nil || max(unstableFrom, firstIndex) <= lastIndex }
 
     /// The last index known to be on disk and part of the current log (a leader's own vote in commits).
     /// While a received snapshot is not yet stored, nothing of the new log is durable.

@@ -81,7 +81,11 @@ import Testing
         #expect(state.headJSON() == state.headJSON(viaCodableOnly: true))
         let awkward = ["a/b", "quote \" and \\ back", "tab\tnew\nline\u{01}", "café", "emoji 🚨", "\u{2028}", "", "plain"]
         for (n, text) in awkward.enumerated() {
-            state.audit.record(at: Timestamp(n), actor: ActorID(text), command: "c\(text)", subject: text)
+            state.audit.record(at: Timestamp(n) - 3, actor: ActorID(text), command: "c\(text)", subject: text)
+        }
+        // Integers are written by hand too: both ends of their range, and the digits' carries.
+        for at in [Timestamp.min, .max, 9, 10, 99, 100, -10] {
+            state.audit.record(at: at, actor: ActorID("ann"), command: "acknowledgeTicket", subject: "ticket:1")
         }
         #expect(state.headJSON() == state.headJSON(viaCodableOnly: true))
         // A full ring wraps: its next slot is no longer the end.
