@@ -49,6 +49,18 @@ extension DutyState {
         return steps.sorted { ($0.dueAt, $0.ticketID) < ($1.dueAt, $1.ticketID) }
     }
 
+    /// When each open ticket's next step due by `instant` fell due, without resolving whom it pages: what a
+    /// checker of deadlines needs, at a fraction of `dueEscalationSteps`' cost. Same order.
+    public func dueStepDeadlines(until instant: Timestamp) -> [(ticketID: TicketID, stepIndex: Int, dueAt: Timestamp)] {
+        var steps: [(ticketID: TicketID, stepIndex: Int, dueAt: Timestamp)] = []
+        for id in ticketsDue(until: instant) {
+            guard let ticket = tickets.live[id], let stepIndex = ticket.escalation?.stepsFired,
+                  let (_, dueAt) = nextStepDue(of: ticket), dueAt <= instant else { continue }
+            steps.append((id, stepIndex, dueAt))
+        }
+        return steps.sorted { ($0.dueAt, $0.ticketID) < ($1.dueAt, $1.ticketID) }
+    }
+
     private func roundRobinKey(_ policy: EscalationPolicy, _ levelIndex: Int) -> String { "\(policy.id)#\(levelIndex)" }
 
     /// People paged by a level at an instant, in target order, without duplicates.

@@ -239,7 +239,7 @@ struct PromiseChecker {
                 return true
             }
         }
-        for step in reference.duty.dueEscalationSteps(until: now) {
+        for step in reference.duty.dueStepDeadlines(until: now) {
             owed.append(OwedItem(what: .escalationStep(ticketID: step.ticketID, stepIndex: step.stepIndex), dueAt: step.dueAt))
         }
         for expiry in reference.duty.dueAcknowledgementExpiries(until: now) {
@@ -253,6 +253,11 @@ struct PromiseChecker {
         }
         for sla in reference.duty.dueSLAEvents(at: now) {
             owed.append(OwedItem(what: .sla(ticketID: sla.ticketID, target: sla.target, isBreach: sla.isBreach), dueAt: sla.dueAt))
+        }
+        guard !owed.isEmpty else {
+            // Most ticks owe nothing: keep the table's storage instead of allocating one per tick.
+            owedSince.removeAll(keepingCapacity: true)
+            return
         }
         var stillOwed: [OwedItem: Timestamp] = [:]
         stillOwed.reserveCapacity(owed.count)

@@ -34,7 +34,12 @@ struct RandomWorkload {
         case 8:
             command = .reopenTicket(ticketID: ticketID, reason: "not fixed")
         case 9:
-            let due = state.dueEscalationSteps(until: now).prefix(3)
+            let allDue = state.dueEscalationSteps(until: now)
+            // The deadlines alone must be those of the full steps, in the same order.
+            #expect(state.dueStepDeadlines(until: now).elementsEqual(allDue) {
+                $0.ticketID == $1.ticketID && $0.stepIndex == $1.stepIndex && $0.dueAt == $1.dueAt
+            }, "dueStepDeadlines disagrees with dueEscalationSteps")
+            let due = allDue.prefix(3)
             if due.count > 1 {
                 let records = due.map { EscalationStepRecord(ticketID: $0.ticketID, stepIndex: $0.stepIndex, intendDuePages: random.next(below: 2) == 0) }
                 command = .recordEscalationSteps(records + [EscalationStepRecord(ticketID: ticketID, stepIndex: 0, intendDuePages: false)],

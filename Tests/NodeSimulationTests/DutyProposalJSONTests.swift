@@ -27,7 +27,7 @@ struct DutyProposalJSONTests {
     static func proposal(_ random: inout SplitMix64) -> DutyProposal {
         func list<T>(_ make: (inout SplitMix64) -> T) -> [T] { (0..<random.next(below: 4)).map { _ in make(&random) } }
         let command: DutyCommand
-        switch random.next(below: 7) {
+        switch random.next(below: 20) {
         case 0:
             command = .recordPageOutcomes(list { r in
                 PageOutcome(key: text(&r), result: PageOutcome.Result.allCases[r.next(below: 3)], attempts: integer(&r), detail: text(&r))
@@ -51,6 +51,40 @@ struct DutyProposalJSONTests {
                 routingKey: text(&random), action: actions[random.next(below: 3)], dedupKey: random.next(below: 2) == 0 ? nil : text(&random),
                 summary: text(&random), source: text(&random), severity: text(&random),
                 details: random.next(below: 2) == 0 ? nil : #"{"component":"db","custom_details":{"a":""b""}}"#))
+        case 6:
+            command = .alertmanagerNotification(AlertmanagerNotification(
+                routingKey: text(&random), groupKey: text(&random), severity: text(&random),
+                alerts: list { r in AlertmanagerNotification.Alert(fingerprint: text(&r), firing: r.next(below: 2) == 0, summary: text(&r)) },
+                details: random.next(below: 2) == 0 ? nil : text(&random)))
+        case 7:
+            command = .heartbeatPing(monitorID: text(&random))
+        case 8:
+            command = .heartbeatMissed(monitorID: text(&random))
+        case 9:
+            command = .expireAcknowledgements(ticketIDs: list { integer(&$0) })
+        case 10:
+            command = .recordInspectionResult(inspectionID: text(&random), passed: random.next(below: 2) == 0, detail: text(&random))
+        case 11:
+            command = .reopenTicket(ticketID: integer(&random), reason: text(&random))
+        case 12:
+            command = .advanceTicket(ticketID: integer(&random), to: TicketStage.allCases[random.next(below: TicketStage.allCases.count)])
+        case 13:
+            command = .addNote(ticketID: integer(&random), text: text(&random), customerVisible: random.next(below: 2) == 0)
+        case 14:
+            command = .provideInitialSolution(ticketID: integer(&random), text: text(&random))
+        case 15:
+            command = .setWaitingForCustomer(ticketID: integer(&random), waiting: random.next(below: 2) == 0)
+        case 16:
+            command = .registerTicket(NewTicket(
+                kind: TicketKind.allCases[random.next(below: TicketKind.allCases.count)], priority: Priority.allCases[random.next(below: 4)],
+                title: text(&random), description: text(&random), serviceID: text(&random),
+                customerID: random.next(below: 2) == 0 ? nil : text(&random), ownerID: random.next(below: 2) == 0 ? nil : text(&random)))
+        case 17:
+            command = .addScheduleOverride(scheduleID: text(&random), override: OnCallSchedule.Override(
+                personID: text(&random), start: Int64(integer(&random)), end: Int64(integer(&random))))
+        case 18:
+            command = .addMaintenanceWindow(serviceID: text(&random), window: Service.MaintenanceWindow(
+                start: Int64(integer(&random)), end: Int64(integer(&random)), reason: text(&random)))
         default:
             command = .resolveTicket(ticketID: integer(&random))
         }
@@ -105,9 +139,17 @@ struct DutyProposalJSONTests {
 
     @Test("other commands, and shapes it does not read, go to Foundation's JSON as before")
     func everythingElseFallsBack() throws {
-        let note = DutyProposal(command: .addNote(ticketID: 3, text: "x", customerVisible: false), leaderTimestamp: 5, actor: ActorID("p"))
-        #expect(DutyProposalJSON.encode(note) == nil)
-        #expect(ReplicatedCommand(decoding: ReplicatedCommand.duty(note).encoded()) == .duty(note))
+        let person = DutyProposal(command: .upsertPerson(Person(id: "zed", name: "Zed", role: .responder, contactMethods: [])),
+                                  leaderTimestamp: 5, actor: ActorID("p"))
+        #expect(DutyProposalJSON.encode(person) == nil)
+        #expect(ReplicatedCommand(decoding: ReplicatedCommand.duty(person).encoded()) == .duty(person))
+        // A stage that does not exist, a missing member, a member of another command: left to Foundation, which refuses them.
+        for json in [#"{"command":{"advanceTicket":{"ticketID":1,"to":"nowhere"}},"leaderTimestamp":1,"actor":"s"}"#,
+                     #"{"command":{"addNote":{"ticketID":1,"text":"x"}},"leaderTimestamp":1,"actor":"s"}"#,
+                     #"{"command":{"reopenTicket":{"ticketID":1,"text":"x"}},"leaderTimestamp":1,"actor":"s"}"#] {
+            #expect(DutyProposalJSON.decode(Array(json.utf8)[...]) == nil, "\(json)")
+            #expect((try? JSONDecoder().decode(DutyProposal.self, from: Data(json.utf8))) == nil, "\(json)")
+        }
         // Surrogate pairs: read as Foundation reads them, or left to it (space between the halves is not a pair).
         for actor in [#"\ud83d\ude00"#, #"\ud83d \ude00"#, #"\ud83d"#, #"\ude00"#, #"\u00e9\/"#] {
             let json = #"{"command":{"resolveTicket":{"ticketID":1}},"leaderTimestamp":1,"actor":""# + actor + #""}"#
