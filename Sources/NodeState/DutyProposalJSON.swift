@@ -417,8 +417,16 @@ private extension JSONReader {
     /// A command on one ticket: its `ticketID` and the members `name` has besides, all of them and no other.
     mutating func ticketCommand(_ name: String) -> DutyCommand? {
         var ticketID: Int?, text: String?, flag: Bool?
-        let textKey = ["reopenTicket": "reason", "advanceTicket": "to", "addNote": "text", "provideInitialSolution": "text"][name]
-        let flagKey = ["addNote": "customerVisible", "setWaitingForCustomer": "waiting"][name]
+        // The one string and the one flag each command carries besides its ticket, if any.
+        let (textKey, flagKey): (String?, String?)
+        switch name {
+        case "reopenTicket": (textKey, flagKey) = ("reason", nil)
+        case "advanceTicket": (textKey, flagKey) = ("to", nil)
+        case "addNote": (textKey, flagKey) = ("text", "customerVisible")
+        case "provideInitialSolution": (textKey, flagKey) = ("text", nil)
+        case "setWaitingForCustomer": (textKey, flagKey) = (nil, "waiting")
+        default: return nil
+        }
         guard object({ reader, key in
             switch key {
             case "ticketID": ticketID = reader.int(); return ticketID != nil
