@@ -56,7 +56,12 @@ public struct OutboxTable: Sendable, Equatable, Codable {
     public internal(set) subscript(key: String) -> OutboxPage? {
         get { rows[key] }
         set {
-            if let old = rows[key] {
+            // One lookup for the old row and the write (this runs for every intent and outcome).
+            let old: OutboxPage?
+            if let newValue { old = rows.updateValue(newValue, forKey: key) } else { old = rows.removeValue(forKey: key) }
+            // An intended row replaced by an intended row stays in `intendedKeys`.
+            let staysIntended = old?.isIntended == true && newValue?.isIntended == true
+            if let old, !staysIntended {
                 if old.isIntended {
                     intendedKeys.remove(key)
                 } else {
@@ -66,9 +71,9 @@ public struct OutboxTable: Sendable, Equatable, Codable {
                     plannedByTicket.remove(IndexKey(order: old.ticketID, key: key))
                 }
             }
-            rows[key] = newValue
             guard let row = newValue else { return }
             precondition(row.key == key, "outbox: row \(row.key) filed under \(key)")
+            if staysIntended { return }
             if row.isIntended {
                 intendedKeys.insert(key)
             } else {
