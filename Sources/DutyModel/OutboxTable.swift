@@ -59,9 +59,7 @@ public struct OutboxTable: Sendable, Equatable, Codable {
             // One lookup for the old row and the write (this runs for every intent and outcome).
             let old: OutboxPage?
             if let newValue { old = rows.updateValue(newValue, forKey: key) } else { old = rows.removeValue(forKey: key) }
-            // An intended row replaced by an intended row stays in `intendedKeys`.
-            let staysIntended = old?.isIntended == true && newValue?.isIntended == true
-            if let old, !staysIntended {
+            if let old {
                 if old.isIntended {
                     intendedKeys.remove(key)
                 } else {
@@ -73,7 +71,6 @@ public struct OutboxTable: Sendable, Equatable, Codable {
             }
             guard let row = newValue else { return }
             precondition(row.key == key, "outbox: row \(row.key) filed under \(key)")
-            if staysIntended { return }
             if row.isIntended {
                 intendedKeys.insert(key)
             } else {
