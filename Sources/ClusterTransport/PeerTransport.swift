@@ -12,9 +12,10 @@ import RaftCore
 /// its own ordered stream, its own TCP flow control and its own back-pressure: a follower slow to read a
 /// snapshot never delays the votes it sends the other way.
 ///
-/// **Threads.** All state lives on one event loop: `send` only enqueues a closure there and returns, so it is
-/// cheap and safe from any thread or task. Encoding, batching (all queued frames written, one flush per batch)
-/// and reconnects (exponential back-off with full jitter) happen on that loop.
+/// **Threads.** All state lives on one event loop: from elsewhere `send` only enqueues a closure there and returns,
+/// so it is cheap and safe from any thread or task; on that loop it encodes and writes at once. Encoding, batching
+/// (all queued frames written, one flush per batch) and reconnects (exponential back-off with full jitter) happen
+/// on that loop.
 ///
 /// **Delivery.** Messages from authenticated peers arrive on `incoming`, an `AsyncStream` with a bounded buffer
 /// (`inboundBufferMaxMessages`); a consumer that falls behind loses the newest messages (counted), which Raft
@@ -33,7 +34,9 @@ public final class PeerTransport: Sendable {
     public let incomingForwarded: AsyncStream<ForwardedProposals>
     /// The largest frame body the wire accepts.
     public let maximumFrameBytes: Int
-    private let eventLoop: EventLoop
+    /// The one loop every connection and all of the transport's state live on. A task whose executor is this loop
+    /// (the node's Raft loop) sends without a hop: `send` writes to the sockets before it returns.
+    public let eventLoop: EventLoop
     private let state: NIOLoopBoundBox<TransportState>
 
     public init(
@@ -108,7 +111,7 @@ public final class PeerTransport: Sendable {
     /// from listed ids. Non-blocking.
     public func setPeers(_ peers: [NodeID: PeerAddress]) {
         let state = self.state
-        eventLoop.execute { state.value.setPeers(peers) }
+        onLoop { state.value.setPeers(peers) }
     }
 
     /// Queues messages for their `to` peers and returns at once; never blocks, never throws. Messages to
@@ -116,7 +119,7 @@ public final class PeerTransport: Sendable {
     public func send(_ messages: [Message]) {
         guard !messages.isEmpty else { return }
         let state = self.state
-        eventLoop.execute { state.value.send(messages) }
+        onLoop { state.value.send(messages) }
     }
 
     public func send(_ message: Message) {
@@ -126,13 +129,19 @@ public final class PeerTransport: Sendable {
     /// Queues one snapshot-stream frame for its `to` peer; like `send(_:)` it never blocks and may drop.
     public func send(_ frame: SnapshotStreamFrame) {
         let state = self.state
-        eventLoop.execute { state.value.send(frame) }
+        onLoop { state.value.send(frame) }
     }
 
     /// Queues client writes for the leader `frame.to`; like `send(_:)` it never blocks and may drop.
     public func send(_ frame: ForwardedProposals) {
         let state = self.state
-        eventLoop.execute { state.value.send(frame) }
+        onLoop { state.value.send(frame) }
+    }
+
+    /// Runs `body` now when called on the transport's loop, else queues it there. A leader's appends must leave
+    /// before its own fsync, which blocks the caller: queued behind the caller, they would leave after it.
+    private func onLoop(_ body: @escaping @Sendable () -> Void) {
+        if eventLoop.inEventLoop { body() } else { eventLoop.execute(body) }
     }
 
     /// Takes new credentials (a re-issued certificate, a trust bundle with a new or without an old CA) without a

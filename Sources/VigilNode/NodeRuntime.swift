@@ -48,8 +48,11 @@ public enum NodeRuntime {
         let tls = try await NodeTLS.load(config: config, baseDirectory: baseDirectory, logger: logger)
         let (store, persisted) = try openStore(config: config, dataDirectory: dataDirectory, logger: logger)
         let transport: PeerTransport
+        // The peer transport and the Raft loop share an event loop of their own (see `EventLoopTaskExecutor`): the
+        // loop blocks it on fsync, which must hold up no API connection.
+        let peerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
-            transport = try makeTransport(config: config, identity: tls.identity, logger: logger)
+            transport = try makeTransport(config: config, identity: tls.identity, group: peerGroup, logger: logger)
             tls.attach(transport)
             let port = try await transport.start()
             logger.info("peer transport listening", metadata: ["address": "\(config.peerListen.host):\(port)", "tls": "1.3 mutual"])
@@ -181,6 +184,7 @@ public enum NodeRuntime {
         try? await paging?.client.shutdown()
         await forwarding.shutdown()
         await transport.shutdown()
+        try? await peerGroup.shutdownGracefully()
         do { try store.close() } catch { if failure == nil { failure = .storage(error.description) } }
         if let failure { throw failure }
         logger.info("stopped cleanly")
@@ -251,7 +255,8 @@ public enum NodeRuntime {
         ])
     }
 
-    static func makeTransport(config: NodeConfig, identity: TransportIdentity, logger: Logger) throws(NodeError) -> PeerTransport {
+    static func makeTransport(config: NodeConfig, identity: TransportIdentity, group: any EventLoopGroup,
+                              logger: Logger) throws(NodeError) -> PeerTransport {
         var peers: [NodeID: PeerAddress] = [:]
         for member in config.members where member.id != config.nodeID {
             peers[member.id] = PeerAddress(host: member.peer.host, port: member.peer.port)
@@ -260,7 +265,7 @@ public enum NodeRuntime {
             localID: config.nodeID, listenHost: config.peerListen.host, listenPort: config.peerListen.port, peers: peers,
             softwareVersion: VigilVersion.running)
         do {
-            return try PeerTransport(configuration: configuration, identity: identity, logger: logger)
+            return try PeerTransport(configuration: configuration, identity: identity, logger: logger, eventLoopGroup: group)
         } catch {
             throw .transport("\(error)")
         }

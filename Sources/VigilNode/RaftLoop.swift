@@ -14,9 +14,10 @@ import Glibc
 /// Drives one `RaftNode`: the clock, peer messages, client proposals and reads go in through one inbox;
 /// each `Ready` is handled in the order its doc comment prescribes (send → persist → send → apply → advance).
 ///
-/// The core is owned by the single task running `run()`, so it needs no lock. That task runs on a thread of its
-/// own (`RaftThread`), where persisting blocks on fsync, never on the cooperative pool or an event loop. While it
-/// runs, new events queue in the inbox; the next round takes them all and proposes the queued writes as one batch.
+/// The core is owned by the single task running `run()`, so it needs no lock. That task runs on the peer
+/// transport's event loop (`EventLoopTaskExecutor`), where persisting blocks on fsync, never on the cooperative pool
+/// or the API's event loops, and where its messages reach the sockets before the fsync starts. While it runs, new
+/// events queue in the inbox; the next round takes them all and proposes the queued writes as one batch.
 public final class RaftLoop: Sendable {
     public let nodeID: NodeID
     /// The slow-disk failpoint's name, made once rather than on every log write.
@@ -147,8 +148,9 @@ public final class RaftLoop: Sendable {
         snapshots.prune(keeping: SnapshotDescriptor(decoding: initialState.snapshot.data))
         snapshotReceiver.installed(initialState.snapshot.index)
 
-        let raftThread = RaftThread(name: "vigil-raft-\(nodeID)")
-        // Snapshot files are written and received on threads of their own, so neither the Raft thread nor the
+        // The loop runs on the transport's event loop (see `EventLoopTaskExecutor`).
+        let executor = EventLoopTaskExecutor(transport.eventLoop)
+        // Snapshot files are written and received on threads of their own, so neither the Raft loop nor the
         // cooperative pool waits for a large state's I/O.
         let snapshotPool = NIOThreadPool(numberOfThreads: 2)
         snapshotPool.start()
@@ -209,7 +211,7 @@ public final class RaftLoop: Sendable {
         ])
         var failure: NodeError?
         do {
-            try await withTaskExecutorPreference(raftThread) { () async throws(NodeError) in try await loop(raft, &state) }
+            try await withTaskExecutorPreference(executor) { () async throws(NodeError) in try await loop(raft, &state) }
         } catch {
             failure = error
         }
@@ -223,7 +225,6 @@ public final class RaftLoop: Sendable {
         }
         state.failAll(.stopping)
         published.withLock { $0.stopping = true }
-        raftThread.stop()
         try? await snapshotPool.shutdownGracefully()
         if let failure {
             logger.critical("raft loop stopped", metadata: ["error": "\(failure)"])
@@ -536,7 +537,7 @@ public final class RaftLoop: Sendable {
     /// Serial, so the late writes keep their order.
     private static let lateWriter = DispatchQueue(label: "vigil.unsafe-late-writer")
 
-    /// Blocks this node's Raft thread until the write is durable.
+    /// Blocks the Raft loop (and with it the peer transport's event loop) until the write is durable.
     private func persist(hardState: HardState?, entries: [Entry], snapshot: Snapshot?, _ state: inout LoopState) throws(NodeError) {
         let store = self.store
         let delayPoint = persistDelayPoint
