@@ -1,9 +1,13 @@
 import ClusterPKI
 import ClusterTransport
 import NIOCore
+import NIOPosix
 import NIOSSL
 import RaftCore
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("Peer transport over mutual TLS on loopback")
 struct PeerTransportTests {
@@ -47,6 +51,42 @@ struct PeerTransportTests {
             #expect(atTwoMetrics.inboundConnectionsRefused == 0)
             #expect(atTwoMetrics.malformedFrames == 0)
         }
+    }
+
+    /// The node's Raft loop runs on the transport's event loop and then blocks it on fsync: a leader's appends must
+    /// be on the wire before that, or its followers' fsyncs would start only after its own.
+    @Test("a send made on the transport's event loop is written before it returns, while the loop is then held")
+    func sendOnTheEventLoopIsWrittenInline() async throws {
+        let ca = try ClusterCA.create(clusterName: "test")
+        // A loop each, so that holding the sender's cannot hold the receiver's.
+        let groups = [MultiThreadedEventLoopGroup(numberOfThreads: 1), MultiThreadedEventLoopGroup(numberOfThreads: 1)]
+        var nodes: [TestNode] = []
+        for (index, id) in [NodeID(1), 2].enumerated() {
+            nodes.append(try await startNode(id, credentials: try ca.issueNodeCredentials(nodeID: id, ipAddresses: ["127.0.0.1"]),
+                                             trusting: ca.certificate, eventLoopGroup: groups[index]))
+        }
+        let (sender, receiver) = (nodes[0], nodes[1])
+        sender.transport.setPeers([2: receiver.address])
+        receiver.transport.setPeers([1: sender.address])
+        try await eventually("the link up, proven by one message") {
+            sender.transport.send(marker(from: 1, to: 2, 1))
+            return !receiver.mailbox.messages.isEmpty
+        }
+        let before = receiver.mailbox.messages.count
+        let arrivedWhileHeld = try await sender.transport.eventLoop.submit { () -> Bool in
+            sender.transport.send(marker(from: 1, to: 2, 2))
+            // Held as by a slow fsync, for at most 10 s: the frame must arrive meanwhile.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                if receiver.mailbox.messages.contains(marker(from: 1, to: 2, 2)) { return true }
+                usleep(1_000)
+            }
+            return false
+        }.get()
+        #expect(arrivedWhileHeld)
+        #expect(receiver.mailbox.messages.count > before)
+        for node in nodes { await node.transport.shutdown() }
+        for group in groups { try await group.shutdownGracefully() }
     }
 
     @Test("a node with a certificate from another CA is refused both ways and delivers nothing")

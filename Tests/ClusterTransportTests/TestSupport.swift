@@ -81,6 +81,7 @@ func startNode(
     credentials: NodeCredentials,
     trusting ca: Certificate,
     port: Int = 0,
+    eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
     configure: (inout TransportConfiguration) -> Void = { _ in }
 ) async throws -> TestNode {
     var configuration = testConfiguration(id, port: port)
@@ -88,7 +89,8 @@ func startNode(
     let transport = try PeerTransport(
         configuration: configuration,
         identity: try TransportIdentity(credentials: credentials, clusterCA: ca),
-        logger: testLogger)
+        logger: testLogger,
+        eventLoopGroup: eventLoopGroup)
     let mailbox = Mailbox(transport.incoming)
     let boundPort = try await transport.start()
     return TestNode(id: id, transport: transport, port: boundPort, mailbox: mailbox)
